@@ -1,0 +1,103 @@
+import { CstParser } from 'chevrotain';
+import { adaptErrorMessages } from './messages.js';
+import {
+  allTokens,
+  Colon,
+  Comma,
+  DotDot,
+  Equals,
+  Identifier,
+  LCurly,
+  LParen,
+  NumberLiteral,
+  RCurly,
+  RParen,
+} from './tokens.js';
+
+/** The CST parser. It follows grammar/adapt.ebnf rule for rule and knows no semantics. */
+export class AdaptParser extends CstParser {
+  constructor() {
+    super(allTokens, {
+      recoveryEnabled: true,
+      maxLookahead: 2,
+      errorMessageProvider: adaptErrorMessages,
+    });
+    this.performSelfAnalysis();
+  }
+
+  public file = this.RULE('file', () => {
+    this.MANY(() => this.SUBRULE(this.declaration));
+  });
+
+  // model NAME { ... } | adapter NAME { ... } | fusion NAME { ... } | graph NAME = expression
+  public declaration = this.RULE('declaration', () => {
+    this.CONSUME(Identifier, { LABEL: 'keyword' });
+    this.CONSUME2(Identifier, { LABEL: 'name' });
+    this.OR([
+      { ALT: () => this.SUBRULE(this.block) },
+      {
+        ALT: () => {
+          this.CONSUME(Equals);
+          this.SUBRULE(this.expression);
+        },
+      },
+    ]);
+  });
+
+  public block = this.RULE('block', () => {
+    this.CONSUME(LCurly);
+    this.MANY(() => this.SUBRULE(this.property));
+    this.CONSUME(RCurly);
+  });
+
+  public property = this.RULE('property', () => {
+    this.CONSUME(Identifier, { LABEL: 'name' });
+    this.SUBRULE(this.value);
+    this.MANY(() => {
+      this.CONSUME(Comma);
+      this.SUBRULE2(this.value);
+    });
+  });
+
+  public value = this.RULE('value', () => {
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(NumberLiteral, { LABEL: 'from' });
+          this.OPTION(() => {
+            this.CONSUME(DotDot);
+            this.CONSUME2(NumberLiteral, { LABEL: 'to' });
+          });
+        },
+      },
+      { ALT: () => this.CONSUME(Identifier, { LABEL: 'word' }) },
+    ]);
+  });
+
+  // name | name(argument, ...)
+  public expression = this.RULE('expression', () => {
+    this.CONSUME(Identifier, { LABEL: 'name' });
+    this.OPTION(() => {
+      this.CONSUME(LParen);
+      this.OPTION2(() => {
+        this.SUBRULE(this.argument);
+        this.MANY(() => {
+          this.CONSUME(Comma);
+          this.SUBRULE2(this.argument);
+        });
+      });
+      this.CONSUME(RParen);
+    });
+  });
+
+  public argument = this.RULE('argument', () => {
+    this.SUBRULE(this.expression);
+    this.OPTION(() => {
+      this.CONSUME(Colon);
+      this.CONSUME(NumberLiteral, { LABEL: 'weight' });
+    });
+  });
+}
+
+/** One shared instance: Chevrotain parsers are reusable by resetting `input`. */
+export const adaptParser = new AdaptParser();

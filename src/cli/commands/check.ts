@@ -1,0 +1,36 @@
+import { checkSource } from '../../compiler/frontend.js';
+import { CliError, EXIT, type CliIO } from '../io.js';
+import { readTextFile } from '../read-source.js';
+import { renderDiagnostic, summarize } from '../render.js';
+
+/** `adapt check <file>...`: 0 when every file is clean, 1 when any has an error. */
+export function runCheck(io: CliIO, files: readonly string[]): number {
+  let errors = 0;
+  let warnings = 0;
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readTextFile(io.cwd, file);
+    } catch (error) {
+      if (!(error instanceof CliError)) throw error;
+      io.stderr(`${error.message}\n`);
+      errors++;
+      continue;
+    }
+    const result = checkSource(text, file);
+    for (const diagnostic of result.diagnostics) {
+      io.stderr(renderDiagnostic(diagnostic, result.source, io.color));
+      if (diagnostic.severity === 'error') errors++;
+      else warnings++;
+    }
+  }
+  const summary = summarize(errors, warnings, files.length);
+  if (errors > 0) {
+    io.stderr(`${summary}\n`);
+    return EXIT.errors;
+  }
+  io.stdout(
+    `${warnings ? summary : `${files.length === 1 ? files[0] : `${files.length} files`}: ok`}\n`,
+  );
+  return EXIT.ok;
+}

@@ -1,0 +1,209 @@
+import type { DiagnosticBag } from '../diagnostics.js';
+import {
+  isAdapterAt,
+  SITES,
+  type AdapterSpec,
+  type FusionSite,
+  type FusionSpec,
+} from '../model.js';
+import type { Span } from '../source.js';
+import { didYouMean, quoteList } from '../suggest.js';
+import type { BlockDeclaration } from '../syntax/ast.js';
+import { formatLayers } from './layer-text.js';
+import {
+  collectProperties,
+  readChoice,
+  readLayers,
+  readPositive,
+  readSites,
+  readWords,
+} from './properties.js';
+
+const FUSION_PROPERTIES = [
+  'adapters',
+  'at',
+  'layers',
+  'temperature',
+  'scale',
+  'value',
+  'residual',
+] as const;
+
+export const FUSION_DEFAULTS = {
+  at: ['ffn'],
+  temperature: 1,
+  scale: 'sqrt',
+  value: 'linear',
+  residual: 'off',
+} as const;
+
+/** What fusion checks need from the rest of the file. */
+export interface FusionContext {
+  readonly layerCount: number | undefined;
+  /** Adapters that checked clean. */
+  readonly adapters: ReadonlyMap<string, AdapterSpec>;
+  /** Every declared adapter name, clean or not, so a broken adapter is not also "unknown". */
+  readonly adapterNames: ReadonlySet<string>;
+  readonly fusionNames: ReadonlySet<string>;
+}
+
+export function checkFusion(
+  block: BlockDeclaration,
+  context: FusionContext,
+  bag: DiagnosticBag,
+): FusionSpec | undefined {
+  const properties = collectProperties(block, FUSION_PROPERTIES, bag);
+  const name = block.name.text;
+  let ok = true;
+
+  const adaptersProperty = properties.get('adapters');
+  const members: { text: string; span: Span }[] = [];
+  if (!adaptersProperty) {
+    bag.report(
+      'E0301',
+      block.name.span,
+      `fusion '${name}' lists no adapters`,
+      'add `adapters a, b` naming at least two adapters',
+    );
+    return undefined;
+  }
+  for (const word of readWords(adaptersProperty, bag)) {
+    if (context.adapterNames.has(word.text)) {
+      members.push(word);
+      continue;
+    }
+    ok = false;
+    const what = context.fusionNames.has(word.text)
+      ? `'${word.text}' is a fusion; a fusion combines adapters only`
+      : `'${word.text}' is not an adapter`;
+    bag.report('E0302', word.span, what, didYouMean(word.text, context.adapterNames));
+  }
+  if (adaptersProperty.values.length > 0 && adaptersProperty.values.length < 2) {
+    bag.report(
+      'E0301',
+      adaptersProperty.span,
+      `fusion '${name}' needs at least two adapters, found ${adaptersProperty.values.length}`,
+      'a single adapter needs no fusion: use it directly in a graph',
+    );
+    ok = false;
+  }
+
+  const atProperty = properties.get('at');
+  const sites = atProperty ? readSites(atProperty, SITES, bag) : undefined;
+  const layersProperty = properties.get('layers');
+  const layers = layersProperty ? readLayers(layersProperty, context.layerCount, bag) : undefined;
+  if ((layersProperty && !layers) || (atProperty && !sites?.length)) ok = false;
+
+  const temperatureProperty = properties.get('temperature');
+  const temperature = temperatureProperty
+    ? readPositive(temperatureProperty, bag)
+    : FUSION_DEFAULTS.temperature;
+  const option = <T extends string>(key: string, choices: readonly T[], fallback: T) => {
+    const property = properties.get(key);
+    return property ? readChoice(property, choices, bag) : fallback;
+  };
+  const scale = option('scale', ['sqrt', 'none'] as const, FUSION_DEFAULTS.scale);
+  const value = option('value', ['linear', 'identity'] as const, FUSION_DEFAULTS.value);
+  const residual = option('residual', ['off', 'on'] as const, FUSION_DEFAULTS.residual);
+  if (temperature === undefined || !scale || !value || !residual) ok = false;
+
+  const specs = members.map((m) => context.adapters.get(m.text));
+  if (!ok || context.layerCount === undefined || specs.some((s) => s === undefined)) {
+    return undefined;
+  }
+  const covers = coverage(
+    name,
+    block,
+    specs as AdapterSpec[],
+    sites?.map((s) => s.site) ?? [...FUSION_DEFAULTS.at],
+    layers ?? Array.from({ length: context.layerCount }, (_, i) => i),
+    { at: atProperty?.span, layers: layersProperty?.span },
+    bag,
+  );
+  if (!covers) return undefined;
+  return {
+    name,
+    adapters: members.map((m) => m.text),
+    temperature: temperature!,
+    scaleScores: scale === 'sqrt',
+    value: value!,
+    residual: residual === 'on',
+    covers,
+    span: block.span,
+  };
+}
+
+/**
+ * The (layer, site) pairs the fusion combines: those of its `at` sites and `layers` where at
+ * least two members are present. A site or layer the user named explicitly must be covered.
+ */
+function coverage(
+  name: string,
+  block: BlockDeclaration,
+  members: readonly AdapterSpec[],
+  sites: readonly (typeof SITES)[number][],
+  layers: readonly number[],
+  explicit: { at: Span | undefined; layers: Span | undefined },
+  bag: DiagnosticBag,
+): FusionSite[] | undefined {
+  const covers: FusionSite[] = [];
+  let ok = true;
+  for (const layer of layers) {
+    for (const site of sites) {
+      const present = members.filter((m) => isAdapterAt(m, layer, site));
+      const parallel = present.filter((m) => m.placements[site] === 'parallel');
+      if (present.length >= 2 && parallel.length > 0) {
+        bag.report(
+          'E0304',
+          block.name.span,
+          `fusion '${name}' would fuse ${quoteList(parallel.map((m) => m.name))} at ${site} in layer ${layer}, but a fusion combines sequential adapters and ${parallel.length > 1 ? 'these are' : 'it is'} parallel there`,
+          `narrow the fusion with 'at' or 'layers', or place the adapter with 'at ${site}'`,
+        );
+        return undefined;
+      }
+      if (present.length >= 2) covers.push({ layer, site, members: present.map((m) => m.name) });
+    }
+  }
+  if (explicit.at) {
+    for (const site of sites) {
+      if (!covers.some((c) => c.site === site)) {
+        bag.report(
+          'E0303',
+          explicit.at,
+          `fusion '${name}' is placed at ${site}, but fewer than two of its adapters are at ${site} in any of its layers`,
+          presence(members, site),
+        );
+        ok = false;
+      }
+    }
+  }
+  if (explicit.layers) {
+    const uncovered = layers.filter((layer) => !covers.some((c) => c.layer === layer));
+    if (uncovered.length > 0) {
+      bag.report(
+        'E0303',
+        explicit.layers,
+        `fusion '${name}' covers layer${uncovered.length > 1 ? 's' : ''} ${formatLayers(uncovered)}, where fewer than two of its adapters are present at ${sites.join(' or ')}`,
+        'narrow `layers` to where its adapters meet',
+      );
+      ok = false;
+    }
+  }
+  if (ok && covers.length === 0) {
+    bag.report(
+      'E0303',
+      block.name.span,
+      `fusion '${name}' covers nothing: its adapters are never two at one site among ${sites.join(', ')}`,
+      sites.length === 1 ? `${presence(members, sites[0]!)}; or set 'at'` : undefined,
+    );
+    ok = false;
+  }
+  return ok ? covers : undefined;
+}
+
+function presence(members: readonly AdapterSpec[], site: (typeof SITES)[number]): string {
+  const there = members.filter((m) => m.placements[site] !== undefined).map((m) => m.name);
+  return there.length === 0
+    ? `none of its adapters is placed at ${site}`
+    : `only ${quoteList(there)} ${there.length === 1 ? 'is' : 'are'} placed at ${site}`;
+}

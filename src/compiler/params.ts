@@ -1,0 +1,147 @@
+import type { Composition, Model, Site } from './model.js';
+import { SITES } from './model.js';
+
+/** Parameter counts of DESIGN.md §2, for `adapt params`. */
+
+export interface AdapterParams {
+  readonly name: string;
+  readonly bottleneck: number;
+  /** (layer, site) pairs where the adapter sits. */
+  readonly placements: number;
+  readonly down: number;
+  readonly up: number;
+  readonly total: number;
+}
+
+export interface FusionParams {
+  readonly name: string;
+  readonly sites: number;
+  readonly perSite: number;
+  readonly total: number;
+}
+
+export interface LayerParams {
+  readonly layer: number;
+  readonly base: number;
+  readonly adapters: number;
+  readonly fusion: number;
+}
+
+export interface ParamReport {
+  readonly model: string;
+  readonly graph: string;
+  readonly base: {
+    readonly attention: number;
+    readonly ffn: number;
+    readonly layerNorms: number;
+    readonly perLayer: number;
+    readonly total: number;
+  };
+  readonly adapters: readonly AdapterParams[];
+  readonly fusions: readonly FusionParams[];
+  readonly layers: readonly LayerParams[];
+  readonly totals: {
+    readonly base: number;
+    readonly adapters: number;
+    readonly fusion: number;
+    readonly trainable: number;
+    readonly total: number;
+    /** Adapter parameters as a percentage of the base. */
+    readonly adaptersPercentOfBase: number;
+    /** Adapter and fusion parameters as a percentage of everything. */
+    readonly trainablePercentOfTotal: number;
+  };
+}
+
+/** Adapters and fusions a graph uses; the members of a used fusion count as used. */
+function usedByGraph(
+  model: Model,
+  composition: Composition,
+): { adapters: Set<string>; fusions: Set<string> } {
+  const adapters = new Set<string>();
+  const fusions = new Set<string>();
+  const visit = (node: Composition): void => {
+    switch (node.kind) {
+      case 'adapter':
+        adapters.add(node.name);
+        return;
+      case 'fusion':
+        fusions.add(node.name);
+        for (const member of model.fusions.get(node.name)!.adapters) adapters.add(member);
+        return;
+      case 'stack':
+        return node.items.forEach(visit);
+      case 'average':
+        return node.items.forEach((item) => adapters.add(item.name));
+      case 'batch':
+        return node.branches.forEach(visit);
+    }
+  };
+  visit(composition);
+  return { adapters, fusions };
+}
+
+export function countParams(model: Model, graphName: string): ParamReport {
+  const graph = model.graphs.get(graphName);
+  if (!graph) throw new Error(`unknown graph '${graphName}'`);
+  const { hidden: d, ffn, layers } = model.base;
+  const attention = 4 * d * d + 4 * d;
+  const ffnParams = 2 * d * ffn + ffn + d;
+  const layerNorms = 4 * d;
+  const perLayer = attention + ffnParams + layerNorms;
+
+  const used = usedByGraph(model, graph.composition);
+  const perLayerAdapters = new Array<number>(layers).fill(0);
+  const perLayerFusion = new Array<number>(layers).fill(0);
+  const adapters: AdapterParams[] = [...model.adapters.values()]
+    .filter((a) => used.adapters.has(a.name))
+    .map((adapter) => {
+      const r = adapter.bottleneck;
+      const sites = SITES.filter((s: Site) => adapter.placements[s] !== undefined).length;
+      const one = 2 * r * d + r + d;
+      for (const layer of adapter.layers) perLayerAdapters[layer]! += sites * one;
+      const placements = sites * adapter.layers.length;
+      const down = placements * (r * d + r);
+      const up = placements * (r * d + d);
+      return { name: adapter.name, bottleneck: r, placements, down, up, total: down + up };
+    });
+  const fusions: FusionParams[] = [...model.fusions.values()]
+    .filter((f) => used.fusions.has(f.name))
+    .map((fusion) => {
+      const perSite = (fusion.value === 'identity' ? 2 : 3) * (d * d + d);
+      for (const cover of fusion.covers) perLayerFusion[cover.layer]! += perSite;
+      return {
+        name: fusion.name,
+        sites: fusion.covers.length,
+        perSite,
+        total: perSite * fusion.covers.length,
+      };
+    });
+
+  const base = perLayer * layers;
+  const adapterTotal = adapters.reduce((sum, a) => sum + a.total, 0);
+  const fusionTotal = fusions.reduce((sum, f) => sum + f.total, 0);
+  const trainable = adapterTotal + fusionTotal;
+  return {
+    model: model.base.name,
+    graph: graphName,
+    base: { attention, ffn: ffnParams, layerNorms, perLayer, total: base },
+    adapters,
+    fusions,
+    layers: Array.from({ length: layers }, (_, layer) => ({
+      layer,
+      base: perLayer,
+      adapters: perLayerAdapters[layer]!,
+      fusion: perLayerFusion[layer]!,
+    })),
+    totals: {
+      base,
+      adapters: adapterTotal,
+      fusion: fusionTotal,
+      trainable,
+      total: base + trainable,
+      adaptersPercentOfBase: (100 * adapterTotal) / base,
+      trainablePercentOfTotal: (100 * trainable) / (base + trainable),
+    },
+  };
+}

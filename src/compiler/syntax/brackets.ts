@@ -1,0 +1,79 @@
+import { createTokenInstance, type IToken } from 'chevrotain';
+import { RCurly, RParen } from '../../../grammar/tokens.js';
+import type { DiagnosticBag } from '../diagnostics.js';
+import type { SourceFile } from '../source.js';
+
+function isName(token: IToken | undefined): boolean {
+  return token?.tokenType.name === 'Identifier';
+}
+
+/**
+ * Whether tokens[i] begins a new declaration while brackets are open: `name name =` anywhere,
+ * and `name name` inside parentheses, where two names in a row are never valid.
+ */
+function startsDeclaration(tokens: IToken[], i: number, open: IToken[]): boolean {
+  if (!isName(tokens[i]) || !isName(tokens[i + 1])) return false;
+  // In `f(a, b adapter c {`, `b` is still an argument; the declaration starts at `adapter`.
+  const previous = tokens[i - 1]?.tokenType.name;
+  if (previous === 'LParen' || previous === 'Comma') return false;
+  return tokens[i + 2]?.tokenType.name === 'Equals' || open.at(-1)?.tokenType.name === 'LParen';
+}
+
+/** A closer the user left out, marked as inserted so no span is ever taken from it. */
+function virtualCloser(opener: IToken, at: number): IToken {
+  const type = opener.tokenType.name === 'LCurly' ? RCurly : RParen;
+  const token = createTokenInstance(type, type === RCurly ? '}' : ')', at, at, NaN, NaN, NaN, NaN);
+  token.isInsertedInRecovery = true;
+  return token;
+}
+
+/**
+ * Reports each '{' or '(' that is never closed at the bracket itself, and returns the tokens with
+ * the missing closers inserted where the next declaration begins (blocks never nest, and a
+ * declaration starts with two names in a row), so one missing '}' costs one error, not a cascade.
+ */
+export function repairBrackets(tokens: IToken[], source: SourceFile, bag: DiagnosticBag): IToken[] {
+  const repaired: IToken[] = [];
+  const open: IToken[] = [];
+
+  const closeAll = (before: IToken | undefined, at: number, keep = 0) => {
+    while (open.length > keep) {
+      const opener = open.pop()!;
+      const isBlock = opener.tokenType.name === 'LCurly';
+      const where = before
+        ? `before '${before.image}' on line ${source.position(before.startOffset).line}`
+        : `at the end of the ${isBlock ? 'block' : 'expression'}`;
+      bag.report(
+        'E0003',
+        { start: opener.startOffset, end: opener.startOffset + 1 },
+        `this '${opener.image}' is never closed`,
+        `add '${isBlock ? '}' : ')'}' ${where}`,
+      );
+      repaired.push(virtualCloser(opener, at));
+    }
+  };
+
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!;
+    const kind = token.tokenType.name;
+    if (open.length > 0 && (startsDeclaration(tokens, i, open) || kind === 'LCurly')) {
+      // With `keyword name {`, the closers belong before `keyword`, which was already emitted.
+      const head = kind === 'LCurly' && isName(tokens[i - 1]) && isName(tokens[i - 2]) ? 2 : 0;
+      const moved = repaired.splice(repaired.length - head, head);
+      closeAll(moved[0] ?? token, (moved[0] ?? token).startOffset);
+      repaired.push(...moved);
+    }
+    if (kind === 'RCurly') {
+      const block = open.findIndex((t) => t.tokenType.name === 'LCurly');
+      closeAll(token, token.startOffset, block + 1);
+      if (block >= 0) open.pop();
+    } else if (kind === 'RParen' && open[open.length - 1]?.tokenType.name === 'LParen') {
+      open.pop();
+    } else if (kind === 'LCurly' || kind === 'LParen') {
+      open.push(token);
+    }
+    repaired.push(token);
+  }
+  closeAll(undefined, source.text.length);
+  return repaired;
+}

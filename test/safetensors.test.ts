@@ -1,0 +1,521 @@
+import { describe, expect, it } from 'vitest';
+import {
+  SafetensorsError,
+  halfToFloat,
+  loadSafetensors,
+  readSafetensors,
+  saveSafetensors,
+  type Tensor,
+} from '../src/runtime/safetensors.js';
+
+const FILE = 'weights.safetensors';
+
+/** Builds a file by hand: a header object (or raw header text) and a data buffer. */
+function makeFile(
+  header: object | string,
+  data: Uint8Array | number = 0,
+  headerLength?: number,
+): Uint8Array {
+  const text = typeof header === 'string' ? header : JSON.stringify(header);
+  return makeRawFile(new TextEncoder().encode(text), data, headerLength);
+}
+
+function makeRawFile(
+  headerBytes: Uint8Array,
+  data: Uint8Array | number = 0,
+  headerLength = headerBytes.byteLength,
+): Uint8Array {
+  const dataBytes = typeof data === 'number' ? new Uint8Array(data) : data;
+  const out = new Uint8Array(8 + headerBytes.byteLength + dataBytes.byteLength);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerLength), true);
+  out.set(headerBytes, 8);
+  out.set(dataBytes, 8 + headerBytes.byteLength);
+  return out;
+}
+
+function le16(values: number[]): Uint8Array {
+  const view = new DataView(new ArrayBuffer(values.length * 2));
+  values.forEach((v, i) => view.setUint16(2 * i, v, true));
+  return new Uint8Array(view.buffer);
+}
+
+function le64(values: bigint[]): Uint8Array {
+  const view = new DataView(new ArrayBuffer(values.length * 8));
+  values.forEach((v, i) => view.setBigInt64(8 * i, v, true));
+  return new Uint8Array(view.buffer);
+}
+
+function load(bytes: Uint8Array): Map<string, Tensor> {
+  return loadSafetensors(bytes, FILE);
+}
+
+function tensorOf(map: Map<string, Tensor>, name: string): Tensor {
+  const t = map.get(name);
+  if (t === undefined) throw new Error(`missing ${name}`);
+  return t;
+}
+
+/** Asserts that loading throws a SafetensorsError matching `pattern`, naming `tensor` if given. */
+function expectLoadError(bytes: Uint8Array, pattern: RegExp, tensor?: string): void {
+  let caught: unknown;
+  try {
+    load(bytes);
+  } catch (e) {
+    caught = e;
+  }
+  expect(caught).toBeInstanceOf(SafetensorsError);
+  const error = caught as SafetensorsError;
+  expect(error.message).toMatch(pattern);
+  expect(error.message.startsWith(`${FILE}: `)).toBe(true);
+  expect(error.file).toBe(FILE);
+  expect(error.tensor).toBe(tensor);
+  expect(() => load(bytes)).toThrow(pattern);
+}
+
+const f32 = (shape: number[], begin: number, end: number) => ({
+  dtype: 'F32',
+  shape,
+  data_offsets: [begin, end],
+});
+
+describe('saveSafetensors / loadSafetensors round trip', () => {
+  it('round-trips F32 and I32 tensors, including a scalar and an empty tensor', () => {
+    const bytes = saveSafetensors({
+      'b.weight': { shape: [2, 3], data: new Float32Array([1, -2.5, 3.25, 1e-30, 65504, -0]) },
+      'a.index': { shape: [4], data: new Int32Array([0, -1, 2147483647, -2147483648]) },
+      scalar: { shape: [], data: new Float32Array([42.5]) },
+      empty: { shape: [3, 0], data: new Float32Array(0) },
+      'empty.int': { shape: [0], data: new Int32Array(0) },
+    });
+    const map = load(bytes);
+    expect([...map.keys()].sort()).toEqual(['a.index', 'b.weight', 'empty', 'empty.int', 'scalar']);
+
+    const w = tensorOf(map, 'b.weight');
+    expect(w.dtype).toBe('F32');
+    expect(w.shape).toEqual([2, 3]);
+    expect(w.data).toBeInstanceOf(Float32Array);
+    expect([...w.data]).toEqual([1, -2.5, 3.25, Math.fround(1e-30), 65504, -0]);
+    expect(Object.is(w.data[5], -0)).toBe(true);
+
+    const idx = tensorOf(map, 'a.index');
+    expect(idx.dtype).toBe('I32');
+    expect(idx.data).toBeInstanceOf(Int32Array);
+    expect([...idx.data]).toEqual([0, -1, 2147483647, -2147483648]);
+
+    const scalar = tensorOf(map, 'scalar');
+    expect(scalar.shape).toEqual([]);
+    expect([...scalar.data]).toEqual([42.5]);
+
+    const empty = tensorOf(map, 'empty');
+    expect(empty.shape).toEqual([3, 0]);
+    expect(empty.data).toBeInstanceOf(Float32Array);
+    expect(empty.data.length).toBe(0);
+    expect(tensorOf(map, 'empty.int').data).toBeInstanceOf(Int32Array);
+  });
+
+  it('writes the reference layout: padded header, sorted names, packed data', () => {
+    const bytes = saveSafetensors(
+      new Map([
+        ['z', { shape: [1], data: new Int32Array([7]) }],
+        ['a', { shape: [2], data: new Float32Array([1, 2]) }],
+      ]),
+    );
+    const view = new DataView(bytes.buffer, bytes.byteOffset);
+    const n = Number(view.getBigUint64(0, true));
+    expect(n % 8).toBe(0);
+    const text = new TextDecoder().decode(bytes.subarray(8, 8 + n));
+    expect(text.trimEnd()).toBe(
+      '{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},' +
+        '"z":{"dtype":"I32","shape":[1],"data_offsets":[8,12]}}',
+    );
+    expect(text.slice(text.trimEnd().length)).toMatch(/^ *$/);
+    expect(bytes.byteLength).toBe(8 + n + 12);
+  });
+
+  it('round-trips metadata', () => {
+    const metadata = { format: 'pt', note: 'héllo "quoted" ✓' };
+    const bytes = saveSafetensors({ x: { shape: [1], data: new Float32Array([1]) } }, metadata);
+    const file = readSafetensors(bytes, FILE);
+    expect(file.metadata).toEqual(metadata);
+    expect([...file.tensors.keys()]).toEqual(['x']);
+    expect(readSafetensors(saveSafetensors({})).metadata).toBeUndefined();
+  });
+
+  it('accepts an iterable of entries and a tensor named __proto__', () => {
+    const bytes = saveSafetensors([['__proto__', { shape: [1], data: new Float32Array([3]) }]]);
+    expect([...tensorOf(load(bytes), '__proto__').data]).toEqual([3]);
+  });
+
+  it('reads a view with a nonzero byteOffset into a larger buffer', () => {
+    const file = saveSafetensors({
+      x: { shape: [3], data: new Float32Array([1.5, 2.5, 3.5]) },
+      i: { shape: [2], data: new Int32Array([-4, 5]) },
+    });
+    const big = new Uint8Array(file.byteLength + 10);
+    big.set(file, 3);
+    const view = big.subarray(3, 3 + file.byteLength);
+    const map = load(view);
+    expect([...tensorOf(map, 'x').data]).toEqual([1.5, 2.5, 3.5]);
+    expect([...tensorOf(map, 'i').data]).toEqual([-4, 5]);
+  });
+
+  it('reads a Node Buffer, whose slice() returns a view into a shared pool', () => {
+    const file = saveSafetensors({ x: { shape: [2], data: new Float32Array([1.5, -3]) } });
+    const buffer = Buffer.from(file);
+    const t = tensorOf(load(buffer), 'x');
+    expect([...t.data]).toEqual([1.5, -3]);
+    buffer.fill(0);
+    expect([...t.data]).toEqual([1.5, -3]);
+  });
+
+  it('reads tensors at unaligned data offsets', () => {
+    const data = new Uint8Array(1 + 8);
+    new DataView(data.buffer).setFloat32(1, -7.25, true);
+    new DataView(data.buffer).setInt32(5, -123456, true);
+    const map = load(
+      makeFile(
+        {
+          pad: { dtype: 'U8', shape: [1], data_offsets: [0, 1] },
+          f: f32([1], 1, 5),
+          i: { dtype: 'I32', shape: [1], data_offsets: [5, 9] },
+        },
+        data,
+      ),
+    );
+    expect([...tensorOf(map, 'f').data]).toEqual([-7.25]);
+    expect([...tensorOf(map, 'i').data]).toEqual([-123456]);
+  });
+
+  it('copies data out of the input bytes', () => {
+    const bytes = saveSafetensors({ x: { shape: [1], data: new Float32Array([1]) } });
+    const t = tensorOf(load(bytes), 'x');
+    bytes.fill(0, bytes.byteLength - 4);
+    expect([...t.data]).toEqual([1]);
+  });
+
+  it('allows gaps and trailing bytes in the data buffer', () => {
+    const data = new Uint8Array(20);
+    new DataView(data.buffer).setFloat32(8, 9, true);
+    const map = load(makeFile({ x: f32([1], 8, 12) }, data));
+    expect([...tensorOf(map, 'x').data]).toEqual([9]);
+  });
+});
+
+describe('dtype decoding', () => {
+  it('decodes F16 exactly', () => {
+    const bits = [0x3c00, 0xc100, 0x7bff, 0x0001, 0x03ff, 0x7c00, 0xfc00, 0x7e00, 0x8000];
+    const map = load(
+      makeFile({ h: { dtype: 'F16', shape: [bits.length], data_offsets: [0, 18] } }, le16(bits)),
+    );
+    const t = tensorOf(map, 'h');
+    expect(t.dtype).toBe('F16');
+    expect(t.data).toBeInstanceOf(Float32Array);
+    expect([...t.data]).toEqual([
+      1,
+      -2.5,
+      65504,
+      2 ** -24,
+      1023 * 2 ** -24,
+      Infinity,
+      -Infinity,
+      NaN,
+      -0,
+    ]);
+    expect(Object.is(t.data[8], -0)).toBe(true);
+  });
+
+  it('halfToFloat covers every exponent class', () => {
+    expect(halfToFloat(0x0000)).toBe(0);
+    expect(halfToFloat(0x0400)).toBe(2 ** -14);
+    expect(halfToFloat(0x3555)).toBe(0.333251953125);
+    expect(halfToFloat(0x7c01)).toBeNaN();
+  });
+
+  it('decodes BF16 exactly', () => {
+    const bits = [0x3f80, 0xc020, 0x477f, 0x7f7f, 0x0001, 0x7f80, 0xff80, 0x7fc0, 0x8000];
+    const map = load(
+      makeFile({ b: { dtype: 'BF16', shape: [3, 3], data_offsets: [0, 18] } }, le16(bits)),
+    );
+    const t = tensorOf(map, 'b');
+    expect(t.dtype).toBe('BF16');
+    expect(t.shape).toEqual([3, 3]);
+    expect([...t.data]).toEqual([
+      1,
+      -2.5,
+      65280,
+      3.3895313892515355e38,
+      2 ** -133,
+      Infinity,
+      -Infinity,
+      NaN,
+      -0,
+    ]);
+  });
+
+  it('decodes I64 into Int32Array', () => {
+    const values = [0n, -1n, 2147483647n, -2147483648n, 123456789n];
+    const map = load(
+      makeFile({ n: { dtype: 'I64', shape: [5], data_offsets: [0, 40] } }, le64(values)),
+    );
+    const t = tensorOf(map, 'n');
+    expect(t.dtype).toBe('I64');
+    expect(t.data).toBeInstanceOf(Int32Array);
+    expect([...t.data]).toEqual([0, -1, 2147483647, -2147483648, 123456789]);
+  });
+
+  it.each([
+    [2147483648n, '2147483648'],
+    [-2147483649n, '-2147483649'],
+    [4294967296n, '4294967296'],
+    [-9223372036854775808n, '-9223372036854775808'],
+  ])('rejects the I64 value %s that does not fit in int32', (value, text) => {
+    const bytes = makeFile(
+      { 'pos.ids': { dtype: 'I64', shape: [2], data_offsets: [0, 16] } },
+      le64([1n, value]),
+    );
+    expectLoadError(
+      bytes,
+      new RegExp(`tensor 'pos\\.ids': I64 value ${text} at index 1 does not fit in int32`),
+      'pos.ids',
+    );
+  });
+
+  it('decodes U8', () => {
+    const map = load(
+      makeFile(
+        { mask: { dtype: 'U8', shape: [2, 2], data_offsets: [0, 4] } },
+        new Uint8Array([0, 1, 255, 7]),
+      ),
+    );
+    const t = tensorOf(map, 'mask');
+    expect(t.dtype).toBe('U8');
+    expect(t.data).toBeInstanceOf(Uint8Array);
+    expect([...t.data]).toEqual([0, 1, 255, 7]);
+  });
+});
+
+describe('loadSafetensors errors', () => {
+  const name = 'encoder.layer.0.output.dense.weight';
+  const entry = (fields: object) => makeFile({ [name]: fields }, 24);
+  const good = { dtype: 'F32', shape: [2, 3], data_offsets: [0, 24] };
+
+  it('uses <memory> as the default file name', () => {
+    expect(() => loadSafetensors(new Uint8Array(3))).toThrow(/^<memory>: file is 3 bytes/);
+  });
+
+  it('rejects a file shorter than 8 bytes', () => {
+    expectLoadError(
+      new Uint8Array(5),
+      /^weights\.safetensors: file is 5 bytes, too short for the 8-byte header length$/,
+    );
+  });
+
+  it('rejects a header length beyond the end of the file', () => {
+    expectLoadError(
+      makeFile('{}', 0, 100),
+      /header length 100 is beyond the end of the file \(only 2 bytes after the 8-byte length\)/,
+    );
+  });
+
+  it('rejects an absurd header length', () => {
+    expectLoadError(makeFile('{}', 0, 200_000_000), /header length 200000000 is absurd/);
+    expectLoadError(
+      makeFile('{}', 0, 2 ** 60),
+      /header length 1152921504606846976 is absurd \(limit 100000000 bytes\)/,
+    );
+  });
+
+  it('rejects a header that is not UTF-8', () => {
+    expectLoadError(
+      makeRawFile(new Uint8Array([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d])),
+      /^weights\.safetensors: header is not valid UTF-8$/,
+    );
+  });
+
+  it('rejects malformed JSON with the parser reason', () => {
+    expectLoadError(makeFile('{"a": '), /header is not valid JSON: .*JSON/);
+    expectLoadError(makeFile(''), /header is not valid JSON: \S/);
+  });
+
+  it.each([
+    ['[]', 'array'],
+    ['null', 'null'],
+    ['42', 'number'],
+    ['"x"', 'string'],
+  ])('rejects the JSON header %s that is not an object', (text, kind) => {
+    expectLoadError(makeFile(text), new RegExp(`header JSON must be an object, got ${kind}$`));
+  });
+
+  it('rejects an entry that is not an object', () => {
+    expectLoadError(
+      makeFile({ [name]: [1, 2] }),
+      /tensor 'encoder\.layer\.0\.output\.dense\.weight': entry must be an object, got array/,
+      name,
+    );
+    expectLoadError(makeFile({ x: 'F32' }), /tensor 'x': entry must be an object, got string/, 'x');
+  });
+
+  it.each(['dtype', 'shape', 'data_offsets'])('rejects an entry missing %s', (field) => {
+    const fields = Object.fromEntries(Object.entries(good).filter(([key]) => key !== field));
+    expectLoadError(entry(fields), new RegExp(`tensor '${name}': missing ${field}$`), name);
+  });
+
+  it('rejects a dtype that is not a string', () => {
+    expectLoadError(
+      entry({ ...good, dtype: 4 }),
+      /tensor '.*': dtype must be a string, got number/,
+      name,
+    );
+  });
+
+  it('rejects an unsupported dtype and lists the supported ones', () => {
+    expectLoadError(
+      entry({ ...good, dtype: 'F64' }),
+      /unsupported dtype 'F64' \(supported: F32, F16, BF16, I32, I64, U8\)/,
+      name,
+    );
+  });
+
+  it('rejects a shape that is not an array', () => {
+    expectLoadError(
+      entry({ ...good, shape: '2,3' }),
+      /tensor '.*': shape must be an array, got string/,
+      name,
+    );
+  });
+
+  it.each([
+    [[2, -3], 'shape\\[1\\] must be a non-negative integer, got -3'],
+    [[2.5, 3], 'shape\\[0\\] must be a non-negative integer, got 2\\.5'],
+    [[2, '3'], 'shape\\[1\\] must be a non-negative integer, got "3"'],
+    [[null], 'shape\\[0\\] must be a non-negative integer, got null'],
+  ])('rejects the bad shape %j', (shape, message) => {
+    expectLoadError(entry({ ...good, shape }), new RegExp(message), name);
+  });
+
+  it.each([[[0]], [[0, 24, 48]], [[0, -24]], [[0, 2.5]], [['0', 24]], [{ begin: 0 }], [null]])(
+    'rejects data_offsets %j',
+    (offsets) => {
+      expectLoadError(
+        entry({ ...good, data_offsets: offsets }),
+        /data_offsets must be two non-negative integers \[begin, end\], got /,
+        name,
+      );
+    },
+  );
+
+  it('rejects data_offsets with begin > end', () => {
+    expectLoadError(
+      entry({ ...good, data_offsets: [24, 0] }),
+      /tensor '.*': data_offsets \[24, 0\] have begin > end/,
+      name,
+    );
+  });
+
+  it('rejects data_offsets out of range of the data buffer', () => {
+    expectLoadError(
+      entry({ ...good, data_offsets: [8, 32] }),
+      /data_offsets \[8, 32\] are out of range of the data buffer \(24 bytes\)/,
+      name,
+    );
+  });
+
+  it('rejects a byte count that does not match the shape and dtype', () => {
+    expectLoadError(
+      entry({ ...good, data_offsets: [0, 20] }),
+      /tensor '.*': data_offsets cover 20 bytes but shape \[2, 3\] of F32 needs 24 bytes/,
+      name,
+    );
+    expectLoadError(
+      entry({ dtype: 'I64', shape: [2], data_offsets: [0, 8] }),
+      /data_offsets cover 8 bytes but shape \[2\] of I64 needs 16 bytes/,
+      name,
+    );
+  });
+
+  it('rejects overlapping tensors and names both', () => {
+    expectLoadError(
+      makeFile({ a: f32([4], 0, 16), b: f32([4], 8, 24) }, 24),
+      /tensor 'b': overlaps tensor 'a' \(bytes \[8, 24\) and \[0, 16\)\)/,
+      'b',
+    );
+    // A tensor nested inside a larger one, after a tensor that ends earlier.
+    expectLoadError(
+      makeFile({ big: f32([4], 0, 16), x: f32([1], 4, 8), y: f32([1], 8, 12) }, 16),
+      /tensor 'x': overlaps tensor 'big'/,
+      'x',
+    );
+  });
+
+  it('allows empty tensors at the same offset as others', () => {
+    const map = load(makeFile({ a: f32([1], 0, 4), e: f32([0], 0, 0), e2: f32([0], 4, 4) }, 4));
+    expect(map.size).toBe(3);
+  });
+
+  it('rejects duplicate tensor names', () => {
+    const header =
+      '{"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]},' +
+      ' "w" : {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}';
+    expectLoadError(makeFile(header, 8), /tensor 'w': appears more than once in the header/, 'w');
+  });
+
+  it('finds duplicate names written with escapes and ignores nested repeated keys', () => {
+    const header =
+      '{"a\\"b": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]},' +
+      ' "__metadata__": {"a\\"b": "a\\"b", "k": "{\\"w\\":"},' +
+      ' "a\\u0022b": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}';
+    expectLoadError(makeFile(header, 8), /tensor 'a"b': appears more than once/, 'a"b');
+
+    const fine =
+      '{"x": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]},' +
+      ' "y": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}, "__metadata__": {"x": "y"}}';
+    expect(load(makeFile(fine, 8)).size).toBe(2);
+  });
+
+  it('rejects a duplicate __metadata__', () => {
+    expectLoadError(
+      makeFile('{"__metadata__": {}, "__metadata__": {}}'),
+      /^weights\.safetensors: duplicate '__metadata__' in header$/,
+    );
+  });
+
+  it('rejects __metadata__ that is not an object of strings', () => {
+    expectLoadError(
+      makeFile({ __metadata__: ['a'] }),
+      /__metadata__ must be an object of strings, got array/,
+    );
+    expectLoadError(
+      makeFile({ __metadata__: { format: 'pt', version: 2 } }),
+      /__metadata__ value for 'version' must be a string, got number/,
+    );
+  });
+});
+
+describe('saveSafetensors errors', () => {
+  it('rejects data that does not match the shape', () => {
+    expect(() => saveSafetensors({ x: { shape: [2, 3], data: new Float32Array(5) } })).toThrow(
+      /tensor 'x': shape \[2, 3\] has 6 elements but data has 5/,
+    );
+  });
+
+  it('rejects bad dims, unsupported arrays, reserved and duplicate names', () => {
+    expect(() => saveSafetensors({ x: { shape: [-1], data: new Float32Array(0) } })).toThrow(
+      /shape\[0\] must be a non-negative integer, got -1/,
+    );
+    const bad = { shape: [1], data: new Float64Array(1) as unknown as Float32Array };
+    expect(() => saveSafetensors({ x: bad })).toThrow(
+      /data must be a Float32Array or an Int32Array/,
+    );
+    const one = { shape: [1], data: new Float32Array(1) };
+    expect(() => saveSafetensors({ __metadata__: one })).toThrow(/not a valid tensor name/);
+    expect(() =>
+      saveSafetensors([
+        ['x', one],
+        ['x', one],
+      ]),
+    ).toThrow(SafetensorsError);
+    expect(() => saveSafetensors({}, { n: 1 as unknown as string })).toThrow(
+      /__metadata__ value for 'n' must be a string, got number/,
+    );
+  });
+});
