@@ -38,7 +38,7 @@ export const DIAGNOSTIC_CODES = {
   E0405: { severity: 'error', summary: 'average takes adapters only' },
   E0406: { severity: 'error', summary: 'batch(...) nested inside another expression' },
   E0407: { severity: 'error', summary: 'combinator without arguments' },
-  E0408: { severity: 'error', summary: 'unknown graph' },
+  E0408: { severity: 'error', summary: 'graph expression names a graph' },
   W0409: { severity: 'warning', summary: 'adapter or fusion used by no graph' },
 } as const satisfies Record<string, { severity: Severity; summary: string }>;
 

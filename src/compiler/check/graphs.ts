@@ -99,7 +99,7 @@ function resolveName(
   if (fusion) return fusion.valid ? { kind: 'fusion', name } : undefined;
   if (context.graphNames.has(name)) {
     bag.report(
-      'E0401',
+      'E0408',
       expression.span,
       `'${name}' is a graph; a graph expression names adapters and fusions`,
       `repeat the expression of graph '${name}' here`,

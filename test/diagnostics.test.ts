@@ -1,0 +1,168 @@
+import { describe, expect, it } from 'vitest';
+import { DIAGNOSTIC_CODES } from '../src/compiler/diagnostics.js';
+import { checkSource } from '../src/compiler/frontend.js';
+import { diagnose, MODEL } from './helpers/frontend.js';
+
+/** One case per diagnostic code: the source, and the exact diagnostics with their spans. */
+const CASES: Record<keyof typeof DIAGNOSTIC_CODES, { source: string; expected: string[] }> = {
+  E0001: {
+    source: `${MODEL}adapter a { bottleneck 8 at ffn scale @2 }`,
+    expected: ["E0001 2:39 '@'"],
+  },
+  E0002: {
+    source: `${MODEL}adapter a { bottleneck 8 at ffn, }`,
+    expected: ["E0002 2:34 '}'"],
+  },
+  E0003: {
+    source: `${MODEL}adapter a { bottleneck 8 at ffn\ngraph g = a`,
+    expected: ["E0003 2:11 '{'"],
+  },
+  E0101: {
+    source: `${MODEL}adaptor a { bottleneck 8 at ffn }`,
+    expected: ["E0101 2:1 'adaptor'"],
+  },
+  E0102: {
+    source: `${MODEL}adapter a { bottleneck 8 at ffn }\nadapter a { bottleneck 4 at ffn }`,
+    expected: ["E0102 3:9 'a'"],
+  },
+  E0103: {
+    source: 'model m { hidden 64 heads 4 }',
+    expected: ["E0103 1:7 'm'"],
+  },
+  E0104: {
+    source: 'model m {\n  hidden 768\n  heads 10\n  ffn 3072\n  layers 12\n}',
+    expected: ["E0104 3:9 '10'"],
+  },
+  E0105: {
+    source: 'model m { hidden 64 heads 4 ffn 128.5 layers 0 }',
+    expected: ["E0105 1:33 '128.5'", "E0105 1:46 '0'"],
+  },
+  E0106: {
+    source: `${MODEL}adapter a { botleneck 8 at ffn }`,
+    expected: ["E0201 2:9 'a'", "E0106 2:13 'botleneck'"],
+  },
+  E0107: {
+    source: `${MODEL}adapter a { bottleneck 8 at ffn bottleneck 4 }`,
+    expected: ["E0107 2:33 'bottleneck 4'"],
+  },
+  E0108: {
+    source: `${MODEL}adapter a { bottleneck 8 at ffn activation rleu }`,
+    expected: ["E0108 2:44 'rleu'"],
+  },
+  E0109: {
+    source: `${MODEL}adapter a { bottleneck 8, 16 at ffn }`,
+    expected: ["E0109 2:24 '8, 16'"],
+  },
+  E0110: {
+    source: 'adapter a { bottleneck 8 at ffn }',
+    expected: ["E0110 1:1 ''"],
+  },
+  E0111: {
+    source: `${MODEL}adapter a = stack(b)`,
+    expected: ["E0111 2:1 'adapter a'"],
+  },
+  E0112: {
+    source: 'model m { hidden 64 heads 4 ffn 128 layers 4 eps 0 }',
+    expected: ["E0112 1:50 '0'"],
+  },
+  E0201: {
+    source: `${MODEL}adapter a { at ffn }`,
+    expected: ["E0201 2:9 'a'"],
+  },
+  E0202: {
+    source: `${MODEL}adapter a { reduction 65 at ffn }`,
+    expected: ["E0202 2:23 '65'"],
+  },
+  W0203: {
+    source: `${MODEL}adapter a { bottleneck 64 at ffn }`,
+    expected: ["W0203 2:24 '64'"],
+  },
+  E0204: {
+    source: `${MODEL}adapter a { bottleneck 8 at ffn layers 0..4 }`,
+    expected: ["E0204 2:43 '4'"],
+  },
+  E0205: {
+    source: `${MODEL}adapter a { bottleneck 8 at ffn layers 3..1 }`,
+    expected: ["E0205 2:40 '3..1'"],
+  },
+  E0206: {
+    source: `${MODEL}adapter a { bottleneck 8 at ffn layers 0..2, 2 }`,
+    expected: ["E0206 2:46 '2'"],
+  },
+  E0207: {
+    source: `${MODEL}adapter a { bottleneck 8 at ffn parallel ffn }`,
+    expected: ["E0207 2:42 'ffn'"],
+  },
+  E0208: {
+    source: `${MODEL}adapter a { bottleneck 8 }`,
+    expected: ["E0208 2:9 'a'"],
+  },
+  E0301: {
+    source: `${MODEL}adapter a { bottleneck 8 at ffn }\nfusion f { adapters a }`,
+    expected: ["E0301 3:12 'adapters a'"],
+  },
+  E0302: {
+    source: `${MODEL}adapter a { bottleneck 8 at ffn }\nadapter b { bottleneck 8 at ffn }\nfusion f { adapters a, bb }`,
+    expected: ["E0302 4:24 'bb'"],
+  },
+  E0303: {
+    source: `${MODEL}adapter a { bottleneck 8 at ffn }\nadapter b { bottleneck 8 at ffn }\nfusion f { adapters a, b at attn }`,
+    expected: ["E0303 4:26 'at attn'"],
+  },
+  E0304: {
+    source: `${MODEL}adapter a { bottleneck 8 at ffn }\nadapter b { bottleneck 8 parallel ffn }\nfusion f { adapters a, b }`,
+    expected: ["E0304 4:8 'f'"],
+  },
+  E0401: {
+    source: `${MODEL}adapter sentiment { bottleneck 8 at ffn }\ngraph g = stack(sentimnt)`,
+    expected: ["E0401 3:17 'sentimnt'"],
+  },
+  E0402: {
+    source: `${MODEL}adapter a { bottleneck 8 at ffn }\ngraph g = stak(a)`,
+    expected: ["E0402 3:11 'stak'"],
+  },
+  E0403: {
+    source: `${MODEL}adapter a { bottleneck 8 at ffn }\nadapter b { bottleneck 8 at ffn }\ngraph g = average(a: 0, b: 0)`,
+    expected: ["E0403 4:11 'average(a: 0, b: 0)'"],
+  },
+  E0404: {
+    source: `${MODEL}adapter a { bottleneck 8 at ffn }\nadapter b { bottleneck 8 at ffn }\ngraph g = stack(a: 0.5, b)`,
+    expected: ["E0404 4:20 '0.5'"],
+  },
+  E0405: {
+    source: `${MODEL}adapter a { bottleneck 8 at ffn }\nadapter b { bottleneck 8 at ffn }\ngraph g = average(a, stack(b))`,
+    expected: ["E0405 4:22 'stack(b)'"],
+  },
+  E0406: {
+    source: `${MODEL}adapter a { bottleneck 8 at ffn }\nadapter b { bottleneck 8 at ffn }\ngraph g = stack(a, batch(a, b))`,
+    expected: ["E0406 4:20 'batch'"],
+  },
+  E0407: {
+    source: `${MODEL}adapter a { bottleneck 8 at ffn }\ngraph g = stack()`,
+    expected: ["E0407 3:11 'stack()'"],
+  },
+  E0408: {
+    source: `${MODEL}adapter a { bottleneck 8 at ffn }\ngraph g = a\ngraph h = stack(g)`,
+    expected: ["E0408 4:17 'g'"],
+  },
+  W0409: {
+    source: `${MODEL}adapter a { bottleneck 8 at ffn }\nadapter b { bottleneck 8 at ffn }\ngraph default = a`,
+    expected: ["W0409 3:9 'b'"],
+  },
+};
+
+describe('every diagnostic code', () => {
+  it('has a case here', () => {
+    expect(Object.keys(CASES).sort()).toEqual(Object.keys(DIAGNOSTIC_CODES).sort());
+  });
+
+  for (const [code, { source, expected }] of Object.entries(CASES)) {
+    it(`${code}: ${DIAGNOSTIC_CODES[code as keyof typeof DIAGNOSTIC_CODES].summary}`, () => {
+      expect(diagnose(source)).toEqual(expected);
+      const result = checkSource(source, 'test.adapt');
+      const diagnostic = result.diagnostics.find((d) => d.code === code)!;
+      expect(diagnostic.severity).toBe(code.startsWith('W') ? 'warning' : 'error');
+      expect(diagnostic.message.length).toBeGreaterThan(10);
+    });
+  }
+});
