@@ -179,3 +179,45 @@ describe('recovery', () => {
     ).toEqual(["E0002 2:1 '}'", "E0105 3:24 '0'"]);
   });
 });
+
+describe('no cascades', () => {
+  it('an invalid site makes the adapter invalid, so a fusion over it says nothing more', () => {
+    expect(
+      diagnose(
+        `${MODEL}adapter a { bottleneck 8 at fnn }\nadapter b { bottleneck 8 at ffn }\nfusion f { adapters a, b }`,
+      ),
+    ).toEqual(["E0108 2:29 'fnn'"]);
+  });
+
+  it('a fusion listing one adapter twice needs two different adapters', () => {
+    expect(
+      messages(`${MODEL}adapter a { bottleneck 8 at ffn }\nfusion f { adapters a, a }`),
+    ).toEqual([
+      "E0301: fusion 'f' needs at least two different adapters, found 1",
+      "E0206: 'a' is listed twice",
+    ]);
+  });
+
+  it('the first declaration of a name is the one kept, whatever its kind', () => {
+    expect(
+      diagnose(
+        `${MODEL}fusion a { adapters x, y }\nadapter a { bottleneck 8 at ffn }\nadapter x { bottleneck 8 at ffn }`,
+      ),
+    ).toEqual(["E0302 2:24 'y'", "E0102 3:9 'a'"]);
+  });
+
+  it('average weights must be finite', () => {
+    expect(
+      messages(
+        `${MODEL}adapter a { bottleneck 8 at ffn }\nadapter b { bottleneck 8 at ffn }\ngraph g = average(a: 1e999, b: 1)\ngraph h = average(a: 1e308, b: 1e308)`,
+      ),
+    ).toEqual([
+      'E0403: average weight 1e999 is not a finite number',
+      'E0403: average weights are too large to add up',
+    ]);
+  });
+
+  it('a model written with = is one error, not also "no model"', () => {
+    expect(messages('model m = a').map((m) => m.slice(0, 5))).toEqual(['E0111']);
+  });
+});

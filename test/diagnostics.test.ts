@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { DIAGNOSTIC_CODES } from '../src/compiler/diagnostics.js';
 import { checkSource } from '../src/compiler/frontend.js';
+import { compile } from '../src/compiler/index.js';
 import { diagnose, MODEL } from './helpers/frontend.js';
 
 /** One case per diagnostic code: the source, and the exact diagnostics with their spans. */
-const CASES: Record<keyof typeof DIAGNOSTIC_CODES, { source: string; expected: string[] }> = {
+const CASES: Record<
+  Exclude<keyof typeof DIAGNOSTIC_CODES, 'E0410'>,
+  { source: string; expected: string[] }
+> = {
   E0001: {
     source: `${MODEL}adapter a { bottleneck 8 at ffn scale @2 }`,
     expected: ["E0001 2:39 '@'"],
@@ -153,7 +157,18 @@ const CASES: Record<keyof typeof DIAGNOSTIC_CODES, { source: string; expected: s
 
 describe('every diagnostic code', () => {
   it('has a case here', () => {
-    expect(Object.keys(CASES).sort()).toEqual(Object.keys(DIAGNOSTIC_CODES).sort());
+    expect([...Object.keys(CASES), 'E0410'].sort()).toEqual(Object.keys(DIAGNOSTIC_CODES).sort());
+  });
+
+  it('E0410: requested graph does not exist (reported by compile)', () => {
+    const { program, diagnostics } = compile(`${MODEL}adapter a { bottleneck 8 at ffn }`, {
+      fileName: 'test.adapt',
+      graph: 'nope',
+    });
+    expect(program).toBeUndefined();
+    expect(diagnostics.map((d) => `${d.code} ${d.message}`)).toEqual([
+      "E0410 no graph 'nope'; the graphs are 'default'",
+    ]);
   });
 
   for (const [code, { source, expected }] of Object.entries(CASES)) {

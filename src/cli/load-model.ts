@@ -1,10 +1,30 @@
-import { hasErrors } from '../compiler/diagnostics.js';
+import { compile } from '../compiler/index.js';
+import { hasErrors, type Diagnostic } from '../compiler/diagnostics.js';
 import { checkSource } from '../compiler/frontend.js';
 import type { Model } from '../compiler/model.js';
+import type { SourceFile } from '../compiler/source.js';
 import { quoteList } from '../compiler/suggest.js';
+import type { Program } from '../runtime/program.js';
 import { CliError, type CliIO } from './io.js';
 import { readTextFile } from './read-source.js';
 import { renderDiagnostic, summarize } from './render.js';
+
+/** Prints diagnostics; fails with one summary line if any is an error. */
+function report(io: CliIO, diagnostics: readonly Diagnostic[], source: SourceFile): void {
+  for (const diagnostic of diagnostics) io.stderr(renderDiagnostic(diagnostic, source, io.color));
+  if (hasErrors(diagnostics)) {
+    const errors = diagnostics.filter((d) => d.severity === 'error').length;
+    throw new CliError(summarize(errors, diagnostics.length - errors, 1));
+  }
+}
+
+function requireGraph(path: string, model: Model, graph: string | undefined): void {
+  if (graph !== undefined && !model.graphs.has(graph)) {
+    throw new CliError(
+      `${path}: error: no graph '${graph}'; the graphs are ${quoteList([...model.graphs.keys()])}`,
+    );
+  }
+}
 
 /**
  * Reads and checks a spec for the commands that need a valid model: prints its diagnostics, and
@@ -12,18 +32,21 @@ import { renderDiagnostic, summarize } from './render.js';
  */
 export function loadModel(io: CliIO, path: string, graph?: string): Model {
   const result = checkSource(readTextFile(io.cwd, path), path);
-  for (const diagnostic of result.diagnostics) {
-    io.stderr(renderDiagnostic(diagnostic, result.source, io.color));
-  }
-  if (hasErrors(result.diagnostics) || !result.model) {
-    const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
-    const warnings = result.diagnostics.length - errors;
-    throw new CliError(summarize(errors, warnings, 1));
-  }
-  if (graph !== undefined && !result.model.graphs.has(graph)) {
-    throw new CliError(
-      `${path}: error: no graph '${graph}'; the graphs are ${quoteList([...result.model.graphs.keys()])}`,
-    );
-  }
-  return result.model;
+  report(io, result.diagnostics, result.source);
+  requireGraph(path, result.model!, graph);
+  return result.model!;
+}
+
+/** Reads, checks and compiles a spec to a Program for one graph. */
+export function loadProgram(
+  io: CliIO,
+  path: string,
+  graph: string,
+): { model: Model; program: Program } {
+  const text = readTextFile(io.cwd, path);
+  const front = checkSource(text, path);
+  report(io, front.diagnostics, front.source);
+  requireGraph(path, front.model!, graph);
+  const { program, model } = compile(text, { fileName: path, graph });
+  return { model: model!, program: program! };
 }

@@ -1,6 +1,8 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runCheck } from './commands/check.js';
 import { runParams } from './commands/params.js';
+import { runRun, type RunOptions } from './commands/run.js';
+import { runWeights, type WeightsOptions } from './commands/weights.js';
 import { CliError, EXIT, processIO, type CliIO } from './io.js';
 
 function buildProgram(io: CliIO, exit: { code: number }): Command {
@@ -33,7 +35,64 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
       exit.code = runParams(io, file, options);
     });
 
+  program
+    .command('run')
+    .description('compile a graph and run it once on random or given inputs')
+    .argument('<file>', '.adapt file')
+    .option('--graph <name>', 'graph to run', 'default')
+    .option(
+      '--weights <file>',
+      'safetensors weights (repeatable); default: seeded init',
+      collect,
+      [],
+    )
+    .option(
+      '--input <file>',
+      'safetensors with hidden_states [B,T,d], optional attention_mask, adapter_index',
+    )
+    .option('--output <file>', 'write the output hidden_states as safetensors')
+    .addOption(new Option('--backend <name>', 'where to run').choices(['cpu']).default('cpu'))
+    .option('--batch <n>', 'batch size of the random input', positiveInt, 1)
+    .option('--seq <n>', 'sequence length of the random input', positiveInt, 16)
+    .option('--seed <n>', 'seed of random weights and input', nonNegativeInt, 0)
+    .option('--no-fuse', 'run one kernel per op (the eager baseline)')
+    .option('--json', 'print a JSON summary', false)
+    .action(async (file: string, options: RunOptions) => {
+      exit.code = await runRun(io, file, options);
+    });
+
+  program
+    .command('weights')
+    .description('list the tensors a graph reads, or write seeded initial weights')
+    .argument('<file>', '.adapt file')
+    .option('--graph <name>', 'graph whose weights to list or write', 'default')
+    .option('--list', 'list tensor names, shapes and initializers', false)
+    .option('--init', 'write seeded initial weights (with -o)', false)
+    .option('-o, --output <file>', 'output .safetensors file')
+    .option('--seed <n>', 'seed of the initial weights', nonNegativeInt, 0)
+    .action((file: string, options: WeightsOptions) => {
+      exit.code = runWeights(io, file, options);
+    });
+
   return program;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function nonNegativeInt(text: string): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value)) {
+    throw new InvalidArgumentError('expected a non-negative integer');
+  }
+  return value;
+}
+
+function positiveInt(text: string): number {
+  const value = nonNegativeInt(text);
+  if (value === 0) throw new InvalidArgumentError('expected a positive integer');
+  return value;
 }
 
 /** Runs the CLI; returns the exit code. User errors print one message, never a stack trace. */

@@ -40,6 +40,7 @@ export const DIAGNOSTIC_CODES = {
   E0407: { severity: 'error', summary: 'combinator without arguments' },
   E0408: { severity: 'error', summary: 'graph expression names a graph' },
   W0409: { severity: 'warning', summary: 'adapter or fusion used by no graph' },
+  E0410: { severity: 'error', summary: 'requested graph does not exist' },
 } as const satisfies Record<string, { severity: Severity; summary: string }>;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;

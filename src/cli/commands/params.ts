@@ -33,7 +33,7 @@ export function renderParams(report: ParamReport, sites: ReadonlyMap<string, str
   const { base, totals } = report;
   const layerCount = report.layers.length;
   const out: string[] = [
-    `${report.model}, graph '${report.graph}': ${layerCount} layers (encoder layers only; no embeddings)`,
+    `${report.model}, graph '${report.graph}': ${layerCount} layer${layerCount === 1 ? '' : 's'} (encoder layers only; no embeddings)`,
     '',
     formatTable(
       ['base, per layer', 'params'],
@@ -42,7 +42,7 @@ export function renderParams(report: ParamReport, sites: ReadonlyMap<string, str
         ['feed-forward', thousands(base.ffn)],
         ['layer norms', thousands(base.layerNorms)],
         ['one layer', thousands(base.perLayer)],
-        [`${layerCount} layers`, thousands(base.total)],
+        [`${layerCount} layer${layerCount === 1 ? '' : 's'}`, thousands(base.total)],
       ],
     ),
   ];

@@ -101,7 +101,9 @@ export function checkAdapter(
   ] as const) {
     const property = properties.get(keyword);
     if (!property) continue;
-    for (const { site, span } of readSites(property, SITES, bag)) {
+    const sites = readSites(property, SITES, bag);
+    if (!sites) ok = false;
+    for (const { site, span } of sites ?? []) {
       if (placements[site] !== undefined && placements[site] !== placement) {
         bag.report(
           'E0207',

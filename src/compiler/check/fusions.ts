@@ -67,7 +67,8 @@ export function checkFusion(
     );
     return undefined;
   }
-  for (const word of readWords(adaptersProperty, bag)) {
+  const listed = readWords(adaptersProperty, bag);
+  for (const word of listed) {
     if (context.adapterNames.has(word.text)) {
       members.push(word);
       continue;
@@ -78,11 +79,11 @@ export function checkFusion(
       : `'${word.text}' is not an adapter`;
     bag.report('E0302', word.span, what, didYouMean(word.text, context.adapterNames));
   }
-  if (adaptersProperty.values.length > 0 && adaptersProperty.values.length < 2) {
+  if (adaptersProperty.values.length > 0 && listed.length < 2) {
     bag.report(
       'E0301',
       adaptersProperty.span,
-      `fusion '${name}' needs at least two adapters, found ${adaptersProperty.values.length}`,
+      `fusion '${name}' needs at least two different adapters, found ${listed.length}`,
       'a single adapter needs no fusion: use it directly in a graph',
     );
     ok = false;
@@ -92,7 +93,7 @@ export function checkFusion(
   const sites = atProperty ? readSites(atProperty, SITES, bag) : undefined;
   const layersProperty = properties.get('layers');
   const layers = layersProperty ? readLayers(layersProperty, context.layerCount, bag) : undefined;
-  if ((layersProperty && !layers) || (atProperty && !sites?.length)) ok = false;
+  if ((layersProperty && !layers) || (atProperty && !sites)) ok = false;
 
   const temperatureProperty = properties.get('temperature');
   const temperature = temperatureProperty

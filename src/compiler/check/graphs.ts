@@ -159,17 +159,21 @@ function resolveAverage(
   }
   const weights = expression.args.map((arg) => arg.weight?.value ?? 1);
   for (const arg of weighted) {
-    if (arg.weight!.value < 0) {
-      bag.report('E0403', arg.weight!.span, `average weight ${arg.weight!.text} is negative`);
+    const weight = arg.weight!;
+    if (!Number.isFinite(weight.value)) {
+      bag.report('E0403', weight.span, `average weight ${weight.text} is not a finite number`);
+      ok = false;
+    } else if (weight.value < 0) {
+      bag.report('E0403', weight.span, `average weight ${weight.text} is negative`);
       ok = false;
     }
   }
   const total = weights.reduce((sum, w) => sum + w, 0);
-  if (ok && !(total > 0)) {
+  if (ok && !(total > 0 && Number.isFinite(total))) {
     bag.report(
       'E0403',
       expression.span,
-      'average weights sum to 0',
+      total > 0 ? 'average weights are too large to add up' : 'average weights sum to 0',
       'give at least one adapter a positive weight',
     );
     ok = false;

@@ -19,6 +19,7 @@ function classify(ast: SourceAst, bag: DiagnosticBag) {
     fusion: [],
   };
   const graphs: AssignDeclaration[] = [];
+  let misformedModel = false;
   for (const declaration of ast.declarations) {
     const kind = declaration.keyword.text;
     if (!(DECLARATION_KINDS as readonly string[]).includes(kind)) {
@@ -37,9 +38,10 @@ function classify(ast: SourceAst, bag: DiagnosticBag) {
       blocks[kind as Exclude<DeclarationKind, 'graph'>].push(declaration);
     } else {
       wrongForm(declaration, bag);
+      if (kind === 'model') misformedModel = true;
     }
   }
-  return { ...blocks, graphs };
+  return { ...blocks, graphs, misformedModel };
 }
 
 function wrongForm(declaration: Declaration, bag: DiagnosticBag): void {
@@ -100,7 +102,7 @@ export function check(ast: SourceAst, bag: DiagnosticBag): Model | undefined {
       `a file describes one model; '${modelBlock!.name.text}' is already declared`,
     );
   }
-  if (!modelBlock) {
+  if (!modelBlock && !kinds.misformedModel) {
     bag.report(
       'E0110',
       { start: 0, end: 0 },
@@ -115,9 +117,12 @@ export function check(ast: SourceAst, bag: DiagnosticBag): Model | undefined {
     bag,
   );
   reportDuplicates(kinds.graphs, bag);
-  const adapterBlocks = firstByName(kinds.adapter);
+  const components = firstByName(
+    [...kinds.adapter, ...kinds.fusion].sort((a, b) => a.span.start - b.span.start),
+  );
+  const adapterBlocks = components.filter((b) => b.keyword.text === 'adapter');
   const adapterNames = new Set(adapterBlocks.map((b) => b.name.text));
-  const fusionBlocks = firstByName(kinds.fusion).filter((b) => !adapterNames.has(b.name.text));
+  const fusionBlocks = components.filter((b) => b.keyword.text === 'fusion');
 
   const adapters = new Map<string, AdapterSpec>();
   for (const block of adapterBlocks) {

@@ -84,15 +84,17 @@ export function readNumber(property: Property, bag: DiagnosticBag): NumberValue 
   return value;
 }
 
+const MAX_SIZE = 2 ** 24;
+
 /** A positive integer such as hidden or bottleneck. */
 export function readSize(property: Property, bag: DiagnosticBag): number | undefined {
   const value = readNumber(property, bag);
   if (!value) return undefined;
-  if (!Number.isInteger(value.value) || value.value <= 0 || value.value > 2 ** 24) {
+  if (!Number.isInteger(value.value) || value.value <= 0 || value.value > MAX_SIZE) {
     bag.report(
       'E0105',
       value.span,
-      `'${property.name.text}' must be a positive integer, found ${value.text}`,
+      `'${property.name.text}' must be a positive integer up to ${MAX_SIZE}, found ${value.text}`,
     );
     return undefined;
   }
@@ -127,7 +129,7 @@ export function readChoice<T extends string>(
   bag.report(
     'E0108',
     value.span,
-    `invalid ${property.name.text} ${describeValue(value)}`,
+    `invalid value ${describeValue(value)} for '${property.name.text}'`,
     (value.kind === 'word' ? didYouMean(value.text, choices) : undefined) ??
       `expected ${quoteList(choices)}`,
   );
@@ -152,12 +154,14 @@ export function readWords(property: Property, bag: DiagnosticBag): { text: strin
   return words;
 }
 
+/** The sites named by a property, or undefined if any of its values is invalid. */
 export function readSites<T extends string>(
   property: Property,
   sites: readonly T[],
   bag: DiagnosticBag,
-): { site: T; span: Span }[] {
+): { site: T; span: Span }[] | undefined {
   const result: { site: T; span: Span }[] = [];
+  const errors = bag.errorCount;
   for (const word of readWords(property, bag)) {
     if ((sites as readonly string[]).includes(word.text)) {
       result.push({ site: word.text as T, span: word.span });
@@ -170,7 +174,7 @@ export function readSites<T extends string>(
       );
     }
   }
-  return result;
+  return bag.errorCount > errors ? undefined : result;
 }
 
 /**

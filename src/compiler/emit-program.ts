@@ -1,0 +1,39 @@
+import type { IrGraph } from './ir/types.js';
+import type { Model } from './model.js';
+import { PROGRAM_FORMAT, PROGRAM_VERSION, type IoSpec, type Program } from '../runtime/program.js';
+
+/** Packages a graph as the runtime's Program artifact. */
+export function emitProgram(model: Model, graphName: string, graph: IrGraph): Program {
+  const io = (value: { name: string; node: number; optional?: boolean }): IoSpec => {
+    const node = graph.nodes[value.node]!;
+    return {
+      name: value.name,
+      dtype: node.dtype,
+      shape: node.shape,
+      node: value.node,
+      ...(value.optional ? { optional: true } : {}),
+    };
+  };
+  const composition = model.graphs.get(graphName)!.composition;
+  const { base } = model;
+  return {
+    format: PROGRAM_FORMAT,
+    version: PROGRAM_VERSION,
+    source: model.fileName,
+    graph: graphName,
+    model: {
+      name: base.name,
+      hidden: base.hidden,
+      heads: base.heads,
+      ffn: base.ffn,
+      layers: base.layers,
+      norm: base.norm,
+      attention: base.attention,
+    },
+    ...(composition.kind === 'batch' ? { branches: composition.branches.length } : {}),
+    inputs: graph.inputs.map(io),
+    outputs: graph.outputs.map(io),
+    weights: graph.weights,
+    nodes: graph.nodes,
+  };
+}

@@ -1,0 +1,50 @@
+import { hasErrors, type Diagnostic } from './diagnostics.js';
+import { emitProgram } from './emit-program.js';
+import { checkSource } from './frontend.js';
+import type { IrGraph } from './ir/types.js';
+import { lowerModel } from './lower/lower.js';
+import { quoteList } from './suggest.js';
+import type { Model } from './model.js';
+import type { Program } from '../runtime/program.js';
+
+export { checkSource, type FrontendResult } from './frontend.js';
+export { DIAGNOSTIC_CODES, type Diagnostic } from './diagnostics.js';
+export type { Model } from './model.js';
+export type { Program } from '../runtime/program.js';
+export { countParams, type ParamReport } from './params.js';
+
+export interface CompileOptions {
+  readonly fileName?: string;
+  /** The graph to compile; `default` unless given. */
+  readonly graph?: string;
+}
+
+export interface CompileResult {
+  /** Absent when the source has errors or the graph does not exist (see diagnostics). */
+  readonly program: Program | undefined;
+  readonly diagnostics: readonly Diagnostic[];
+  readonly model: Model | undefined;
+  readonly ir: IrGraph | undefined;
+}
+
+/** Compiles .adapt source text to a Program. Never throws for bad input: read `diagnostics`. */
+export function compile(source: string, options: CompileOptions = {}): CompileResult {
+  const fileName = options.fileName ?? '<input>';
+  const graphName = options.graph ?? 'default';
+  const front = checkSource(source, fileName);
+  const diagnostics = [...front.diagnostics];
+  const model = front.model;
+  if (!model || hasErrors(diagnostics))
+    return { program: undefined, diagnostics, model, ir: undefined };
+  if (!model.graphs.has(graphName)) {
+    diagnostics.push({
+      code: 'E0410',
+      severity: 'error',
+      file: fileName,
+      message: `no graph '${graphName}'; the graphs are ${quoteList([...model.graphs.keys()])}`,
+    });
+    return { program: undefined, diagnostics, model, ir: undefined };
+  }
+  const ir = lowerModel(model, graphName);
+  return { program: emitProgram(model, graphName, ir), diagnostics, model, ir };
+}

@@ -1,0 +1,79 @@
+import { opInfo, type OpName } from './ops.js';
+import type { AttrValue, DType, IrGraph, IrNode, Shape, WeightInit, WeightSpec } from './types.js';
+
+/** A handle to a node being built. */
+export interface Value {
+  readonly id: number;
+  readonly shape: Shape;
+}
+
+/**
+ * Appends nodes in topological order, computing each output shape from the OPS table, so a
+ * lowering can only build graphs whose shapes agree. Weights are created once per name.
+ */
+export class GraphBuilder {
+  private readonly nodes: IrNode[] = [];
+  private readonly weights = new Map<string, { spec: WeightSpec; value: Value }>();
+  private readonly inputs: { name: string; node: number; optional?: boolean }[] = [];
+  private readonly outputs: { name: string; node: number }[] = [];
+  /** Scope stamped on every node added, e.g. `L3/ffn/adapter:sentiment`. */
+  scope: string | undefined;
+
+  private push(
+    op: OpName,
+    dtype: DType,
+    shape: Shape,
+    inputs: readonly Value[],
+    attrs: Record<string, AttrValue>,
+  ): Value {
+    const id = this.nodes.length;
+    this.nodes.push({
+      id,
+      op,
+      dtype,
+      shape,
+      inputs: inputs.map((v) => v.id),
+      attrs,
+      ...(this.scope !== undefined ? { scope: this.scope } : {}),
+    });
+    return { id, shape };
+  }
+
+  input(name: string, dtype: DType, shape: Shape, optional = false): Value {
+    const value = this.push('input', dtype, shape, [], { name });
+    this.inputs.push({ name, node: value.id, ...(optional ? { optional } : {}) });
+    return value;
+  }
+
+  weight(name: string, shape: readonly number[], init: WeightInit): Value {
+    const existing = this.weights.get(name);
+    if (existing) return existing.value;
+    const value = this.push('weight', 'f32', shape, [], { name });
+    this.weights.set(name, { spec: { name, shape, init }, value });
+    return value;
+  }
+
+  op(op: OpName, inputs: readonly Value[], attrs: Record<string, AttrValue> = {}): Value {
+    const info = opInfo(op)!;
+    const shape = info.shape!(
+      inputs.map((v) => v.shape),
+      attrs,
+    );
+    if (typeof shape === 'string') throw new Error(`IR construction: ${op}: ${shape}`);
+    const dtype = op === 'select' ? this.nodes[inputs[1]!.id]!.dtype : 'f32';
+    return this.push(op, dtype, shape, inputs, attrs);
+  }
+
+  output(name: string, value: Value): void {
+    this.outputs.push({ name, node: value.id });
+  }
+
+  finish(): IrGraph {
+    return {
+      nodes: [...this.nodes],
+      inputs: [...this.inputs],
+      outputs: [...this.outputs],
+      weights: [...this.weights.values()].map((w) => w.spec),
+    };
+  }
+}

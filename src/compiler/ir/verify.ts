@@ -1,0 +1,62 @@
+import { opInfo } from './ops.js';
+import type { IrGraph, Shape } from './types.js';
+
+const show = (shape: Shape) => `[${shape.join(',')}]`;
+
+/**
+ * Checks the invariants every pass must keep: ids equal positions, inputs refer to earlier nodes,
+ * arity and attributes match the OPS table, stored shapes equal the shape rule's, weights and
+ * inputs are declared, outputs exist. Returns the problems found (empty when valid).
+ */
+export function verifyGraph(graph: IrGraph): string[] {
+  const problems: string[] = [];
+  const weightNames = new Set(graph.weights.map((w) => w.name));
+  const inputNodes = new Set(graph.inputs.map((i) => i.node));
+  graph.nodes.forEach((node, index) => {
+    const where = `node %${node.id} (${node.op})`;
+    const before = problems.length;
+    if (node.id !== index) problems.push(`${where}: id differs from its position ${index}`);
+    const info = opInfo(node.op);
+    if (!info) {
+      problems.push(`${where}: unknown op`);
+      return;
+    }
+    if (info.variadic ? node.inputs.length < info.arity : node.inputs.length !== info.arity) {
+      problems.push(
+        `${where}: ${node.inputs.length} inputs, expected ${info.variadic ? 'at least ' : ''}${info.arity}`,
+      );
+    }
+    for (const attr of info.attrs) {
+      if (node.attrs[attr] === undefined) problems.push(`${where}: missing attribute '${attr}'`);
+    }
+    for (const input of node.inputs) {
+      if (!(input >= 0 && input < index))
+        problems.push(`${where}: input %${input} is not an earlier node`);
+    }
+    if (node.op === 'weight' && !weightNames.has(node.attrs.name as string)) {
+      problems.push(`${where}: weight '${String(node.attrs.name)}' is not in the weight list`);
+    }
+    if (node.op === 'input' && !inputNodes.has(node.id)) {
+      problems.push(`${where}: input '${String(node.attrs.name)}' is not in the input list`);
+    }
+    if (!info.shape || problems.length > before) return;
+    const expected = info.shape(
+      node.inputs.map((i) => graph.nodes[i]!.shape),
+      node.attrs,
+    );
+    if (typeof expected === 'string') problems.push(`${where}: ${expected}`);
+    else if (show(expected) !== show(node.shape)) {
+      problems.push(`${where}: shape ${show(node.shape)}, but its inputs give ${show(expected)}`);
+    }
+  });
+  for (const output of graph.outputs) {
+    if (!graph.nodes[output.node])
+      problems.push(`output '${output.name}' refers to missing node %${output.node}`);
+  }
+  for (const weight of graph.weights) {
+    if (!graph.nodes.some((n) => n.op === 'weight' && n.attrs.name === weight.name)) {
+      problems.push(`weight '${weight.name}' is read by no node`);
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,221 @@
+import type { Activation, AdapterSpec, Composition, FusionSpec, Model, Site } from '../model.js';
+import { GraphBuilder, type Value } from '../ir/builder.js';
+import type { IrGraph, WeightInit } from '../ir/types.js';
+import { weightNames } from './weight-names.js';
+
+const BASE_INIT: WeightInit = { kind: 'normal', std: 0.02 };
+const ADAPTER_INIT: WeightInit = { kind: 'normal', std: 0.01 };
+const FUSION_INIT: WeightInit = { kind: 'normal', std: 0.02 };
+const ZEROS: WeightInit = { kind: 'zeros' };
+const ONES: WeightInit = { kind: 'ones' };
+
+/** What a site's composition reads: y, the sublayer output it rewrites, and u, the sublayer input. */
+interface SiteValues {
+  readonly y: Value;
+  readonly u: Value;
+}
+
+/**
+ * Lowers a checked model and one of its graphs to the IR: the frozen base transformer, with the
+ * graph's composition applied to the sublayer output y at every (layer, site) where it has effect.
+ * Batch and sequence sizes stay symbolic (B, T).
+ */
+export function lowerModel(model: Model, graphName: string): IrGraph {
+  const graph = model.graphs.get(graphName);
+  if (!graph) throw new Error(`unknown graph '${graphName}'`);
+  return new Lowering(model, graph.composition).run();
+}
+
+class Lowering {
+  private readonly b = new GraphBuilder();
+  private readonly d: number;
+  private adapterIndex: Value | undefined;
+
+  constructor(
+    private readonly model: Model,
+    private readonly composition: Composition,
+  ) {
+    this.d = model.base.hidden;
+  }
+
+  run(): IrGraph {
+    const { b, d } = this;
+    let x = b.input('hidden_states', 'f32', ['B', 'T', d]);
+    const mask = b.input('attention_mask', 'i32', ['B', 'T'], true);
+    if (this.composition.kind === 'batch')
+      this.adapterIndex = b.input('adapter_index', 'i32', ['B']);
+    for (let layer = 0; layer < this.model.base.layers; layer++) {
+      x = this.site(layer, 'attn', x, (u) => this.attention(layer, u, mask));
+      x = this.site(layer, 'ffn', x, (u) => this.feedForward(layer, u));
+    }
+    b.scope = undefined;
+    b.output('hidden_states', x);
+    return b.finish();
+  }
+
+  /** One sublayer with its residual, LayerNorm, and the graph's adapters at this site. */
+  private site(layer: number, site: Site, x: Value, sublayer: (u: Value) => Value): Value {
+    const { b } = this;
+    const pre = this.model.base.norm === 'pre';
+    b.scope = `L${layer}/${site}/base`;
+    const u = pre ? this.layerNorm(layer, site, x) : x;
+    b.scope = `L${layer}/${site}/base`;
+    let y = sublayer(u);
+    y = this.apply(this.composition, layer, site, { y, u });
+    b.scope = `L${layer}/${site}/residual`;
+    const sum = b.op('add', [x, y]);
+    return pre ? sum : this.layerNorm(layer, site, sum);
+  }
+
+  private layerNorm(layer: number, site: Site, x: Value): Value {
+    const name = weightNames.layerNorm(layer, site);
+    const gamma = this.b.weight(`${name}.weight`, [this.d], ONES);
+    const beta = this.b.weight(`${name}.bias`, [this.d], ZEROS);
+    return this.b.op('layer_norm', [x, gamma, beta], { eps: this.model.base.eps });
+  }
+
+  private linear(x: Value, name: string, outSize: number, inSize: number, init: WeightInit): Value {
+    const w = this.b.weight(`${name}.weight`, [outSize, inSize], init);
+    const bias = this.b.weight(`${name}.bias`, [outSize], ZEROS);
+    return this.b.op('add', [this.b.op('matmul', [x, w]), bias]);
+  }
+
+  private attention(layer: number, u: Value, mask: Value): Value {
+    const { d } = this;
+    const { heads, attention } = this.model.base;
+    const q = this.linear(u, weightNames.query(layer), d, d, BASE_INIT);
+    const k = this.linear(u, weightNames.key(layer), d, d, BASE_INIT);
+    const v = this.linear(u, weightNames.value(layer), d, d, BASE_INIT);
+    const context = this.b.op('attention', [q, k, v, mask], {
+      heads,
+      causal: attention === 'causal',
+    });
+    return this.linear(context, weightNames.attentionOutput(layer), d, d, BASE_INIT);
+  }
+
+  private feedForward(layer: number, u: Value): Value {
+    const { d } = this;
+    const { ffn, activation } = this.model.base;
+    const h = this.linear(u, weightNames.intermediate(layer), ffn, d, BASE_INIT);
+    return this.linear(this.activate(h, activation), weightNames.output(layer), d, ffn, BASE_INIT);
+  }
+
+  private activate(x: Value, activation: Activation): Value {
+    return activation === 'identity' ? x : this.b.op(activation, [x]);
+  }
+
+  /** The composition's effect on y at one site; identity where none of its adapters is present. */
+  private apply(node: Composition, layer: number, site: Site, values: SiteValues): Value {
+    switch (node.kind) {
+      case 'adapter':
+        return this.applyAdapter(node.name, layer, site, values);
+      case 'stack':
+        return node.items.reduce(
+          (y, item) => this.apply(item, layer, site, { ...values, y }),
+          values.y,
+        );
+      case 'fusion':
+        return this.applyFusion(this.model.fusions.get(node.name)!, layer, site, values);
+      case 'average':
+        return this.applyAverage(node.items, layer, site, values);
+      case 'batch': {
+        const branches = node.branches.map((branch) => this.apply(branch, layer, site, values));
+        if (branches.every((branch) => branch.id === values.y.id)) return values.y;
+        this.b.scope = `L${layer}/${site}/batch`;
+        return this.b.op('select', [this.adapterIndex!, ...branches]);
+      }
+    }
+  }
+
+  private present(name: string, layer: number, site: Site): AdapterSpec | undefined {
+    const adapter = this.model.adapters.get(name)!;
+    return adapter.placements[site] && adapter.layers.includes(layer) ? adapter : undefined;
+  }
+
+  /** s · Δ(z) = s · (W_up f(W_down z + b_down) + b_up), with z = y (sequential) or u (parallel). */
+  private scaledDelta(
+    adapter: AdapterSpec,
+    layer: number,
+    site: Site,
+    values: SiteValues,
+    weight = 1,
+  ): Value {
+    const { b, d } = this;
+    const parallel = adapter.placements[site] === 'parallel';
+    b.scope = `L${layer}/${site}/${parallel ? 'parallel' : 'adapter'}:${adapter.name}`;
+    const r = adapter.bottleneck;
+    const z = parallel ? values.u : values.y;
+    const down = this.linear(
+      z,
+      weightNames.adapterDown(layer, site, adapter.name),
+      r,
+      d,
+      ADAPTER_INIT,
+    );
+    const upInit = adapter.init === 'zero_up' ? ZEROS : ADAPTER_INIT;
+    const up = this.linear(
+      this.activate(down, adapter.activation),
+      weightNames.adapterUp(layer, site, adapter.name),
+      d,
+      r,
+      upInit,
+    );
+    const factor = adapter.scale * weight;
+    return factor === 1 ? up : b.op('scale', [up], { factor });
+  }
+
+  private applyAdapter(name: string, layer: number, site: Site, values: SiteValues): Value {
+    const adapter = this.present(name, layer, site);
+    if (!adapter) return values.y;
+    return this.b.op('add', [values.y, this.scaledDelta(adapter, layer, site, values)]);
+  }
+
+  /** y + Σ w_i s_i Δ_i, over the members present here (an absent member contributes nothing). */
+  private applyAverage(
+    items: readonly { name: string; weight: number }[],
+    layer: number,
+    site: Site,
+    values: SiteValues,
+  ): Value {
+    let y = values.y;
+    for (const item of items) {
+      const adapter = this.present(item.name, layer, site);
+      if (!adapter || item.weight === 0) continue;
+      y = this.b.op('add', [y, this.scaledDelta(adapter, layer, site, values, item.weight)]);
+    }
+    return y;
+  }
+
+  /**
+   * AdapterFusion as the seed computes it: o_i = y + s_i Δ_i(y); q = W_Q y + b_Q;
+   * k_i = W_K o_i + b_K; v_i = W_V o_i + b_V (or o_i); α = softmax_i(q·k_i / (sqrt(d) T));
+   * y ← Σ α_i v_i (+ y with `residual on`). Where it does not cover the site, its members stack.
+   */
+  private applyFusion(fusion: FusionSpec, layer: number, site: Site, values: SiteValues): Value {
+    const cover = fusion.covers.find((c) => c.layer === layer && c.site === site);
+    if (!cover) {
+      return fusion.adapters.reduce(
+        (y, name) => this.applyAdapter(name, layer, site, { ...values, y }),
+        values.y,
+      );
+    }
+    const { b, d } = this;
+    const outputs = cover.members.map((name) => {
+      const adapter = this.present(name, layer, site)!;
+      const delta = this.scaledDelta(adapter, layer, site, values);
+      return b.op('add', [values.y, delta]);
+    });
+    b.scope = `L${layer}/${site}/fusion:${fusion.name}`;
+    const projection = (x: Value, which: 'query' | 'key' | 'value') =>
+      this.linear(x, weightNames.fusion(layer, site, fusion.name, which), d, d, FUSION_INIT);
+    const q = projection(values.y, 'query');
+    const scores = outputs.map((o) => b.op('row_dot', [q, projection(o, 'key')]));
+    const factor = (fusion.scaleScores ? 1 / Math.sqrt(d) : 1) / fusion.temperature;
+    const logits = b.op('scale', [b.op('concat', scores)], { factor });
+    const alpha = b.op('softmax', [logits]);
+    const fusedValues =
+      fusion.value === 'identity' ? outputs : outputs.map((o) => projection(o, 'value'));
+    const fused = b.op('weighted_sum', [alpha, ...fusedValues]);
+    return fusion.residual ? b.op('add', [values.y, fused]) : fused;
+  }
+}

@@ -1,0 +1,43 @@
+import { ProgramError } from '../errors.js';
+import { resolveShape, type PreparedInputs } from '../inputs.js';
+import type { Program } from '../program.js';
+import type { HostTensor } from '../tensor.js';
+import { CPU_KERNELS, type CpuTensor } from './kernels.js';
+
+/** For each node, the index of the last node that reads it, so its memory can be let go. */
+function lastUses(program: Program): number[] {
+  const last = program.nodes.map((node) => node.id);
+  for (const node of program.nodes) for (const input of node.inputs) last[input] = node.id;
+  for (const output of program.outputs) last[output.node] = Infinity;
+  return last;
+}
+
+/** Runs a program's graph node by node on the CPU. */
+export function interpret(
+  program: Program,
+  weights: ReadonlyMap<string, Float32Array>,
+  inputs: PreparedInputs,
+): Record<string, HostTensor> {
+  const values: (CpuTensor | undefined)[] = new Array(program.nodes.length);
+  const last = lastUses(program);
+  for (const node of program.nodes) {
+    const shape = resolveShape(node.shape, inputs.batch, inputs.seq);
+    if (node.op === 'input') {
+      values[node.id] = { data: inputs.values.get(node.attrs.name as string)!, shape };
+    } else if (node.op === 'weight') {
+      values[node.id] = { data: weights.get(node.attrs.name as string)!, shape };
+    } else {
+      const kernel = CPU_KERNELS[node.op];
+      if (!kernel) throw new ProgramError(`the CPU backend has no kernel for op '${node.op}'`);
+      const args = node.inputs.map((id) => values[id]!);
+      values[node.id] = { data: kernel(args, node.attrs, shape), shape };
+    }
+    for (const input of node.inputs) if (last[input] === node.id) values[input] = undefined;
+  }
+  const outputs: Record<string, HostTensor> = {};
+  for (const output of program.outputs) {
+    const value = values[output.node]!;
+    outputs[output.name] = { data: value.data, shape: value.shape };
+  }
+  return outputs;
+}

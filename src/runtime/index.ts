@@ -1,0 +1,21 @@
+export {
+  Runtime,
+  type BackendName,
+  type LoadedModel,
+  type RunOutputs,
+  type RuntimeOptions,
+} from './runtime.js';
+export {
+  loadSafetensors,
+  readSafetensors,
+  saveSafetensors,
+  SafetensorsError,
+  type SafetensorsDType,
+  type Tensor,
+  type TensorMap,
+} from './safetensors.js';
+export { AdaptRuntimeError, InputError, ProgramError, WeightError } from './errors.js';
+export type { RunInputs } from './inputs.js';
+export type { HostTensor } from './tensor.js';
+export type { Program, ProgramNode, WeightSpec } from './program.js';
+export { initWeights, bindWeights } from './weights.js';

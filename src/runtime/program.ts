@@ -1,0 +1,74 @@
+/**
+ * The Program: what the compiler emits and the runtime loads. Plain JSON, so it can be compiled
+ * ahead of time and shipped to a browser with only the runtime. The compiler's graph IR nodes are
+ * exactly these `ProgramNode`s.
+ */
+
+/** A dimension: a number, or the batch size `B` / sequence length `T` bound at run time. */
+export type Dim = number | 'B' | 'T';
+export type Shape = readonly Dim[];
+export type DType = 'f32' | 'i32';
+
+export type AttrValue = number | string | boolean | readonly number[];
+
+export interface ProgramNode {
+  readonly id: number;
+  readonly op: string;
+  readonly dtype: DType;
+  readonly shape: Shape;
+  /** Ids of earlier nodes. */
+  readonly inputs: readonly number[];
+  readonly attrs: Readonly<Record<string, AttrValue>>;
+  /** Where the node comes from, e.g. `L3/ffn/adapter:sentiment`; for printing and pictures. */
+  readonly scope?: string;
+}
+
+/** How a weight is initialized when no weights file is given. */
+export type WeightInit =
+  | { readonly kind: 'normal'; readonly std: number }
+  | { readonly kind: 'zeros' }
+  | { readonly kind: 'ones' };
+
+export interface WeightSpec {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly init: WeightInit;
+}
+
+export interface IoSpec {
+  readonly name: string;
+  readonly dtype: DType;
+  readonly shape: Shape;
+  /** Node id of the `input` node, or of the node whose value is the output. */
+  readonly node: number;
+  /** Inputs only: may be omitted at run time (attention_mask defaults to all ones). */
+  readonly optional?: boolean;
+}
+
+export interface ProgramModelInfo {
+  readonly name: string;
+  readonly hidden: number;
+  readonly heads: number;
+  readonly ffn: number;
+  readonly layers: number;
+  readonly norm: 'post' | 'pre';
+  readonly attention: 'bidirectional' | 'causal';
+}
+
+export const PROGRAM_FORMAT = 'adaptc-program';
+export const PROGRAM_VERSION = 1;
+
+export interface Program {
+  readonly format: typeof PROGRAM_FORMAT;
+  readonly version: typeof PROGRAM_VERSION;
+  readonly source: string;
+  readonly graph: string;
+  readonly model: ProgramModelInfo;
+  /** Branch count of a batch(...) graph; adapter_index values must lie in 0..branches-1. */
+  readonly branches?: number;
+  readonly inputs: readonly IoSpec[];
+  readonly outputs: readonly IoSpec[];
+  readonly weights: readonly WeightSpec[];
+  /** The graph, in topological order (every input id is smaller than the node's id). */
+  readonly nodes: readonly ProgramNode[];
+}

@@ -1,0 +1,9 @@
+/** A tensor passed to or returned from the runtime: row-major data and its shape. */
+export interface HostTensor {
+  readonly data: Float32Array | Int32Array | Uint8Array;
+  readonly shape: readonly number[];
+}
+
+export function elementCount(shape: readonly number[]): number {
+  return shape.reduce((n, d) => n * d, 1);
+}
