@@ -6,7 +6,7 @@ import type { SourceFile } from '../compiler/source.js';
 import { quoteList } from '../compiler/suggest.js';
 import type { Program } from '../runtime/program.js';
 import { CliError, type CliIO } from './io.js';
-import { readTextFile } from './read-source.js';
+import { readTextFile } from './files.js';
 import { renderDiagnostic, summarize } from './render.js';
 
 /** Prints diagnostics; fails with one summary line if any is an error. */

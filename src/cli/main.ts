@@ -1,5 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runCheck } from './commands/check.js';
+import { runCompile, type CompileOptions } from './commands/compile-emit.js';
+import { runGraph } from './commands/graph.js';
 import { runParams } from './commands/params.js';
 import { runRun, type RunOptions } from './commands/run.js';
 import { runWeights, type WeightsOptions } from './commands/weights.js';
@@ -33,6 +35,29 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
     .addOption(new Option('--json', 'print JSON instead of tables').default(false))
     .action((file: string, options: { graph: string; json: boolean }) => {
       exit.code = runParams(io, file, options);
+    });
+
+  program
+    .command('compile')
+    .description(
+      'compile a graph and write one stage: the AST, the IR, the op graph as DOT, or the program',
+    )
+    .argument('<file>', '.adapt file')
+    .option('--graph <name>', 'graph to compile', 'default')
+    .option('--emit <what>', 'what to write: ast, ir, dot or program', 'program')
+    .option('-o, --output <path>', 'write to a file instead of stdout')
+    .action((file: string, options: CompileOptions) => {
+      exit.code = runCompile(io, file, options);
+    });
+
+  program
+    .command('graph')
+    .description('draw a graph layer by layer (adapters, fusions, data flow) as SVG or DOT')
+    .argument('<file>', '.adapt file')
+    .option('--graph <name>', 'graph to draw', 'default')
+    .requiredOption('-o, --output <path>', 'output file: .svg or .dot')
+    .action(async (file: string, options: { graph: string; output: string }) => {
+      exit.code = await runGraph(io, file, options);
     });
 
   program

@@ -1,8 +1,6 @@
-import { resolve } from 'node:path';
-import { writeFileSync } from 'node:fs';
 import { SafetensorsError, loadSafetensors, type TensorMap } from '../runtime/safetensors.js';
 import { CliError } from './io.js';
-import { describeFsError, readBinaryFile } from './read-source.js';
+import { readBinaryFile } from './files.js';
 
 /** Reads one safetensors file; a corrupt file is one clear error naming it. */
 export function readTensorFile(cwd: string, path: string): TensorMap {
@@ -28,12 +26,4 @@ export function readWeightFiles(cwd: string, paths: readonly string[]): TensorMa
     }
   }
   return merged;
-}
-
-export function writeBinaryFile(cwd: string, path: string, bytes: Uint8Array): void {
-  try {
-    writeFileSync(resolve(cwd, path), bytes);
-  } catch (error) {
-    throw new CliError(`${path}: error: cannot write file (${describeFsError(error)})`);
-  }
 }

@@ -9,7 +9,8 @@ import { initWeights } from '../../runtime/weights.js';
 import { CliError, EXIT, type CliIO } from '../io.js';
 import { loadProgram } from '../load-model.js';
 import { thousands } from '../table.js';
-import { readTensorFile, readWeightFiles, writeBinaryFile } from '../weights-files.js';
+import { writeOutputFile } from '../files.js';
+import { readTensorFile, readWeightFiles } from '../weights-files.js';
 
 export interface RunOptions {
   readonly graph: string;
@@ -92,7 +93,7 @@ export async function runRun(io: CliIO, file: string, options: RunOptions): Prom
     model.dispose();
     const { mean, std } = statistics(hidden_states.data);
     if (options.output) {
-      writeBinaryFile(io.cwd, options.output, saveSafetensors({ hidden_states }));
+      writeOutputFile(io.cwd, options.output, saveSafetensors({ hidden_states }));
     }
     const parameters = program.weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
     const summary = {

@@ -3,7 +3,7 @@ import { initWeights } from '../../runtime/weights.js';
 import { CliError, EXIT, type CliIO } from '../io.js';
 import { loadProgram } from '../load-model.js';
 import { formatTable, thousands } from '../table.js';
-import { writeBinaryFile } from '../weights-files.js';
+import { writeOutputFile } from '../files.js';
 
 export interface WeightsOptions {
   readonly graph: string;
@@ -43,7 +43,7 @@ export function runWeights(io: CliIO, file: string, options: WeightsOptions): nu
     name,
     { shape: t.shape, data: t.data as Float32Array },
   ]);
-  writeBinaryFile(
+  writeOutputFile(
     io.cwd,
     options.output!,
     saveSafetensors(entries, { format: 'pt', generator: 'adaptc' }),

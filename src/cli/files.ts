@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CliError } from './io.js';
 
@@ -16,6 +16,15 @@ export function readBinaryFile(cwd: string, path: string): Uint8Array {
     return readFileSync(resolve(cwd, path));
   } catch (error) {
     throw new CliError(`${path}: error: cannot read file (${describeFsError(error)})`);
+  }
+}
+
+/** Writes a file named on the command line; failure is a user error naming the file. */
+export function writeOutputFile(cwd: string, path: string, content: string | Uint8Array): void {
+  try {
+    writeFileSync(resolve(cwd, path), content);
+  } catch (error) {
+    throw new CliError(`${path}: error: cannot write file (${describeFsError(error)})`);
   }
 }
 

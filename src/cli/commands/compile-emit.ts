@@ -1,0 +1,84 @@
+import { compile } from '../../compiler/index.js';
+import { checkSource } from '../../compiler/frontend.js';
+import { graphToDot } from '../../compiler/ir/dot.js';
+import { printGraph } from '../../compiler/ir/print.js';
+import { lowerModel } from '../../compiler/lower/lower.js';
+import type { Model } from '../../compiler/model.js';
+import { CliError, EXIT, type CliIO } from '../io.js';
+import { loadModel } from '../load-model.js';
+import { readTextFile, writeOutputFile } from '../files.js';
+
+export interface CompileOptions {
+  readonly graph: string;
+  readonly emit: string;
+  readonly output?: string;
+}
+
+interface EmitContext {
+  readonly io: CliIO;
+  readonly file: string;
+  readonly model: Model;
+  readonly graph: string;
+}
+
+/** What each `--emit` value writes. */
+const EMITTERS: Readonly<Record<string, (context: EmitContext) => string>> = {
+  ast: ({ io, file }) => json(checkSource(readTextFile(io.cwd, file), file).ast),
+  ir: ({ model, graph }) => printGraph(lowerModel(model, graph)),
+  dot: ({ model, graph }) => graphToDot(lowerModel(model, graph)),
+  program: ({ io, file, graph }) => {
+    const { program } = compile(readTextFile(io.cwd, file), { fileName: file, graph });
+    if (!program) throw new Error(`compile() gave no program for graph '${graph}'`);
+    return json(program);
+  },
+};
+
+/** `adapt compile <file> [--graph G] [--emit ast|ir|dot|program] [-o PATH]`. */
+export function runCompile(io: CliIO, file: string, options: CompileOptions): number {
+  const emit = EMITTERS[options.emit];
+  if (!emit) {
+    throw new CliError(
+      `adapt: error: unknown --emit '${options.emit}'; choose one of ${Object.keys(EMITTERS).join(', ')}`,
+      EXIT.usage,
+    );
+  }
+  const model = loadModel(io, file, options.graph);
+  const text = emit({ io, file, model, graph: options.graph });
+  if (options.output === undefined) {
+    io.stdout(text);
+  } else {
+    writeOutputFile(io.cwd, options.output, text);
+    io.stdout(`wrote ${options.output} (${options.emit}, graph '${options.graph}')\n`);
+  }
+  return EXIT.ok;
+}
+
+function json(value: unknown): string {
+  return `${prettyJson(value, '')}\n`;
+}
+
+/** JSON with two-space indents, where each value that fits in 100 columns stays on one line. */
+function prettyJson(value: unknown, indent: string): string {
+  const flat = inline(value);
+  if (typeof value !== 'object' || value === null || indent.length + flat.length <= 100)
+    return flat;
+  const inner = `${indent}  `;
+  const items = Array.isArray(value)
+    ? value.map((item) => prettyJson(item, inner))
+    : entries(value).map(([key, item]) => `${JSON.stringify(key)}: ${prettyJson(item, inner)}`);
+  const [open, close] = Array.isArray(value) ? ['[', ']'] : ['{', '}'];
+  return `${open}\n${items.map((item) => inner + item).join(',\n')}\n${indent}${close}`;
+}
+
+function inline(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(inline).join(', ')}]`;
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value) ?? 'null';
+  const items = entries(value).map(([key, item]) => `${JSON.stringify(key)}: ${inline(item)}`);
+  return items.length === 0 ? '{}' : `{ ${items.join(', ')} }`;
+}
+
+function entries(value: object): [string, unknown][] {
+  return Object.entries(value).filter(([, item]) => item !== undefined);
+}
+
+/** Writes an output file named on the command line; failure is a user error naming the file. */

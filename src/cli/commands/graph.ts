@@ -1,0 +1,37 @@
+import { extname } from 'node:path';
+import { lowerModel } from '../../compiler/lower/lower.js';
+import { graphPicture } from '../../compiler/picture.js';
+import { CliError, EXIT, type CliIO } from '../io.js';
+import { loadModel } from '../load-model.js';
+import { writeOutputFile } from '../files.js';
+import { dotToSvg } from '../svg.js';
+
+export interface GraphOptions {
+  readonly graph: string;
+  readonly output: string;
+}
+
+const FORMATS: Readonly<Record<string, 'svg' | 'dot'>> = {
+  '.svg': 'svg',
+  '.dot': 'dot',
+  '.gv': 'dot',
+};
+
+/** `adapt graph <file> [--graph G] -o out.svg|out.dot`: a picture of the graph, by layer. */
+export async function runGraph(io: CliIO, file: string, options: GraphOptions): Promise<number> {
+  const format = FORMATS[extname(options.output).toLowerCase()];
+  if (!format) {
+    throw new CliError(
+      `adapt: error: cannot tell the picture format from '${options.output}'; name the output file .svg (a picture) or .dot (Graphviz source)`,
+      EXIT.usage,
+    );
+  }
+  const model = loadModel(io, file, options.graph);
+  const dot = graphPicture(model, options.graph, lowerModel(model, options.graph));
+  writeOutputFile(io.cwd, options.output, format === 'svg' ? await dotToSvg(dot) : dot);
+  const layers = model.base.layers;
+  io.stdout(
+    `wrote ${options.output} (graph '${options.graph}', ${layers} layer${layers === 1 ? '' : 's'})\n`,
+  );
+  return EXIT.ok;
+}
