@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../src/compiler/index.js';
 import type { Program } from '../src/runtime/program.js';
-import { CPU_KERNELS } from '../src/runtime/cpu/kernels.js';
+import { CPU_KERNELS } from '../src/runtime/cpu/all-kernels.js';
 import { erf } from '../src/runtime/cpu/math.js';
 import { InputError, WeightError } from '../src/runtime/errors.js';
 import { Runtime } from '../src/runtime/runtime.js';

@@ -4,7 +4,7 @@ import { compile } from '../src/compiler/index.js';
 import { OPS } from '../src/compiler/ir/ops.js';
 import type { IrGraph } from '../src/compiler/ir/types.js';
 import { verifyGraph } from '../src/compiler/ir/verify.js';
-import { CPU_KERNELS } from '../src/runtime/cpu/kernels.js';
+import { CPU_KERNELS } from '../src/runtime/cpu/all-kernels.js';
 
 const examplesDir = new URL('../examples/', import.meta.url);
 const examples = readdirSync(examplesDir).filter((f) => f.endsWith('.adapt'));

@@ -1,9 +1,20 @@
 import type { IrGraph } from './ir/types.js';
 import type { Model } from './model.js';
-import { PROGRAM_FORMAT, PROGRAM_VERSION, type IoSpec, type Program } from '../runtime/program.js';
+import {
+  PROGRAM_FORMAT,
+  PROGRAM_VERSION,
+  type GpuPlan,
+  type IoSpec,
+  type Program,
+} from '../runtime/program.js';
 
 /** Packages a graph as the runtime's Program artifact. */
-export function emitProgram(model: Model, graphName: string, graph: IrGraph): Program {
+export function emitProgram(
+  model: Model,
+  graphName: string,
+  graph: IrGraph,
+  extra: { gpu?: GpuPlan; weights?: IrGraph['weights'] } = {},
+): Program {
   const io = (value: { name: string; node: number; optional?: boolean }): IoSpec => {
     const node = graph.nodes[value.node]!;
     return {
@@ -33,7 +44,8 @@ export function emitProgram(model: Model, graphName: string, graph: IrGraph): Pr
     ...(composition.kind === 'batch' ? { branches: composition.branches.length } : {}),
     inputs: graph.inputs.map(io),
     outputs: graph.outputs.map(io),
-    weights: graph.weights,
+    weights: extra.weights ?? graph.weights,
     nodes: graph.nodes,
+    ...(extra.gpu ? { gpu: extra.gpu } : {}),
   };
 }

@@ -2,10 +2,12 @@ import { hasErrors, type Diagnostic } from './diagnostics.js';
 import { emitProgram } from './emit-program.js';
 import { checkSource } from './frontend.js';
 import type { IrGraph } from './ir/types.js';
+import { planGpu } from './codegen/plan.js';
 import { lowerModel } from './lower/lower.js';
+import { optimize } from './passes/pipeline.js';
 import { quoteList } from './suggest.js';
 import type { Model } from './model.js';
-import type { Program } from '../runtime/program.js';
+import type { Program, Target } from '../runtime/program.js';
 
 export { checkSource, type FrontendResult } from './frontend.js';
 export { DIAGNOSTIC_CODES, type Diagnostic } from './diagnostics.js';
@@ -17,6 +19,10 @@ export interface CompileOptions {
   readonly fileName?: string;
   /** The graph to compile; `default` unless given. */
   readonly graph?: string;
+  /** Run the optimizing passes (default true); false keeps one kernel per op, the eager baseline. */
+  readonly fuse?: boolean;
+  /** Kernel profile: 'software' (lavapipe, SwiftShader; the default) or 'gpu'. */
+  readonly target?: Target;
 }
 
 export interface CompileResult {
@@ -24,7 +30,10 @@ export interface CompileResult {
   readonly program: Program | undefined;
   readonly diagnostics: readonly Diagnostic[];
   readonly model: Model | undefined;
+  /** The graph as lowered, before any pass. */
   readonly ir: IrGraph | undefined;
+  /** The graph the program runs: after the passes, or `ir` itself with `fuse: false`. */
+  readonly optimized: IrGraph | undefined;
 }
 
 /** Compiles .adapt source text to a Program. Never throws for bad input: read `diagnostics`. */
@@ -34,8 +43,9 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
   const front = checkSource(source, fileName);
   const diagnostics = [...front.diagnostics];
   const model = front.model;
-  if (!model || hasErrors(diagnostics))
-    return { program: undefined, diagnostics, model, ir: undefined };
+  if (!model || hasErrors(diagnostics)) {
+    return { program: undefined, diagnostics, model, ir: undefined, optimized: undefined };
+  }
   if (!model.graphs.has(graphName)) {
     diagnostics.push({
       code: 'E0410',
@@ -43,8 +53,14 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
       file: fileName,
       message: `no graph '${graphName}'; the graphs are ${quoteList([...model.graphs.keys()])}`,
     });
-    return { program: undefined, diagnostics, model, ir: undefined };
+    return { program: undefined, diagnostics, model, ir: undefined, optimized: undefined };
   }
   const ir = lowerModel(model, graphName);
-  return { program: emitProgram(model, graphName, ir), diagnostics, model, ir };
+  const fuse = options.fuse ?? true;
+  const optimized = fuse ? optimize(ir) : ir;
+  const gpu = planGpu(optimized, options.target ?? 'software', fuse);
+  // The manifest lists every weight of the model as lowered, also those a pass made
+  // unnecessary (the key bias of a fusion cancels), so weight files bind the same either way.
+  const program = emitProgram(model, graphName, optimized, { gpu, weights: ir.weights });
+  return { program, diagnostics, model, ir, optimized };
 }

@@ -9,7 +9,7 @@ export type Dim = number | 'B' | 'T';
 export type Shape = readonly Dim[];
 export type DType = 'f32' | 'i32';
 
-export type AttrValue = number | string | boolean | readonly number[];
+export type AttrValue = number | string | boolean | readonly number[] | readonly string[];
 
 export interface ProgramNode {
   readonly id: number;
@@ -55,6 +55,54 @@ export interface ProgramModelInfo {
   readonly attention: 'bidirectional' | 'causal';
 }
 
+/** A count that scales with the run's sizes: ceil((perToken·B·T + perSequence·B + fixed) / divide). */
+export interface SizeExpr {
+  readonly perToken: number;
+  readonly perSequence: number;
+  readonly fixed: number;
+  readonly divide: number;
+}
+
+export type Target = 'software' | 'gpu';
+
+export interface KernelSpec {
+  readonly name: string;
+  readonly wgsl: string;
+  /** Storage bindings 1..n after the params uniform at binding 0; the last one is written. */
+  readonly storageBindings: number;
+}
+
+/** One GPU buffer of weights: the named weights, each as stored or transposed, back to back. */
+export interface WeightUpload {
+  readonly parts: readonly { readonly weight: string; readonly transpose: boolean }[];
+}
+
+export type DispatchArg =
+  | { readonly kind: 'buffer'; readonly buffer: number }
+  | { readonly kind: 'weights'; readonly upload: number };
+
+export interface DispatchSpec {
+  readonly kernel: number;
+  /** The IR node it computes, e.g. `%12 linear (L0/ffn/base)`. */
+  readonly label: string;
+  readonly args: readonly DispatchArg[];
+  /** Workgroups, flat; the runtime lays them out in x and y within the per-dimension limit. */
+  readonly groups: SizeExpr;
+}
+
+/** How to run the graph on WebGPU: kernels, weight buffers, planned activation buffers, dispatches. */
+export interface GpuPlan {
+  readonly target: Target;
+  readonly fused: boolean;
+  readonly kernels: readonly KernelSpec[];
+  readonly uploads: readonly WeightUpload[];
+  /** Activation buffers after memory planning, in 4-byte elements. */
+  readonly buffers: readonly SizeExpr[];
+  readonly inputs: readonly { readonly name: string; readonly buffer: number }[];
+  readonly outputs: readonly { readonly name: string; readonly buffer: number }[];
+  readonly dispatches: readonly DispatchSpec[];
+}
+
 export const PROGRAM_FORMAT = 'adaptc-program';
 export const PROGRAM_VERSION = 1;
 
@@ -71,4 +119,6 @@ export interface Program {
   readonly weights: readonly WeightSpec[];
   /** The graph, in topological order (every input id is smaller than the node's id). */
   readonly nodes: readonly ProgramNode[];
+  /** The same graph as WebGPU work; absent in programs compiled for the CPU reference only. */
+  readonly gpu?: GpuPlan;
 }

@@ -1,17 +1,23 @@
 import { interpret } from './cpu/interpreter.js';
-import { CPU_KERNELS } from './cpu/kernels.js';
-import { AdaptRuntimeError } from './errors.js';
+import { CPU_KERNELS } from './cpu/all-kernels.js';
+import { AdaptRuntimeError, ProgramError } from './errors.js';
 import { prepareInputs, type RunInputs } from './inputs.js';
 import type { Program } from './program.js';
 import type { TensorMap } from './safetensors.js';
 import { validateProgram } from './validate-program.js';
+import type { AdapterDescription } from './webgpu/acquire.js';
+import { GpuDevice } from './webgpu/device.js';
+import { GpuModel, type GpuModelStats } from './webgpu/model.js';
 import { bindWeights } from './weights.js';
 
-export type BackendName = 'cpu';
+export type BackendName = 'cpu' | 'webgpu';
 
 export interface RuntimeOptions {
-  readonly backend?: BackendName;
-  /** Called with one-line notices (e.g. ignored tensors). */
+  /** 'auto' (the default) uses WebGPU when an adapter exists, else the CPU reference. */
+  readonly backend?: BackendName | 'auto';
+  /** A WebGPU entry point to use instead of navigator.gpu or Dawn. */
+  readonly gpu?: GPU;
+  /** Called with one-line notices (ignored tensors, fallbacks, recovered devices). */
   readonly onNotice?: (message: string) => void;
 }
 
@@ -24,6 +30,8 @@ export interface LoadedModel {
   readonly program: Program;
   readonly backend: BackendName;
   run(inputs: RunInputs): Promise<RunOutputs>;
+  /** GPU resources in use (WebGPU only). */
+  stats?(): GpuModelStats;
   dispose(): void;
 }
 
@@ -49,25 +57,67 @@ class CpuModel implements LoadedModel {
   }
 }
 
+class WebGpuModel implements LoadedModel {
+  readonly backend = 'webgpu' as const;
+
+  constructor(
+    readonly program: Program,
+    private readonly gpu: GpuModel,
+  ) {}
+
+  async run(inputs: RunInputs): Promise<RunOutputs> {
+    return { hidden_states: await this.gpu.run(inputs) };
+  }
+
+  stats(): GpuModelStats {
+    return this.gpu.stats();
+  }
+
+  dispose(): void {
+    this.gpu.dispose();
+  }
+}
+
+const KNOWN_OPS = new Set(Object.keys(CPU_KERNELS));
+
 /** The runtime: loads compiled programs with their weights and runs them. */
 export class Runtime {
   private disposed = false;
+  private readonly models = new Set<LoadedModel>();
 
   private constructor(
     readonly backend: BackendName,
+    private readonly device: GpuDevice | undefined,
     private readonly onNotice: (message: string) => void,
   ) {}
 
   static async create(options: RuntimeOptions = {}): Promise<Runtime> {
-    const backend = options.backend ?? 'cpu';
-    if (backend !== 'cpu') throw new AdaptRuntimeError(`unknown backend '${String(backend)}'`);
-    return new Runtime(backend, options.onNotice ?? (() => {}));
+    const requested = options.backend ?? 'auto';
+    const onNotice = options.onNotice ?? (() => {});
+    if (requested === 'cpu') return new Runtime('cpu', undefined, onNotice);
+    if (requested !== 'webgpu' && requested !== 'auto') {
+      throw new AdaptRuntimeError(
+        `unknown backend '${String(requested)}'; use 'auto', 'webgpu' or 'cpu'`,
+      );
+    }
+    try {
+      return new Runtime('webgpu', await GpuDevice.create(options.gpu), onNotice);
+    } catch (error) {
+      if (requested === 'webgpu') throw error;
+      onNotice(`no WebGPU adapter (${(error as Error).message}); using the CPU reference`);
+      return new Runtime('cpu', undefined, onNotice);
+    }
+  }
+
+  /** The WebGPU adapter in use, and the kernel profile that suits it. */
+  get adapter(): AdapterDescription | undefined {
+    return this.device?.adapter;
   }
 
   /** Validates the program and binds the weights (every problem reported at once). */
   async load(program: Program | unknown, weights: TensorMap): Promise<LoadedModel> {
     if (this.disposed) throw new AdaptRuntimeError('this runtime was disposed');
-    const valid = validateProgram(program, new Set(Object.keys(CPU_KERNELS)));
+    const valid = validateProgram(program, KNOWN_OPS);
     const bound = bindWeights(valid, weights);
     if (bound.ignored.length > 0) {
       const shown = bound.ignored.slice(0, 5).join(', ');
@@ -76,10 +126,31 @@ export class Runtime {
         `ignored ${bound.ignored.length} tensor${bound.ignored.length > 1 ? 's' : ''} that graph '${valid.graph}' does not read: ${shown}${more}`,
       );
     }
-    return new CpuModel(valid, bound.tensors);
+    let model: LoadedModel;
+    if (this.backend === 'cpu') {
+      model = new CpuModel(valid, bound.tensors);
+    } else {
+      if (!valid.gpu)
+        throw new ProgramError('this program has no GPU plan; compile it with a WebGPU target');
+      if (valid.gpu.target !== this.device!.adapter.profile) {
+        this.onNotice(
+          `the program's kernels are for the '${valid.gpu.target}' profile; this adapter (${this.device!.adapter.description || this.device!.adapter.architecture}) suits '${this.device!.adapter.profile}'`,
+        );
+      }
+      const gpu = new GpuModel(this.device!, valid, valid.gpu, bound.tensors, this.onNotice);
+      await gpu.initialize();
+      model = new WebGpuModel(valid, gpu);
+    }
+    this.models.add(model);
+    return model;
   }
 
+  /** Frees every model's GPU memory and the device. */
   dispose(): void {
+    if (this.disposed) return;
     this.disposed = true;
+    for (const model of this.models) model.dispose();
+    this.models.clear();
+    this.device?.dispose();
   }
 }

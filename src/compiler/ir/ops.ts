@@ -158,6 +158,93 @@ export const OPS = {
       return shape;
     },
   },
+
+  // Fused ops: produced by the passes in src/compiler/passes/, one GPU kernel each.
+
+  /**
+   * act(x·Wᵀ + b) · scale + residual, the epilogue of a matmul fused into it. Inputs
+   * [x, W, bias?, residual?] as `bias` and `residual` say; W is [out, in], or [in, out] with
+   * `transposeWeight`. `activation` is 'none' or an activation op name.
+   */
+  linear: {
+    class: 'matmul',
+    arity: 2,
+    variadic: true,
+    attrs: ['activation', 'scale', 'bias', 'residual', 'transposeWeight'],
+    shape: (inputs, attrs) => {
+      const [x, w] = inputs as [Shape, Shape];
+      const weight = attrs.transposeWeight ? [w[1]!, w[0]!] : w;
+      const out = matmul([x, weight]);
+      if (typeof out === 'string') return out;
+      const expected = 2 + (attrs.bias ? 1 : 0) + (attrs.residual ? 1 : 0);
+      if (inputs.length !== expected) return `expected ${expected} inputs`;
+      if (attrs.bias && showShape(inputs[2]!) !== showShape([weight[0]!]))
+        return 'bias must be [out]';
+      if (attrs.residual && showShape(inputs[inputs.length - 1]!) !== showShape(out)) {
+        return 'residual must have the output shape';
+      }
+      return out;
+    },
+  },
+  /** LN(x + y): the residual add and the LayerNorm of a post-LN site in one row kernel. */
+  add_layer_norm: {
+    class: 'reduction',
+    arity: 4,
+    attrs: ['eps'],
+    shape: (inputs) => {
+      const sum = allSame(inputs.slice(0, 2));
+      if (typeof sum === 'string') return sum;
+      const [, , gamma, beta] = inputs as [Shape, Shape, Shape, Shape];
+      if (
+        gamma.length !== 1 ||
+        gamma[0] !== last(sum) ||
+        beta.length !== 1 ||
+        beta[0] !== last(sum)
+      ) {
+        return `gamma and beta must be [${last(sum)}]`;
+      }
+      return sum;
+    },
+  },
+  /**
+   * Adapters at one site in one kernel: inputs [y, u, then W_down, b_down, W_up, b_up per adapter].
+   * Adapter i reads y_i (or u where `reads[i]` is 'u') and y_{i+1} = y_i + scales[i] · Δ_i.
+   * With `residual` false there is one adapter and the output is its scaled delta alone.
+   */
+  bottleneck: {
+    class: 'opaque',
+    arity: 6,
+    variadic: true,
+    attrs: ['activations', 'scales', 'reads', 'residual'],
+    shape: (inputs, attrs) => {
+      const [y, u] = inputs as [Shape, Shape];
+      const count = (attrs.scales as readonly number[]).length;
+      if (inputs.length !== 2 + 4 * count) return `expected ${2 + 4 * count} inputs`;
+      if (!attrs.residual && count !== 1) return 'a delta-only bottleneck holds one adapter';
+      if (showShape(y) !== showShape(u)) return 'y and u must have one shape';
+      for (let i = 0; i < count; i++) {
+        const [wd, bd, wu, bu] = inputs.slice(2 + 4 * i, 6 + 4 * i) as [Shape, Shape, Shape, Shape];
+        const r = wd[0]!;
+        const d = last(y);
+        const ok = showShape(wd) === showShape([r, d]) && showShape(bd) === showShape([r]);
+        if (!ok || showShape(wu) !== showShape([d, r]) || showShape(bu) !== showShape([d])) {
+          return `adapter ${i} weights do not fit d=${d}`;
+        }
+      }
+      return y;
+    },
+  },
+  /**
+   * AdapterFusion after the algebraic rewrite, in one row kernel: inputs [q', o_1..o_N] and
+   * Σ_i softmax_i(factor · q'·o_i) · o_i.
+   */
+  fusion_mix: {
+    class: 'opaque',
+    arity: 3,
+    variadic: true,
+    attrs: ['factor'],
+    shape: (inputs) => allSame(inputs),
+  },
 } as const satisfies Record<string, OpInfo>;
 
 export type OpName = keyof typeof OPS;

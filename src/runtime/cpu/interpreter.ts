@@ -2,7 +2,8 @@ import { ProgramError } from '../errors.js';
 import { resolveShape, type PreparedInputs } from '../inputs.js';
 import type { Program } from '../program.js';
 import type { HostTensor } from '../tensor.js';
-import { CPU_KERNELS, type CpuTensor } from './kernels.js';
+import { CPU_KERNELS } from './all-kernels.js';
+import type { CpuTensor } from './kernels.js';
 
 /** For each node, the index of the last node that reads it, so its memory can be let go. */
 function lastUses(program: Program): number[] {

@@ -245,7 +245,7 @@ const select: CpuKernel = ([index, ...branches]) => {
   return out;
 };
 
-export const CPU_KERNELS: Record<string, CpuKernel> = {
+export const PRIMITIVE_KERNELS: Record<string, CpuKernel> = {
   matmul,
   add,
   scale: ([x], attrs) => unary((v) => v * (attrs.factor as number))([x!], attrs, []),

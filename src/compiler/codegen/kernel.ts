@@ -1,0 +1,48 @@
+import type { IrGraph, IrNode, Shape } from '../ir/types.js';
+import type { SizeExpr, Target } from '../../runtime/program.js';
+
+/** An input of a kernel: a value computed by another node (or a graph input), or weights. */
+export type KernelArg =
+  | { readonly kind: 'value'; readonly node: number }
+  | {
+      readonly kind: 'weights';
+      readonly parts: readonly { readonly weight: string; readonly transpose: boolean }[];
+    };
+
+/** What a kernel template makes of one IR node. The output is bound after the args. */
+export interface KernelEmission {
+  /** Describes the kernel's shape and options; equal names mean equal WGSL. */
+  readonly name: string;
+  readonly wgsl: string;
+  readonly args: readonly KernelArg[];
+  readonly groups: SizeExpr;
+}
+
+export interface KernelContext {
+  readonly graph: IrGraph;
+  readonly target: Target;
+  node(id: number): IrNode;
+  /** The weight a `weight` node reads, or undefined for a computed value. */
+  weightName(id: number): string | undefined;
+}
+
+export type KernelTemplate = (node: IrNode, context: KernelContext) => KernelEmission;
+
+export function lastDim(shape: Shape): number {
+  const d = shape[shape.length - 1];
+  if (typeof d !== 'number') throw new Error(`last dimension must be fixed, got ${String(d)}`);
+  return d;
+}
+
+/** A count proportional to the number of rows (B·T), rounded up after dividing. */
+export function perRow(perToken: number, divide: number, fixed = 0): SizeExpr {
+  return { perToken, perSequence: 0, fixed, divide };
+}
+
+/** The argument for a node input: its weight (optionally transposed) or its computed value. */
+export function argOf(context: KernelContext, id: number, transpose = false): KernelArg {
+  const weight = context.weightName(id);
+  return weight !== undefined
+    ? { kind: 'weights', parts: [{ weight, transpose }] }
+    : { kind: 'value', node: id };
+}

@@ -1,0 +1,57 @@
+import { argOf, lastDim, perRow, type KernelTemplate } from '../kernel.js';
+import { bindings, ENTRY_BUILTINS, f32, FLAT_GROUP } from '../wgsl.js';
+
+/**
+ * Multi-head attention in one kernel: one invocation per (token, head) computes the scores
+ * against every visible key, the softmax (online, so T is not bounded by workgroup memory) and
+ * the weighted sum of values. A query that sees no key writes zeros, as the reference does.
+ */
+export const attentionKernel: KernelTemplate = (node, context) => {
+  const d = lastDim(node.shape);
+  const heads = node.attrs.heads as number;
+  const causal = node.attrs.causal as boolean;
+  const dh = d / heads;
+  const wgsl = `${bindings(['q', 'k', 'v', 'mask', 'out'], ['f32', 'f32', 'f32', 'i32', 'f32'])}
+const D = ${d}u;
+const DH = ${dh}u;
+const HEADS = ${heads}u;
+
+@compute @workgroup_size(64)
+fn main(${ENTRY_BUILTINS}) {
+  ${FLAT_GROUP}
+  let index = group * 64u + lid;
+  if (index >= params.rows * HEADS) { return; }
+  let head = index % HEADS;
+  let token = index / HEADS;
+  let sequence = token / params.seq;
+  let position = token % params.seq;
+  let qo = token * D + head * DH;
+  var acc: array<f32, ${dh}>;
+  for (var c = 0u; c < DH; c = c + 1u) { acc[c] = 0.0; }
+  var top = -3.0e38;
+  var total = 0.0;
+  let keys = ${causal ? 'position + 1u' : 'params.seq'};
+  for (var j = 0u; j < keys; j = j + 1u) {
+    let key = sequence * params.seq + j;
+    if (mask[key] == 0) { continue; }
+    let ko = key * D + head * DH;
+    var score = 0.0;
+    for (var c = 0u; c < DH; c = c + 1u) { score = score + q[qo + c] * k[ko + c]; }
+    score = score * ${f32(1 / Math.sqrt(dh))};
+    let next = max(top, score);
+    let correction = exp(top - next);
+    let p = exp(score - next);
+    total = total * correction + p;
+    for (var c = 0u; c < DH; c = c + 1u) { acc[c] = acc[c] * correction + p * v[ko + c]; }
+    top = next;
+  }
+  for (var c = 0u; c < DH; c = c + 1u) { out[qo + c] = select(0.0, acc[c] / total, total > 0.0); }
+}
+`;
+  return {
+    name: `attention_${d}_h${heads}${causal ? '_causal' : ''}`,
+    wgsl,
+    args: node.inputs.map((id) => argOf(context, id)),
+    groups: perRow(heads, 64),
+  };
+};

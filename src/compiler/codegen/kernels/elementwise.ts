@@ -1,0 +1,95 @@
+import { activation, bindings, ENTRY_BUILTINS, f32, FLAT_GROUP } from '../wgsl.js';
+import { argOf, lastDim, perRow, type KernelTemplate } from '../kernel.js';
+
+const SIZE = 256;
+
+function kernel(name: string, names: string[], functions: string, columns: number, body: string) {
+  return {
+    name,
+    wgsl: `${bindings([...names, 'out'])}
+${functions ? `${functions}\n` : ''}const COLUMNS = ${columns}u;
+
+@compute @workgroup_size(${SIZE})
+fn main(${ENTRY_BUILTINS}) {
+  ${FLAT_GROUP}
+  let i = group * ${SIZE}u + lid;
+  if (i >= params.rows * COLUMNS) { return; }
+  ${body}
+}
+`,
+  };
+}
+
+/** a + b, with b the same shape as a or a row vector [columns] broadcast over rows. */
+export const addKernel: KernelTemplate = (node, context) => {
+  const [a, b] = node.inputs as [number, number];
+  const columns = lastDim(node.shape);
+  const broadcast = context.node(b).shape.length === 1;
+  const { name, wgsl } = kernel(
+    `add_${columns}${broadcast ? '_row' : ''}`,
+    ['a', 'b'],
+    '',
+    columns,
+    `out[i] = a[i] + b[${broadcast ? 'i % COLUMNS' : 'i'}];`,
+  );
+  return {
+    name,
+    wgsl,
+    args: [argOf(context, a), argOf(context, b)],
+    groups: perRow(columns, SIZE),
+  };
+};
+
+export const scaleKernel: KernelTemplate = (node, context) => {
+  const columns = lastDim(node.shape);
+  const factor = node.attrs.factor as number;
+  const { name, wgsl } = kernel(
+    `scale_${columns}_${Math.fround(factor)}`,
+    ['a'],
+    '',
+    columns,
+    `out[i] = a[i] * ${f32(factor)};`,
+  );
+  return { name, wgsl, args: [argOf(context, node.inputs[0]!)], groups: perRow(columns, SIZE) };
+};
+
+export const activationKernel: KernelTemplate = (node, context) => {
+  const columns = lastDim(node.shape);
+  const { functions, apply } = activation(node.op);
+  const { name, wgsl } = kernel(
+    `${node.op}_${columns}`,
+    ['a'],
+    functions,
+    columns,
+    `out[i] = ${apply('a[i]')};`,
+  );
+  return { name, wgsl, args: [argOf(context, node.inputs[0]!)], groups: perRow(columns, SIZE) };
+};
+
+/** batch(...): row b of branch index[b]. */
+export const selectKernel: KernelTemplate = (node, context) => {
+  const [index, ...branches] = node.inputs as [number, ...number[]];
+  const columns = lastDim(node.shape);
+  const names = branches.map((_, i) => `branch${i}`);
+  const cases = names.map((n, i) => `    case ${i}: { out[i] = ${n}[i]; }`).join('\n');
+  const { name, wgsl } = kernel(
+    `select_${branches.length}_${columns}`,
+    ['index', ...names],
+    '',
+    columns,
+    `let sequence = i / (params.seq * COLUMNS);
+  switch (index[sequence]) {
+${cases}
+    default: { out[i] = 0.0; }
+  }`,
+  );
+  return {
+    name,
+    wgsl: wgsl.replace(
+      'var<storage, read> index: array<f32>',
+      'var<storage, read> index: array<i32>',
+    ),
+    args: [argOf(context, index), ...branches.map((b) => argOf(context, b))],
+    groups: perRow(columns, SIZE),
+  };
+};

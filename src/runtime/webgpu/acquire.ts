@@ -1,0 +1,55 @@
+import { AdaptRuntimeError } from '../errors.js';
+
+/** The `webgpu` package's object must stay reachable for the device's whole life (DESIGN.md §7). */
+let nodeGpu: GPU | undefined;
+
+/**
+ * The GPU entry point: the one given, else the browser's `navigator.gpu`, else Dawn through the
+ * `webgpu` package in Node. The package is imported only here and only when needed, so browser
+ * bundles never pull it in.
+ */
+export async function acquireGpu(given?: GPU): Promise<GPU> {
+  if (given) return given;
+  const navigatorGpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+  if (navigatorGpu) return navigatorGpu;
+  if (nodeGpu) return nodeGpu;
+  if (typeof process === 'undefined' || !process.versions?.node) {
+    throw new AdaptRuntimeError('WebGPU is not available here: navigator.gpu is missing');
+  }
+  process.env.XDG_RUNTIME_DIR ??= '/tmp';
+  const packageName = 'webgpu';
+  let module: { create: (options: string[]) => GPU };
+  try {
+    module = (await import(/* @vite-ignore */ packageName)) as typeof module;
+  } catch (error) {
+    throw new AdaptRuntimeError(
+      `cannot load the 'webgpu' package for Dawn in Node: ${(error as Error).message}`,
+    );
+  }
+  nodeGpu = module.create([]);
+  return nodeGpu;
+}
+
+/** What the runtime tells about an adapter, and the kernel profile that suits it. */
+export interface AdapterDescription {
+  readonly vendor: string;
+  readonly architecture: string;
+  readonly description: string;
+  readonly profile: 'software' | 'gpu';
+}
+
+export function describeAdapter(adapter: GPUAdapter): AdapterDescription {
+  const info = adapter.info;
+  const architecture = info?.architecture ?? '';
+  const description = info?.description || info?.device || '';
+  const software =
+    architecture === 'software' ||
+    architecture === 'swiftshader' ||
+    /llvmpipe|lavapipe|swiftshader/i.test(description);
+  return {
+    vendor: info?.vendor ?? '',
+    architecture,
+    description,
+    profile: software ? 'software' : 'gpu',
+  };
+}

@@ -1,0 +1,283 @@
+import { AdaptRuntimeError, ProgramError } from '../errors.js';
+import { prepareInputs, type RunInputs } from '../inputs.js';
+import type { GpuPlan, Program, SizeExpr, WeightUpload } from '../program.js';
+import { BufferUsage, MapMode, MAX_WORKGROUPS_PER_DIMENSION, ShaderStage } from './constants.js';
+import { withErrorScopes, type GpuDevice } from './device.js';
+import { gpuWait } from './wait.js';
+
+export interface GpuModelStats {
+  readonly liveBuffers: number;
+  readonly dispatchesPerRun: number;
+  readonly kernels: number;
+  /** Bytes of the planned activation buffers at the last run's sizes. */
+  readonly activationBytes: number;
+  readonly weightBytes: number;
+}
+
+function evaluate(size: SizeExpr, batch: number, seq: number): number {
+  return Math.ceil(
+    (size.perToken * batch * seq + size.perSequence * batch + size.fixed) / size.divide,
+  );
+}
+
+const roundUp16 = (bytes: number) => Math.max(16, Math.ceil(bytes / 16) * 16);
+
+/** The GPU state of one loaded program: weight buffers, pipelines, activation buffers. */
+export class GpuModel {
+  private readonly buffers = new Set<GPUBuffer>();
+  private uploads: GPUBuffer[] = [];
+  private pipelines: GPUComputePipeline[] = [];
+  private activations: GPUBuffer[] = [];
+  private activationBytes: number[] = [];
+  private bindGroups: GPUBindGroup[] | undefined;
+  private params: GPUBuffer | undefined;
+  private staging: GPUBuffer | undefined;
+  private generation = -1;
+  private weightBytes = 0;
+  private lastActivationBytes = 0;
+  private disposed = false;
+
+  constructor(
+    private readonly gpu: GpuDevice,
+    readonly program: Program,
+    private readonly plan: GpuPlan,
+    private readonly weights: ReadonlyMap<string, Float32Array>,
+    private readonly onNotice: (message: string) => void,
+  ) {
+    const needed = Math.max(...plan.kernels.map((k) => k.storageBindings));
+    if (needed > gpu.storageBindingLimit) {
+      throw new ProgramError(
+        `a kernel of this program needs ${needed} storage buffers, but this device allows ${gpu.storageBindingLimit} per shader`,
+      );
+    }
+  }
+
+  private get device(): GPUDevice {
+    return this.gpu.device;
+  }
+
+  private createBuffer(size: number, usage: number, label: string): GPUBuffer {
+    const buffer = this.device.createBuffer({ size, usage, label });
+    this.buffers.add(buffer);
+    return buffer;
+  }
+
+  private destroyBuffer(buffer: GPUBuffer | undefined): void {
+    if (!buffer) return;
+    buffer.destroy();
+    this.buffers.delete(buffer);
+  }
+
+  /** Uploads the weights once and creates every pipeline, in parallel. */
+  async initialize(): Promise<void> {
+    for (const buffer of this.buffers) buffer.destroy();
+    this.buffers.clear();
+    this.activations = [];
+    this.activationBytes = [];
+    this.bindGroups = undefined;
+    this.staging = undefined;
+    await withErrorScopes(this.device, 'uploading weights', () => {
+      this.weightBytes = 0;
+      this.uploads = this.plan.uploads.map((upload, i) => this.upload(upload, i));
+      this.params = this.createBuffer(16, BufferUsage.UNIFORM | BufferUsage.COPY_DST, 'params');
+    });
+    this.pipelines = await withErrorScopes(this.device, 'creating pipelines', () =>
+      gpuWait(() =>
+        Promise.all(
+          this.plan.kernels.map((kernel) =>
+            this.pipeline(kernel.name, kernel.wgsl, kernel.storageBindings),
+          ),
+        ),
+      ),
+    );
+    this.generation = this.gpu.generation;
+  }
+
+  private upload(upload: WeightUpload, index: number): GPUBuffer {
+    const parts = upload.parts.map((part) => {
+      const data = this.weights.get(part.weight);
+      const spec = this.program.weights.find((w) => w.name === part.weight);
+      if (!data || !spec)
+        throw new ProgramError(`the GPU plan reads weight '${part.weight}', which was not loaded`);
+      if (!part.transpose) return data;
+      const [rows, cols] = spec.shape as [number, number];
+      const out = new Float32Array(data.length);
+      for (let r = 0; r < rows; r++)
+        for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c]!;
+      return out;
+    });
+    const length = parts.reduce((n, p) => n + p.length, 0);
+    const packed = new Float32Array(roundUp16(length * 4) / 4);
+    let offset = 0;
+    for (const part of parts) {
+      packed.set(part, offset);
+      offset += part.length;
+    }
+    const buffer = this.createBuffer(
+      packed.byteLength,
+      BufferUsage.STORAGE | BufferUsage.COPY_DST,
+      `weights ${index}`,
+    );
+    this.device.queue.writeBuffer(buffer, 0, packed.buffer, packed.byteOffset, packed.byteLength);
+    this.weightBytes += packed.byteLength;
+    return buffer;
+  }
+
+  private async pipeline(
+    name: string,
+    wgsl: string,
+    storageBindings: number,
+  ): Promise<GPUComputePipeline> {
+    const module = this.device.createShaderModule({ code: wgsl, label: name });
+    const entries: GPUBindGroupLayoutEntry[] = [
+      { binding: 0, visibility: ShaderStage.COMPUTE, buffer: { type: 'uniform' } },
+    ];
+    for (let i = 1; i <= storageBindings; i++) {
+      const type = i === storageBindings ? 'storage' : 'read-only-storage';
+      entries.push({ binding: i, visibility: ShaderStage.COMPUTE, buffer: { type } });
+    }
+    const layout = this.device.createPipelineLayout({
+      bindGroupLayouts: [this.device.createBindGroupLayout({ entries, label: name })],
+    });
+    try {
+      return await this.device.createComputePipelineAsync({
+        layout,
+        compute: { module, entryPoint: 'main' },
+        label: name,
+      });
+    } catch (error) {
+      const info = await module.getCompilationInfo();
+      const messages = info.messages
+        .map((m) => `${m.lineNum}:${m.linePos} ${m.type}: ${m.message}`)
+        .join('; ');
+      throw new AdaptRuntimeError(
+        `kernel '${name}' failed to build: ${messages || (error as Error).message}`,
+      );
+    }
+  }
+
+  /** Activation buffers for these sizes: grown when too small, kept otherwise. */
+  private ensureActivations(batch: number, seq: number): void {
+    let changed = this.activations.length !== this.plan.buffers.length;
+    this.lastActivationBytes = 0;
+    this.plan.buffers.forEach((size, i) => {
+      const bytes = roundUp16(4 * evaluate(size, batch, seq));
+      this.lastActivationBytes += bytes;
+      if ((this.activationBytes[i] ?? 0) >= bytes) return;
+      this.destroyBuffer(this.activations[i]);
+      this.activations[i] = this.createBuffer(
+        bytes,
+        BufferUsage.STORAGE | BufferUsage.COPY_DST | BufferUsage.COPY_SRC,
+        `activations ${i}`,
+      );
+      this.activationBytes[i] = bytes;
+      changed = true;
+    });
+    if (changed) this.bindGroups = undefined;
+  }
+
+  private bindGroupsFor(): GPUBindGroup[] {
+    if (this.bindGroups) return this.bindGroups;
+    this.bindGroups = this.plan.dispatches.map((dispatch) => {
+      const pipeline = this.pipelines[dispatch.kernel]!;
+      const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.params! } }];
+      dispatch.args.forEach((arg, i) => {
+        const buffer =
+          arg.kind === 'buffer' ? this.activations[arg.buffer]! : this.uploads[arg.upload]!;
+        entries.push({ binding: i + 1, resource: { buffer } });
+      });
+      return this.device.createBindGroup({
+        layout: pipeline.getBindGroupLayout(0),
+        entries,
+        label: dispatch.label,
+      });
+    });
+    return this.bindGroups;
+  }
+
+  async run(inputs: RunInputs): Promise<{ data: Float32Array; shape: number[] }> {
+    if (this.disposed) throw new AdaptRuntimeError('this model was disposed');
+    if (this.gpu.lost !== undefined) {
+      const reason = this.gpu.lost;
+      await this.gpu.recover();
+      this.onNotice(`the GPU device was lost (${reason}); created a new one`);
+    }
+    if (this.generation !== this.gpu.generation) await this.initialize();
+    const prepared = prepareInputs(this.program, inputs);
+    const { batch, seq } = prepared;
+    const output = this.plan.outputs[0]!;
+    const d = this.program.model.hidden;
+    const outBytes = batch * seq * d * 4;
+
+    const data = await withErrorScopes(this.device, 'running the program', async () => {
+      this.ensureActivations(batch, seq);
+      const queue = this.device.queue;
+      for (const input of this.plan.inputs) {
+        const value = prepared.values.get(input.name)!;
+        queue.writeBuffer(
+          this.activations[input.buffer]!,
+          0,
+          value.buffer,
+          value.byteOffset,
+          value.byteLength,
+        );
+      }
+      const params = new Uint32Array([batch, seq, batch * seq, 0]);
+      queue.writeBuffer(this.params!, 0, params.buffer, 0, 16);
+      if (!this.staging || this.staging.size < roundUp16(outBytes)) {
+        this.destroyBuffer(this.staging);
+        this.staging = this.createBuffer(
+          roundUp16(outBytes),
+          BufferUsage.MAP_READ | BufferUsage.COPY_DST,
+          'output',
+        );
+      }
+      const groups = this.bindGroupsFor();
+      const encoder = this.device.createCommandEncoder({ label: 'forward' });
+      const pass = encoder.beginComputePass({ label: 'forward' });
+      this.plan.dispatches.forEach((dispatch, i) => {
+        const count = evaluate(dispatch.groups, batch, seq);
+        if (count === 0) return;
+        pass.setPipeline(this.pipelines[dispatch.kernel]!);
+        pass.setBindGroup(0, groups[i]!);
+        const x = Math.min(count, MAX_WORKGROUPS_PER_DIMENSION);
+        pass.dispatchWorkgroups(x, Math.ceil(count / x));
+      });
+      pass.end();
+      encoder.copyBufferToBuffer(
+        this.activations[output.buffer]!,
+        0,
+        this.staging,
+        0,
+        roundUp16(outBytes),
+      );
+      queue.submit([encoder.finish()]);
+      const staging = this.staging;
+      await gpuWait(() => staging.mapAsync(MapMode.READ, 0, roundUp16(outBytes)));
+      const result = new Float32Array(
+        staging.getMappedRange(0, roundUp16(outBytes)).slice(0, outBytes),
+      );
+      staging.unmap();
+      return result;
+    });
+    return { data, shape: [batch, seq, d] };
+  }
+
+  stats(): GpuModelStats {
+    return {
+      liveBuffers: this.buffers.size,
+      dispatchesPerRun: this.plan.dispatches.length,
+      kernels: this.plan.kernels.length,
+      activationBytes: this.lastActivationBytes,
+      weightBytes: this.weightBytes,
+    };
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const buffer of this.buffers) buffer.destroy();
+    this.buffers.clear();
+    this.bindGroups = undefined;
+  }
+}
