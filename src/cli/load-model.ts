@@ -4,7 +4,7 @@ import { checkSource } from '../compiler/frontend.js';
 import type { Model } from '../compiler/model.js';
 import type { SourceFile } from '../compiler/source.js';
 import { quoteList } from '../compiler/suggest.js';
-import type { Program } from '../runtime/program.js';
+import type { Program, Target } from '../runtime/program.js';
 import { CliError, type CliIO } from './io.js';
 import { readTextFile } from './files.js';
 import { renderDiagnostic, summarize } from './render.js';
@@ -42,11 +42,12 @@ export function loadProgram(
   io: CliIO,
   path: string,
   graph: string,
+  options: { fuse?: boolean; target?: Target } = {},
 ): { model: Model; program: Program } {
   const text = readTextFile(io.cwd, path);
   const front = checkSource(text, path);
   report(io, front.diagnostics, front.source);
   requireGraph(path, front.model!, graph);
-  const { program, model } = compile(text, { fileName: path, graph });
+  const { program, model } = compile(text, { fileName: path, graph, ...options });
   return { model: model!, program: program! };
 }

@@ -44,8 +44,10 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
     )
     .argument('<file>', '.adapt file')
     .option('--graph <name>', 'graph to compile', 'default')
-    .option('--emit <what>', 'what to write: ast, ir, dot or program', 'program')
+    .option('--emit <what>', 'what to write: ast, ir, fused, dot, wgsl, plan or program', 'program')
     .option('-o, --output <path>', 'write to a file instead of stdout')
+    .option('--no-fuse', 'skip the optimizing passes: one kernel per op (the eager baseline)')
+    .addOption(new Option('--target <profile>', 'kernel profile').choices(['software', 'gpu']).default('software'))
     .action((file: string, options: CompileOptions) => {
       exit.code = runCompile(io, file, options);
     });
@@ -76,7 +78,14 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
       'safetensors with hidden_states [B,T,d], optional attention_mask, adapter_index',
     )
     .option('--output <file>', 'write the output hidden_states as safetensors')
-    .addOption(new Option('--backend <name>', 'where to run').choices(['cpu']).default('cpu'))
+    .addOption(
+      new Option('--backend <name>', 'where to run: WebGPU if an adapter exists, else the CPU reference')
+        .choices(['auto', 'webgpu', 'cpu'])
+        .default('auto'),
+    )
+    .addOption(
+      new Option('--target <profile>', 'kernel profile (default: from the adapter)').choices(['software', 'gpu']),
+    )
     .option('--batch <n>', 'batch size of the random input', positiveInt, 1)
     .option('--seq <n>', 'sequence length of the random input', positiveInt, 16)
     .option('--seed <n>', 'seed of random weights and input', nonNegativeInt, 0)

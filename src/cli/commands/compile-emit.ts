@@ -1,9 +1,9 @@
-import { compile } from '../../compiler/index.js';
+import { printPlan, printWgsl } from '../../compiler/codegen/print-plan.js';
+import { compile, type CompileResult } from '../../compiler/index.js';
 import { checkSource } from '../../compiler/frontend.js';
 import { graphToDot } from '../../compiler/ir/dot.js';
 import { printGraph } from '../../compiler/ir/print.js';
-import { lowerModel } from '../../compiler/lower/lower.js';
-import type { Model } from '../../compiler/model.js';
+import type { Target } from '../../runtime/program.js';
 import { CliError, EXIT, type CliIO } from '../io.js';
 import { loadModel } from '../load-model.js';
 import { readTextFile, writeOutputFile } from '../files.js';
@@ -12,28 +12,28 @@ export interface CompileOptions {
   readonly graph: string;
   readonly emit: string;
   readonly output?: string;
+  readonly fuse: boolean;
+  readonly target: Target;
 }
 
 interface EmitContext {
-  readonly io: CliIO;
+  readonly source: string;
   readonly file: string;
-  readonly model: Model;
-  readonly graph: string;
+  readonly result: CompileResult;
 }
 
 /** What each `--emit` value writes. */
 const EMITTERS: Readonly<Record<string, (context: EmitContext) => string>> = {
-  ast: ({ io, file }) => json(checkSource(readTextFile(io.cwd, file), file).ast),
-  ir: ({ model, graph }) => printGraph(lowerModel(model, graph)),
-  dot: ({ model, graph }) => graphToDot(lowerModel(model, graph)),
-  program: ({ io, file, graph }) => {
-    const { program } = compile(readTextFile(io.cwd, file), { fileName: file, graph });
-    if (!program) throw new Error(`compile() gave no program for graph '${graph}'`);
-    return json(program);
-  },
+  ast: ({ source, file }) => json(checkSource(source, file).ast),
+  ir: ({ result }) => printGraph(result.ir!),
+  fused: ({ result }) => printGraph(result.optimized!),
+  dot: ({ result }) => graphToDot(result.optimized!),
+  wgsl: ({ result }) => printWgsl(result.program!.gpu!),
+  plan: ({ result }) => printPlan(result.program!.gpu!),
+  program: ({ result }) => json(result.program),
 };
 
-/** `adapt compile <file> [--graph G] [--emit ast|ir|dot|program] [-o PATH]`. */
+/** `adapt compile <file> [--graph G] [--emit WHAT] [--no-fuse] [--target T] [-o PATH]`. */
 export function runCompile(io: CliIO, file: string, options: CompileOptions): number {
   const emit = EMITTERS[options.emit];
   if (!emit) {
@@ -42,8 +42,15 @@ export function runCompile(io: CliIO, file: string, options: CompileOptions): nu
       EXIT.usage,
     );
   }
-  const model = loadModel(io, file, options.graph);
-  const text = emit({ io, file, model, graph: options.graph });
+  loadModel(io, file, options.graph);
+  const source = readTextFile(io.cwd, file);
+  const result = compile(source, {
+    fileName: file,
+    graph: options.graph,
+    fuse: options.fuse,
+    target: options.target,
+  });
+  const text = emit({ source, file, result });
   if (options.output === undefined) {
     io.stdout(text);
   } else {
@@ -81,4 +88,3 @@ function entries(value: object): [string, unknown][] {
   return Object.entries(value).filter(([, item]) => item !== undefined);
 }
 
-/** Writes an output file named on the command line; failure is a user error naming the file. */

@@ -1,6 +1,6 @@
 import { AdaptRuntimeError, WeightError } from '../../runtime/errors.js';
 import type { RunInputs } from '../../runtime/inputs.js';
-import type { Program } from '../../runtime/program.js';
+import type { Program, Target } from '../../runtime/program.js';
 import { normalArray } from '../../runtime/random.js';
 import { Runtime, type BackendName } from '../../runtime/runtime.js';
 import { saveSafetensors, type TensorMap } from '../../runtime/safetensors.js';
@@ -17,7 +17,8 @@ export interface RunOptions {
   readonly weights: readonly string[];
   readonly input?: string;
   readonly output?: string;
-  readonly backend: BackendName;
+  readonly backend: BackendName | 'auto';
+  readonly target?: Target;
   readonly batch: number;
   readonly seq: number;
   readonly seed: number;
@@ -64,24 +65,36 @@ function statistics(data: Float32Array): { mean: number; std: number } {
 
 const shapeText = (shape: readonly number[]) => `[${shape.join(', ')}]`;
 
+function describeBackend(runtime: Runtime, program: Program): string {
+  if (runtime.backend === 'cpu') return 'cpu (the reference: unfused graph, f64 sums)';
+  const adapter = runtime.adapter!;
+  const plan = program.gpu!;
+  const where = adapter.description || adapter.architecture || adapter.vendor;
+  const how = `${plan.fused ? 'fused' : 'unfused'}: ${plan.dispatches.length} dispatches, ${plan.kernels.length} kernels`;
+  return `webgpu on ${where}, ${plan.target} kernels, ${how}`;
+}
+
 /** `adapt run`: compile, load weights, run once, and report. */
 export async function runRun(io: CliIO, file: string, options: RunOptions): Promise<number> {
-  const { program } = loadProgram(io, file, options.graph);
-  if (!options.fuse && options.backend === 'cpu') {
-    io.stderr(
-      'note: --no-fuse changes nothing on the cpu backend, which always runs the unfused graph\n',
-    );
+  const notices: string[] = [];
+  let runtime: Runtime;
+  try {
+    runtime = await Runtime.create({ backend: options.backend, onNotice: (n) => notices.push(n) });
+  } catch (error) {
+    if (error instanceof AdaptRuntimeError) throw new CliError(`error: ${error.message}`);
+    throw error;
   }
+  // The CPU reference is the oracle: it runs the graph as lowered, without the passes.
+  const onGpu = runtime.backend === 'webgpu';
+  const { program } = loadProgram(io, file, options.graph, {
+    fuse: onGpu && options.fuse,
+    target: options.target ?? runtime.adapter?.profile ?? 'software',
+  });
   let weights: TensorMap;
   if (options.weights.length > 0) weights = readWeightFiles(io.cwd, options.weights);
   else weights = initWeights(program, options.seed);
   const inputs = options.input ? inputsFromFile(io, options.input) : randomInputs(program, options);
 
-  const notices: string[] = [];
-  const runtime = await Runtime.create({
-    backend: options.backend,
-    onNotice: (n) => notices.push(n),
-  });
   try {
     const loadStart = performance.now();
     const model = await runtime.load(program, weights);
@@ -100,6 +113,9 @@ export async function runRun(io: CliIO, file: string, options: RunOptions): Prom
       file,
       graph: program.graph,
       backend: runtime.backend,
+      ...(program.gpu && onGpu
+        ? { adapter: runtime.adapter, target: program.gpu.target, fused: program.gpu.fused, dispatches: program.gpu.dispatches.length }
+        : {}),
       weights: options.weights.length > 0 ? options.weights : `seeded init (seed ${options.seed})`,
       parameters,
       input: shapeText(inputs.hidden_states.shape),
@@ -116,7 +132,7 @@ export async function runRun(io: CliIO, file: string, options: RunOptions): Prom
     }
     const lines = [
       `${file}, graph '${program.graph}'`,
-      `  backend   ${runtime.backend}`,
+      `  backend   ${describeBackend(runtime, program)}`,
       `  weights   ${options.weights.length > 0 ? options.weights.join(', ') : `seeded init (seed ${options.seed})`}, ${thousands(parameters)} parameters`,
       `  input     hidden_states ${summary.input}${options.input ? ` from ${options.input}` : ` random N(0, 1) (seed ${options.seed})`}`,
       `  output    hidden_states ${summary.output}  mean ${mean.toFixed(6)}  std ${std.toFixed(6)}`,

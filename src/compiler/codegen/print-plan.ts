@@ -1,0 +1,53 @@
+import type { GpuPlan, SizeExpr } from '../../runtime/program.js';
+
+function formula(size: SizeExpr): string {
+  const terms = [
+    size.perToken ? `${size.perToken}·B·T` : '',
+    size.perSequence ? `${size.perSequence}·B` : '',
+    size.fixed ? `${size.fixed}` : '',
+  ].filter(Boolean);
+  const sum = terms.join(' + ') || '0';
+  return size.divide === 1 ? sum : `⌈(${sum}) / ${size.divide}⌉`;
+}
+
+/** Bytes of the planned activation buffers for B·T tokens, and without reuse, for comparison. */
+export function plannedBytes(plan: GpuPlan, batch: number, seq: number): number {
+  return plan.buffers.reduce((n, b) => n + 4 * (b.perToken * batch * seq + b.perSequence * batch), 0);
+}
+
+/** The dispatch plan as text: kernels, weight buffers, activation buffers, dispatches. */
+export function printPlan(plan: GpuPlan): string {
+  const lines: string[] = [
+    `# target ${plan.target}, ${plan.fused ? 'fused' : 'unfused (one kernel per op)'}`,
+    `# ${plan.dispatches.length} dispatches, ${plan.kernels.length} distinct kernels, ${plan.uploads.length} weight buffers, ${plan.buffers.length} activation buffers`,
+    `# activation memory: ${plan.buffers.reduce((n, b) => n + 4 * b.perToken, 0)} bytes per token (B=1, T=128: ${plannedBytes(plan, 1, 128)} bytes)`,
+    '',
+    'kernels:',
+    ...plan.kernels.map((k, i) => {
+      const uses = plan.dispatches.filter((d) => d.kernel === i).length;
+      return `  k${i} ${k.name} (${k.storageBindings} storage bindings, ${uses} dispatch${uses === 1 ? '' : 'es'})`;
+    }),
+    '',
+    'activation buffers (f32 elements):',
+    ...plan.buffers.map((b, i) => `  b${i} ${formula(b)}`),
+    ...plan.inputs.map((i) => `  input ${i.name} → b${i.buffer}`),
+    ...plan.outputs.map((o) => `  output ${o.name} ← b${o.buffer}`),
+    '',
+    'dispatches:',
+    ...plan.dispatches.map((d, i) => {
+      const args = d.args.map((a) => (a.kind === 'buffer' ? `b${a.buffer}` : `w${a.upload}`)).join(', ');
+      return `  ${String(i).padStart(3)} k${d.kernel} (${args}) groups ${formula(d.groups)}  # ${d.label}`;
+    }),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** Every kernel's WGSL, each under a comment naming it. */
+export function printWgsl(plan: GpuPlan): string {
+  return plan.kernels
+    .map((k, i) => {
+      const uses = plan.dispatches.filter((d) => d.kernel === i).length;
+      return `// kernel k${i}: ${k.name}, ${uses} dispatch${uses === 1 ? '' : 'es'}\n${k.wgsl}`;
+    })
+    .join('\n');
+}

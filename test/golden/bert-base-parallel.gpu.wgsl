@@ -1,0 +1,240 @@
+// kernel k0: linear_tiled_768x768_bias, 48 dispatches
+struct Params { batch: u32, seq: u32, rows: u32, pad: u32 }
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+
+const K = 768u;
+const N = 768u;
+const TILES_N = 48u;
+var<workgroup> xs: array<array<f32, 16>, 16>;
+var<workgroup> ws: array<array<f32, 16>, 16>;
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) local: vec3u) {
+  let group = wid.x + wid.y * nwg.x;
+  let row = (group / TILES_N) * 16u + local.y;
+  let col = (group % TILES_N) * 16u + local.x;
+  var sum = 0.0;
+  for (var t = 0u; t < K; t = t + 16u) {
+    let xk = t + local.x;
+    let wk = t + local.y;
+    var xv = 0.0;
+    if (row < params.rows && xk < K) { xv = x[row * K + xk]; }
+    var wv = 0.0;
+    if (wk < K && col < N) { wv = w[wk * N + col]; }
+    xs[local.y][local.x] = xv;
+    ws[local.y][local.x] = wv;
+    workgroupBarrier();
+    for (var i = 0u; i < 16u; i = i + 1u) { sum = sum + xs[local.y][i] * ws[i][local.x]; }
+    workgroupBarrier();
+  }
+  if (row < params.rows && col < N) {
+    var v = sum;
+    v = v + bias[col]; out[row * N + col] = v;
+  }
+}
+
+// kernel k1: attention_768_h12, 12 dispatches
+struct Params { batch: u32, seq: u32, rows: u32, pad: u32 }
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> q: array<f32>;
+@group(0) @binding(2) var<storage, read> k: array<f32>;
+@group(0) @binding(3) var<storage, read> v: array<f32>;
+@group(0) @binding(4) var<storage, read> mask: array<i32>;
+@group(0) @binding(5) var<storage, read_write> out: array<f32>;
+const D = 768u;
+const DH = 64u;
+const HEADS = 12u;
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let group = wid.x + wid.y * nwg.x;
+  let index = group * 64u + lid;
+  if (index >= params.rows * HEADS) { return; }
+  let head = index % HEADS;
+  let token = index / HEADS;
+  let sequence = token / params.seq;
+  let position = token % params.seq;
+  let qo = token * D + head * DH;
+  var acc: array<f32, 64>;
+  for (var c = 0u; c < DH; c = c + 1u) { acc[c] = 0.0; }
+  var top = -3.0e38;
+  var total = 0.0;
+  let keys = params.seq;
+  for (var j = 0u; j < keys; j = j + 1u) {
+    let key = sequence * params.seq + j;
+    if (mask[key] == 0) { continue; }
+    let ko = key * D + head * DH;
+    var score = 0.0;
+    for (var c = 0u; c < DH; c = c + 1u) { score = score + q[qo + c] * k[ko + c]; }
+    score = score * 0.125f;
+    let next = max(top, score);
+    let correction = exp(top - next);
+    let p = exp(score - next);
+    total = total * correction + p;
+    for (var c = 0u; c < DH; c = c + 1u) { acc[c] = acc[c] * correction + p * v[ko + c]; }
+    top = next;
+  }
+  for (var c = 0u; c < DH; c = c + 1u) { out[qo + c] = select(0.0, acc[c] / total, total > 0.0); }
+}
+
+// kernel k2: add_layer_norm_768_1e-12, 24 dispatches
+struct Params { batch: u32, seq: u32, rows: u32, pad: u32 }
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> y: array<f32>;
+@group(0) @binding(3) var<storage, read> gamma: array<f32>;
+@group(0) @binding(4) var<storage, read> beta: array<f32>;
+@group(0) @binding(5) var<storage, read_write> out: array<f32>;
+var<workgroup> scratch: array<f32, 64>;
+fn workgroup_sum(value: f32, lid: u32) -> f32 {
+  scratch[lid] = value;
+  workgroupBarrier();
+  for (var stride = 32u; stride > 0u; stride = stride / 2u) {
+    if (lid < stride) { scratch[lid] = scratch[lid] + scratch[lid + stride]; }
+    workgroupBarrier();
+  }
+  let total = scratch[0];
+  workgroupBarrier();
+  return total;
+}
+const D = 768u;
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let group = wid.x + wid.y * nwg.x;
+  let row = group;
+  if (row >= params.rows) { return; }
+  let base = row * D;
+  var partial = 0.0;
+  for (var i = lid; i < D; i = i + 64u) { partial = partial + x[base + i] + y[base + i]; }
+  let mean = workgroup_sum(partial, lid) / f32(D);
+  partial = 0.0;
+  for (var i = lid; i < D; i = i + 64u) { let c = x[base + i] + y[base + i] - mean; partial = partial + c * c; }
+  let inv = inverseSqrt(workgroup_sum(partial, lid) / f32(D) + 9.999999960041972e-13f);
+  for (var i = lid; i < D; i = i + 64u) { out[base + i] = (x[base + i] + y[base + i] - mean) * inv * gamma[i] + beta[i]; }
+}
+
+// kernel k3: linear_tiled_768x3072_bias_gelu, 12 dispatches
+struct Params { batch: u32, seq: u32, rows: u32, pad: u32 }
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+fn erf_approx(x: f32) -> f32 {
+  let a = abs(x);
+  let t = 1.0 / (1.0 + 0.3275911 * a);
+  let poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  return sign(x) * (1.0 - poly * exp(-a * a));
+}
+fn act_gelu(x: f32) -> f32 { return 0.5 * x * (1.0 + erf_approx(x * 0.7071067811865476)); }
+const K = 768u;
+const N = 3072u;
+const TILES_N = 192u;
+var<workgroup> xs: array<array<f32, 16>, 16>;
+var<workgroup> ws: array<array<f32, 16>, 16>;
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) local: vec3u) {
+  let group = wid.x + wid.y * nwg.x;
+  let row = (group / TILES_N) * 16u + local.y;
+  let col = (group % TILES_N) * 16u + local.x;
+  var sum = 0.0;
+  for (var t = 0u; t < K; t = t + 16u) {
+    let xk = t + local.x;
+    let wk = t + local.y;
+    var xv = 0.0;
+    if (row < params.rows && xk < K) { xv = x[row * K + xk]; }
+    var wv = 0.0;
+    if (wk < K && col < N) { wv = w[wk * N + col]; }
+    xs[local.y][local.x] = xv;
+    ws[local.y][local.x] = wv;
+    workgroupBarrier();
+    for (var i = 0u; i < 16u; i = i + 1u) { sum = sum + xs[local.y][i] * ws[i][local.x]; }
+    workgroupBarrier();
+  }
+  if (row < params.rows && col < N) {
+    var v = sum;
+    v = v + bias[col]; v = act_gelu(v); out[row * N + col] = v;
+  }
+}
+
+// kernel k4: bottleneck_768_32reluyx4_delta, 12 dispatches
+struct Params { batch: u32, seq: u32, rows: u32, pad: u32 }
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> y: array<f32>;
+@group(0) @binding(2) var<storage, read> u: array<f32>;
+@group(0) @binding(3) var<storage, read> adapter0: array<f32>;
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+fn act_relu(x: f32) -> f32 { return max(x, 0.0); }
+const D = 768u;
+var<workgroup> yrow: array<f32, 768>;
+var<workgroup> hidden: array<f32, 32>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let group = wid.x + wid.y * nwg.x;
+  let row = group;
+  if (row >= params.rows) { return; }
+  let base = row * D;
+  for (var c = lid; c < D; c = c + 64u) { yrow[c] = y[base + c]; }
+  workgroupBarrier();
+  // adapter 0: r = 32
+  for (var j = lid; j < 32u; j = j + 64u) {
+    var s = adapter0[24576u + j];
+    for (var c = 0u; c < D; c = c + 1u) { s = s + adapter0[j * D + c] * yrow[c]; }
+    hidden[j] = act_relu(s);
+  }
+  workgroupBarrier();
+  for (var c = lid; c < D; c = c + 64u) {
+    var s = adapter0[49184u + c];
+    for (var j = 0u; j < 32u; j = j + 1u) { s = s + adapter0[24608u + c * 32u + j] * hidden[j]; }
+    out[base + c] = 4.0f * s;
+  }
+  workgroupBarrier();
+
+}
+
+// kernel k5: linear_tiled_3072x768_bias_res, 12 dispatches
+struct Params { batch: u32, seq: u32, rows: u32, pad: u32 }
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read> res: array<f32>;
+@group(0) @binding(5) var<storage, read_write> out: array<f32>;
+
+const K = 3072u;
+const N = 768u;
+const TILES_N = 48u;
+var<workgroup> xs: array<array<f32, 16>, 16>;
+var<workgroup> ws: array<array<f32, 16>, 16>;
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) local: vec3u) {
+  let group = wid.x + wid.y * nwg.x;
+  let row = (group / TILES_N) * 16u + local.y;
+  let col = (group % TILES_N) * 16u + local.x;
+  var sum = 0.0;
+  for (var t = 0u; t < K; t = t + 16u) {
+    let xk = t + local.x;
+    let wk = t + local.y;
+    var xv = 0.0;
+    if (row < params.rows && xk < K) { xv = x[row * K + xk]; }
+    var wv = 0.0;
+    if (wk < K && col < N) { wv = w[wk * N + col]; }
+    xs[local.y][local.x] = xv;
+    ws[local.y][local.x] = wv;
+    workgroupBarrier();
+    for (var i = 0u; i < 16u; i = i + 1u) { sum = sum + xs[local.y][i] * ws[i][local.x]; }
+    workgroupBarrier();
+  }
+  if (row < params.rows && col < N) {
+    var v = sum;
+    v = v + bias[col]; v = v + res[row * N + col]; out[row * N + col] = v;
+  }
+}

@@ -1,0 +1,263 @@
+// kernel k0: linear_vec4_768x768_bias, 48 dispatches
+struct Params { batch: u32, seq: u32, rows: u32, pad: u32 }
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<vec4f>;
+@group(0) @binding(2) var<storage, read> w: array<vec4f>;
+@group(0) @binding(3) var<storage, read> bias: array<vec4f>;
+@group(0) @binding(4) var<storage, read_write> out: array<vec4f>;
+
+const K4 = 192u;
+const N4 = 192u;
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let group = wid.x + wid.y * nwg.x;
+  let index = group * 64u + lid;
+  let col = index % N4;
+  let row0 = (index / N4) * 4u;
+  if (row0 >= params.rows) { return; }
+  let last = params.rows - 1u;
+  let x0 = min(row0 + 0u, last) * K4;
+  let x1 = min(row0 + 1u, last) * K4;
+  let x2 = min(row0 + 2u, last) * K4;
+  let x3 = min(row0 + 3u, last) * K4;
+  var a0 = vec4f(0.0);
+  var a1 = vec4f(0.0);
+  var a2 = vec4f(0.0);
+  var a3 = vec4f(0.0);
+  for (var k = 0u; k < K4; k = k + 1u) {
+    let w0 = w[(4u * k) * N4 + col];
+    let w1 = w[(4u * k + 1u) * N4 + col];
+    let w2 = w[(4u * k + 2u) * N4 + col];
+    let w3 = w[(4u * k + 3u) * N4 + col];
+    let v0 = x[x0 + k];
+    a0 = a0 + v0.x * w0 + v0.y * w1 + v0.z * w2 + v0.w * w3;
+    let v1 = x[x1 + k];
+    a1 = a1 + v1.x * w0 + v1.y * w1 + v1.z * w2 + v1.w * w3;
+    let v2 = x[x2 + k];
+    a2 = a2 + v2.x * w0 + v2.y * w1 + v2.z * w2 + v2.w * w3;
+    let v3 = x[x3 + k];
+    a3 = a3 + v3.x * w0 + v3.y * w1 + v3.z * w2 + v3.w * w3;
+  }
+  if (row0 + 0u < params.rows) { var v = a0; v = v + bias[col]; out[(row0 + 0u) * N4 + col] = v; }
+  if (row0 + 1u < params.rows) { var v = a1; v = v + bias[col]; out[(row0 + 1u) * N4 + col] = v; }
+  if (row0 + 2u < params.rows) { var v = a2; v = v + bias[col]; out[(row0 + 2u) * N4 + col] = v; }
+  if (row0 + 3u < params.rows) { var v = a3; v = v + bias[col]; out[(row0 + 3u) * N4 + col] = v; }
+}
+
+// kernel k1: attention_768_h12, 12 dispatches
+struct Params { batch: u32, seq: u32, rows: u32, pad: u32 }
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> q: array<f32>;
+@group(0) @binding(2) var<storage, read> k: array<f32>;
+@group(0) @binding(3) var<storage, read> v: array<f32>;
+@group(0) @binding(4) var<storage, read> mask: array<i32>;
+@group(0) @binding(5) var<storage, read_write> out: array<f32>;
+const D = 768u;
+const DH = 64u;
+const HEADS = 12u;
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let group = wid.x + wid.y * nwg.x;
+  let index = group * 64u + lid;
+  if (index >= params.rows * HEADS) { return; }
+  let head = index % HEADS;
+  let token = index / HEADS;
+  let sequence = token / params.seq;
+  let position = token % params.seq;
+  let qo = token * D + head * DH;
+  var acc: array<f32, 64>;
+  for (var c = 0u; c < DH; c = c + 1u) { acc[c] = 0.0; }
+  var top = -3.0e38;
+  var total = 0.0;
+  let keys = params.seq;
+  for (var j = 0u; j < keys; j = j + 1u) {
+    let key = sequence * params.seq + j;
+    if (mask[key] == 0) { continue; }
+    let ko = key * D + head * DH;
+    var score = 0.0;
+    for (var c = 0u; c < DH; c = c + 1u) { score = score + q[qo + c] * k[ko + c]; }
+    score = score * 0.125f;
+    let next = max(top, score);
+    let correction = exp(top - next);
+    let p = exp(score - next);
+    total = total * correction + p;
+    for (var c = 0u; c < DH; c = c + 1u) { acc[c] = acc[c] * correction + p * v[ko + c]; }
+    top = next;
+  }
+  for (var c = 0u; c < DH; c = c + 1u) { out[qo + c] = select(0.0, acc[c] / total, total > 0.0); }
+}
+
+// kernel k2: add_layer_norm_768_1e-12, 24 dispatches
+struct Params { batch: u32, seq: u32, rows: u32, pad: u32 }
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> y: array<f32>;
+@group(0) @binding(3) var<storage, read> gamma: array<f32>;
+@group(0) @binding(4) var<storage, read> beta: array<f32>;
+@group(0) @binding(5) var<storage, read_write> out: array<f32>;
+var<workgroup> scratch: array<f32, 64>;
+fn workgroup_sum(value: f32, lid: u32) -> f32 {
+  scratch[lid] = value;
+  workgroupBarrier();
+  for (var stride = 32u; stride > 0u; stride = stride / 2u) {
+    if (lid < stride) { scratch[lid] = scratch[lid] + scratch[lid + stride]; }
+    workgroupBarrier();
+  }
+  let total = scratch[0];
+  workgroupBarrier();
+  return total;
+}
+const D = 768u;
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let group = wid.x + wid.y * nwg.x;
+  let row = group;
+  if (row >= params.rows) { return; }
+  let base = row * D;
+  var partial = 0.0;
+  for (var i = lid; i < D; i = i + 64u) { partial = partial + x[base + i] + y[base + i]; }
+  let mean = workgroup_sum(partial, lid) / f32(D);
+  partial = 0.0;
+  for (var i = lid; i < D; i = i + 64u) { let c = x[base + i] + y[base + i] - mean; partial = partial + c * c; }
+  let inv = inverseSqrt(workgroup_sum(partial, lid) / f32(D) + 9.999999960041972e-13f);
+  for (var i = lid; i < D; i = i + 64u) { out[base + i] = (x[base + i] + y[base + i] - mean) * inv * gamma[i] + beta[i]; }
+}
+
+// kernel k3: linear_vec4_768x3072_bias_gelu, 12 dispatches
+struct Params { batch: u32, seq: u32, rows: u32, pad: u32 }
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<vec4f>;
+@group(0) @binding(2) var<storage, read> w: array<vec4f>;
+@group(0) @binding(3) var<storage, read> bias: array<vec4f>;
+@group(0) @binding(4) var<storage, read_write> out: array<vec4f>;
+fn erf_approx(x: f32) -> f32 {
+  let a = abs(x);
+  let t = 1.0 / (1.0 + 0.3275911 * a);
+  let poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  return sign(x) * (1.0 - poly * exp(-a * a));
+}
+fn act_gelu(x: f32) -> f32 { return 0.5 * x * (1.0 + erf_approx(x * 0.7071067811865476)); }
+const K4 = 192u;
+const N4 = 768u;
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let group = wid.x + wid.y * nwg.x;
+  let index = group * 64u + lid;
+  let col = index % N4;
+  let row0 = (index / N4) * 4u;
+  if (row0 >= params.rows) { return; }
+  let last = params.rows - 1u;
+  let x0 = min(row0 + 0u, last) * K4;
+  let x1 = min(row0 + 1u, last) * K4;
+  let x2 = min(row0 + 2u, last) * K4;
+  let x3 = min(row0 + 3u, last) * K4;
+  var a0 = vec4f(0.0);
+  var a1 = vec4f(0.0);
+  var a2 = vec4f(0.0);
+  var a3 = vec4f(0.0);
+  for (var k = 0u; k < K4; k = k + 1u) {
+    let w0 = w[(4u * k) * N4 + col];
+    let w1 = w[(4u * k + 1u) * N4 + col];
+    let w2 = w[(4u * k + 2u) * N4 + col];
+    let w3 = w[(4u * k + 3u) * N4 + col];
+    let v0 = x[x0 + k];
+    a0 = a0 + v0.x * w0 + v0.y * w1 + v0.z * w2 + v0.w * w3;
+    let v1 = x[x1 + k];
+    a1 = a1 + v1.x * w0 + v1.y * w1 + v1.z * w2 + v1.w * w3;
+    let v2 = x[x2 + k];
+    a2 = a2 + v2.x * w0 + v2.y * w1 + v2.z * w2 + v2.w * w3;
+    let v3 = x[x3 + k];
+    a3 = a3 + v3.x * w0 + v3.y * w1 + v3.z * w2 + v3.w * w3;
+  }
+  if (row0 + 0u < params.rows) { var v = a0; v = v + bias[col]; v = vec4f(act_gelu(v.x), act_gelu(v.y), act_gelu(v.z), act_gelu(v.w)); out[(row0 + 0u) * N4 + col] = v; }
+  if (row0 + 1u < params.rows) { var v = a1; v = v + bias[col]; v = vec4f(act_gelu(v.x), act_gelu(v.y), act_gelu(v.z), act_gelu(v.w)); out[(row0 + 1u) * N4 + col] = v; }
+  if (row0 + 2u < params.rows) { var v = a2; v = v + bias[col]; v = vec4f(act_gelu(v.x), act_gelu(v.y), act_gelu(v.z), act_gelu(v.w)); out[(row0 + 2u) * N4 + col] = v; }
+  if (row0 + 3u < params.rows) { var v = a3; v = v + bias[col]; v = vec4f(act_gelu(v.x), act_gelu(v.y), act_gelu(v.z), act_gelu(v.w)); out[(row0 + 3u) * N4 + col] = v; }
+}
+
+// kernel k4: linear_vec4_3072x768_bias, 12 dispatches
+struct Params { batch: u32, seq: u32, rows: u32, pad: u32 }
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<vec4f>;
+@group(0) @binding(2) var<storage, read> w: array<vec4f>;
+@group(0) @binding(3) var<storage, read> bias: array<vec4f>;
+@group(0) @binding(4) var<storage, read_write> out: array<vec4f>;
+
+const K4 = 768u;
+const N4 = 192u;
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let group = wid.x + wid.y * nwg.x;
+  let index = group * 64u + lid;
+  let col = index % N4;
+  let row0 = (index / N4) * 4u;
+  if (row0 >= params.rows) { return; }
+  let last = params.rows - 1u;
+  let x0 = min(row0 + 0u, last) * K4;
+  let x1 = min(row0 + 1u, last) * K4;
+  let x2 = min(row0 + 2u, last) * K4;
+  let x3 = min(row0 + 3u, last) * K4;
+  var a0 = vec4f(0.0);
+  var a1 = vec4f(0.0);
+  var a2 = vec4f(0.0);
+  var a3 = vec4f(0.0);
+  for (var k = 0u; k < K4; k = k + 1u) {
+    let w0 = w[(4u * k) * N4 + col];
+    let w1 = w[(4u * k + 1u) * N4 + col];
+    let w2 = w[(4u * k + 2u) * N4 + col];
+    let w3 = w[(4u * k + 3u) * N4 + col];
+    let v0 = x[x0 + k];
+    a0 = a0 + v0.x * w0 + v0.y * w1 + v0.z * w2 + v0.w * w3;
+    let v1 = x[x1 + k];
+    a1 = a1 + v1.x * w0 + v1.y * w1 + v1.z * w2 + v1.w * w3;
+    let v2 = x[x2 + k];
+    a2 = a2 + v2.x * w0 + v2.y * w1 + v2.z * w2 + v2.w * w3;
+    let v3 = x[x3 + k];
+    a3 = a3 + v3.x * w0 + v3.y * w1 + v3.z * w2 + v3.w * w3;
+  }
+  if (row0 + 0u < params.rows) { var v = a0; v = v + bias[col]; out[(row0 + 0u) * N4 + col] = v; }
+  if (row0 + 1u < params.rows) { var v = a1; v = v + bias[col]; out[(row0 + 1u) * N4 + col] = v; }
+  if (row0 + 2u < params.rows) { var v = a2; v = v + bias[col]; out[(row0 + 2u) * N4 + col] = v; }
+  if (row0 + 3u < params.rows) { var v = a3; v = v + bias[col]; out[(row0 + 3u) * N4 + col] = v; }
+}
+
+// kernel k5: bottleneck_768_64reluyx1, 12 dispatches
+struct Params { batch: u32, seq: u32, rows: u32, pad: u32 }
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> y: array<f32>;
+@group(0) @binding(2) var<storage, read> u: array<f32>;
+@group(0) @binding(3) var<storage, read> adapter0: array<f32>;
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+fn act_relu(x: f32) -> f32 { return max(x, 0.0); }
+const D = 768u;
+var<workgroup> yrow: array<f32, 768>;
+var<workgroup> hidden: array<f32, 64>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let group = wid.x + wid.y * nwg.x;
+  let row = group;
+  if (row >= params.rows) { return; }
+  let base = row * D;
+  for (var c = lid; c < D; c = c + 64u) { yrow[c] = y[base + c]; }
+  workgroupBarrier();
+  // adapter 0: r = 64
+  for (var j = lid; j < 64u; j = j + 64u) {
+    var s = adapter0[49152u + j];
+    for (var c = 0u; c < D; c = c + 1u) { s = s + adapter0[j * D + c] * yrow[c]; }
+    hidden[j] = act_relu(s);
+  }
+  workgroupBarrier();
+  for (var c = lid; c < D; c = c + 64u) {
+    var s = adapter0[98368u + c];
+    for (var j = 0u; j < 64u; j = j + 1u) { s = s + adapter0[49216u + c * 64u + j] * hidden[j]; }
+    yrow[c] = yrow[c] + 1.0f * s;
+  }
+  workgroupBarrier();
+  for (var c = lid; c < D; c = c + 64u) { out[base + c] = yrow[c]; }
+}
