@@ -18,10 +18,12 @@ describe('adapt run', () => {
       '2',
       '--seq',
       '3',
+      '--backend',
+      'cpu',
     ]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("examples/worked-example.adapt, graph 'default'");
-    expect(result.stdout).toContain('backend   cpu');
+    expect(result.stdout).toContain('backend   cpu (the reference: unfused graph, f64 sums)');
     expect(result.stdout).toContain('seeded init (seed 0), 194 parameters');
     expect(result.stdout).toMatch(
       /output {4}hidden_states \[2, 3, 4\] {2}mean -?\d\.\d{6} {2}std \d\.\d{6}/,

@@ -7,7 +7,10 @@ const examplesDir = new URL('../examples/', import.meta.url);
 const examples = readdirSync(examplesDir).filter((f) => f.endsWith('.adapt'));
 const source = (file: string) => readFileSync(new URL(file, examplesDir), 'utf8');
 
-function plan(file: string, options: { fuse?: boolean; target?: 'software' | 'gpu'; graph?: string } = {}) {
+function plan(
+  file: string,
+  options: { fuse?: boolean; target?: 'software' | 'gpu'; graph?: string } = {},
+) {
   const { program, diagnostics } = compile(source(file), { fileName: file, ...options });
   expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
   return program!.gpu!;
@@ -18,7 +21,9 @@ describe('WGSL codegen', () => {
     for (const target of ['software', 'gpu'] as const) {
       it(`emits the golden WGSL for ${file} (${target})`, async () => {
         const name = file.replace('.adapt', '');
-        await expect(printWgsl(plan(file, { target }))).toMatchFileSnapshot(`golden/${name}.${target}.wgsl`);
+        await expect(printWgsl(plan(file, { target }))).toMatchFileSnapshot(
+          `golden/${name}.${target}.wgsl`,
+        );
       });
     }
   }
@@ -26,7 +31,8 @@ describe('WGSL codegen', () => {
   it('is deterministic and uses generated identifiers only', () => {
     const first = printWgsl(plan('bert-base-fusion.adapt'));
     expect(printWgsl(plan('bert-base-fusion.adapt'))).toBe(first);
-    for (const name of ['sentiment', 'ner', 'nli', 'multitask', 'bert']) expect(first).not.toContain(name);
+    for (const name of ['sentiment', 'ner', 'nli', 'multitask', 'bert'])
+      expect(first).not.toContain(name);
   });
 
   it('shares one kernel among all layers', () => {
@@ -41,10 +47,13 @@ describe('WGSL codegen', () => {
     const unfused = plan('bert-base-pfeiffer.adapt', { fuse: false });
     const perLayer = (p: typeof fused, layer: number) =>
       p.dispatches.filter((d) => d.label.includes(`(L${layer}/`)).length;
-    for (let layer = 0; layer < 12; layer++) expect(perLayer(fused, layer)).toBeLessThan(perLayer(unfused, layer));
+    for (let layer = 0; layer < 12; layer++)
+      expect(perLayer(fused, layer)).toBeLessThan(perLayer(unfused, layer));
     expect(perLayer(fused, 0)).toBe(10);
     expect(perLayer(unfused, 0)).toBe(24);
-    const adapterDispatches = fused.dispatches.filter((d) => d.label.includes('/adapter:sentiment'));
+    const adapterDispatches = fused.dispatches.filter((d) =>
+      d.label.includes('/adapter:sentiment'),
+    );
     expect(adapterDispatches).toHaveLength(12);
     expect(adapterDispatches.every((d) => d.label.includes(' bottleneck '))).toBe(true);
   });
@@ -52,7 +61,12 @@ describe('WGSL codegen', () => {
   it('computes AdapterFusion with one mix kernel and one W_Kᵀ, W_V projection per covered site', () => {
     const fused = plan('bert-base-fusion.adapt');
     const layer0 = fused.dispatches.filter((d) => d.label.includes('(L0/ffn/fusion:multitask)'));
-    expect(layer0.map((d) => d.label.split(' ')[1])).toEqual(['linear', 'linear', 'fusion_mix', 'linear']);
+    expect(layer0.map((d) => d.label.split(' ')[1])).toEqual([
+      'linear',
+      'linear',
+      'fusion_mix',
+      'linear',
+    ]);
   });
 
   it('keeps every workgroup within 256 invocations', () => {

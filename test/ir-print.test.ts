@@ -176,7 +176,13 @@ describe('adapt graph', () => {
 describe('adapt compile --emit', () => {
   const run = (emit: string, output?: string) => {
     const { io, out } = capture();
-    const code = runCompile(io, 'tiny.adapt', { graph: 'default', emit, output, fuse: true, target: 'software' });
+    const code = runCompile(io, 'tiny.adapt', {
+      graph: 'default',
+      emit,
+      output,
+      fuse: true,
+      target: 'software',
+    });
     return { code, ...out };
   };
 

@@ -47,7 +47,11 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
     .option('--emit <what>', 'what to write: ast, ir, fused, dot, wgsl, plan or program', 'program')
     .option('-o, --output <path>', 'write to a file instead of stdout')
     .option('--no-fuse', 'skip the optimizing passes: one kernel per op (the eager baseline)')
-    .addOption(new Option('--target <profile>', 'kernel profile').choices(['software', 'gpu']).default('software'))
+    .addOption(
+      new Option('--target <profile>', 'kernel profile')
+        .choices(['software', 'gpu'])
+        .default('software'),
+    )
     .action((file: string, options: CompileOptions) => {
       exit.code = runCompile(io, file, options);
     });
@@ -79,18 +83,29 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
     )
     .option('--output <file>', 'write the output hidden_states as safetensors')
     .addOption(
-      new Option('--backend <name>', 'where to run: WebGPU if an adapter exists, else the CPU reference')
+      new Option(
+        '--backend <name>',
+        'where to run: WebGPU if an adapter exists, else the CPU reference',
+      )
         .choices(['auto', 'webgpu', 'cpu'])
         .default('auto'),
     )
     .addOption(
-      new Option('--target <profile>', 'kernel profile (default: from the adapter)').choices(['software', 'gpu']),
+      new Option('--target <profile>', 'kernel profile (default: from the adapter)').choices([
+        'software',
+        'gpu',
+      ]),
     )
     .option('--batch <n>', 'batch size of the random input', positiveInt, 1)
     .option('--seq <n>', 'sequence length of the random input', positiveInt, 16)
     .option('--seed <n>', 'seed of random weights and input', nonNegativeInt, 0)
     .option('--no-fuse', 'run one kernel per op (the eager baseline)')
     .option('--json', 'print a JSON summary', false)
+    .option(
+      '--check',
+      'also run the CPU reference and print the relative error (exit 1 above 1e-4)',
+      false,
+    )
     .action(async (file: string, options: RunOptions) => {
       exit.code = await runRun(io, file, options);
     });

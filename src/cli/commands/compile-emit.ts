@@ -87,4 +87,3 @@ function inline(value: unknown): string {
 function entries(value: object): [string, unknown][] {
   return Object.entries(value).filter(([, item]) => item !== undefined);
 }
-

@@ -12,7 +12,10 @@ function formula(size: SizeExpr): string {
 
 /** Bytes of the planned activation buffers for B·T tokens, and without reuse, for comparison. */
 export function plannedBytes(plan: GpuPlan, batch: number, seq: number): number {
-  return plan.buffers.reduce((n, b) => n + 4 * (b.perToken * batch * seq + b.perSequence * batch), 0);
+  return plan.buffers.reduce(
+    (n, b) => n + 4 * (b.perToken * batch * seq + b.perSequence * batch),
+    0,
+  );
 }
 
 /** The dispatch plan as text: kernels, weight buffers, activation buffers, dispatches. */
@@ -35,7 +38,9 @@ export function printPlan(plan: GpuPlan): string {
     '',
     'dispatches:',
     ...plan.dispatches.map((d, i) => {
-      const args = d.args.map((a) => (a.kind === 'buffer' ? `b${a.buffer}` : `w${a.upload}`)).join(', ');
+      const args = d.args
+        .map((a) => (a.kind === 'buffer' ? `b${a.buffer}` : `w${a.upload}`))
+        .join(', ');
       return `  ${String(i).padStart(3)} k${d.kernel} (${args}) groups ${formula(d.groups)}  # ${d.label}`;
     }),
   ];

@@ -1,0 +1,15 @@
+/** ‖out − ref‖ / ‖ref‖: how GPU results are held against the CPU reference (DESIGN.md §6). */
+export function relativeError(out: ArrayLike<number>, ref: ArrayLike<number>): number {
+  if (out.length !== ref.length)
+    throw new Error(`cannot compare ${out.length} values with ${ref.length}`);
+  let diff = 0;
+  let norm = 0;
+  for (let i = 0; i < ref.length; i++) {
+    diff += (out[i]! - ref[i]!) ** 2;
+    norm += ref[i]! ** 2;
+  }
+  return norm === 0 ? Math.sqrt(diff) : Math.sqrt(diff / norm);
+}
+
+/** The tolerance of DESIGN.md §6 for f32 GPU results against the f64-accumulating reference. */
+export const GPU_TOLERANCE = 1e-4;
