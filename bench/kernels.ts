@@ -303,8 +303,19 @@ fn main(${ENTRY_BUILTINS}) {
   };
 }
 
-/** A register-blocked kernel: each invocation `rows` rows x `cols` vec4 columns. */
+/**
+ * A register-blocked kernel: each invocation computes `rows` rows x `cols` vec4 columns.
+ * How invocations map to outputs:
+ * - 'flat': rows and columns both from the flat invocation index (the compiler's kernel);
+ * - 'urows': a workgroup covers one block of rows and `workgroup` column blocks, so x's index
+ *   comes from the workgroup id alone and is uniform;
+ * - 'lanes': the transpose: a workgroup covers `workgroup`·rows rows and one block of columns,
+ *   so w's index is uniform across the workgroup and only x is read per invocation. On a
+ *   SIMD-over-invocations driver (llvmpipe) a uniform load is one scalar load and a broadcast,
+ *   a divergent one is a gather, so this reads far less per multiply-add.
+ */
 interface Variant {
+  readonly mapping: 'flat' | 'urows' | 'lanes';
   readonly rows: number;
   readonly cols: number;
   readonly workgroup: number;
@@ -312,31 +323,45 @@ interface Variant {
   readonly unroll: number;
   /** fma() instead of a + b * c. */
   readonly fma: boolean;
-  /** An invocation's vec4 columns N4/cols apart instead of adjacent. */
+  /** An invocation's vec4 columns N4/cols apart instead of adjacent ('flat' and 'urows'). */
   readonly strided: boolean;
-  /**
-   * Rows from the workgroup id alone (a workgroup covers one block of rows and `workgroup`
-   * column blocks), so every x index is uniform across the workgroup, instead of rows and
-   * columns both from the flat invocation index.
-   */
-  readonly uniformRows: boolean;
 }
 
 const variantName = (v: Variant) =>
-  `r${v.rows}c${v.cols}_wg${v.workgroup}_u${v.unroll}${v.fma ? '_fma' : ''}${v.strided ? '_strided' : ''}${v.uniformRows ? '_urows' : ''}`;
+  `${v.mapping}_r${v.rows}c${v.cols}_wg${v.workgroup}_u${v.unroll}${v.fma ? '_fma' : ''}${v.strided ? '_strided' : ''}`;
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
-function blockedWgsl(c: MatmulCase, v: Variant): string {
+/** Blocks of work along rows and columns, and the workgroups of a dispatch as a SizeExpr. */
+function layout(c: MatmulCase, v: Variant) {
   const k4 = c.k / 4;
   const n4 = c.n / 4;
   const blocks = n4 / v.cols;
   if (!Number.isInteger(blocks) || k4 % v.unroll !== 0)
     throw new Error(`${variantName(v)} does not divide ${c.k}x${c.n}`);
+  const colGroups = Math.ceil(blocks / v.workgroup);
+  // Each SizeExpr is ceil((perToken·rows + fixed) / divide), at least the workgroups needed.
+  const groups: SizeExpr =
+    v.mapping === 'flat'
+      ? { perToken: blocks, perSequence: 0, fixed: blocks * (v.rows - 1), divide: v.rows * v.workgroup }
+      : v.mapping === 'urows'
+        ? { perToken: colGroups, perSequence: 0, fixed: colGroups * (v.rows - 1), divide: v.rows }
+        : {
+            perToken: blocks,
+            perSequence: 0,
+            fixed: blocks * (v.rows * v.workgroup - 1),
+            divide: v.rows * v.workgroup,
+          };
+  return { k4, n4, blocks, colGroups, groups };
+}
+
+function blockedWgsl(c: MatmulCase, v: Variant): string {
+  const { k4, n4, blocks, colGroups } = layout(c, v);
   const R = range(v.rows);
   const C = range(v.cols);
   const U = range(v.unroll);
-  const column = (j: number) => (v.strided ? `cb + ${j * blocks}u` : `cb * ${v.cols}u + ${j}u`);
+  const column = (j: number) =>
+    v.mapping !== 'lanes' && v.strided ? `cb + ${j * blocks}u` : `cb * ${v.cols}u + ${j}u`;
   const update = (r: number, j: number, u: number) => {
     const a = `a${r}_${j}`;
     const x = `v${u}_${r}`;
@@ -357,23 +382,32 @@ function blockedWgsl(c: MatmulCase, v: Variant): string {
       ...C.map((j) => update(r, j, u)),
     ]),
   ]);
-  const colGroups = Math.ceil(blocks / v.workgroup);
-  const mapping = v.uniformRows
-    ? [
-        `  let cb = (group % COL_GROUPS) * ${v.workgroup}u + lid;`,
-        `  let row0 = (group / COL_GROUPS) * ${v.rows}u;`,
-        `  if (row0 >= params.rows${blocks % v.workgroup ? ' || cb >= BLOCKS' : ''}) { return; }`,
-      ]
-    : [
-        `  let index = group * ${v.workgroup}u + lid;`,
-        '  let cb = index % BLOCKS;',
-        `  let row0 = (index / BLOCKS) * ${v.rows}u;`,
-        '  if (row0 >= params.rows) { return; }',
-      ];
+  // row(r): the output row of the invocation's r-th row; in 'lanes' rows are workgroup apart.
+  const row = (r: number) =>
+    v.mapping === 'lanes' ? `row0 + ${r * v.workgroup}u` : `row0 + ${r}u`;
+  const mapping = {
+    flat: [
+      `  let index = group * ${v.workgroup}u + lid;`,
+      '  let cb = index % BLOCKS;',
+      `  let row0 = (index / BLOCKS) * ${v.rows}u;`,
+      '  if (row0 >= params.rows) { return; }',
+    ],
+    urows: [
+      `  let cb = (group % COL_GROUPS) * ${v.workgroup}u + lid;`,
+      `  let row0 = (group / COL_GROUPS) * ${v.rows}u;`,
+      `  if (row0 >= params.rows${blocks % v.workgroup ? ' || cb >= BLOCKS' : ''}) { return; }`,
+    ],
+    lanes: [
+      '  let cb = group % BLOCKS;',
+      `  let first = (group / BLOCKS) * ${v.rows * v.workgroup}u;`,
+      '  if (first >= params.rows) { return; }',
+      '  let row0 = first + lid;',
+    ],
+  }[v.mapping];
   const store = R.flatMap((r) =>
     C.map(
       (j) =>
-        `  if (row0 + ${r}u < params.rows) { var v = a${r}_${j} + bias[col${j}]; ${c.gelu ? `v = ${GELU_VEC4('v')}; ` : ''}out[(row0 + ${r}u) * N4 + col${j}] = v; }`,
+        `  if (${row(r)} < params.rows) { var v = a${r}_${j} + bias[col${j}]; ${c.gelu ? `v = ${GELU_VEC4('v')}; ` : ''}out[(${row(r)}) * N4 + col${j}] = v; }`,
     ),
   );
   return `${bindings(['x', 'w', 'bias', 'out'], ['vec4f', 'vec4f', 'vec4f', 'vec4f'])}
@@ -389,7 +423,7 @@ fn main(${ENTRY_BUILTINS}) {
 ${mapping.join('\n')}
   let last = params.rows - 1u;
 ${C.map((j) => `  let col${j} = ${column(j)};`).join('\n')}
-${R.map((r) => `  let x${r} = min(row0 + ${r}u, last) * K4;`).join('\n')}
+${R.map((r) => `  let x${r} = min(${row(r)}, last) * K4;`).join('\n')}
 ${R.flatMap((r) => C.map((j) => `  var a${r}_${j} = vec4f(0.0);`)).join('\n')}
   for (var k = 0u; k < K4; k = k + ${v.unroll}u) {
 ${body.join('\n')}
@@ -400,64 +434,50 @@ ${store.join('\n')}
 }
 
 function variantKernel(c: MatmulCase, v: Variant): Candidate {
-  const blocks = c.n / 4 / v.cols;
-  const colGroups = Math.ceil(blocks / v.workgroup);
-  if (v.uniformRows) {
-    return {
-      label: `variant ${variantName(v)}`,
-      kernel: variantName(v),
-      wgsl: blockedWgsl(c, v),
-      // COL_GROUPS · ceil(rows / R)
-      groups: { perToken: colGroups, perSequence: 0, fixed: colGroups * (v.rows - 1), divide: v.rows },
-    };
-  }
   return {
     label: `variant ${variantName(v)}`,
     kernel: variantName(v),
     wgsl: blockedWgsl(c, v),
-    // ceil(blocks · ceil(rows / R) / workgroup), as the compiler writes perRow(n4, 256, 3·n4).
-    groups: {
-      perToken: blocks,
-      perSequence: 0,
-      fixed: blocks * (v.rows - 1),
-      divide: v.rows * v.workgroup,
-    },
+    groups: layout(c, v).groups,
   };
 }
 
-const BASE_VARIANT: Variant = {
+const FLAT: Variant = {
+  mapping: 'flat',
   rows: 4,
   cols: 1,
   workgroup: 64,
   unroll: 1,
   fma: false,
   strided: false,
-  uniformRows: false,
 };
+const LANES: Variant = { ...FLAT, mapping: 'lanes', rows: 1, cols: 4 };
 
 /** Variants of the register-blocked kernel; the first one is the compiler's kernel, re-emitted. */
 const VARIANT_LIST: readonly Variant[] = [
-  BASE_VARIANT,
-  { ...BASE_VARIANT, workgroup: 128 },
-  { ...BASE_VARIANT, workgroup: 256 },
-  { ...BASE_VARIANT, unroll: 2 },
-  { ...BASE_VARIANT, fma: true },
-  { ...BASE_VARIANT, rows: 2 },
-  { ...BASE_VARIANT, rows: 8 },
-  { ...BASE_VARIANT, cols: 2 },
-  { ...BASE_VARIANT, cols: 2, strided: true },
-  { ...BASE_VARIANT, cols: 2, workgroup: 128 },
-  { ...BASE_VARIANT, cols: 2, fma: true },
-  { ...BASE_VARIANT, rows: 2, cols: 2 },
-  { ...BASE_VARIANT, cols: 4 },
-  { ...BASE_VARIANT, rows: 8, cols: 2 },
-  { ...BASE_VARIANT, uniformRows: true },
-  { ...BASE_VARIANT, uniformRows: true, rows: 8 },
-  { ...BASE_VARIANT, uniformRows: true, cols: 2 },
-  { ...BASE_VARIANT, uniformRows: true, cols: 2, strided: true },
-  { ...BASE_VARIANT, uniformRows: true, rows: 8, cols: 2, strided: true },
-  { ...BASE_VARIANT, uniformRows: true, workgroup: 32 },
-  { ...BASE_VARIANT, uniformRows: true, workgroup: 128 },
+  FLAT,
+  { ...FLAT, workgroup: 128 },
+  { ...FLAT, workgroup: 256 },
+  { ...FLAT, unroll: 2 },
+  { ...FLAT, fma: true },
+  { ...FLAT, rows: 2 },
+  { ...FLAT, rows: 8 },
+  { ...FLAT, cols: 2 },
+  { ...FLAT, cols: 2, strided: true },
+  { ...FLAT, cols: 2, workgroup: 128 },
+  { ...FLAT, cols: 4 },
+  { ...FLAT, mapping: 'urows' },
+  { ...FLAT, mapping: 'urows', rows: 8 },
+  { ...FLAT, mapping: 'urows', cols: 2 },
+  LANES,
+  { ...LANES, cols: 2 },
+  { ...LANES, cols: 8 },
+  { ...LANES, rows: 2 },
+  { ...LANES, rows: 2, cols: 2 },
+  { ...LANES, workgroup: 32 },
+  { ...LANES, workgroup: 128 },
+  { ...LANES, unroll: 2 },
+  { ...LANES, fma: true },
 ];
 
 interface CaseData {

@@ -23,6 +23,8 @@ export interface CompileOptions {
   readonly fuse?: boolean;
   /** Kernel profile: 'software' (lavapipe, SwiftShader; the default) or 'gpu'. */
   readonly target?: Target;
+  /** Largest storage binding (default 128 MiB, WebGPU's portable limit); bigger weights are split. */
+  readonly maxBindingBytes?: number;
 }
 
 export interface CompileResult {
@@ -58,7 +60,7 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
   const ir = lowerModel(model, graphName);
   const fuse = options.fuse ?? true;
   const optimized = fuse ? optimize(ir) : ir;
-  const gpu = planGpu(optimized, options.target ?? 'software', fuse);
+  const gpu = planGpu(optimized, options.target ?? 'software', fuse, options.maxBindingBytes);
   // The manifest lists every weight of the model as lowered, also those a pass made
   // unnecessary (the key bias of a fusion cancels), so weight files bind the same either way.
   const program = emitProgram(model, graphName, optimized, { gpu, weights: ir.weights });

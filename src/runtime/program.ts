@@ -72,9 +72,17 @@ export interface KernelSpec {
   readonly storageBindings: number;
 }
 
-/** One GPU buffer of weights: the named weights, each as stored or transposed, back to back. */
+/** Part of a weight buffer: a weight as stored or transposed, optionally a window of its columns. */
+export interface WeightPart {
+  readonly weight: string;
+  readonly transpose: boolean;
+  /** [start, end) of the last axis after transposing: a slice of a weight too big to bind whole. */
+  readonly columns?: readonly [number, number];
+}
+
+/** One GPU buffer of weights: its parts back to back. */
 export interface WeightUpload {
-  readonly parts: readonly { readonly weight: string; readonly transpose: boolean }[];
+  readonly parts: readonly WeightPart[];
 }
 
 export type DispatchArg =

@@ -8,6 +8,8 @@ struct Params { batch: u32, seq: u32, rows: u32, pad: u32 }
 
 const K = 768u;
 const N = 768u;
+const W = 768u;
+const C = 0u;
 const TILES_N = 48u;
 var<workgroup> xs: array<array<f32, 16>, 16>;
 var<workgroup> ws: array<array<f32, 16>, 16>;
@@ -24,16 +26,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     var xv = 0.0;
     if (row < params.rows && xk < K) { xv = x[row * K + xk]; }
     var wv = 0.0;
-    if (wk < K && col < N) { wv = w[wk * N + col]; }
+    if (wk < K && col < W) { wv = w[wk * W + col]; }
     xs[local.y][local.x] = xv;
     ws[local.y][local.x] = wv;
     workgroupBarrier();
     for (var i = 0u; i < 16u; i = i + 1u) { sum = sum + xs[local.y][i] * ws[i][local.x]; }
     workgroupBarrier();
   }
-  if (row < params.rows && col < N) {
+  if (row < params.rows && col < W) {
     var v = sum;
-    v = v + bias[col]; out[row * N + col] = v;
+    v = v + bias[col]; out[row * N + C + col] = v;
   }
 }
 
@@ -134,6 +136,8 @@ fn erf_approx(x: f32) -> f32 {
 fn act_gelu(x: f32) -> f32 { return 0.5 * x * (1.0 + erf_approx(x * 0.7071067811865476)); }
 const K = 768u;
 const N = 3072u;
+const W = 3072u;
+const C = 0u;
 const TILES_N = 192u;
 var<workgroup> xs: array<array<f32, 16>, 16>;
 var<workgroup> ws: array<array<f32, 16>, 16>;
@@ -150,16 +154,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     var xv = 0.0;
     if (row < params.rows && xk < K) { xv = x[row * K + xk]; }
     var wv = 0.0;
-    if (wk < K && col < N) { wv = w[wk * N + col]; }
+    if (wk < K && col < W) { wv = w[wk * W + col]; }
     xs[local.y][local.x] = xv;
     ws[local.y][local.x] = wv;
     workgroupBarrier();
     for (var i = 0u; i < 16u; i = i + 1u) { sum = sum + xs[local.y][i] * ws[i][local.x]; }
     workgroupBarrier();
   }
-  if (row < params.rows && col < N) {
+  if (row < params.rows && col < W) {
     var v = sum;
-    v = v + bias[col]; v = act_gelu(v); out[row * N + col] = v;
+    v = v + bias[col]; v = act_gelu(v); out[row * N + C + col] = v;
   }
 }
 
@@ -173,6 +177,8 @@ struct Params { batch: u32, seq: u32, rows: u32, pad: u32 }
 
 const K = 3072u;
 const N = 768u;
+const W = 768u;
+const C = 0u;
 const TILES_N = 48u;
 var<workgroup> xs: array<array<f32, 16>, 16>;
 var<workgroup> ws: array<array<f32, 16>, 16>;
@@ -189,16 +195,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     var xv = 0.0;
     if (row < params.rows && xk < K) { xv = x[row * K + xk]; }
     var wv = 0.0;
-    if (wk < K && col < N) { wv = w[wk * N + col]; }
+    if (wk < K && col < W) { wv = w[wk * W + col]; }
     xs[local.y][local.x] = xv;
     ws[local.y][local.x] = wv;
     workgroupBarrier();
     for (var i = 0u; i < 16u; i = i + 1u) { sum = sum + xs[local.y][i] * ws[i][local.x]; }
     workgroupBarrier();
   }
-  if (row < params.rows && col < N) {
+  if (row < params.rows && col < W) {
     var v = sum;
-    v = v + bias[col]; out[row * N + col] = v;
+    v = v + bias[col]; out[row * N + C + col] = v;
   }
 }
 

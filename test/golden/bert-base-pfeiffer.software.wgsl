@@ -8,13 +8,15 @@ struct Params { batch: u32, seq: u32, rows: u32, pad: u32 }
 
 const K4 = 192u;
 const N4 = 192u;
+const W4 = 192u;
+const C4 = 0u;
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let group = wid.x + wid.y * nwg.x;
   let index = group * 64u + lid;
-  let col = index % N4;
-  let row0 = (index / N4) * 4u;
+  let col = index % W4;
+  let row0 = (index / W4) * 4u;
   if (row0 >= params.rows) { return; }
   let last = params.rows - 1u;
   let x0 = min(row0 + 0u, last) * K4;
@@ -26,10 +28,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   var a2 = vec4f(0.0);
   var a3 = vec4f(0.0);
   for (var k = 0u; k < K4; k = k + 1u) {
-    let w0 = w[(4u * k) * N4 + col];
-    let w1 = w[(4u * k + 1u) * N4 + col];
-    let w2 = w[(4u * k + 2u) * N4 + col];
-    let w3 = w[(4u * k + 3u) * N4 + col];
+    let w0 = w[(4u * k) * W4 + col];
+    let w1 = w[(4u * k + 1u) * W4 + col];
+    let w2 = w[(4u * k + 2u) * W4 + col];
+    let w3 = w[(4u * k + 3u) * W4 + col];
     let v0 = x[x0 + k];
     a0 = a0 + v0.x * w0 + v0.y * w1 + v0.z * w2 + v0.w * w3;
     let v1 = x[x1 + k];
@@ -39,10 +41,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     let v3 = x[x3 + k];
     a3 = a3 + v3.x * w0 + v3.y * w1 + v3.z * w2 + v3.w * w3;
   }
-  if (row0 + 0u < params.rows) { var v = a0; v = v + bias[col]; out[(row0 + 0u) * N4 + col] = v; }
-  if (row0 + 1u < params.rows) { var v = a1; v = v + bias[col]; out[(row0 + 1u) * N4 + col] = v; }
-  if (row0 + 2u < params.rows) { var v = a2; v = v + bias[col]; out[(row0 + 2u) * N4 + col] = v; }
-  if (row0 + 3u < params.rows) { var v = a3; v = v + bias[col]; out[(row0 + 3u) * N4 + col] = v; }
+  if (row0 + 0u < params.rows) { var v = a0; v = v + bias[col]; out[(row0 + 0u) * N4 + C4 + col] = v; }
+  if (row0 + 1u < params.rows) { var v = a1; v = v + bias[col]; out[(row0 + 1u) * N4 + C4 + col] = v; }
+  if (row0 + 2u < params.rows) { var v = a2; v = v + bias[col]; out[(row0 + 2u) * N4 + C4 + col] = v; }
+  if (row0 + 3u < params.rows) { var v = a3; v = v + bias[col]; out[(row0 + 3u) * N4 + C4 + col] = v; }
 }
 
 // kernel k1: attention_768_h12, 12 dispatches
@@ -142,13 +144,15 @@ fn erf_approx(x: f32) -> f32 {
 fn act_gelu(x: f32) -> f32 { return 0.5 * x * (1.0 + erf_approx(x * 0.7071067811865476)); }
 const K4 = 192u;
 const N4 = 768u;
+const W4 = 768u;
+const C4 = 0u;
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let group = wid.x + wid.y * nwg.x;
   let index = group * 64u + lid;
-  let col = index % N4;
-  let row0 = (index / N4) * 4u;
+  let col = index % W4;
+  let row0 = (index / W4) * 4u;
   if (row0 >= params.rows) { return; }
   let last = params.rows - 1u;
   let x0 = min(row0 + 0u, last) * K4;
@@ -160,10 +164,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   var a2 = vec4f(0.0);
   var a3 = vec4f(0.0);
   for (var k = 0u; k < K4; k = k + 1u) {
-    let w0 = w[(4u * k) * N4 + col];
-    let w1 = w[(4u * k + 1u) * N4 + col];
-    let w2 = w[(4u * k + 2u) * N4 + col];
-    let w3 = w[(4u * k + 3u) * N4 + col];
+    let w0 = w[(4u * k) * W4 + col];
+    let w1 = w[(4u * k + 1u) * W4 + col];
+    let w2 = w[(4u * k + 2u) * W4 + col];
+    let w3 = w[(4u * k + 3u) * W4 + col];
     let v0 = x[x0 + k];
     a0 = a0 + v0.x * w0 + v0.y * w1 + v0.z * w2 + v0.w * w3;
     let v1 = x[x1 + k];
@@ -173,10 +177,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     let v3 = x[x3 + k];
     a3 = a3 + v3.x * w0 + v3.y * w1 + v3.z * w2 + v3.w * w3;
   }
-  if (row0 + 0u < params.rows) { var v = a0; v = v + bias[col]; v = vec4f(act_gelu(v.x), act_gelu(v.y), act_gelu(v.z), act_gelu(v.w)); out[(row0 + 0u) * N4 + col] = v; }
-  if (row0 + 1u < params.rows) { var v = a1; v = v + bias[col]; v = vec4f(act_gelu(v.x), act_gelu(v.y), act_gelu(v.z), act_gelu(v.w)); out[(row0 + 1u) * N4 + col] = v; }
-  if (row0 + 2u < params.rows) { var v = a2; v = v + bias[col]; v = vec4f(act_gelu(v.x), act_gelu(v.y), act_gelu(v.z), act_gelu(v.w)); out[(row0 + 2u) * N4 + col] = v; }
-  if (row0 + 3u < params.rows) { var v = a3; v = v + bias[col]; v = vec4f(act_gelu(v.x), act_gelu(v.y), act_gelu(v.z), act_gelu(v.w)); out[(row0 + 3u) * N4 + col] = v; }
+  if (row0 + 0u < params.rows) { var v = a0; v = v + bias[col]; v = vec4f(act_gelu(v.x), act_gelu(v.y), act_gelu(v.z), act_gelu(v.w)); out[(row0 + 0u) * N4 + C4 + col] = v; }
+  if (row0 + 1u < params.rows) { var v = a1; v = v + bias[col]; v = vec4f(act_gelu(v.x), act_gelu(v.y), act_gelu(v.z), act_gelu(v.w)); out[(row0 + 1u) * N4 + C4 + col] = v; }
+  if (row0 + 2u < params.rows) { var v = a2; v = v + bias[col]; v = vec4f(act_gelu(v.x), act_gelu(v.y), act_gelu(v.z), act_gelu(v.w)); out[(row0 + 2u) * N4 + C4 + col] = v; }
+  if (row0 + 3u < params.rows) { var v = a3; v = v + bias[col]; v = vec4f(act_gelu(v.x), act_gelu(v.y), act_gelu(v.z), act_gelu(v.w)); out[(row0 + 3u) * N4 + C4 + col] = v; }
 }
 
 // kernel k4: linear_vec4_3072x768_bias, 12 dispatches
@@ -189,13 +193,15 @@ struct Params { batch: u32, seq: u32, rows: u32, pad: u32 }
 
 const K4 = 768u;
 const N4 = 192u;
+const W4 = 192u;
+const C4 = 0u;
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let group = wid.x + wid.y * nwg.x;
   let index = group * 64u + lid;
-  let col = index % N4;
-  let row0 = (index / N4) * 4u;
+  let col = index % W4;
+  let row0 = (index / W4) * 4u;
   if (row0 >= params.rows) { return; }
   let last = params.rows - 1u;
   let x0 = min(row0 + 0u, last) * K4;
@@ -207,10 +213,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   var a2 = vec4f(0.0);
   var a3 = vec4f(0.0);
   for (var k = 0u; k < K4; k = k + 1u) {
-    let w0 = w[(4u * k) * N4 + col];
-    let w1 = w[(4u * k + 1u) * N4 + col];
-    let w2 = w[(4u * k + 2u) * N4 + col];
-    let w3 = w[(4u * k + 3u) * N4 + col];
+    let w0 = w[(4u * k) * W4 + col];
+    let w1 = w[(4u * k + 1u) * W4 + col];
+    let w2 = w[(4u * k + 2u) * W4 + col];
+    let w3 = w[(4u * k + 3u) * W4 + col];
     let v0 = x[x0 + k];
     a0 = a0 + v0.x * w0 + v0.y * w1 + v0.z * w2 + v0.w * w3;
     let v1 = x[x1 + k];
@@ -220,10 +226,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     let v3 = x[x3 + k];
     a3 = a3 + v3.x * w0 + v3.y * w1 + v3.z * w2 + v3.w * w3;
   }
-  if (row0 + 0u < params.rows) { var v = a0; v = v + bias[col]; out[(row0 + 0u) * N4 + col] = v; }
-  if (row0 + 1u < params.rows) { var v = a1; v = v + bias[col]; out[(row0 + 1u) * N4 + col] = v; }
-  if (row0 + 2u < params.rows) { var v = a2; v = v + bias[col]; out[(row0 + 2u) * N4 + col] = v; }
-  if (row0 + 3u < params.rows) { var v = a3; v = v + bias[col]; out[(row0 + 3u) * N4 + col] = v; }
+  if (row0 + 0u < params.rows) { var v = a0; v = v + bias[col]; out[(row0 + 0u) * N4 + C4 + col] = v; }
+  if (row0 + 1u < params.rows) { var v = a1; v = v + bias[col]; out[(row0 + 1u) * N4 + C4 + col] = v; }
+  if (row0 + 2u < params.rows) { var v = a2; v = v + bias[col]; out[(row0 + 2u) * N4 + C4 + col] = v; }
+  if (row0 + 3u < params.rows) { var v = a3; v = v + bias[col]; out[(row0 + 3u) * N4 + C4 + col] = v; }
 }
 
 // kernel k5: bottleneck_768_64reluyx1, 12 dispatches

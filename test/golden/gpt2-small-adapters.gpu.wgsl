@@ -44,6 +44,8 @@ struct Params { batch: u32, seq: u32, rows: u32, pad: u32 }
 
 const K = 768u;
 const N = 768u;
+const W = 768u;
+const C = 0u;
 const TILES_N = 48u;
 var<workgroup> xs: array<array<f32, 16>, 16>;
 var<workgroup> ws: array<array<f32, 16>, 16>;
@@ -60,16 +62,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     var xv = 0.0;
     if (row < params.rows && xk < K) { xv = x[row * K + xk]; }
     var wv = 0.0;
-    if (wk < K && col < N) { wv = w[wk * N + col]; }
+    if (wk < K && col < W) { wv = w[wk * W + col]; }
     xs[local.y][local.x] = xv;
     ws[local.y][local.x] = wv;
     workgroupBarrier();
     for (var i = 0u; i < 16u; i = i + 1u) { sum = sum + xs[local.y][i] * ws[i][local.x]; }
     workgroupBarrier();
   }
-  if (row < params.rows && col < N) {
+  if (row < params.rows && col < W) {
     var v = sum;
-    v = v + bias[col]; out[row * N + col] = v;
+    v = v + bias[col]; out[row * N + C + col] = v;
   }
 }
 
@@ -128,6 +130,8 @@ struct Params { batch: u32, seq: u32, rows: u32, pad: u32 }
 
 const K = 768u;
 const N = 768u;
+const W = 768u;
+const C = 0u;
 const TILES_N = 48u;
 var<workgroup> xs: array<array<f32, 16>, 16>;
 var<workgroup> ws: array<array<f32, 16>, 16>;
@@ -144,16 +148,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     var xv = 0.0;
     if (row < params.rows && xk < K) { xv = x[row * K + xk]; }
     var wv = 0.0;
-    if (wk < K && col < N) { wv = w[wk * N + col]; }
+    if (wk < K && col < W) { wv = w[wk * W + col]; }
     xs[local.y][local.x] = xv;
     ws[local.y][local.x] = wv;
     workgroupBarrier();
     for (var i = 0u; i < 16u; i = i + 1u) { sum = sum + xs[local.y][i] * ws[i][local.x]; }
     workgroupBarrier();
   }
-  if (row < params.rows && col < N) {
+  if (row < params.rows && col < W) {
     var v = sum;
-    v = v + bias[col]; v = v + res[row * N + col]; out[row * N + col] = v;
+    v = v + bias[col]; v = v + res[row * N + C + col]; out[row * N + C + col] = v;
   }
 }
 
@@ -167,6 +171,8 @@ struct Params { batch: u32, seq: u32, rows: u32, pad: u32 }
 fn act_gelu_tanh(x: f32) -> f32 { return 0.5 * x * (1.0 + tanh(clamp(0.7978845608028654 * (x + 0.044715 * x * x * x), -15.0, 15.0))); }
 const K = 768u;
 const N = 3072u;
+const W = 3072u;
+const C = 0u;
 const TILES_N = 192u;
 var<workgroup> xs: array<array<f32, 16>, 16>;
 var<workgroup> ws: array<array<f32, 16>, 16>;
@@ -183,16 +189,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     var xv = 0.0;
     if (row < params.rows && xk < K) { xv = x[row * K + xk]; }
     var wv = 0.0;
-    if (wk < K && col < N) { wv = w[wk * N + col]; }
+    if (wk < K && col < W) { wv = w[wk * W + col]; }
     xs[local.y][local.x] = xv;
     ws[local.y][local.x] = wv;
     workgroupBarrier();
     for (var i = 0u; i < 16u; i = i + 1u) { sum = sum + xs[local.y][i] * ws[i][local.x]; }
     workgroupBarrier();
   }
-  if (row < params.rows && col < N) {
+  if (row < params.rows && col < W) {
     var v = sum;
-    v = v + bias[col]; v = act_gelu_tanh(v); out[row * N + col] = v;
+    v = v + bias[col]; v = act_gelu_tanh(v); out[row * N + C + col] = v;
   }
 }
 
@@ -206,6 +212,8 @@ struct Params { batch: u32, seq: u32, rows: u32, pad: u32 }
 
 const K = 3072u;
 const N = 768u;
+const W = 768u;
+const C = 0u;
 const TILES_N = 48u;
 var<workgroup> xs: array<array<f32, 16>, 16>;
 var<workgroup> ws: array<array<f32, 16>, 16>;
@@ -222,16 +230,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     var xv = 0.0;
     if (row < params.rows && xk < K) { xv = x[row * K + xk]; }
     var wv = 0.0;
-    if (wk < K && col < N) { wv = w[wk * N + col]; }
+    if (wk < K && col < W) { wv = w[wk * W + col]; }
     xs[local.y][local.x] = xv;
     ws[local.y][local.x] = wv;
     workgroupBarrier();
     for (var i = 0u; i < 16u; i = i + 1u) { sum = sum + xs[local.y][i] * ws[i][local.x]; }
     workgroupBarrier();
   }
-  if (row < params.rows && col < N) {
+  if (row < params.rows && col < W) {
     var v = sum;
-    v = v + bias[col]; out[row * N + col] = v;
+    v = v + bias[col]; out[row * N + C + col] = v;
   }
 }
 

@@ -1,5 +1,5 @@
 import type { IrGraph, IrNode, Shape } from '../ir/types.js';
-import type { SizeExpr, Target } from '../../runtime/program.js';
+import type { SizeExpr, Target, WeightPart } from '../../runtime/program.js';
 
 /** An input of a kernel: a value computed by another node (or a graph input), or weights. */
 export type KernelArg =
@@ -24,6 +24,8 @@ export interface KernelContext {
   node(id: number): IrNode;
   /** The weight a `weight` node reads, or undefined for a computed value. */
   weightName(id: number): string | undefined;
+  /** For a matmul split over its output columns (its weight is too big to bind): this part. */
+  readonly columns?: { readonly start: number; readonly count: number };
 }
 
 export type KernelTemplate = (node: IrNode, context: KernelContext) => KernelEmission;
@@ -39,10 +41,14 @@ export function perRow(perToken: number, divide: number, fixed = 0): SizeExpr {
   return { perToken, perSequence: 0, fixed, divide };
 }
 
-/** The argument for a node input: its weight (optionally transposed) or its computed value. */
-export function argOf(context: KernelContext, id: number, transpose = false): KernelArg {
+/** The argument for a node input: its weight (optionally transposed, optionally a column window) or its value. */
+export function argOf(
+  context: KernelContext,
+  id: number,
+  transpose = false,
+  columns?: readonly [number, number],
+): KernelArg {
   const weight = context.weightName(id);
-  return weight !== undefined
-    ? { kind: 'weights', parts: [{ weight, transpose }] }
-    : { kind: 'value', node: id };
+  if (weight === undefined) return { kind: 'value', node: id };
+  return { kind: 'weights', parts: [{ weight, transpose, ...(columns ? { columns } : {}) }] };
 }

@@ -3,11 +3,12 @@ import type {
   DispatchSpec,
   GpuPlan,
   KernelSpec,
+  SizeExpr,
   Target,
   WeightUpload,
 } from '../../runtime/program.js';
 import type { IrGraph, IrNode } from '../ir/types.js';
-import type { KernelContext } from './kernel.js';
+import type { KernelContext, KernelEmission } from './kernel.js';
 import { planMemory, type BufferNeed } from './memory.js';
 import { KERNEL_TEMPLATES } from './templates.js';
 
@@ -27,7 +28,11 @@ function need(node: IrNode): BufferNeed {
 function uploadBytes(upload: WeightUpload, graph: IrGraph): number {
   return upload.parts.reduce((total, part) => {
     const spec = graph.weights.find((w) => w.name === part.weight)!;
-    return total + 4 * spec.shape.reduce((n, d) => n * d, 1);
+    const elements = spec.shape.reduce((n, d) => n * d, 1);
+    if (!part.columns) return total + 4 * elements;
+    const width =
+      spec.shape.length === 1 ? spec.shape[0]! : part.transpose ? spec.shape[0]! : spec.shape[1]!;
+    return total + (4 * elements * (part.columns[1] - part.columns[0])) / width;
   }, 0);
 }
 
@@ -36,11 +41,16 @@ function uploadBytes(upload: WeightUpload, graph: IrGraph): number {
  * every node with the same WGSL (so one pipeline serves all layers); weights grouped into upload
  * buffers as the kernels want them; activation buffers reused by liveness.
  */
-export function planGpu(graph: IrGraph, target: Target, fused: boolean): GpuPlan {
+export function planGpu(
+  graph: IrGraph,
+  target: Target,
+  fused: boolean,
+  maxBindingBytes = MAX_BINDING_BYTES,
+): GpuPlan {
   const weightOf = new Map<number, string>();
   for (const node of graph.nodes)
     if (node.op === 'weight') weightOf.set(node.id, node.attrs.name as string);
-  const context: KernelContext = {
+  const base: KernelContext = {
     graph,
     target,
     node: (id) => graph.nodes[id]!,
@@ -51,18 +61,11 @@ export function planGpu(graph: IrGraph, target: Target, fused: boolean): GpuPlan
   const kernelIndex = new Map<string, number>();
   const uploads: WeightUpload[] = [];
   const uploadIndex = new Map<string, number>();
-  const steps: {
-    node: IrNode;
-    kernel: number;
-    args: ({ value: number } | { upload: number })[];
-    groups: DispatchSpec['groups'];
-  }[] = [];
+  type Arg = { value: number } | { upload: number };
+  const steps: { node: IrNode; dispatches: { kernel: number; args: Arg[]; groups: SizeExpr }[] }[] =
+    [];
 
-  for (const node of graph.nodes) {
-    if (node.op === 'input' || node.op === 'weight') continue;
-    const template = KERNEL_TEMPLATES[node.op];
-    if (!template) throw new Error(`no WGSL template for op '${node.op}'`);
-    const emission = template(node, context);
+  const kernelFor = (emission: KernelEmission): number => {
     let kernel = kernelIndex.get(emission.wgsl);
     if (kernel === undefined) {
       const sameName = kernels.filter(
@@ -76,51 +79,66 @@ export function planGpu(graph: IrGraph, target: Target, fused: boolean): GpuPlan
       });
       kernelIndex.set(emission.wgsl, kernel);
     }
-    const args = emission.args.map((arg) => {
-      if (arg.kind === 'value') return { value: arg.node };
-      const key = JSON.stringify(arg.parts);
-      let upload = uploadIndex.get(key);
-      if (upload === undefined) {
-        upload = uploads.length;
-        uploads.push({ parts: arg.parts });
-        uploadIndex.set(key, upload);
-        const bytes = uploadBytes(uploads[upload]!, graph);
-        if (bytes > MAX_BINDING_BYTES) {
-          throw new Error(
-            `weights ${arg.parts.map((p) => p.weight).join(', ')} take ${bytes} bytes, over the ${MAX_BINDING_BYTES}-byte limit of one WebGPU storage binding`,
-          );
-        }
+    return kernel;
+  };
+  const uploadFor = (parts: WeightUpload['parts']): number => {
+    const key = JSON.stringify(parts);
+    let upload = uploadIndex.get(key);
+    if (upload === undefined) {
+      upload = uploads.length;
+      uploads.push({ parts });
+      uploadIndex.set(key, upload);
+      const bytes = uploadBytes(uploads[upload]!, graph);
+      if (bytes > maxBindingBytes) {
+        throw new Error(
+          `weights ${parts.map((p) => p.weight).join(', ')} take ${bytes} bytes, over the ${maxBindingBytes}-byte limit of one storage binding`,
+        );
       }
-      return { upload };
+    }
+    return upload;
+  };
+
+  for (const node of graph.nodes) {
+    if (node.op === 'input' || node.op === 'weight') continue;
+    const template = KERNEL_TEMPLATES[node.op];
+    if (!template) throw new Error(`no WGSL template for op '${node.op}'`);
+    const dispatches = columnWindows(node, graph, maxBindingBytes).map((columns) => {
+      const emission = template(node, columns ? { ...base, columns } : base);
+      const args = emission.args.map((arg): Arg =>
+        arg.kind === 'value' ? { value: arg.node } : { upload: uploadFor(arg.parts) },
+      );
+      return { kernel: kernelFor(emission), args, groups: emission.groups };
     });
-    steps.push({ node, kernel, args, groups: emission.groups });
+    steps.push({ node, dispatches });
   }
 
   const needs = new Map<number, BufferNeed>();
   for (const node of graph.nodes) if (node.op !== 'weight') needs.set(node.id, need(node));
   const pinned = new Set([...graph.inputs.map((i) => i.node), ...graph.outputs.map((o) => o.node)]);
   const memory = planMemory(
-    steps.map((s) => ({
-      value: s.node.id,
-      reads: s.args.flatMap((a) => ('value' in a ? [a.value] : [])),
+    steps.map((step) => ({
+      value: step.node.id,
+      reads: step.dispatches.flatMap((d) => d.args.flatMap((a) => ('value' in a ? [a.value] : []))),
     })),
     needs,
     pinned,
   );
   const bufferOf = (id: number) => memory.assignment.get(id)!;
-  const dispatches: DispatchSpec[] = steps.map((step) => ({
-    kernel: step.kernel,
-    label: `%${step.node.id} ${step.node.op}${step.node.scope ? ` (${step.node.scope})` : ''}`,
-    args: [
-      ...step.args.map((a): DispatchArg =>
-        'value' in a
-          ? { kind: 'buffer', buffer: bufferOf(a.value) }
-          : { kind: 'weights', upload: a.upload },
-      ),
-      { kind: 'buffer', buffer: bufferOf(step.node.id) },
-    ],
-    groups: step.groups,
-  }));
+  const dispatches: DispatchSpec[] = steps.flatMap((step) =>
+    step.dispatches.map((dispatch, part) => ({
+      kernel: dispatch.kernel,
+      label: `%${step.node.id} ${step.node.op}${step.dispatches.length > 1 ? `[${part}]` : ''}${step.node.scope ? ` (${step.node.scope})` : ''}`,
+      args: [
+        ...dispatch.args.map((a): DispatchArg =>
+          'value' in a
+            ? { kind: 'buffer', buffer: bufferOf(a.value) }
+            : { kind: 'weights', upload: a.upload },
+        ),
+        { kind: 'buffer', buffer: bufferOf(step.node.id) },
+      ],
+      groups: dispatch.groups,
+    })),
+  );
   return {
     target,
     fused,
@@ -131,4 +149,29 @@ export function planGpu(graph: IrGraph, target: Target, fused: boolean): GpuPlan
     outputs: graph.outputs.map((o) => ({ name: o.name, buffer: bufferOf(o.node) })),
     dispatches,
   };
+}
+
+/**
+ * A matmul whose weight is too big for one storage binding is split over its output columns:
+ * each part binds a slice of the weight and writes its columns of the one output. Windows are
+ * multiples of 4 columns, so the vec4 kernels still apply. [undefined] means no split.
+ */
+function columnWindows(
+  node: IrNode,
+  graph: IrGraph,
+  maxBindingBytes: number,
+): ({ start: number; count: number } | undefined)[] {
+  if (node.op !== 'matmul' && node.op !== 'linear') return [undefined];
+  const weight = graph.nodes[node.inputs[1]!]!;
+  const bytes = 4 * weight.shape.reduce<number>((n, d) => n * (d as number), 1);
+  if (bytes <= maxBindingBytes) return [undefined];
+  const n = node.shape[node.shape.length - 1] as number;
+  const k = bytes / 4 / n;
+  const perPart = Math.floor(maxBindingBytes / 4 / k / 4) * 4;
+  if (perPart < 4)
+    throw new Error(`a single column of weight '${weight.attrs.name}' exceeds one storage binding`);
+  const windows: { start: number; count: number }[] = [];
+  for (let start = 0; start < n; start += perPart)
+    windows.push({ start, count: Math.min(perPart, n - start) });
+  return windows;
 }

@@ -1,6 +1,6 @@
 import { AdaptRuntimeError, ProgramError } from '../errors.js';
 import { prepareInputs, type RunInputs } from '../inputs.js';
-import type { GpuPlan, Program, SizeExpr, WeightUpload } from '../program.js';
+import type { GpuPlan, Program, SizeExpr, WeightPart, WeightUpload } from '../program.js';
 import { BufferUsage, MapMode, MAX_WORKGROUPS_PER_DIMENSION, ShaderStage } from './constants.js';
 import { withErrorScopes, type GpuDevice } from './device.js';
 import { gpuWait } from './wait.js';
@@ -21,6 +21,25 @@ function evaluate(size: SizeExpr, batch: number, seq: number): number {
 }
 
 const roundUp16 = (bytes: number) => Math.max(16, Math.ceil(bytes / 16) * 16);
+
+/** A weight as the GPU plan wants it: transposed if asked, then a window of its columns. */
+function weightPart(data: Float32Array, shape: readonly number[], part: WeightPart): Float32Array {
+  if (shape.length === 1) return part.columns ? data.slice(part.columns[0], part.columns[1]) : data;
+  let [rows, cols] = shape as [number, number];
+  let matrix = data;
+  if (part.transpose) {
+    matrix = new Float32Array(data.length);
+    for (let r = 0; r < rows; r++)
+      for (let c = 0; c < cols; c++) matrix[c * rows + r] = data[r * cols + c]!;
+    [rows, cols] = [cols, rows];
+  }
+  if (!part.columns) return matrix;
+  const [start, end] = part.columns;
+  const out = new Float32Array(rows * (end - start));
+  for (let r = 0; r < rows; r++)
+    out.set(matrix.subarray(r * cols + start, r * cols + end), r * (end - start));
+  return out;
+}
 
 /** The GPU state of one loaded program: weight buffers, pipelines, activation buffers. */
 export class GpuModel {
@@ -97,14 +116,10 @@ export class GpuModel {
     const parts = upload.parts.map((part) => {
       const data = this.weights.get(part.weight);
       const spec = this.program.weights.find((w) => w.name === part.weight);
-      if (!data || !spec)
+      if (!data || !spec) {
         throw new ProgramError(`the GPU plan reads weight '${part.weight}', which was not loaded`);
-      if (!part.transpose) return data;
-      const [rows, cols] = spec.shape as [number, number];
-      const out = new Float32Array(data.length);
-      for (let r = 0; r < rows; r++)
-        for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c]!;
-      return out;
+      }
+      return weightPart(data, spec.shape, part);
     });
     const length = parts.reduce((n, p) => n + p.length, 0);
     const packed = new Float32Array(roundUp16(length * 4) / 4);

@@ -12,7 +12,11 @@ import { activation, bindings, ENTRY_BUILTINS, f32, FLAT_GROUP } from '../wgsl.j
 /** The parts of a matmul-with-epilogue, for `matmul` and `linear` nodes alike. */
 interface LinearShape {
   readonly k: number;
+  /** Output columns in all. */
   readonly n: number;
+  /** The window of output columns this kernel computes (all of them unless the weight is split). */
+  readonly start: number;
+  readonly count: number;
   readonly bias: boolean;
   readonly residual: boolean;
   readonly activation: string;
@@ -30,14 +34,18 @@ function describe(node: IrNode, context: KernelContext): LinearShape {
   const weightShape = context.node(w).shape as [number, number];
   const k = transposed ? weightShape[0] : weightShape[1];
   const n = lastDim(node.shape);
+  const { start, count } = context.columns ?? { start: 0, count: n };
+  const window: [number, number] | undefined = count < n ? [start, start + count] : undefined;
   const bias = node.op === 'linear' && node.attrs.bias === true;
   const residual = node.op === 'linear' && node.attrs.residual === true;
-  const args = [argOf(context, x), argOf(context, w, !transposed)];
-  if (bias) args.push(argOf(context, node.inputs[2]!));
+  const args = [argOf(context, x), argOf(context, w, !transposed, window)];
+  if (bias) args.push(argOf(context, node.inputs[2]!, false, window));
   if (residual) args.push(argOf(context, node.inputs[node.inputs.length - 1]!));
   return {
     k,
     n,
+    start,
+    count,
     bias,
     residual,
     activation: node.op === 'linear' ? (node.attrs.activation as string) : 'none',
@@ -55,7 +63,8 @@ function kernelName(kind: string, s: LinearShape): string {
   ]
     .filter(Boolean)
     .join('_');
-  return `${kind}_${s.k}x${s.n}${epilogue ? `_${epilogue}` : ''}`;
+  const window = s.count < s.n ? `_cols${s.start}-${s.start + s.count}` : '';
+  return `${kind}_${s.k}x${s.n}${window}${epilogue ? `_${epilogue}` : ''}`;
 }
 
 function bindingNames(s: LinearShape): string[] {
@@ -88,33 +97,36 @@ function softwareVec4(s: LinearShape) {
   const names = bindingNames(s);
   const k4 = s.k / 4;
   const n4 = s.n / 4;
+  const w4 = s.count / 4;
   const rows = [0, 1, 2, 3];
   const wgsl = `${bindings([...names, 'out'], [...names.map(() => 'vec4f'), 'vec4f'])}
 ${activation(s.activation).functions}
 const K4 = ${k4}u;
 const N4 = ${n4}u;
+const W4 = ${w4}u;
+const C4 = ${s.start / 4}u;
 
 @compute @workgroup_size(64)
 fn main(${ENTRY_BUILTINS}) {
   ${FLAT_GROUP}
   let index = group * 64u + lid;
-  let col = index % N4;
-  let row0 = (index / N4) * 4u;
+  let col = index % W4;
+  let row0 = (index / W4) * 4u;
   if (row0 >= params.rows) { return; }
   let last = params.rows - 1u;
 ${rows.map((r) => `  let x${r} = min(row0 + ${r}u, last) * K4;`).join('\n')}
 ${rows.map((r) => `  var a${r} = vec4f(0.0);`).join('\n')}
   for (var k = 0u; k < K4; k = k + 1u) {
-    let w0 = w[(4u * k) * N4 + col];
-    let w1 = w[(4u * k + 1u) * N4 + col];
-    let w2 = w[(4u * k + 2u) * N4 + col];
-    let w3 = w[(4u * k + 3u) * N4 + col];
+    let w0 = w[(4u * k) * W4 + col];
+    let w1 = w[(4u * k + 1u) * W4 + col];
+    let w2 = w[(4u * k + 2u) * W4 + col];
+    let w3 = w[(4u * k + 3u) * W4 + col];
 ${rows.map((r) => `    let v${r} = x[x${r} + k];\n    a${r} = a${r} + v${r}.x * w0 + v${r}.y * w1 + v${r}.z * w2 + v${r}.w * w3;`).join('\n')}
   }
-${rows.map((r) => `  if (row0 + ${r}u < params.rows) { var v = a${r}; ${epilogue(s, 'vec4f', `(row0 + ${r}u) * N4 + col`, 'col')} }`).join('\n')}
+${rows.map((r) => `  if (row0 + ${r}u < params.rows) { var v = a${r}; ${epilogue(s, 'vec4f', `(row0 + ${r}u) * N4 + C4 + col`, 'col')} }`).join('\n')}
 }
 `;
-  return { wgsl, groups: perRow(n4, 256, 3 * n4) };
+  return { wgsl, groups: perRow(w4, 256, 3 * w4) };
 }
 
 /** Software profile for sizes that are not multiples of 4: one output per invocation. */
@@ -124,31 +136,35 @@ function softwareScalar(s: LinearShape) {
 ${activation(s.activation).functions}
 const K = ${s.k}u;
 const N = ${s.n}u;
+const W = ${s.count}u;
+const C = ${s.start}u;
 
 @compute @workgroup_size(64)
 fn main(${ENTRY_BUILTINS}) {
   ${FLAT_GROUP}
   let index = group * 64u + lid;
-  if (index >= params.rows * N) { return; }
-  let row = index / N;
-  let col = index % N;
+  if (index >= params.rows * W) { return; }
+  let row = index / W;
+  let col = index % W;
   var sum = 0.0;
-  for (var k = 0u; k < K; k = k + 1u) { sum = sum + x[row * K + k] * w[k * N + col]; }
+  for (var k = 0u; k < K; k = k + 1u) { sum = sum + x[row * K + k] * w[k * W + col]; }
   var v = sum;
-  ${epilogue(s, 'f32', 'index', 'col')}
+  ${epilogue(s, 'f32', 'row * N + C + col', 'col')}
 }
 `;
-  return { wgsl, groups: perRow(s.n, 64) };
+  return { wgsl, groups: perRow(s.count, 64) };
 }
 
 /** GPU profile: 16x16 output tiles, x and w tiles staged in workgroup memory. */
 function gpuTiled(s: LinearShape) {
   const names = bindingNames(s);
-  const tilesN = Math.ceil(s.n / 16);
+  const tilesN = Math.ceil(s.count / 16);
   const wgsl = `${bindings([...names, 'out'])}
 ${activation(s.activation).functions}
 const K = ${s.k}u;
 const N = ${s.n}u;
+const W = ${s.count}u;
+const C = ${s.start}u;
 const TILES_N = ${tilesN}u;
 var<workgroup> xs: array<array<f32, 16>, 16>;
 var<workgroup> ws: array<array<f32, 16>, 16>;
@@ -165,16 +181,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     var xv = 0.0;
     if (row < params.rows && xk < K) { xv = x[row * K + xk]; }
     var wv = 0.0;
-    if (wk < K && col < N) { wv = w[wk * N + col]; }
+    if (wk < K && col < W) { wv = w[wk * W + col]; }
     xs[local.y][local.x] = xv;
     ws[local.y][local.x] = wv;
     workgroupBarrier();
     for (var i = 0u; i < 16u; i = i + 1u) { sum = sum + xs[local.y][i] * ws[i][local.x]; }
     workgroupBarrier();
   }
-  if (row < params.rows && col < N) {
+  if (row < params.rows && col < W) {
     var v = sum;
-    ${epilogue(s, 'f32', 'row * N + col', 'col')}
+    ${epilogue(s, 'f32', 'row * N + C + col', 'col')}
   }
 }
 `;
@@ -186,7 +202,7 @@ export const linearKernel: KernelTemplate = (node, context) => {
   const s = describe(node, context);
   if (context.target === 'gpu')
     return { name: kernelName('linear_tiled', s), ...gpuTiled(s), args: s.args };
-  if (s.k % 4 === 0 && s.n % 4 === 0)
+  if (s.k % 4 === 0 && s.n % 4 === 0 && s.start % 4 === 0 && s.count % 4 === 0)
     return { name: kernelName('linear_vec4', s), ...softwareVec4(s), args: s.args };
   return { name: kernelName('linear_scalar', s), ...softwareScalar(s), args: s.args };
 };
