@@ -4,7 +4,7 @@ import { compile } from '../src/compiler/index.js';
 import type { Program } from '../src/runtime/program.js';
 import { CPU_KERNELS } from '../src/runtime/cpu/all-kernels.js';
 import { erf } from '../src/runtime/cpu/math.js';
-import { InputError, WeightError } from '../src/runtime/errors.js';
+import { InputError, ProgramError, WeightError } from '../src/runtime/errors.js';
 import { Runtime } from '../src/runtime/runtime.js';
 import type { TensorMap } from '../src/runtime/safetensors.js';
 import { initWeights } from '../src/runtime/weights.js';
@@ -189,5 +189,23 @@ describe('CPU reference', () => {
     });
     expect(hidden_states.shape).toEqual([2, 4, 768]);
     expect(hidden_states.data.every(Number.isFinite)).toBe(true);
+  });
+});
+
+describe('loading a program', () => {
+  it('rejects programs that are not valid, saying why', async () => {
+    const rt = await Runtime.create({ backend: 'cpu' });
+    const p = program('only_a');
+    const w = weights(p);
+    await expect(rt.load({ ...p, version: 99 }, w)).rejects.toThrow(
+      'not a valid adaptc program: version 99; this runtime reads version 1',
+    );
+    await expect(rt.load({ format: 'something' }, w)).rejects.toThrow(ProgramError);
+    const nodes = p.nodes.map((n, i) => (i === 5 ? { ...n, op: 'mystery' } : n));
+    await expect(rt.load({ ...p, nodes }, w)).rejects.toThrow("node 5 uses unknown op 'mystery'");
+    const dispatches = p.gpu!.dispatches.map((d, i) => (i === 0 ? { ...d, kernel: 999 } : d));
+    await expect(rt.load({ ...p, gpu: { ...p.gpu!, dispatches } }, w)).rejects.toThrow(
+      'GPU plan: dispatch 0 uses missing kernel 999',
+    );
   });
 });

@@ -38,5 +38,40 @@ export function validateProgram(value: unknown, knownOps: ReadonlySet<string>): 
     if (!program.nodes[io.node]) fail(`'${io.name}' refers to missing node ${io.node}`);
   }
   if (!program.inputs.some((i) => i.name === 'hidden_states')) fail("no 'hidden_states' input");
+  validateGpuPlan(program as Program);
   return program as Program;
+}
+
+/** Checks that a GPU plan refers only to kernels, buffers, uploads and weights that exist. */
+export function validateGpuPlan(program: Program): void {
+  const plan = program.gpu;
+  if (!plan) return;
+  const fail = (why: string): never => {
+    throw new ProgramError(`not a valid adaptc program: GPU plan: ${why}`);
+  };
+  const weights = new Set(program.weights.map((w) => w.name));
+  plan.uploads.forEach((upload, i) => {
+    for (const part of upload.parts) {
+      if (!weights.has(part.weight))
+        fail(`weight buffer ${i} reads '${part.weight}', which the manifest lacks`);
+    }
+  });
+  plan.dispatches.forEach((dispatch, i) => {
+    const kernel = plan.kernels[dispatch.kernel];
+    if (!kernel) return fail(`dispatch ${i} uses missing kernel ${dispatch.kernel}`);
+    if (dispatch.args.length !== kernel.storageBindings) {
+      fail(
+        `dispatch ${i} binds ${dispatch.args.length} buffers; kernel '${kernel.name}' takes ${kernel.storageBindings}`,
+      );
+    }
+    for (const arg of dispatch.args) {
+      const ok =
+        arg.kind === 'buffer' ? arg.buffer < plan.buffers.length : arg.upload < plan.uploads.length;
+      if (!ok) fail(`dispatch ${i} binds a buffer that does not exist`);
+    }
+    if (!(dispatch.groups.divide > 0)) fail(`dispatch ${i} has a bad workgroup count`);
+  });
+  for (const io of [...plan.inputs, ...plan.outputs]) {
+    if (io.buffer >= plan.buffers.length) fail(`'${io.name}' is in a buffer that does not exist`);
+  }
 }
