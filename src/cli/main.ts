@@ -3,6 +3,7 @@ import { runCheck } from './commands/check.js';
 import { runCompile, type CompileOptions } from './commands/compile-emit.js';
 import { runGraph } from './commands/graph.js';
 import { runParams } from './commands/params.js';
+import { runPlayground } from './commands/playground.js';
 import { runRun, type RunOptions } from './commands/run.js';
 import { runWeights, type WeightsOptions } from './commands/weights.js';
 import { CliError, EXIT, processIO, type CliIO } from './io.js';
@@ -121,6 +122,14 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
     .option('--seed <n>', 'seed of the initial weights', nonNegativeInt, 0)
     .action((file: string, options: WeightsOptions) => {
       exit.code = runWeights(io, file, options);
+    });
+
+  program
+    .command('playground')
+    .description('serve the browser playground (editor, diagnostics, graph, WGSL, runs on WebGPU)')
+    .option('--port <n>', 'port on localhost', positiveInt, 5173)
+    .action(async (options: { port: number }) => {
+      exit.code = await runPlayground(io, options);
     });
 
   return program;

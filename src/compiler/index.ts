@@ -66,3 +66,8 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
   const program = emitProgram(model, graphName, optimized, { gpu, weights: ir.weights });
   return { program, diagnostics, model, ir, optimized };
 }
+export { lowerModel } from './lower/lower.js';
+export { graphPicture } from './picture.js';
+export { printWgsl, printPlan } from './codegen/print-plan.js';
+export { printGraph } from './ir/print.js';
+export { SITES, type Composition } from './model.js';

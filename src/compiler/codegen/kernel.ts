@@ -4,10 +4,7 @@ import type { SizeExpr, Target, WeightPart } from '../../runtime/program.js';
 /** An input of a kernel: a value computed by another node (or a graph input), or weights. */
 export type KernelArg =
   | { readonly kind: 'value'; readonly node: number }
-  | {
-      readonly kind: 'weights';
-      readonly parts: readonly { readonly weight: string; readonly transpose: boolean }[];
-    };
+  | { readonly kind: 'weights'; readonly parts: readonly WeightPart[] };
 
 /** What a kernel template makes of one IR node. The output is bound after the args. */
 export interface KernelEmission {

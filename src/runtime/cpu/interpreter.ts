@@ -1,6 +1,6 @@
 import { ProgramError } from '../errors.js';
 import { resolveShape, type PreparedInputs } from '../inputs.js';
-import type { Program } from '../program.js';
+import type { Program, ProgramNode } from '../program.js';
 import type { HostTensor } from '../tensor.js';
 import { CPU_KERNELS } from './all-kernels.js';
 import type { CpuTensor } from './kernels.js';
@@ -13,11 +13,15 @@ function lastUses(program: Program): number[] {
   return last;
 }
 
-/** Runs a program's graph node by node on the CPU. */
+/**
+ * Runs a program's graph node by node on the CPU. `observe` sees every computed value, e.g. the
+ * fusion attention weights α that a playground draws.
+ */
 export function interpret(
   program: Program,
   weights: ReadonlyMap<string, Float32Array>,
   inputs: PreparedInputs,
+  observe?: (node: ProgramNode, value: CpuTensor) => void,
 ): Record<string, HostTensor> {
   const values: (CpuTensor | undefined)[] = new Array(program.nodes.length);
   const last = lastUses(program);
@@ -32,6 +36,7 @@ export function interpret(
       if (!kernel) throw new ProgramError(`the CPU backend has no kernel for op '${node.op}'`);
       const args = node.inputs.map((id) => values[id]!);
       values[node.id] = { data: kernel(args, node.attrs, shape), shape };
+      observe?.(node, values[node.id]!);
     }
     for (const input of node.inputs) if (last[input] === node.id) values[input] = undefined;
   }

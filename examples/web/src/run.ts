@@ -1,0 +1,176 @@
+import type { Model, Program } from '../../../src/compiler/index.js';
+import {
+  bindWeights,
+  GPU_TOLERANCE,
+  initWeights,
+  interpret,
+  normalArray,
+  prepareInputs,
+  relativeError,
+  Runtime,
+  type RunInputs,
+} from '../../../src/runtime/index.js';
+import { compileFor, element } from './panels.js';
+
+/** What a run found; also left on `window.adaptcRun` for tests. */
+export interface RunResult {
+  readonly adapter: string;
+  /** The first values of the output, for comparing with a reference run elsewhere. */
+  readonly head: readonly number[];
+  readonly profile: string;
+  readonly dispatches: number;
+  readonly loadMs: number;
+  readonly runMs: number;
+  readonly mean: number;
+  readonly std: number;
+  readonly relativeError: number;
+}
+
+let runtime: Promise<Runtime> | undefined;
+
+/** Fusion attention weights α[b, t, i] of each covered site, from the CPU reference run. */
+type Alphas = Map<string, { data: Float32Array | Int32Array; shape: readonly number[] }>;
+
+export function inputsFor(program: Program, seq: number): RunInputs {
+  const batch = program.branches ?? 1;
+  const d = program.model.hidden;
+  const hidden = { data: normalArray(batch * seq * d, 1), shape: [batch, seq, d] };
+  if (!program.branches) return { hidden_states: hidden };
+  const index = Int32Array.from({ length: batch }, (_, b) => b % program.branches!);
+  return { hidden_states: hidden, adapter_index: { data: index, shape: [batch] } };
+}
+
+function statistics(data: Float32Array): { mean: number; std: number } {
+  const mean = data.reduce((s, v) => s + v, 0) / data.length;
+  return { mean, std: Math.sqrt(data.reduce((s, v) => s + (v - mean) ** 2, 0) / data.length) };
+}
+
+/**
+ * Seeded weights; 'vivid' scales adapters (std 0.01 → 0.1) and fusion projections (0.02 → 0.1)
+ * so that their effect, and the fusion's preferences, show.
+ */
+export function playgroundWeights(program: Program, mode: 'vivid' | 'init') {
+  const weights = initWeights(program, 0);
+  if (mode === 'vivid') {
+    for (const [name, tensor] of weights) {
+      const factor = name.includes('.adapters.')
+        ? 10
+        : name.includes('adapter_fusion_layer')
+          ? 5
+          : 1;
+      if (factor !== 1) tensor.data.set(tensor.data.map((v) => v * factor));
+    }
+  }
+  return weights;
+}
+
+export async function runOnWebGpu(
+  text: string,
+  graph: string,
+  seq: number,
+  mode: 'vivid' | 'init',
+  status: (message: string) => void,
+): Promise<{ result: RunResult; alphas: Alphas }> {
+  runtime ??= Runtime.create({ backend: 'webgpu' });
+  const rt = await runtime;
+  const adapter = rt.adapter!;
+  const program = compileFor(text, graph, adapter.profile).program!;
+  const reference = compileFor(text, graph, 'software', false).program!;
+  status('initializing seeded weights…');
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  const weights = playgroundWeights(reference, mode);
+  const inputs = inputsFor(program, seq);
+
+  status('uploading weights and building pipelines…');
+  const loadStart = performance.now();
+  const model = await rt.load(program, weights);
+  const loadMs = performance.now() - loadStart;
+  status('running on WebGPU…');
+  const runStart = performance.now();
+  const { hidden_states } = await model.run(inputs);
+  const runMs = performance.now() - runStart;
+  model.dispose();
+
+  status('running the CPU reference…');
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  const alphas: Alphas = new Map();
+  const expected = interpret(
+    reference,
+    bindWeights(reference, weights).tensors,
+    prepareInputs(reference, inputs),
+    (node, value) => {
+      if (node.op === 'softmax' && node.scope?.includes('/fusion:')) alphas.set(node.scope, value);
+    },
+  ).hidden_states!;
+  const result: RunResult = {
+    adapter: adapter.description || adapter.architecture || adapter.vendor || 'unknown adapter',
+    head: [...hidden_states.data.slice(0, 64)],
+    profile: adapter.profile,
+    dispatches: program.gpu!.dispatches.length,
+    loadMs,
+    runMs,
+    ...statistics(hidden_states.data),
+    relativeError: relativeError(hidden_states.data, expected.data),
+  };
+  return { result, alphas };
+}
+
+export function renderRunResult(target: HTMLElement, result: RunResult): void {
+  const ok = result.relativeError <= GPU_TOLERANCE;
+  const list = element('dl');
+  const rows: [string, string][] = [
+    ['adapter', `${result.adapter} (${result.profile} kernels)`],
+    ['dispatches', `${result.dispatches} per forward pass, one submit`],
+    ['load', `${result.loadMs.toFixed(0)} ms (weights uploaded once, pipelines built)`],
+    ['run', `${result.runMs.toFixed(1)} ms`],
+    ['output', `mean ${result.mean.toFixed(6)}, std ${result.std.toFixed(6)}`],
+    [
+      'vs CPU reference',
+      `relative error ${result.relativeError.toExponential(2)} ${ok ? '≤' : '>'} ${GPU_TOLERANCE}`,
+    ],
+  ];
+  for (const [term, value] of rows) list.append(element('dt', term), element('dd', value));
+  target.replaceChildren(list);
+  target.dataset.state = 'done';
+  target.dataset.error = String(result.relativeError);
+}
+
+/** The fusion attention weights per token and adapter, as the adapter chapter draws them. */
+export function renderHeatmap(target: HTMLElement, alphas: Alphas, model: Model): void {
+  target.replaceChildren();
+  if (alphas.size === 0) return;
+  const select = element('select');
+  for (const scope of alphas.keys()) select.append(new Option(scope, scope));
+  const holder = element('div');
+  const draw = () => {
+    const scope = select.value;
+    const alpha = alphas.get(scope)!;
+    const [layer, site] = [Number(/^L(\d+)/.exec(scope)![1]), scope.split('/')[1]!];
+    const fusion = model.fusions.get(scope.split('fusion:')[1]!)!;
+    const members = fusion.covers.find((c) => c.layer === layer && c.site === site)!.members;
+    const [, seq, count] = alpha.shape as [number, number, number];
+    const t = element('table', undefined, 'heatmap');
+    const head = t.createTHead().insertRow();
+    head.append(element('th', 'token'), ...members.map((m) => element('th', m)));
+    const body = t.createTBody();
+    for (let token = 0; token < seq; token++) {
+      const row = body.insertRow();
+      row.append(element('th', String(token)));
+      for (let i = 0; i < count; i++) {
+        const value = alpha.data[token * count + i]!;
+        const cell = element('td', value.toFixed(2));
+        cell.style.background = `rgba(47, 111, 223, ${value.toFixed(3)})`;
+        cell.style.color = value > 0.55 ? 'white' : 'inherit';
+        row.append(cell);
+      }
+    }
+    holder.replaceChildren(t);
+  };
+  select.onchange = draw;
+  target.append(
+    element('h3', 'Fusion attention weights α (first sequence, per token and adapter)'),
+    select,
+    holder,
+  );
+  draw();
+}
