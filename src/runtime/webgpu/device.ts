@@ -43,6 +43,14 @@ export class GpuDevice {
     });
   }
 
+  /** Whether the device is lost, waiting briefly for a loss that is not reported yet. */
+  async confirmLost(): Promise<boolean> {
+    if (this.lost !== undefined) return true;
+    const reported = this.device.lost.then(() => true);
+    const quiet = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 100));
+    return (await Promise.race([reported, quiet])) && this.lost !== undefined;
+  }
+
   /** A new device after a loss; the caller rebuilds its buffers and pipelines on it. */
   async recover(): Promise<void> {
     await this.open();

@@ -1,5 +1,5 @@
 import { AdaptRuntimeError, ProgramError } from '../errors.js';
-import { prepareInputs, type RunInputs } from '../inputs.js';
+import { prepareInputs, type PreparedInputs, type RunInputs } from '../inputs.js';
 import type { GpuPlan, Program, SizeExpr, WeightPart, WeightUpload } from '../program.js';
 import { BufferUsage, MapMode, MAX_WORKGROUPS_PER_DIMENSION, ShaderStage } from './constants.js';
 import { withErrorScopes, type GpuDevice } from './device.js';
@@ -21,6 +21,11 @@ function evaluate(size: SizeExpr, batch: number, seq: number): number {
 }
 
 const roundUp16 = (bytes: number) => Math.max(16, Math.ceil(bytes / 16) * 16);
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}${error.message ? `: ${error.message}` : ''}`;
+  return String(error);
+}
 
 /** A weight as the GPU plan wants it: transposed if asked, then a window of its columns. */
 function weightPart(data: Float32Array, shape: readonly number[], part: WeightPart): Float32Array {
@@ -212,13 +217,34 @@ export class GpuModel {
 
   async run(inputs: RunInputs): Promise<{ data: Float32Array; shape: number[] }> {
     if (this.disposed) throw new AdaptRuntimeError('this model was disposed');
-    if (this.gpu.lost !== undefined) {
-      const reason = this.gpu.lost;
-      await this.gpu.recover();
-      this.onNotice(`the GPU device was lost (${reason}); created a new one`);
-    }
-    if (this.generation !== this.gpu.generation) await this.initialize();
     const prepared = prepareInputs(this.program, inputs);
+    await this.recoverIfLost();
+    if (this.generation !== this.gpu.generation) await this.initialize();
+    try {
+      return await this.forward(prepared);
+    } catch (error) {
+      // A device lost while the work was queued fails the work before the loss is reported.
+      if (!(await this.gpu.confirmLost())) {
+        if (error instanceof AdaptRuntimeError) throw error;
+        throw new AdaptRuntimeError(`the GPU run failed: ${describeError(error)}`);
+      }
+      await this.recoverIfLost();
+      await this.initialize();
+      return this.forward(prepared);
+    }
+  }
+
+  private async recoverIfLost(): Promise<void> {
+    if (this.gpu.lost === undefined) return;
+    const reason = this.gpu.lost;
+    await this.gpu.recover();
+    this.onNotice(`the GPU device was lost (${reason}); created a new one`);
+  }
+
+  /** One forward pass: inputs written, every dispatch in one compute pass, one submit, output read. */
+  private async forward(
+    prepared: PreparedInputs,
+  ): Promise<{ data: Float32Array; shape: number[] }> {
     const { batch, seq } = prepared;
     const output = this.plan.outputs[0]!;
     const d = this.program.model.hidden;
