@@ -22,7 +22,7 @@ writeFileSync(join(dir, 'tiny.adapt'), TINY);
 function compiled(source: string, graph = 'default') {
   const result = compile(source, { fileName: 'test.adapt', graph });
   if (!result.ir || !result.model) throw new Error(JSON.stringify(result.diagnostics));
-  return { ir: result.ir, model: result.model };
+  return { ir: result.ir, optimized: result.optimized, model: result.model };
 }
 
 function example(name: string, graph = 'default') {
@@ -190,7 +190,10 @@ describe('adapt compile --emit', () => {
     const ast = JSON.parse(run('ast').stdout) as { declarations: unknown[] };
     expect(ast.declarations).toHaveLength(2);
     expect(run('ir').stdout).toBe(printGraph(compiled(TINY).ir));
-    expect(run('dot').stdout).toBe(graphToDot(compiled(TINY).ir));
+    expect(run('fused').stdout).toBe(printGraph(compiled(TINY).optimized!));
+    expect(run('dot').stdout).toBe(graphToDot(compiled(TINY).optimized!));
+    expect(run('wgsl').stdout).toMatch(/^\/\/ kernel k0: /);
+    expect(run('plan').stdout).toMatch(/^# target software, fused\n# \d+ dispatches/);
     const program = compile(TINY, { fileName: 'tiny.adapt' }).program;
     expect(JSON.parse(run('program').stdout)).toEqual(program);
   });
@@ -202,11 +205,11 @@ describe('adapt compile --emit', () => {
   });
 
   it('lists the --emit values on a wrong one, as a usage error', () => {
-    expect(() => run('wgsl')).toThrow(
+    expect(() => run('bogus')).toThrow(
       expect.objectContaining({
         constructor: CliError,
         exitCode: 2,
-        message: expect.stringContaining('choose one of ast, ir, dot, program'),
+        message: expect.stringContaining('choose one of ast, ir, fused, dot, wgsl, plan, program'),
       }),
     );
   });
