@@ -18,6 +18,18 @@ fn workgroup_sum(value: f32, lid: u32) -> f32 {
   return total;
 }`;
 
+/** The start of a kernel in which one workgroup handles one row of width d (at `base`). */
+function rowKernelStart(d: number): string {
+  return `const D = ${d}u;
+
+@compute @workgroup_size(${ROW})
+fn main(${ENTRY_BUILTINS}) {
+  ${FLAT_GROUP}
+  let row = group;
+  if (row >= params.rows) { return; }
+  let base = row * D;`;
+}
+
 /**
  * LayerNorm of a row, optionally of the sum x + y (the residual add of a post-LN site): mean,
  * then the biased variance around it (two passes, as the reference), one workgroup per row.
@@ -27,14 +39,7 @@ function layerNormWgsl(d: number, eps: number, withSum: boolean): string {
   const value = (i: string) => (withSum ? `x[base + ${i}] + y[base + ${i}]` : `x[base + ${i}]`);
   return `${bindings([...names, 'out'])}
 ${REDUCE}
-const D = ${d}u;
-
-@compute @workgroup_size(${ROW})
-fn main(${ENTRY_BUILTINS}) {
-  ${FLAT_GROUP}
-  let row = group;
-  if (row >= params.rows) { return; }
-  let base = row * D;
+${rowKernelStart(d)}
   var partial = 0.0;
   for (var i = lid; i < D; i = i + ${ROW}u) { partial = partial + ${value('i')}; }
   let mean = workgroup_sum(partial, lid) / f32(D);
@@ -70,14 +75,7 @@ export const fusionMixKernel: KernelTemplate = (node, context) => {
   const names = outputs.map((_, i) => `o${i}`);
   const wgsl = `${bindings(['q', ...names, 'out'])}
 ${REDUCE}
-const D = ${d}u;
-
-@compute @workgroup_size(${ROW})
-fn main(${ENTRY_BUILTINS}) {
-  ${FLAT_GROUP}
-  let row = group;
-  if (row >= params.rows) { return; }
-  let base = row * D;
+${rowKernelStart(d)}
   var scores: array<f32, ${n}>;
 ${names
   .map(
