@@ -48,6 +48,7 @@ const { values: options } = parseArgs({
     reps: { type: 'string', default: '5' },
     warmups: { type: 'string', default: '3' },
     passes: { type: 'string', default: '20' },
+    'target-seconds': { type: 'string', default: '1' },
     quick: { type: 'boolean', default: false },
     'no-variants': { type: 'boolean', default: false },
     only: { type: 'string', default: 'matmul,plan,wait' },
@@ -57,10 +58,26 @@ const { values: options } = parseArgs({
   },
 });
 
-const DISPATCHES = Number(options.dispatches);
-const REPS = Number(options.reps);
-const WARMUPS = Number(options.warmups);
-const PASSES = Number(options.passes);
+function count(name: string, text: string, least: number): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < least) {
+    console.error(`--${name} must be an integer of at least ${least}, got '${text}'`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const DISPATCHES = count('dispatches', options.dispatches, 1);
+const REPS = count('reps', options.reps, 1);
+/** Fewer dispatches per measurement for kernels so slow that DISPATCHES would take longer. */
+const TARGET_SECONDS = Number(options['target-seconds']);
+if (!(TARGET_SECONDS > 0)) {
+  console.error(`--target-seconds must be a positive number, got '${options['target-seconds']}'`);
+  process.exit(2);
+}
+const MIN_DISPATCHES = Math.min(2, DISPATCHES);
+const WARMUPS = count('warmups', options.warmups, 1);
+const PASSES = count('passes', options.passes, 1);
 const SECTIONS = new Set(options.only.split(','));
 const VARIANTS = !options.quick && !options['no-variants'];
 const MATCH = new RegExp(options.match);
@@ -100,9 +117,7 @@ function table(headers: readonly string[], rows: readonly (readonly string[])[])
       .map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
       .join('  ')
       .trimEnd();
-  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join(
-    '\n',
-  );
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
 const fixed = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
@@ -110,7 +125,7 @@ const fixed = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(dig
 // ---------------------------------------------------------------------------------------------
 // GPU helpers
 
-/** One storage buffer initialized with `data` (or zeros of `bytes`). */
+/** One storage buffer holding `data`. */
 function storageBuffer(device: GPUDevice, data: Float32Array, label: string): GPUBuffer {
   const buffer = device.createBuffer({
     size: roundUp16(data.byteLength),
@@ -310,9 +325,10 @@ fn main(${ENTRY_BUILTINS}) {
  * - 'urows': a workgroup covers one block of rows and `workgroup` column blocks, so x's index
  *   comes from the workgroup id alone and is uniform;
  * - 'lanes': the transpose: a workgroup covers `workgroup`·rows rows and one block of columns,
- *   so w's index is uniform across the workgroup and only x is read per invocation. On a
- *   SIMD-over-invocations driver (llvmpipe) a uniform load is one scalar load and a broadcast,
- *   a divergent one is a gather, so this reads far less per multiply-add.
+ *   so w's index is uniform across the workgroup and only x is read per invocation.
+ * On a SIMD-over-invocations driver (llvmpipe) that emits a uniform load as one scalar load and
+ * a broadcast, 'urows' and 'lanes' would read far less per multiply-add than 'flat'; whether the
+ * driver in use does is what they measure.
  */
 interface Variant {
   readonly mapping: 'flat' | 'urows' | 'lanes';
@@ -325,10 +341,16 @@ interface Variant {
   readonly fma: boolean;
   /** An invocation's vec4 columns N4/cols apart instead of adjacent ('flat' and 'urows'). */
   readonly strided: boolean;
+  /**
+   * No early `return` for invocations past the last row: their reads are clamped to the last
+   * row anyway, and only the stores are guarded. A return under a per-invocation condition
+   * puts the rest of the shader under an execution mask on SIMD-over-invocations drivers.
+   */
+  readonly noReturn: boolean;
 }
 
 const variantName = (v: Variant) =>
-  `${v.mapping}_r${v.rows}c${v.cols}_wg${v.workgroup}_u${v.unroll}${v.fma ? '_fma' : ''}${v.strided ? '_strided' : ''}`;
+  `${v.mapping}_r${v.rows}c${v.cols}_wg${v.workgroup}_u${v.unroll}${v.fma ? '_fma' : ''}${v.strided ? '_strided' : ''}${v.noReturn ? '_noret' : ''}`;
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
@@ -343,7 +365,12 @@ function layout(c: MatmulCase, v: Variant) {
   // Each SizeExpr is ceil((perToken·rows + fixed) / divide), at least the workgroups needed.
   const groups: SizeExpr =
     v.mapping === 'flat'
-      ? { perToken: blocks, perSequence: 0, fixed: blocks * (v.rows - 1), divide: v.rows * v.workgroup }
+      ? {
+          perToken: blocks,
+          perSequence: 0,
+          fixed: blocks * (v.rows - 1),
+          divide: v.rows * v.workgroup,
+        }
       : v.mapping === 'urows'
         ? { perToken: colGroups, perSequence: 0, fixed: colGroups * (v.rows - 1), divide: v.rows }
         : {
@@ -403,7 +430,9 @@ function blockedWgsl(c: MatmulCase, v: Variant): string {
       '  if (first >= params.rows) { return; }',
       '  let row0 = first + lid;',
     ],
-  }[v.mapping];
+  }[v.mapping].filter((line) => !(v.noReturn && line.includes('return;')));
+  if (v.noReturn && v.mapping === 'urows' && blocks % v.workgroup !== 0)
+    throw new Error(`${variantName(v)}: columns past the last block need the early return`);
   const store = R.flatMap((r) =>
     C.map(
       (j) =>
@@ -450,34 +479,38 @@ const FLAT: Variant = {
   unroll: 1,
   fma: false,
   strided: false,
+  noReturn: false,
 };
 const LANES: Variant = { ...FLAT, mapping: 'lanes', rows: 1, cols: 4 };
 
-/** Variants of the register-blocked kernel; the first one is the compiler's kernel, re-emitted. */
+/**
+ * Variants of the register-blocked kernel; the first one is the compiler's kernel, re-emitted.
+ * Tried here and dropped as clearly slower on lavapipe: 2x4 and 16x1 blocks, 'lanes' without the
+ * early return, more k unroll.
+ */
 const VARIANT_LIST: readonly Variant[] = [
   FLAT,
-  { ...FLAT, workgroup: 128 },
-  { ...FLAT, workgroup: 256 },
-  { ...FLAT, unroll: 2 },
-  { ...FLAT, fma: true },
-  { ...FLAT, rows: 2 },
+  // register blocks: rows x vec4 columns per invocation
+  { ...FLAT, rows: 2, cols: 2 },
   { ...FLAT, rows: 8 },
   { ...FLAT, cols: 2 },
-  { ...FLAT, cols: 2, strided: true },
+  { ...FLAT, rows: 4, cols: 4 },
+  { ...FLAT, rows: 8, cols: 2 },
+  { ...FLAT, rows: 8, cols: 4 },
+  // workgroup size, k unroll, fma, column order, early return
+  { ...FLAT, workgroup: 128 },
+  { ...FLAT, workgroup: 256 },
   { ...FLAT, cols: 2, workgroup: 128 },
-  { ...FLAT, cols: 4 },
+  { ...FLAT, unroll: 2 },
+  { ...FLAT, fma: true },
+  { ...FLAT, cols: 2, strided: true },
+  { ...FLAT, noReturn: true },
+  { ...FLAT, cols: 2, noReturn: true },
+  // index mappings that make one operand's index uniform across the workgroup
   { ...FLAT, mapping: 'urows' },
-  { ...FLAT, mapping: 'urows', rows: 8 },
   { ...FLAT, mapping: 'urows', cols: 2 },
   LANES,
-  { ...LANES, cols: 2 },
-  { ...LANES, cols: 8 },
-  { ...LANES, rows: 2 },
   { ...LANES, rows: 2, cols: 2 },
-  { ...LANES, workgroup: 32 },
-  { ...LANES, workgroup: 128 },
-  { ...LANES, unroll: 2 },
-  { ...LANES, fma: true },
 ];
 
 interface CaseData {
@@ -495,7 +528,8 @@ function caseInputs(c: MatmulCase, seed: number) {
   const torchWeight = normalArray(c.n * c.k, seed + 1, 0.02); // PyTorch [out, in]
   const bias = normalArray(c.n, seed + 2, 0.02);
   const w = new Float32Array(c.k * c.n); // k-major [in, out], as the runtime uploads it
-  for (let o = 0; o < c.n; o++) for (let i = 0; i < c.k; i++) w[i * c.n + o] = torchWeight[o * c.k + i]!;
+  for (let o = 0; o < c.n; o++)
+    for (let i = 0; i < c.k; i++) w[i * c.n + o] = torchWeight[o * c.k + i]!;
   return { x, w, bias };
 }
 
@@ -561,92 +595,143 @@ interface KernelResult {
   readonly error?: string;
 }
 
-async function timeCandidate(
+/** A candidate built and bound, ready to time. */
+interface Prepared {
+  readonly candidate: Candidate;
+  readonly count: number;
+  readonly pipeline?: GPUComputePipeline;
+  readonly group?: GPUBindGroup;
+  readonly error?: string;
+}
+
+async function prepare(
   device: GPUDevice,
   params: GPUBuffer,
   data: CaseData,
   candidate: Candidate,
-): Promise<KernelResult> {
-  const { c } = data;
+): Promise<Prepared> {
   const count = evaluate(candidate.groups, BATCH, SEQ);
-  const base = {
-    case: c.id,
-    label: candidate.label,
-    kernel: candidate.kernel,
-    workgroups: count,
-    dispatches: DISPATCHES,
-  };
-  let pipeline: GPUComputePipeline;
   try {
-    pipeline = await withErrorScopes(device, `building ${candidate.kernel}`, () =>
+    const pipeline = await withErrorScopes(device, `building ${candidate.kernel}`, () =>
       createPipeline(device, candidate.kernel, candidate.wgsl, 4),
     );
+    const group = bindGroup(device, pipeline, [params, data.x, data.w, data.bias, data.out]);
+    return { candidate, count, pipeline, group };
   } catch (error) {
+    return { candidate, count, error: (error as Error).message };
+  }
+}
+
+function encode(device: GPUDevice, p: Prepared, times: number): GPUCommandBuffer {
+  const encoder = device.createCommandEncoder({ label: p.candidate.kernel });
+  const pass = encoder.beginComputePass();
+  pass.setPipeline(p.pipeline!);
+  pass.setBindGroup(0, p.group!);
+  for (let i = 0; i < times; i++) dispatch(pass, p.count);
+  pass.end();
+  return encoder.finish();
+}
+
+/**
+ * Times every candidate of one case. Each is first run once on a poisoned output and checked
+ * against the reference (so a kernel that writes nothing or the wrong thing cannot pass), then
+ * warmed up; the measurements go in rounds over all candidates, in a rotating order, so that
+ * other processes' load, which changes over time on a shared machine, hits every candidate alike.
+ */
+async function timeCandidates(
+  device: GPUDevice,
+  params: GPUBuffer,
+  data: CaseData,
+  candidates: readonly Candidate[],
+): Promise<KernelResult[]> {
+  const { c } = data;
+  const queue = device.queue;
+  const done = () => gpuWait(() => queue.onSubmittedWorkDone());
+  const prepared: Prepared[] = [];
+  for (const candidate of candidates) prepared.push(await prepare(device, params, data, candidate));
+  const ready = prepared.filter((p) => p.pipeline);
+  const checks = new Map<Prepared, ReturnType<typeof compare>>();
+  const dispatches = new Map<Prepared, number>();
+  const poison = new Float32Array(c.m * c.n).fill(NaN);
+  await withErrorScopes(device, `checking ${c.id} kernels`, async () => {
+    for (const p of ready) {
+      queue.writeBuffer(data.out, 0, poison.buffer, 0, poison.byteLength);
+      queue.submit([encode(device, p, 1)]);
+      checks.set(p, compare(await readBack(device, data.out, c.m * c.n), data.reference));
+      const single: number[] = [];
+      for (let i = 0; i < WARMUPS; i++) {
+        const start = performance.now();
+        queue.submit([encode(device, p, 1)]);
+        await done();
+        single.push((performance.now() - start) / 1000);
+      }
+      // Slow kernels get fewer dispatches per measurement (GFLOP/s counts the ones made).
+      const fit = Math.round(TARGET_SECONDS / Math.max(median(single), 1e-6));
+      dispatches.set(p, Math.max(MIN_DISPATCHES, Math.min(DISPATCHES, fit)));
+    }
+  });
+  const seconds = new Map<Prepared, number[]>(ready.map((p) => [p, []]));
+  const cpuSeconds = new Map<Prepared, number[]>(ready.map((p) => [p, []]));
+  await withErrorScopes(device, `timing ${c.id} kernels`, async () => {
+    for (let round = 0; round < REPS; round++) {
+      for (let j = 0; j < ready.length; j++) {
+        const p = ready[(j + round) % ready.length]!;
+        const commands = encode(device, p, dispatches.get(p)!);
+        const cpuStart = process.cpuUsage();
+        const start = performance.now();
+        queue.submit([commands]);
+        await done();
+        seconds.get(p)!.push((performance.now() - start) / 1000);
+        const used = process.cpuUsage(cpuStart);
+        cpuSeconds.get(p)!.push((used.user + used.system) / 1e6);
+      }
+      console.error(`  ${c.id}: round ${round + 1} of ${REPS}`);
+    }
+  });
+  return prepared.map((p) => {
+    const n = dispatches.get(p) ?? 0;
+    const flops = 2 * c.m * c.n * c.k * n;
+    const base = {
+      case: c.id,
+      label: p.candidate.label,
+      kernel: p.candidate.kernel,
+      workgroups: p.count,
+      dispatches: n,
+    };
+    if (!p.pipeline) {
+      return {
+        ...base,
+        secondsPerMeasurement: [],
+        cpuSecondsPerMeasurement: [],
+        medianSeconds: NaN,
+        msPerDispatch: NaN,
+        gflops: NaN,
+        bestGflops: NaN,
+        gflopsPerCpuSecond: NaN,
+        relError: NaN,
+        maxAbsError: NaN,
+        correct: false,
+        error: p.error,
+      };
+    }
+    const wall = seconds.get(p)!;
+    const cpu = cpuSeconds.get(p)!;
+    const medianSeconds = median(wall);
+    const { relError, maxAbsError } = checks.get(p)!;
     return {
       ...base,
-      secondsPerMeasurement: [],
-      cpuSecondsPerMeasurement: [],
-      medianSeconds: NaN,
-      msPerDispatch: NaN,
-      gflops: NaN,
-      bestGflops: NaN,
-      gflopsPerCpuSecond: NaN,
-      relError: NaN,
-      maxAbsError: NaN,
-      correct: false,
-      error: (error as Error).message,
+      secondsPerMeasurement: wall,
+      cpuSecondsPerMeasurement: cpu,
+      medianSeconds,
+      msPerDispatch: (medianSeconds / n) * 1000,
+      gflops: flops / medianSeconds / 1e9,
+      bestGflops: flops / Math.min(...wall) / 1e9,
+      gflopsPerCpuSecond: flops / median(cpu) / 1e9,
+      relError,
+      maxAbsError,
+      correct: relError <= TOLERANCE,
     };
-  }
-  // Poison the output so that a kernel that writes nothing cannot pass the check.
-  const poison = new Float32Array(c.m * c.n).fill(NaN);
-  device.queue.writeBuffer(data.out, 0, poison.buffer, 0, poison.byteLength);
-  const group = bindGroup(device, pipeline, [params, data.x, data.w, data.bias, data.out]);
-  const encode = (times: number) => {
-    const encoder = device.createCommandEncoder({ label: candidate.kernel });
-    const pass = encoder.beginComputePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, group);
-    for (let i = 0; i < times; i++) dispatch(pass, count);
-    pass.end();
-    return encoder.finish();
-  };
-  const queue = device.queue;
-  const samples = await withErrorScopes(device, `running ${candidate.kernel}`, async () => {
-    for (let i = 0; i < WARMUPS; i++) {
-      queue.submit([encode(1)]);
-      await gpuWait(() => queue.onSubmittedWorkDone());
-    }
-    const seconds: number[] = [];
-    const cpuSeconds: number[] = [];
-    for (let i = 0; i < REPS; i++) {
-      const commands = encode(DISPATCHES);
-      const cpuStart = process.cpuUsage();
-      const start = performance.now();
-      queue.submit([commands]);
-      await gpuWait(() => queue.onSubmittedWorkDone());
-      seconds.push((performance.now() - start) / 1000);
-      const used = process.cpuUsage(cpuStart);
-      cpuSeconds.push((used.user + used.system) / 1e6);
-    }
-    return { seconds, cpuSeconds };
   });
-  const out = await readBack(device, data.out, c.m * c.n);
-  const { relError, maxAbsError } = compare(out, data.reference);
-  const medianSeconds = median(samples.seconds);
-  const flops = 2 * c.m * c.n * c.k * DISPATCHES;
-  return {
-    ...base,
-    secondsPerMeasurement: samples.seconds,
-    cpuSecondsPerMeasurement: samples.cpuSeconds,
-    medianSeconds,
-    msPerDispatch: (medianSeconds / DISPATCHES) * 1000,
-    gflops: flops / medianSeconds / 1e9,
-    bestGflops: flops / Math.min(...samples.seconds) / 1e9,
-    gflopsPerCpuSecond: flops / median(samples.cpuSeconds) / 1e9,
-    relError,
-    maxAbsError,
-    correct: relError <= TOLERANCE,
-  };
 }
 
 function kernelRows(results: readonly KernelResult[]): string[][] {
@@ -655,6 +740,7 @@ function kernelRows(results: readonly KernelResult[]): string[][] {
     r.label,
     r.kernel,
     String(r.workgroups),
+    String(r.dispatches),
     r.error ? 'build failed' : fixed(r.msPerDispatch, 2),
     r.error ? '-' : fixed(r.gflops, 2),
     r.error ? '-' : fixed(r.bestGflops, 2),
@@ -669,6 +755,7 @@ const KERNEL_HEADERS = [
   'kernel',
   'name',
   'groups',
+  'disp',
   'ms/dispatch',
   'GFLOP/s',
   'best',
@@ -697,45 +784,38 @@ async function benchMatmuls(device: GPUDevice) {
       out: storageBuffer(device, new Float32Array(c.m * c.n), 'out'),
       reference,
     };
-    const candidates = [
-      compilerKernel('software', c),
-      compilerKernel('gpu', c),
-      naiveKernel(c),
-    ];
-    for (const candidate of candidates) {
-      const result = await timeCandidate(device, params, data, candidate);
-      console.error(`  ${c.id} ${candidate.kernel}: ${fixed(result.gflops, 2)} GFLOP/s`);
-      main.push(result);
+    const candidates = [compilerKernel('software', c), compilerKernel('gpu', c), naiveKernel(c)];
+    const mine = VARIANTS ? VARIANT_LIST.filter((v) => MATCH.test(variantName(v))) : [];
+    for (const v of mine) {
+      const candidate = variantKernel(c, v);
+      wgslOf.set(`${c.id}/${candidate.kernel}`, candidate.wgsl);
+      candidates.push(candidate);
     }
-    if (VARIANTS) {
-      for (const v of VARIANT_LIST.filter((v) => MATCH.test(variantName(v)))) {
-        const candidate = variantKernel(c, v);
-        wgslOf.set(`${c.id}/${candidate.kernel}`, candidate.wgsl);
-        const result = await timeCandidate(device, params, data, candidate);
-        console.error(`  ${c.id} ${candidate.kernel}: ${fixed(result.gflops, 2)} GFLOP/s`);
-        variants.push(result);
-      }
-    }
+    const results = await timeCandidates(device, params, data, candidates);
+    main.push(...results.slice(0, 3));
+    variants.push(...results.slice(3));
     for (const buffer of [data.x, data.w, data.bias, data.out]) buffer.destroy();
   }
   params.destroy();
 
   // Rank variants by the time of both FFN matmuls together (one layer's FFN).
-  const ranking = VARIANT_LIST.filter((v) => MATCH.test(variantName(v))).map((v) => {
-    const name = variantName(v);
-    const mine = variants.filter((r) => r.kernel === name);
-    const ok = mine.length === CASES.length && mine.every((r) => r.correct);
-    const seconds = mine.reduce((s, r) => s + r.medianSeconds / r.dispatches, 0);
-    const cpu = mine.reduce((s, r) => s + median(r.cpuSecondsPerMeasurement) / r.dispatches, 0);
-    const flops = CASES.reduce((s, c) => s + 2 * c.m * c.n * c.k, 0);
-    return {
-      variant: name,
-      ok,
-      msPerFfn: seconds * 1000,
-      gflops: flops / seconds / 1e9,
-      gflopsPerCpuSecond: flops / cpu / 1e9,
-    };
-  }).sort((a, b) => Number(b.ok) - Number(a.ok) || a.msPerFfn - b.msPerFfn);
+  const ranking = VARIANT_LIST.filter((v) => MATCH.test(variantName(v)))
+    .map((v) => {
+      const name = variantName(v);
+      const mine = variants.filter((r) => r.kernel === name);
+      const ok = mine.length === CASES.length && mine.every((r) => r.correct);
+      const seconds = mine.reduce((s, r) => s + r.medianSeconds / r.dispatches, 0);
+      const cpu = mine.reduce((s, r) => s + median(r.cpuSecondsPerMeasurement) / r.dispatches, 0);
+      const flops = CASES.reduce((s, c) => s + 2 * c.m * c.n * c.k, 0);
+      return {
+        variant: name,
+        ok,
+        msPerFfn: seconds * 1000,
+        gflops: flops / seconds / 1e9,
+        gflopsPerCpuSecond: flops / cpu / 1e9,
+      };
+    })
+    .sort((a, b) => Number(b.ok) - Number(a.ok) || a.msPerFfn - b.msPerFfn);
   const best = ranking.find((r) => r.ok);
   return {
     main,
@@ -946,7 +1026,9 @@ class ReplicaModel {
     const map = () => this.staging.mapAsync(MapMode.READ, 0, roundUp16(bytes));
     if (gentle) await gpuWait(map);
     else await map(); // Dawn re-arms setImmediate while this is pending: a spinning core
-    const result = new Float32Array(this.staging.getMappedRange(0, roundUp16(bytes)).slice(0, bytes));
+    const result = new Float32Array(
+      this.staging.getMappedRange(0, roundUp16(bytes)).slice(0, bytes),
+    );
     this.staging.unmap();
     return result;
   }
@@ -1040,6 +1122,18 @@ async function benchWaiting(device: GPUDevice) {
 
 // ---------------------------------------------------------------------------------------------
 
+/** The report as the repository's Prettier would format it, so `format:check` stays clean. */
+async function formatJson(file: string, report: unknown): Promise<string> {
+  const text = `${JSON.stringify(report, null, 2)}\n`;
+  try {
+    const prettier = await import('prettier');
+    const config = (await prettier.resolveConfig(file)) ?? {};
+    return await prettier.format(text, { ...config, parser: 'json' });
+  } catch {
+    return text;
+  }
+}
+
 async function main(): Promise<void> {
   const gpu = await GpuDevice.create();
   const device = gpu.device;
@@ -1048,7 +1142,7 @@ async function main(): Promise<void> {
     `adapter: ${adapter.description || adapter.architecture || '?'} (profile ${adapter.profile}); node ${process.version}`,
   );
   console.log(
-    `B=${BATCH} T=${SEQ}; ${DISPATCHES} dispatches per measurement, median of ${REPS}, after ${WARMUPS} warm-up submissions\n`,
+    `B=${BATCH} T=${SEQ}; up to ${DISPATCHES} dispatches per measurement (fewer where ${DISPATCHES} would take over ${TARGET_SECONDS} s), median of ${REPS} interleaved rounds, after ${WARMUPS} warm-up submissions\n`,
   );
   const load = () => loadavg().map((x) => Number(x.toFixed(2)));
   console.log(`load average at start: ${load().join(', ')} (other processes skew the figures)`);
@@ -1057,7 +1151,15 @@ async function main(): Promise<void> {
     node: process.version,
     adapter,
     loadAverageAtStart: load(),
-    options: { batch: BATCH, seq: SEQ, dispatches: DISPATCHES, reps: REPS, warmups: WARMUPS },
+    options: {
+      batch: BATCH,
+      seq: SEQ,
+      dispatches: DISPATCHES,
+      targetSeconds: TARGET_SECONDS,
+      reps: REPS,
+      warmups: WARMUPS,
+      passes: PASSES,
+    },
   };
 
   if (SECTIONS.has('matmul')) {
@@ -1148,7 +1250,9 @@ async function main(): Promise<void> {
     );
     const [, gentle, plain] = waiting.results;
     if (gentle && plain)
-      console.log(`\n   plain await / gpuWait (median): ${fixed(plain.medianMs / gentle.medianMs, 2)}x`);
+      console.log(
+        `\n   plain await / gpuWait (median): ${fixed(plain.medianMs / gentle.medianMs, 2)}x`,
+      );
     console.log('');
   }
 
@@ -1156,7 +1260,7 @@ async function main(): Promise<void> {
   console.log(`load average at end: ${load().join(', ')}`);
   const outFile = options.out ?? join(ROOT, 'bench', 'results', 'kernels.json');
   mkdirSync(dirname(outFile), { recursive: true });
-  writeFileSync(outFile, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(outFile, await formatJson(outFile, report));
   console.log(`wrote ${relative(process.cwd(), outFile) || outFile}`);
   gpu.dispose();
 }
