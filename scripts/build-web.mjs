@@ -5,13 +5,32 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } fro
 
 const out = 'dist/web';
 mkdirSync(out, { recursive: true });
-const common = { bundle: true, format: 'esm', platform: 'browser', target: 'es2022', logLevel: 'warning' };
+const common = {
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  logLevel: 'warning',
+};
 
-await build({ ...common, entryPoints: ['examples/web/src/main.ts'], outfile: `${out}/playground.js` });
-await build({ ...common, entryPoints: ['src/runtime/index.ts'], outfile: `${out}/adaptc-runtime.js` });
-await build({ ...common, entryPoints: ['src/compiler/index.ts'], outfile: `${out}/adaptc-compiler.js` });
+await build({
+  ...common,
+  entryPoints: ['examples/web/src/main.ts'],
+  outfile: `${out}/playground.js`,
+});
+await build({
+  ...common,
+  entryPoints: ['src/runtime/index.ts'],
+  outfile: `${out}/adaptc-runtime.js`,
+});
+await build({
+  ...common,
+  entryPoints: ['src/compiler/index.ts'],
+  outfile: `${out}/adaptc-compiler.js`,
+});
 
-for (const file of ['index.html', 'style.css']) copyFileSync(`examples/web/${file}`, `${out}/${file}`);
+for (const file of ['index.html', 'style.css'])
+  copyFileSync(`examples/web/${file}`, `${out}/${file}`);
 const examples = Object.fromEntries(
   readdirSync('examples')
     .filter((f) => f.endsWith('.adapt'))
