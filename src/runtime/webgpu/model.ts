@@ -148,7 +148,10 @@ export class GpuModel {
     wgsl: string,
     storageBindings: number,
   ): Promise<GPUComputePipeline> {
+    // A scope of its own, pushed and popped before any other work, so a WGSL error names its kernel.
+    this.device.pushErrorScope('validation');
     const module = this.device.createShaderModule({ code: wgsl, label: name });
+    const moduleError = this.device.popErrorScope();
     const entries: GPUBindGroupLayoutEntry[] = [
       { binding: 0, visibility: ShaderStage.COMPUTE, buffer: { type: 'uniform' } },
     ];
@@ -159,6 +162,10 @@ export class GpuModel {
     const layout = this.device.createPipelineLayout({
       bindGroupLayouts: [this.device.createBindGroupLayout({ entries, label: name })],
     });
+    const compileError = await moduleError;
+    if (compileError) {
+      throw new AdaptRuntimeError(`kernel '${name}' failed to build: ${compileError.message}`);
+    }
     try {
       return await this.device.createComputePipelineAsync({
         layout,
