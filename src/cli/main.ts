@@ -1,4 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { runBench, type BenchOptions } from './commands/bench.js';
 import { runCheck } from './commands/check.js';
 import { runCompile, type CompileOptions } from './commands/compile-emit.js';
 import { runGraph } from './commands/graph.js';
@@ -122,6 +123,33 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
     .option('--seed <n>', 'seed of the initial weights', nonNegativeInt, 0)
     .action((file: string, options: WeightsOptions) => {
       exit.code = runWeights(io, file, options);
+    });
+
+  program
+    .command('bench')
+    .description('time a graph fused, unfused (--no-fuse) and as the bare base model')
+    .argument('<file>', '.adapt file')
+    .option('--graph <name>', 'graph to measure', 'default')
+    .addOption(
+      new Option('--backend <name>', 'where to run')
+        .choices(['auto', 'webgpu', 'cpu'])
+        .default('auto'),
+    )
+    .addOption(
+      new Option('--target <profile>', 'kernel profile (default: from the adapter)').choices([
+        'software',
+        'gpu',
+      ]),
+    )
+    .option('--batch <n>', 'batch size', positiveInt, 1)
+    .option('--seq <n>', 'sequence length', positiveInt, 128)
+    .option('--layers <n>', "override the model's layer count (overhead is per layer)", positiveInt)
+    .option('--iters <n>', 'timed runs of each variant', positiveInt, 10)
+    .option('--warmup <n>', 'untimed runs first', nonNegativeInt, 2)
+    .option('--json <file>', 'write the results as JSON')
+    .option('--profile', 'also list the time per kernel group', false)
+    .action(async (file: string, options: BenchOptions) => {
+      exit.code = await runBench(io, file, options);
     });
 
   program

@@ -2,6 +2,7 @@ import { hasErrors, type Diagnostic } from './diagnostics.js';
 import { emitProgram } from './emit-program.js';
 import { checkSource } from './frontend.js';
 import type { IrGraph } from './ir/types.js';
+import { BASE_GRAPH, withBaseGraph, withLayerCount } from './bench-variants.js';
 import { planGpu } from './codegen/plan.js';
 import { lowerModel } from './lower/lower.js';
 import { optimize } from './passes/pipeline.js';
@@ -25,6 +26,10 @@ export interface CompileOptions {
   readonly target?: Target;
   /** Largest storage binding (default 128 MiB, WebGPU's portable limit); bigger weights are split. */
   readonly maxBindingBytes?: number;
+  /** Benchmarks: override the model's layer count (overhead is per layer). */
+  readonly layers?: number;
+  /** Benchmarks: compile the frozen base alone, with the same weight names and no adapters. */
+  readonly base?: boolean;
 }
 
 export interface CompileResult {
@@ -41,10 +46,12 @@ export interface CompileResult {
 /** Compiles .adapt source text to a Program. Never throws for bad input: read `diagnostics`. */
 export function compile(source: string, options: CompileOptions = {}): CompileResult {
   const fileName = options.fileName ?? '<input>';
-  const graphName = options.graph ?? 'default';
   const front = checkSource(source, fileName);
   const diagnostics = [...front.diagnostics];
-  const model = front.model;
+  let model = front.model;
+  if (model && options.layers !== undefined) model = withLayerCount(model, options.layers);
+  if (model && options.base) model = withBaseGraph(model);
+  const graphName = options.base ? BASE_GRAPH : (options.graph ?? 'default');
   if (!model || hasErrors(diagnostics)) {
     return { program: undefined, diagnostics, model, ir: undefined, optimized: undefined };
   }

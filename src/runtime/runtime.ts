@@ -7,7 +7,7 @@ import type { TensorMap } from './safetensors.js';
 import { validateProgram } from './validate-program.js';
 import type { AdapterDescription } from './webgpu/acquire.js';
 import { GpuDevice } from './webgpu/device.js';
-import { GpuModel, type GpuModelStats } from './webgpu/model.js';
+import { GpuModel, type DispatchProfile, type GpuModelStats } from './webgpu/model.js';
 import { bindWeights } from './weights.js';
 
 export type BackendName = 'cpu' | 'webgpu';
@@ -32,6 +32,8 @@ export interface LoadedModel {
   run(inputs: RunInputs): Promise<RunOutputs>;
   /** GPU resources in use (WebGPU only). */
   stats?(): GpuModelStats;
+  /** Time of every dispatch of one forward pass (WebGPU only). */
+  profile?(inputs: RunInputs): Promise<DispatchProfile>;
   dispose(): void;
 }
 
@@ -71,6 +73,10 @@ class WebGpuModel implements LoadedModel {
 
   stats(): GpuModelStats {
     return this.gpu.stats();
+  }
+
+  profile(inputs: RunInputs): Promise<DispatchProfile> {
+    return this.gpu.profile(inputs);
   }
 
   dispose(): void {

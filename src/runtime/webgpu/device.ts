@@ -29,6 +29,8 @@ export class GpuDevice {
     const limits = adapter.limits;
     this.device = await gpuWait(() =>
       adapter.requestDevice({
+        // Timestamps let `adapt bench --profile` time each dispatch; nothing else needs them.
+        requiredFeatures: adapter.features.has('timestamp-query') ? ['timestamp-query'] : [],
         requiredLimits: {
           maxStorageBuffersPerShaderStage: limits.maxStorageBuffersPerShaderStage,
           maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,

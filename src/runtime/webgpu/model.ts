@@ -5,6 +5,12 @@ import { BufferUsage, MapMode, MAX_WORKGROUPS_PER_DIMENSION, ShaderStage } from 
 import { withErrorScopes, type GpuDevice } from './device.js';
 import { gpuWait } from './wait.js';
 
+/** Per-dispatch times of one forward pass, in the order of the plan's dispatches. */
+export interface DispatchProfile {
+  readonly method: 'timestamp-query' | 'one dispatch at a time';
+  readonly ms: readonly number[];
+}
+
 export interface GpuModelStats {
   readonly liveBuffers: number;
   readonly dispatchesPerRun: number;
@@ -258,20 +264,7 @@ export class GpuModel {
     const outBytes = batch * seq * d * 4;
 
     const data = await withErrorScopes(this.device, 'running the program', async () => {
-      this.ensureActivations(batch, seq);
-      const queue = this.device.queue;
-      for (const input of this.plan.inputs) {
-        const value = prepared.values.get(input.name)!;
-        queue.writeBuffer(
-          this.activations[input.buffer]!,
-          0,
-          value.buffer,
-          value.byteOffset,
-          value.byteLength,
-        );
-      }
-      const params = new Uint32Array([batch, seq, batch * seq, 0]);
-      queue.writeBuffer(this.params!, 0, params.buffer, 0, 16);
+      const groups = this.stage(prepared);
       if (!this.staging || this.staging.size < roundUp16(outBytes)) {
         this.destroyBuffer(this.staging);
         this.staging = this.createBuffer(
@@ -280,27 +273,19 @@ export class GpuModel {
           'output',
         );
       }
-      const groups = this.bindGroupsFor();
       const encoder = this.device.createCommandEncoder({ label: 'forward' });
       const pass = encoder.beginComputePass({ label: 'forward' });
-      this.plan.dispatches.forEach((dispatch, i) => {
-        const count = evaluate(dispatch.groups, batch, seq);
-        if (count === 0) return;
-        pass.setPipeline(this.pipelines[dispatch.kernel]!);
-        pass.setBindGroup(0, groups[i]!);
-        const x = Math.min(count, MAX_WORKGROUPS_PER_DIMENSION);
-        pass.dispatchWorkgroups(x, Math.ceil(count / x));
-      });
+      this.plan.dispatches.forEach((_, i) => this.dispatch(pass, i, groups, batch, seq));
       pass.end();
+      const staging = this.staging;
       encoder.copyBufferToBuffer(
         this.activations[output.buffer]!,
         0,
-        this.staging,
+        staging,
         0,
         roundUp16(outBytes),
       );
-      queue.submit([encoder.finish()]);
-      const staging = this.staging;
+      this.device.queue.submit([encoder.finish()]);
       await gpuWait(() => staging.mapAsync(MapMode.READ, 0, roundUp16(outBytes)));
       const result = new Float32Array(
         staging.getMappedRange(0, roundUp16(outBytes)).slice(0, outBytes),
@@ -309,6 +294,104 @@ export class GpuModel {
       return result;
     });
     return { data, shape: [batch, seq, d] };
+  }
+
+  /** Sizes the buffers for the run and writes its inputs and params; returns the bind groups. */
+  private stage(prepared: PreparedInputs): GPUBindGroup[] {
+    const { batch, seq } = prepared;
+    this.ensureActivations(batch, seq);
+    const queue = this.device.queue;
+    for (const input of this.plan.inputs) {
+      const value = prepared.values.get(input.name)!;
+      queue.writeBuffer(
+        this.activations[input.buffer]!,
+        0,
+        value.buffer,
+        value.byteOffset,
+        value.byteLength,
+      );
+    }
+    const params = new Uint32Array([batch, seq, batch * seq, 0]);
+    queue.writeBuffer(this.params!, 0, params.buffer, 0, 16);
+    return this.bindGroupsFor();
+  }
+
+  private dispatch(
+    pass: GPUComputePassEncoder,
+    i: number,
+    groups: GPUBindGroup[],
+    batch: number,
+    seq: number,
+  ): void {
+    const dispatch = this.plan.dispatches[i]!;
+    const count = evaluate(dispatch.groups, batch, seq);
+    if (count === 0) return;
+    pass.setPipeline(this.pipelines[dispatch.kernel]!);
+    pass.setBindGroup(0, groups[i]!);
+    const x = Math.min(count, MAX_WORKGROUPS_PER_DIMENSION);
+    pass.dispatchWorkgroups(x, Math.ceil(count / x));
+  }
+
+  /**
+   * Time of every dispatch of one forward pass, in milliseconds: from timestamp queries where the
+   * device has them (each dispatch in a pass of its own), else by submitting one dispatch at a time.
+   */
+  async profile(inputs: RunInputs): Promise<DispatchProfile> {
+    if (this.disposed) throw new AdaptRuntimeError('this model was disposed');
+    await this.run(inputs);
+    const prepared = prepareInputs(this.program, inputs);
+    const { batch, seq } = prepared;
+    const count = this.plan.dispatches.length;
+    return withErrorScopes(this.device, 'profiling the program', async () => {
+      const groups = this.stage(prepared);
+      if (this.device.features.has('timestamp-query')) {
+        const querySet = this.device.createQuerySet({ type: 'timestamp', count: 2 * count });
+        const resolved = this.device.createBuffer({
+          size: 16 * count,
+          usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC,
+        });
+        const readable = this.device.createBuffer({
+          size: 16 * count,
+          usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST,
+        });
+        const encoder = this.device.createCommandEncoder({ label: 'profile' });
+        for (let i = 0; i < count; i++) {
+          const pass = encoder.beginComputePass({
+            timestampWrites: {
+              querySet,
+              beginningOfPassWriteIndex: 2 * i,
+              endOfPassWriteIndex: 2 * i + 1,
+            },
+          });
+          this.dispatch(pass, i, groups, batch, seq);
+          pass.end();
+        }
+        encoder.resolveQuerySet(querySet, 0, 2 * count, resolved, 0);
+        encoder.copyBufferToBuffer(resolved, 0, readable, 0, 16 * count);
+        this.device.queue.submit([encoder.finish()]);
+        await gpuWait(() => readable.mapAsync(MapMode.READ));
+        const stamps = new BigUint64Array(readable.getMappedRange().slice(0));
+        readable.unmap();
+        for (const object of [querySet, resolved, readable]) object.destroy();
+        const ms = Array.from(
+          { length: count },
+          (_, i) => Number(stamps[2 * i + 1]! - stamps[2 * i]!) / 1e6,
+        );
+        return { method: 'timestamp-query', ms };
+      }
+      const ms: number[] = [];
+      for (let i = 0; i < count; i++) {
+        const encoder = this.device.createCommandEncoder();
+        const pass = encoder.beginComputePass();
+        this.dispatch(pass, i, groups, batch, seq);
+        pass.end();
+        const start = performance.now();
+        this.device.queue.submit([encoder.finish()]);
+        await gpuWait(() => this.device.queue.onSubmittedWorkDone());
+        ms.push(performance.now() - start);
+      }
+      return { method: 'one dispatch at a time', ms };
+    });
   }
 
   stats(): GpuModelStats {

@@ -1,0 +1,75 @@
+import type { Runtime } from '../../runtime/runtime.js';
+import { initWeights } from '../../runtime/weights.js';
+import { formatTable } from '../table.js';
+import { benchPrograms, type BenchSettings } from './measure.js';
+import { normalArray } from '../../runtime/random.js';
+
+export interface KernelGroupTime {
+  /** The op and where it sits: `linear · base`, `bottleneck · adapter`, `fusion_mix · fusion`. */
+  readonly group: string;
+  readonly dispatches: number;
+  readonly ms: number;
+  readonly share: number;
+}
+
+export interface ProfileReport {
+  readonly method: string;
+  readonly total_ms: number;
+  readonly groups: readonly KernelGroupTime[];
+}
+
+/** `%12 linear[1] (L0/ffn/adapter:x)` → `linear · adapter`. */
+function groupOf(label: string): string {
+  const op = (label.split(' ')[1] ?? '?').replace(/\[\d+\]$/, '');
+  const scope = /\((L\d+\/\w+\/)?([a-z]+)/.exec(label)?.[2] ?? 'graph';
+  return `${op} · ${scope}`;
+}
+
+/** Where a fused forward pass spends its time, per kernel group. */
+export async function profileGraph(
+  runtime: Runtime,
+  source: string,
+  fileName: string,
+  settings: BenchSettings,
+): Promise<ProfileReport> {
+  const { fused, unfused } = benchPrograms(source, fileName, settings);
+  const model = await runtime.load(fused, initWeights(unfused, 0));
+  try {
+    if (!model.profile) throw new Error('profiling needs the WebGPU backend');
+    const d = fused.model.hidden;
+    const { batch, seq } = settings;
+    const hidden = { data: normalArray(batch * seq * d, 1), shape: [batch, seq, d] };
+    const index = fused.branches
+      ? {
+          adapter_index: {
+            data: Int32Array.from({ length: batch }, (_, b) => b % fused.branches!),
+            shape: [batch],
+          },
+        }
+      : {};
+    const profile = await model.profile({ hidden_states: hidden, ...index });
+    const totals = new Map<string, { dispatches: number; ms: number }>();
+    fused.gpu!.dispatches.forEach((dispatch, i) => {
+      const key = groupOf(dispatch.label);
+      const entry = totals.get(key) ?? { dispatches: 0, ms: 0 };
+      totals.set(key, { dispatches: entry.dispatches + 1, ms: entry.ms + profile.ms[i]! });
+    });
+    const total = profile.ms.reduce((a, b) => a + b, 0);
+    const groups = [...totals]
+      .map(([group, t]) => ({ group, ...t, share: t.ms / total }))
+      .sort((a, b) => b.ms - a.ms);
+    return { method: profile.method, total_ms: total, groups };
+  } finally {
+    model.dispose();
+  }
+}
+
+export function renderProfile(report: ProfileReport): string {
+  const rows = report.groups.map((g) => [
+    g.group,
+    String(g.dispatches),
+    g.ms.toFixed(2),
+    `${(100 * g.share).toFixed(1)}%`,
+  ]);
+  return `  time per kernel group (${report.method}), fused, ${report.total_ms.toFixed(1)} ms in all\n${formatTable(['kernel group', 'dispatches', 'ms', 'share'], rows)}`;
+}
