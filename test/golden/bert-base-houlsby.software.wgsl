@@ -100,31 +100,40 @@ struct Params { batch: u32, seq: u32, rows: u32, pad: u32 }
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 fn act_relu(x: f32) -> f32 { return max(x, 0.0); }
 const D = 768u;
-var<workgroup> yrow: array<f32, 768>;
-var<workgroup> hidden: array<f32, 64>;
+const ROWS = 4u;
+var<workgroup> yrow: array<f32, 3072>;
+var<workgroup> hidden: array<f32, 256>;
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let group = wid.x + wid.y * nwg.x;
-  let row = group;
-  if (row >= params.rows) { return; }
-  let base = row * D;
-  for (var c = lid; c < D; c = c + 64u) { yrow[c] = y[base + c]; }
+  let row0 = group * ROWS;
+  if (row0 >= params.rows) { return; }
+  let last = params.rows - 1u;
+  for (var i = lid; i < ROWS * D; i = i + 64u) { yrow[i] = y[min(row0 + i / D, last) * D + i % D]; }
   workgroupBarrier();
   // adapter 0: r = 64
   for (var j = lid; j < 64u; j = j + 64u) {
-    var s = adapter0[49152u + j];
-    for (var c = 0u; c < D; c = c + 1u) { s = s + adapter0[j * D + c] * yrow[c]; }
-    hidden[j] = act_relu(s);
+    let b = adapter0[49152u + j];
+    var s = array<f32, ROWS>(b, b, b, b);
+    for (var c = 0u; c < D; c = c + 1u) {
+      let w = adapter0[j * D + c];
+      s[0] = s[0] + w * yrow[0u + c]; s[1] = s[1] + w * yrow[768u + c]; s[2] = s[2] + w * yrow[1536u + c]; s[3] = s[3] + w * yrow[2304u + c];
+    }
+    hidden[0u + j] = act_relu(s[0]); hidden[64u + j] = act_relu(s[1]); hidden[128u + j] = act_relu(s[2]); hidden[192u + j] = act_relu(s[3]);
   }
   workgroupBarrier();
   for (var c = lid; c < D; c = c + 64u) {
-    var s = adapter0[98368u + c];
-    for (var j = 0u; j < 64u; j = j + 1u) { s = s + adapter0[49216u + c * 64u + j] * hidden[j]; }
-    yrow[c] = yrow[c] + 1.0f * s;
+    let b = adapter0[98368u + c];
+    var s = array<f32, ROWS>(b, b, b, b);
+    for (var j = 0u; j < 64u; j = j + 1u) {
+      let w = adapter0[49216u + c * 64u + j];
+      s[0] = s[0] + w * hidden[0u + j]; s[1] = s[1] + w * hidden[64u + j]; s[2] = s[2] + w * hidden[128u + j]; s[3] = s[3] + w * hidden[192u + j];
+    }
+    yrow[0u + c] = yrow[0u + c] + 1.0f * s[0]; yrow[768u + c] = yrow[768u + c] + 1.0f * s[1]; yrow[1536u + c] = yrow[1536u + c] + 1.0f * s[2]; yrow[2304u + c] = yrow[2304u + c] + 1.0f * s[3];
   }
   workgroupBarrier();
-  for (var c = lid; c < D; c = c + 64u) { out[base + c] = yrow[c]; }
+  for (var i = lid; i < ROWS * D; i = i + 64u) { if (row0 + i / D < params.rows) { out[row0 * D + i] = yrow[i]; } }
 }
 
 // kernel k3: add_layer_norm_768_1e-12, 24 dispatches

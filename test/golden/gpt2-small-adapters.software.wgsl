@@ -284,31 +284,40 @@ struct Params { batch: u32, seq: u32, rows: u32, pad: u32 }
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 fn act_relu(x: f32) -> f32 { return max(x, 0.0); }
 const D = 768u;
-var<workgroup> yrow: array<f32, 768>;
-var<workgroup> hidden: array<f32, 64>;
+const ROWS = 4u;
+var<workgroup> yrow: array<f32, 3072>;
+var<workgroup> hidden: array<f32, 256>;
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let group = wid.x + wid.y * nwg.x;
-  let row = group;
-  if (row >= params.rows) { return; }
-  let base = row * D;
-  for (var c = lid; c < D; c = c + 64u) { yrow[c] = y[base + c]; }
+  let row0 = group * ROWS;
+  if (row0 >= params.rows) { return; }
+  let last = params.rows - 1u;
+  for (var i = lid; i < ROWS * D; i = i + 64u) { yrow[i] = y[min(row0 + i / D, last) * D + i % D]; }
   workgroupBarrier();
   // adapter 0: r = 64
   for (var j = lid; j < 64u; j = j + 64u) {
-    var s = adapter0[49152u + j];
-    for (var c = 0u; c < D; c = c + 1u) { s = s + adapter0[j * D + c] * yrow[c]; }
-    hidden[j] = act_relu(s);
+    let b = adapter0[49152u + j];
+    var s = array<f32, ROWS>(b, b, b, b);
+    for (var c = 0u; c < D; c = c + 1u) {
+      let w = adapter0[j * D + c];
+      s[0] = s[0] + w * yrow[0u + c]; s[1] = s[1] + w * yrow[768u + c]; s[2] = s[2] + w * yrow[1536u + c]; s[3] = s[3] + w * yrow[2304u + c];
+    }
+    hidden[0u + j] = act_relu(s[0]); hidden[64u + j] = act_relu(s[1]); hidden[128u + j] = act_relu(s[2]); hidden[192u + j] = act_relu(s[3]);
   }
   workgroupBarrier();
   for (var c = lid; c < D; c = c + 64u) {
-    var s = adapter0[98368u + c];
-    for (var j = 0u; j < 64u; j = j + 1u) { s = s + adapter0[49216u + c * 64u + j] * hidden[j]; }
-    yrow[c] = yrow[c] + 1.0f * s;
+    let b = adapter0[98368u + c];
+    var s = array<f32, ROWS>(b, b, b, b);
+    for (var j = 0u; j < 64u; j = j + 1u) {
+      let w = adapter0[49216u + c * 64u + j];
+      s[0] = s[0] + w * hidden[0u + j]; s[1] = s[1] + w * hidden[64u + j]; s[2] = s[2] + w * hidden[128u + j]; s[3] = s[3] + w * hidden[192u + j];
+    }
+    yrow[0u + c] = yrow[0u + c] + 1.0f * s[0]; yrow[768u + c] = yrow[768u + c] + 1.0f * s[1]; yrow[1536u + c] = yrow[1536u + c] + 1.0f * s[2]; yrow[2304u + c] = yrow[2304u + c] + 1.0f * s[3];
   }
   workgroupBarrier();
-  for (var c = lid; c < D; c = c + 64u) { out[base + c] = yrow[c]; }
+  for (var i = lid; i < ROWS * D; i = i + 64u) { if (row0 + i / D < params.rows) { out[row0 * D + i] = yrow[i]; } }
 }
 
 // kernel k7: add_768, 18 dispatches
@@ -336,31 +345,40 @@ struct Params { batch: u32, seq: u32, rows: u32, pad: u32 }
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 fn act_gelu_tanh(x: f32) -> f32 { return 0.5 * x * (1.0 + tanh(clamp(0.7978845608028654 * (x + 0.044715 * x * x * x), -15.0, 15.0))); }
 const D = 768u;
-var<workgroup> yrow: array<f32, 768>;
-var<workgroup> hidden: array<f32, 48>;
+const ROWS = 5u;
+var<workgroup> yrow: array<f32, 3840>;
+var<workgroup> hidden: array<f32, 240>;
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let group = wid.x + wid.y * nwg.x;
-  let row = group;
-  if (row >= params.rows) { return; }
-  let base = row * D;
-  for (var c = lid; c < D; c = c + 64u) { yrow[c] = y[base + c]; }
+  let row0 = group * ROWS;
+  if (row0 >= params.rows) { return; }
+  let last = params.rows - 1u;
+  for (var i = lid; i < ROWS * D; i = i + 64u) { yrow[i] = y[min(row0 + i / D, last) * D + i % D]; }
   workgroupBarrier();
   // adapter 0: r = 48
   for (var j = lid; j < 48u; j = j + 64u) {
-    var s = adapter0[36864u + j];
-    for (var c = 0u; c < D; c = c + 1u) { s = s + adapter0[j * D + c] * yrow[c]; }
-    hidden[j] = act_gelu_tanh(s);
+    let b = adapter0[36864u + j];
+    var s = array<f32, ROWS>(b, b, b, b, b);
+    for (var c = 0u; c < D; c = c + 1u) {
+      let w = adapter0[j * D + c];
+      s[0] = s[0] + w * yrow[0u + c]; s[1] = s[1] + w * yrow[768u + c]; s[2] = s[2] + w * yrow[1536u + c]; s[3] = s[3] + w * yrow[2304u + c]; s[4] = s[4] + w * yrow[3072u + c];
+    }
+    hidden[0u + j] = act_gelu_tanh(s[0]); hidden[48u + j] = act_gelu_tanh(s[1]); hidden[96u + j] = act_gelu_tanh(s[2]); hidden[144u + j] = act_gelu_tanh(s[3]); hidden[192u + j] = act_gelu_tanh(s[4]);
   }
   workgroupBarrier();
   for (var c = lid; c < D; c = c + 64u) {
-    var s = adapter0[73776u + c];
-    for (var j = 0u; j < 48u; j = j + 1u) { s = s + adapter0[36912u + c * 48u + j] * hidden[j]; }
-    yrow[c] = yrow[c] + 0.5f * s;
+    let b = adapter0[73776u + c];
+    var s = array<f32, ROWS>(b, b, b, b, b);
+    for (var j = 0u; j < 48u; j = j + 1u) {
+      let w = adapter0[36912u + c * 48u + j];
+      s[0] = s[0] + w * hidden[0u + j]; s[1] = s[1] + w * hidden[48u + j]; s[2] = s[2] + w * hidden[96u + j]; s[3] = s[3] + w * hidden[144u + j]; s[4] = s[4] + w * hidden[192u + j];
+    }
+    yrow[0u + c] = yrow[0u + c] + 0.5f * s[0]; yrow[768u + c] = yrow[768u + c] + 0.5f * s[1]; yrow[1536u + c] = yrow[1536u + c] + 0.5f * s[2]; yrow[2304u + c] = yrow[2304u + c] + 0.5f * s[3]; yrow[3072u + c] = yrow[3072u + c] + 0.5f * s[4];
   }
   workgroupBarrier();
-  for (var c = lid; c < D; c = c + 64u) { out[base + c] = yrow[c]; }
+  for (var i = lid; i < ROWS * D; i = i + 64u) { if (row0 + i / D < params.rows) { out[row0 * D + i] = yrow[i]; } }
 }
 
 // kernel k9: bottleneck_768_64reluyx1_48gelu_tanhyx0.5, 6 dispatches
@@ -374,42 +392,59 @@ struct Params { batch: u32, seq: u32, rows: u32, pad: u32 }
 fn act_relu(x: f32) -> f32 { return max(x, 0.0); }
 fn act_gelu_tanh(x: f32) -> f32 { return 0.5 * x * (1.0 + tanh(clamp(0.7978845608028654 * (x + 0.044715 * x * x * x), -15.0, 15.0))); }
 const D = 768u;
-var<workgroup> yrow: array<f32, 768>;
-var<workgroup> hidden: array<f32, 64>;
+const ROWS = 4u;
+var<workgroup> yrow: array<f32, 3072>;
+var<workgroup> hidden: array<f32, 256>;
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let group = wid.x + wid.y * nwg.x;
-  let row = group;
-  if (row >= params.rows) { return; }
-  let base = row * D;
-  for (var c = lid; c < D; c = c + 64u) { yrow[c] = y[base + c]; }
+  let row0 = group * ROWS;
+  if (row0 >= params.rows) { return; }
+  let last = params.rows - 1u;
+  for (var i = lid; i < ROWS * D; i = i + 64u) { yrow[i] = y[min(row0 + i / D, last) * D + i % D]; }
   workgroupBarrier();
   // adapter 0: r = 64
   for (var j = lid; j < 64u; j = j + 64u) {
-    var s = adapter0[49152u + j];
-    for (var c = 0u; c < D; c = c + 1u) { s = s + adapter0[j * D + c] * yrow[c]; }
-    hidden[j] = act_relu(s);
+    let b = adapter0[49152u + j];
+    var s = array<f32, ROWS>(b, b, b, b);
+    for (var c = 0u; c < D; c = c + 1u) {
+      let w = adapter0[j * D + c];
+      s[0] = s[0] + w * yrow[0u + c]; s[1] = s[1] + w * yrow[768u + c]; s[2] = s[2] + w * yrow[1536u + c]; s[3] = s[3] + w * yrow[2304u + c];
+    }
+    hidden[0u + j] = act_relu(s[0]); hidden[64u + j] = act_relu(s[1]); hidden[128u + j] = act_relu(s[2]); hidden[192u + j] = act_relu(s[3]);
   }
   workgroupBarrier();
   for (var c = lid; c < D; c = c + 64u) {
-    var s = adapter0[98368u + c];
-    for (var j = 0u; j < 64u; j = j + 1u) { s = s + adapter0[49216u + c * 64u + j] * hidden[j]; }
-    yrow[c] = yrow[c] + 1.0f * s;
+    let b = adapter0[98368u + c];
+    var s = array<f32, ROWS>(b, b, b, b);
+    for (var j = 0u; j < 64u; j = j + 1u) {
+      let w = adapter0[49216u + c * 64u + j];
+      s[0] = s[0] + w * hidden[0u + j]; s[1] = s[1] + w * hidden[64u + j]; s[2] = s[2] + w * hidden[128u + j]; s[3] = s[3] + w * hidden[192u + j];
+    }
+    yrow[0u + c] = yrow[0u + c] + 1.0f * s[0]; yrow[768u + c] = yrow[768u + c] + 1.0f * s[1]; yrow[1536u + c] = yrow[1536u + c] + 1.0f * s[2]; yrow[2304u + c] = yrow[2304u + c] + 1.0f * s[3];
   }
   workgroupBarrier();
   // adapter 1: r = 48
   for (var j = lid; j < 48u; j = j + 64u) {
-    var s = adapter1[36864u + j];
-    for (var c = 0u; c < D; c = c + 1u) { s = s + adapter1[j * D + c] * yrow[c]; }
-    hidden[j] = act_gelu_tanh(s);
+    let b = adapter1[36864u + j];
+    var s = array<f32, ROWS>(b, b, b, b);
+    for (var c = 0u; c < D; c = c + 1u) {
+      let w = adapter1[j * D + c];
+      s[0] = s[0] + w * yrow[0u + c]; s[1] = s[1] + w * yrow[768u + c]; s[2] = s[2] + w * yrow[1536u + c]; s[3] = s[3] + w * yrow[2304u + c];
+    }
+    hidden[0u + j] = act_gelu_tanh(s[0]); hidden[64u + j] = act_gelu_tanh(s[1]); hidden[128u + j] = act_gelu_tanh(s[2]); hidden[192u + j] = act_gelu_tanh(s[3]);
   }
   workgroupBarrier();
   for (var c = lid; c < D; c = c + 64u) {
-    var s = adapter1[73776u + c];
-    for (var j = 0u; j < 48u; j = j + 1u) { s = s + adapter1[36912u + c * 48u + j] * hidden[j]; }
-    yrow[c] = yrow[c] + 0.5f * s;
+    let b = adapter1[73776u + c];
+    var s = array<f32, ROWS>(b, b, b, b);
+    for (var j = 0u; j < 48u; j = j + 1u) {
+      let w = adapter1[36912u + c * 48u + j];
+      s[0] = s[0] + w * hidden[0u + j]; s[1] = s[1] + w * hidden[64u + j]; s[2] = s[2] + w * hidden[128u + j]; s[3] = s[3] + w * hidden[192u + j];
+    }
+    yrow[0u + c] = yrow[0u + c] + 0.5f * s[0]; yrow[768u + c] = yrow[768u + c] + 0.5f * s[1]; yrow[1536u + c] = yrow[1536u + c] + 0.5f * s[2]; yrow[2304u + c] = yrow[2304u + c] + 0.5f * s[3];
   }
   workgroupBarrier();
-  for (var c = lid; c < D; c = c + 64u) { out[base + c] = yrow[c]; }
+  for (var i = lid; i < ROWS * D; i = i + 64u) { if (row0 + i / D < params.rows) { out[row0 * D + i] = yrow[i]; } }
 }

@@ -3,8 +3,8 @@ import { rewriteGraph, usersOf } from './rewrite.js';
 
 /** Largest bottleneck a single kernel holds in workgroup memory, per row. */
 export const MAX_FUSED_BOTTLENECK = 1024;
-/** The row of y and the bottleneck share the 32 KiB of workgroup memory WebGPU guarantees. */
-const MAX_ROW_FLOATS = 7168;
+/** A row of y and the bottleneck must fit the 16 KiB of workgroup memory every device allows. */
+const MAX_ROW_FLOATS = 4096;
 /** Adapters per kernel: each adds 4 weight bindings (packed into one on the GPU). */
 export const MAX_ADAPTERS_PER_KERNEL = 4;
 
