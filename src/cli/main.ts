@@ -2,6 +2,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { runBench, type BenchOptions } from './commands/bench.js';
 import { runCheck } from './commands/check.js';
 import { runCompile, type CompileOptions } from './commands/compile-emit.js';
+import { runExport, type ExportOptions } from './commands/export.js';
 import { runGraph } from './commands/graph.js';
 import { runParams } from './commands/params.js';
 import { runPlayground } from './commands/playground.js';
@@ -123,6 +124,23 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
     .option('--seed <n>', 'seed of the initial weights', nonNegativeInt, 0)
     .action((file: string, options: WeightsOptions) => {
       exit.code = runWeights(io, file, options);
+    });
+
+  program
+    .command('export')
+    .description('write a graph as an ONNX model (opset 17) with its weights, for ONNX Runtime')
+    .argument('<file>', '.adapt file')
+    .option('--graph <name>', 'graph to export', 'default')
+    .requiredOption('--onnx <path>', 'output .onnx file')
+    .option(
+      '--weights <file>',
+      'safetensors weights (repeatable); default: seeded init',
+      collect,
+      [],
+    )
+    .option('--seed <n>', 'seed of the initial weights when no --weights', nonNegativeInt, 0)
+    .action(async (file: string, options: ExportOptions) => {
+      exit.code = await runExport(io, file, options);
     });
 
   program

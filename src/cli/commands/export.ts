@@ -1,0 +1,76 @@
+import { lowerModel } from '../../compiler/lower/lower.js';
+import { OnnxExportError, exportOnnx } from '../../compiler/onnx/export.js';
+import { OPSET } from '../../compiler/onnx/proto.js';
+import { WeightError } from '../../runtime/errors.js';
+import type { Program } from '../../runtime/program.js';
+import { bindWeights, initWeights, type BoundWeights } from '../../runtime/weights.js';
+import { CliError, EXIT, type CliIO } from '../io.js';
+import { loadProgram } from '../load-model.js';
+import { writeOutputFile } from '../files.js';
+import { thousands } from '../table.js';
+import { readWeightFiles } from '../weights-files.js';
+
+export interface ExportOptions {
+  readonly graph: string;
+  /** Where to write the ONNX model. */
+  readonly onnx: string;
+  /** safetensors weight files; none: seeded initial weights. */
+  readonly weights: readonly string[];
+  readonly seed: number;
+}
+
+function weightsFor(
+  io: CliIO,
+  file: string,
+  program: Program,
+  options: ExportOptions,
+): BoundWeights {
+  const given =
+    options.weights.length > 0
+      ? readWeightFiles(io.cwd, options.weights)
+      : initWeights(program, options.seed);
+  try {
+    return bindWeights(program, given);
+  } catch (error) {
+    if (error instanceof WeightError) {
+      throw new CliError(
+        `error: weights in ${options.weights.join(', ')} do not fit ${file}: ${error.message}`,
+      );
+    }
+    throw error;
+  }
+}
+
+const megabytes = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+
+/**
+ * `adapt export <file> --graph G --onnx out.onnx [--weights W]...`: the graph as lowered (no
+ * fusion passes) as an ONNX model of standard opset-17 ops, with the weights as initializers.
+ */
+export async function runExport(io: CliIO, file: string, options: ExportOptions): Promise<number> {
+  const { model, program } = loadProgram(io, file, options.graph, { fuse: false });
+  const bound = weightsFor(io, file, program, options);
+  if (bound.ignored.length > 0) {
+    const shown = bound.ignored.slice(0, 5).join(', ');
+    const more = bound.ignored.length > 5 ? ` and ${bound.ignored.length - 5} more` : '';
+    io.stderr(
+      `note: ignored ${bound.ignored.length} tensor${bound.ignored.length > 1 ? 's' : ''} that graph '${options.graph}' does not read: ${shown}${more}\n`,
+    );
+  }
+  const ir = lowerModel(model, options.graph);
+  let bytes: Uint8Array;
+  try {
+    bytes = exportOnnx(ir, bound.tensors, { fileName: file, graph: options.graph });
+  } catch (error) {
+    if (error instanceof OnnxExportError) throw new CliError(`${file}: error: ${error.message}`);
+    throw error;
+  }
+  writeOutputFile(io.cwd, options.onnx, bytes);
+  const parameters = program.weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
+  const weights =
+    options.weights.length > 0 ? options.weights.join(', ') : `seeded init (seed ${options.seed})`;
+  io.stdout(
+    `wrote ${options.onnx} (ONNX opset ${OPSET}, graph '${options.graph}', ${thousands(parameters)} parameters from ${weights}, ${megabytes(bytes.length)})\n`,
+  );
+  return EXIT.ok;
+}

@@ -1,0 +1,181 @@
+import type { IrGraph, IrNode } from '../ir/types.js';
+import { OnnxGraphBuilder } from './builder.js';
+import { VisibilityBuilder } from './mask.js';
+import { translation, type TranslationContext } from './ops.js';
+import {
+  IR_VERSION,
+  OPSET,
+  encodeModel,
+  ints,
+  tensorProto,
+  valueInfo,
+  type ModelProto,
+  type NodeProto,
+  type ValueInfoProto,
+} from './proto.js';
+
+export interface OnnxExportOptions {
+  /** The .adapt file the graph came from, named in the model's doc_string. */
+  readonly fileName: string;
+  readonly graph: string;
+  readonly producerVersion?: string;
+}
+
+/** An IR graph that cannot be exported (a fused op, a missing weight): one clear message. */
+export class OnnxExportError extends Error {}
+
+/**
+ * ONNX names of the graph outputs. ONNX values are single-assignment, so the output cannot share
+ * the name `hidden_states` with the input; it takes the Hugging Face encoder output's name.
+ */
+export const ONNX_OUTPUT_NAMES: Readonly<Record<string, string>> = {
+  hidden_states: 'last_hidden_state',
+};
+
+const INPUT_DOCS: Readonly<Record<string, string>> = {
+  hidden_states: 'float32 [B,T,d]: the layer-0 input',
+  attention_mask:
+    'int32 [B,T]: 1 attend, 0 padding; required here (all ones when nothing is padded)',
+  adapter_index: 'int32 [B]: the batch(...) branch of each sequence, 0..k-1',
+};
+
+const elementCount = (shape: readonly number[]) => shape.reduce((n, d) => n * d, 1);
+
+/**
+ * The unfused IR graph as an ONNX model (opset 17, default domain only): inputs with symbolic
+ * B and T, weights as initializers under their DESIGN.md §3 names in PyTorch layout, one or a
+ * few standard ONNX nodes per IR node (ops.ts), named `n<id>_<op>` after the IR node.
+ */
+export function buildOnnxModel(
+  ir: IrGraph,
+  weights: ReadonlyMap<string, Float32Array>,
+  options: OnnxExportOptions,
+): ModelProto {
+  const b = new OnnxGraphBuilder();
+  const masks = new VisibilityBuilder(b);
+  const values = new Map<number, string>();
+  const transposed = new Map<string, string>();
+  const inputs: ValueInfoProto[] = [];
+
+  for (const node of ir.nodes) {
+    if (node.op === 'input') {
+      const name = node.attrs.name as string;
+      inputs.push(valueInfo(name, node.dtype, node.shape, INPUT_DOCS[name]));
+      values.set(node.id, name);
+    } else if (node.op === 'weight') {
+      const name = node.attrs.name as string;
+      const shape = node.shape as readonly number[];
+      const data = weights.get(name);
+      if (!data) throw new OnnxExportError(`no tensor for weight '${name}'`);
+      if (data.length !== elementCount(shape)) {
+        throw new OnnxExportError(
+          `weight '${name}' has ${data.length} values, but its shape [${shape.join(', ')}] needs ${elementCount(shape)}`,
+        );
+      }
+      b.initializer(tensorProto(name, 'f32', shape, data));
+      values.set(node.id, name);
+    } else {
+      values.set(node.id, translateNode(b, node, values, transposed, masks));
+    }
+  }
+
+  const outputs = ir.outputs.map((output) => {
+    const node = ir.nodes[output.node]!;
+    const name = ONNX_OUTPUT_NAMES[output.name] ?? output.name;
+    const value = values.get(node.id)!;
+    const producer = b.nodes.find((n) => n.output!.includes(value));
+    if (producer) renameValue(b.nodes, value, name);
+    else b.node(`output_${name}`, 'Identity', [value], [name]);
+    return valueInfo(name, node.dtype, node.shape);
+  });
+
+  const about = `adaptc export of ${options.fileName}, graph '${options.graph}'`;
+  return {
+    irVersion: IR_VERSION,
+    opsetImport: [{ domain: '', version: OPSET }],
+    producerName: 'adaptc',
+    producerVersion: options.producerVersion ?? '',
+    docString: about,
+    metadataProps: [
+      { key: 'source', value: options.fileName },
+      { key: 'graph', value: options.graph },
+    ],
+    graph: {
+      name: options.graph,
+      docString: about,
+      node: b.nodes,
+      initializer: b.initializers,
+      input: inputs,
+      output: outputs,
+    },
+  };
+}
+
+/** The model as ONNX protobuf bytes. */
+export function exportOnnx(
+  ir: IrGraph,
+  weights: ReadonlyMap<string, Float32Array>,
+  options: OnnxExportOptions,
+): Uint8Array {
+  return encodeModel(buildOnnxModel(ir, weights, options));
+}
+
+/**
+ * Emits the ONNX nodes of one IR node. Intermediate nodes are `n<id>_<op>_<k>` writing
+ * `v<id>_<k>`; the node that computes the result is renamed `n<id>_<op>` writing `v<id>`.
+ */
+function translateNode(
+  b: OnnxGraphBuilder,
+  node: IrNode,
+  values: ReadonlyMap<number, string>,
+  transposed: Map<string, string>,
+  masks: VisibilityBuilder,
+): string {
+  const translate = translation(node.op);
+  if (!translate) {
+    throw new OnnxExportError(
+      `op '${node.op}' (node %${node.id}) has no ONNX translation; export the unfused graph`,
+    );
+  }
+  const prefix = `n${node.id}_${node.op}`;
+  const own: NodeProto[] = [];
+  const inputs = node.inputs.map((id) => values.get(id)!);
+  const ctx: TranslationContext = {
+    node,
+    inputs,
+    emit: (opType, ins, attrs = {}) => {
+      const out = `v${node.id}_${own.length + 1}`;
+      own.push(b.node(`${prefix}_${own.length + 1}`, opType, ins, [out], attrs, node.scope));
+      return out;
+    },
+    f32: (value) => b.f32(value),
+    i32: (value) => b.i32(value),
+    i64: (list) => b.i64(list),
+    transposed: (index) => {
+      const source = inputs[index]!;
+      let out = transposed.get(source);
+      if (!out) {
+        out = `${source}__T`;
+        b.node(`n${node.inputs[index]}_transpose`, 'Transpose', [source], [out], {
+          perm: ints([1, 0]),
+        });
+        transposed.set(source, out);
+      }
+      return out;
+    },
+    visibility: (mask, causal) => masks.visibility(mask, causal),
+  };
+  const result = translate(ctx);
+  const producer = own.find((n) => n.output![0] === result);
+  if (!producer) return result;
+  producer.name = prefix;
+  renameValue(own, result, `v${node.id}`);
+  return `v${node.id}`;
+}
+
+function renameValue(nodes: readonly NodeProto[], from: string, to: string): void {
+  for (const n of nodes) {
+    n.input = n.input!.map((name) => (name === from ? to : name));
+    n.output = n.output!.map((name) => (name === from ? to : name));
+  }
+}

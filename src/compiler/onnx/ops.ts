@@ -1,0 +1,141 @@
+import type { IrNode } from '../ir/types.js';
+import type { OpName } from '../ir/ops.js';
+import type { Visibility } from './mask.js';
+import { float, int, ints, type OnnxAttr } from './proto.js';
+
+/** What a translation sees of the IR node it translates and how it emits ONNX nodes. */
+export interface TranslationContext {
+  readonly node: IrNode;
+  /** ONNX value names of the node's inputs, in order. */
+  readonly inputs: readonly string[];
+  /** Appends one ONNX node with one output and returns the output's name. */
+  emit(
+    opType: string,
+    inputs: readonly string[],
+    attrs?: Readonly<Record<string, OnnxAttr>>,
+  ): string;
+  f32(value: number): string;
+  i32(value: number): string;
+  i64(values: readonly number[]): string;
+  /** Wᵀ [in, out] of input `index`, a PyTorch-layout weight [out, in]; one Transpose per weight. */
+  transposed(index: number): string;
+  /** Which keys each query sees, as bool and as float 0/1: [B,1,1,T], or [B,1,T,T] when causal. */
+  visibility(mask: string, causal: boolean): Visibility;
+}
+
+/** Returns the ONNX value name of the node's result. */
+export type Translation = (ctx: TranslationContext) => string;
+
+/** Scores of hidden keys before the softmax: exp() of it minus any finite maximum is exactly 0. */
+export const MASKED_SCORE = -1e30;
+
+const unaryOp =
+  (opType: string): Translation =>
+  (ctx) =>
+    ctx.emit(opType, [ctx.inputs[0]!]);
+
+/** 0.5 · x · (1 + erf(x / √2)), GELU's exact form (opset 17 has no Gelu op). */
+const gelu: Translation = (ctx) => {
+  const x = ctx.inputs[0]!;
+  const erf = ctx.emit('Erf', [ctx.emit('Div', [x, ctx.f32(Math.SQRT2)])]);
+  const half = ctx.emit('Mul', [x, ctx.f32(0.5)]);
+  return ctx.emit('Mul', [half, ctx.emit('Add', [erf, ctx.f32(1)])]);
+};
+
+/** 0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 x³))). */
+const geluTanh: Translation = (ctx) => {
+  const x = ctx.inputs[0]!;
+  const cube = ctx.emit('Mul', [ctx.emit('Mul', [x, x]), x]);
+  const inner = ctx.emit('Add', [x, ctx.emit('Mul', [cube, ctx.f32(0.044715)])]);
+  const tanh = ctx.emit('Tanh', [ctx.emit('Mul', [inner, ctx.f32(Math.sqrt(2 / Math.PI))])]);
+  const half = ctx.emit('Mul', [x, ctx.f32(0.5)]);
+  return ctx.emit('Mul', [half, ctx.emit('Add', [tanh, ctx.f32(1)])]);
+};
+
+/**
+ * Multi-head attention on q, k, v [B,T,d]: heads split to [B,h,T,dh], scores q·kᵀ/√dh, hidden
+ * keys set to MASKED_SCORE, softmax, then the probabilities multiplied by the visibility (0/1),
+ * which changes nothing where a query sees a key and makes a query that sees none output zeros,
+ * as the reference does. Heads are merged back to [B,T,d].
+ */
+const attention: Translation = (ctx) => {
+  const [q, k, v, mask] = ctx.inputs as [string, string, string, string];
+  const d = ctx.node.shape[2] as number;
+  const heads = ctx.node.attrs.heads as number;
+  const dh = d / heads;
+  const split = ctx.i64([0, 0, heads, dh]);
+  const toHeads = (x: string, perm: readonly number[]) =>
+    ctx.emit('Transpose', [ctx.emit('Reshape', [x, split])], { perm: ints(perm) });
+  const qh = toHeads(q, [0, 2, 1, 3]);
+  const kt = toHeads(k, [0, 2, 3, 1]);
+  const vh = toHeads(v, [0, 2, 1, 3]);
+  const scores = ctx.emit('Mul', [ctx.emit('MatMul', [qh, kt]), ctx.f32(1 / Math.sqrt(dh))]);
+  const visible = ctx.visibility(mask, ctx.node.attrs.causal as boolean);
+  const masked = ctx.emit('Where', [visible.bool, scores, ctx.f32(MASKED_SCORE)]);
+  const probs = ctx.emit('Mul', [ctx.emit('Softmax', [masked], { axis: int(-1) }), visible.float]);
+  const context = ctx.emit('Transpose', [ctx.emit('MatMul', [probs, vh])], {
+    perm: ints([0, 2, 1, 3]),
+  });
+  return ctx.emit('Reshape', [context, ctx.i64([0, 0, d])]);
+};
+
+/** Σ_i α[..., i:i+1] · v_i. */
+const weightedSum: Translation = (ctx) => {
+  const [alpha, ...values] = ctx.inputs as [string, ...string[]];
+  const terms = values.map((value, i) => {
+    const weight = ctx.emit('Slice', [alpha, ctx.i64([i]), ctx.i64([i + 1]), ctx.i64([-1])]);
+    return ctx.emit('Mul', [weight, value]);
+  });
+  return ctx.emit('Sum', terms);
+};
+
+/**
+ * Per sequence b the row of branch index[b]: a chain of Where(index == i, branch_i, …) starting
+ * from branch 0, with the condition unsqueezed to [B,1,…]. An index out of range selects branch 0
+ * (the adaptc runtime rejects it instead).
+ */
+const select: Translation = (ctx) => {
+  const [index, ...branches] = ctx.inputs as [string, ...string[]];
+  const rank = ctx.node.shape.length;
+  const axes = ctx.i64(Array.from({ length: rank - 1 }, (_, i) => i + 1));
+  let out = branches[0]!;
+  for (let i = 1; i < branches.length; i++) {
+    const chosen = ctx.emit('Unsqueeze', [ctx.emit('Equal', [index, ctx.i32(i)]), axes]);
+    out = ctx.emit('Where', [chosen, branches[i]!, out]);
+  }
+  return out;
+};
+
+/**
+ * One ONNX translation per IR op of the unfused graph (sources, `input` and `weight`, are graph
+ * inputs and initializers, handled by the exporter). The fused ops have none: export the graph
+ * as lowered.
+ */
+export const ONNX_TRANSLATIONS: Readonly<Partial<Record<OpName, Translation>>> = {
+  matmul: (ctx) => ctx.emit('MatMul', [ctx.inputs[0]!, ctx.transposed(1)]),
+  add: (ctx) => ctx.emit('Add', [ctx.inputs[0]!, ctx.inputs[1]!]),
+  scale: (ctx) => ctx.emit('Mul', [ctx.inputs[0]!, ctx.f32(ctx.node.attrs.factor as number)]),
+  relu: unaryOp('Relu'),
+  gelu,
+  gelu_tanh: geluTanh,
+  silu: (ctx) => ctx.emit('Mul', [ctx.inputs[0]!, ctx.emit('Sigmoid', [ctx.inputs[0]!])]),
+  tanh: unaryOp('Tanh'),
+  layer_norm: (ctx) =>
+    ctx.emit('LayerNormalization', [...ctx.inputs], {
+      axis: int(-1),
+      epsilon: float(ctx.node.attrs.eps as number),
+    }),
+  attention,
+  row_dot: (ctx) =>
+    ctx.emit('ReduceSum', [ctx.emit('Mul', [ctx.inputs[0]!, ctx.inputs[1]!]), ctx.i64([-1])], {
+      keepdims: int(1),
+    }),
+  concat: (ctx) => ctx.emit('Concat', [...ctx.inputs], { axis: int(-1) }),
+  softmax: (ctx) => ctx.emit('Softmax', [ctx.inputs[0]!], { axis: int(-1) }),
+  weighted_sum: weightedSum,
+  select,
+};
+
+export function translation(op: string): Translation | undefined {
+  return (ONNX_TRANSLATIONS as Readonly<Record<string, Translation | undefined>>)[op];
+}
