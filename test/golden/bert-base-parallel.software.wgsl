@@ -183,18 +183,19 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   if (row0 + 3u < params.rows) { var v = a3; v = v + bias[col]; v = vec4f(act_gelu(v.x), act_gelu(v.y), act_gelu(v.z), act_gelu(v.w)); out[(row0 + 3u) * N4 + C4 + col] = v; }
 }
 
-// kernel k4: bottleneck_768_32reluyx4_delta, 12 dispatches
+// kernel k4: bottleneck_768_v4_32reluyx4_delta, 12 dispatches
 struct Params { batch: u32, seq: u32, rows: u32, pad: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> y: array<f32>;
-@group(0) @binding(2) var<storage, read> u: array<f32>;
-@group(0) @binding(3) var<storage, read> adapter0: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+@group(0) @binding(1) var<storage, read> y: array<vec4f>;
+@group(0) @binding(2) var<storage, read> u: array<vec4f>;
+@group(0) @binding(3) var<storage, read> adapter0: array<vec4f>;
+@group(0) @binding(4) var<storage, read_write> out: array<vec4f>;
 fn act_relu(x: f32) -> f32 { return max(x, 0.0); }
 const D = 768u;
-const ROWS = 5u;
-var<workgroup> yrow: array<f32, 3840>;
-var<workgroup> hidden: array<f32, 160>;
+const D4 = 192u;
+const ROWS = 4u;
+var<workgroup> yrow: array<vec4f, 768>;
+var<workgroup> hidden: array<vec4f, 32>;
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -202,27 +203,27 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let row0 = group * ROWS;
   if (row0 >= params.rows) { return; }
   let last = params.rows - 1u;
-  for (var i = lid; i < ROWS * D; i = i + 64u) { yrow[i] = y[min(row0 + i / D, last) * D + i % D]; }
+  for (var i = lid; i < ROWS * D4; i = i + 64u) { yrow[i] = y[min(row0 + i / D4, last) * D4 + i % D4]; }
   workgroupBarrier();
   // adapter 0: r = 32
   for (var j = lid; j < 32u; j = j + 64u) {
-    let b = adapter0[24576u + j];
-    var s = array<f32, ROWS>(b, b, b, b, b);
-    for (var c = 0u; c < D; c = c + 1u) {
-      let w = adapter0[j * D + c];
-      s[0] = s[0] + w * yrow[0u + c]; s[1] = s[1] + w * yrow[768u + c]; s[2] = s[2] + w * yrow[1536u + c]; s[3] = s[3] + w * yrow[2304u + c]; s[4] = s[4] + w * yrow[3072u + c];
+    let bias = adapter0[6144u + j / 4u][j % 4u];
+    var s = array<f32, ROWS>(bias, bias, bias, bias);
+    for (var c = 0u; c < D4; c = c + 1u) {
+      let w = adapter0[j * D4 + c];
+      s[0] = s[0] + dot(w, yrow[0u + c]); s[1] = s[1] + dot(w, yrow[192u + c]); s[2] = s[2] + dot(w, yrow[384u + c]); s[3] = s[3] + dot(w, yrow[576u + c]);
     }
-    hidden[0u + j] = act_relu(s[0]); hidden[32u + j] = act_relu(s[1]); hidden[64u + j] = act_relu(s[2]); hidden[96u + j] = act_relu(s[3]); hidden[128u + j] = act_relu(s[4]);
+    hidden[0u + j / 4u][j % 4u] = act_relu(s[0]); hidden[8u + j / 4u][j % 4u] = act_relu(s[1]); hidden[16u + j / 4u][j % 4u] = act_relu(s[2]); hidden[24u + j / 4u][j % 4u] = act_relu(s[3]);
   }
   workgroupBarrier();
   for (var c = lid; c < D; c = c + 64u) {
-    let b = adapter0[49184u + c];
-    var s = array<f32, ROWS>(b, b, b, b, b);
-    for (var j = 0u; j < 32u; j = j + 1u) {
-      let w = adapter0[24608u + c * 32u + j];
-      s[0] = s[0] + w * hidden[0u + j]; s[1] = s[1] + w * hidden[32u + j]; s[2] = s[2] + w * hidden[64u + j]; s[3] = s[3] + w * hidden[96u + j]; s[4] = s[4] + w * hidden[128u + j];
+    let bias = adapter0[12296u + c / 4u][c % 4u];
+    var s = array<f32, ROWS>(bias, bias, bias, bias);
+    for (var j = 0u; j < 8u; j = j + 1u) {
+      let w = adapter0[6152u + c * 8u + j];
+      s[0] = s[0] + dot(w, hidden[0u + j]); s[1] = s[1] + dot(w, hidden[8u + j]); s[2] = s[2] + dot(w, hidden[16u + j]); s[3] = s[3] + dot(w, hidden[24u + j]);
     }
-    if (row0 + 0u < params.rows) { out[(row0 + 0u) * D + c] = 4.0f * s[0]; } if (row0 + 1u < params.rows) { out[(row0 + 1u) * D + c] = 4.0f * s[1]; } if (row0 + 2u < params.rows) { out[(row0 + 2u) * D + c] = 4.0f * s[2]; } if (row0 + 3u < params.rows) { out[(row0 + 3u) * D + c] = 4.0f * s[3]; } if (row0 + 4u < params.rows) { out[(row0 + 4u) * D + c] = 4.0f * s[4]; }
+    if (row0 + 0u < params.rows) { out[(row0 + 0u) * D4 + c / 4u][c % 4u] = 4.0f * s[0]; } if (row0 + 1u < params.rows) { out[(row0 + 1u) * D4 + c / 4u][c % 4u] = 4.0f * s[1]; } if (row0 + 2u < params.rows) { out[(row0 + 2u) * D4 + c / 4u][c % 4u] = 4.0f * s[2]; } if (row0 + 3u < params.rows) { out[(row0 + 3u) * D4 + c / 4u][c % 4u] = 4.0f * s[3]; }
   }
   workgroupBarrier();
 

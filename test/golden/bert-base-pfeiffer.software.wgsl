@@ -232,18 +232,19 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   if (row0 + 3u < params.rows) { var v = a3; v = v + bias[col]; out[(row0 + 3u) * N4 + C4 + col] = v; }
 }
 
-// kernel k5: bottleneck_768_64reluyx1, 12 dispatches
+// kernel k5: bottleneck_768_v4_64reluyx1, 12 dispatches
 struct Params { batch: u32, seq: u32, rows: u32, pad: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> y: array<f32>;
-@group(0) @binding(2) var<storage, read> u: array<f32>;
-@group(0) @binding(3) var<storage, read> adapter0: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+@group(0) @binding(1) var<storage, read> y: array<vec4f>;
+@group(0) @binding(2) var<storage, read> u: array<vec4f>;
+@group(0) @binding(3) var<storage, read> adapter0: array<vec4f>;
+@group(0) @binding(4) var<storage, read_write> out: array<vec4f>;
 fn act_relu(x: f32) -> f32 { return max(x, 0.0); }
 const D = 768u;
+const D4 = 192u;
 const ROWS = 4u;
-var<workgroup> yrow: array<f32, 3072>;
-var<workgroup> hidden: array<f32, 256>;
+var<workgroup> yrow: array<vec4f, 768>;
+var<workgroup> hidden: array<vec4f, 64>;
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -251,28 +252,28 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let row0 = group * ROWS;
   if (row0 >= params.rows) { return; }
   let last = params.rows - 1u;
-  for (var i = lid; i < ROWS * D; i = i + 64u) { yrow[i] = y[min(row0 + i / D, last) * D + i % D]; }
+  for (var i = lid; i < ROWS * D4; i = i + 64u) { yrow[i] = y[min(row0 + i / D4, last) * D4 + i % D4]; }
   workgroupBarrier();
   // adapter 0: r = 64
   for (var j = lid; j < 64u; j = j + 64u) {
-    let b = adapter0[49152u + j];
-    var s = array<f32, ROWS>(b, b, b, b);
-    for (var c = 0u; c < D; c = c + 1u) {
-      let w = adapter0[j * D + c];
-      s[0] = s[0] + w * yrow[0u + c]; s[1] = s[1] + w * yrow[768u + c]; s[2] = s[2] + w * yrow[1536u + c]; s[3] = s[3] + w * yrow[2304u + c];
+    let bias = adapter0[12288u + j / 4u][j % 4u];
+    var s = array<f32, ROWS>(bias, bias, bias, bias);
+    for (var c = 0u; c < D4; c = c + 1u) {
+      let w = adapter0[j * D4 + c];
+      s[0] = s[0] + dot(w, yrow[0u + c]); s[1] = s[1] + dot(w, yrow[192u + c]); s[2] = s[2] + dot(w, yrow[384u + c]); s[3] = s[3] + dot(w, yrow[576u + c]);
     }
-    hidden[0u + j] = act_relu(s[0]); hidden[64u + j] = act_relu(s[1]); hidden[128u + j] = act_relu(s[2]); hidden[192u + j] = act_relu(s[3]);
+    hidden[0u + j / 4u][j % 4u] = act_relu(s[0]); hidden[16u + j / 4u][j % 4u] = act_relu(s[1]); hidden[32u + j / 4u][j % 4u] = act_relu(s[2]); hidden[48u + j / 4u][j % 4u] = act_relu(s[3]);
   }
   workgroupBarrier();
   for (var c = lid; c < D; c = c + 64u) {
-    let b = adapter0[98368u + c];
-    var s = array<f32, ROWS>(b, b, b, b);
-    for (var j = 0u; j < 64u; j = j + 1u) {
-      let w = adapter0[49216u + c * 64u + j];
-      s[0] = s[0] + w * hidden[0u + j]; s[1] = s[1] + w * hidden[64u + j]; s[2] = s[2] + w * hidden[128u + j]; s[3] = s[3] + w * hidden[192u + j];
+    let bias = adapter0[24592u + c / 4u][c % 4u];
+    var s = array<f32, ROWS>(bias, bias, bias, bias);
+    for (var j = 0u; j < 16u; j = j + 1u) {
+      let w = adapter0[12304u + c * 16u + j];
+      s[0] = s[0] + dot(w, hidden[0u + j]); s[1] = s[1] + dot(w, hidden[16u + j]); s[2] = s[2] + dot(w, hidden[32u + j]); s[3] = s[3] + dot(w, hidden[48u + j]);
     }
-    yrow[0u + c] = yrow[0u + c] + 1.0f * s[0]; yrow[768u + c] = yrow[768u + c] + 1.0f * s[1]; yrow[1536u + c] = yrow[1536u + c] + 1.0f * s[2]; yrow[2304u + c] = yrow[2304u + c] + 1.0f * s[3];
+    yrow[0u + c / 4u][c % 4u] = yrow[0u + c / 4u][c % 4u] + 1.0f * s[0]; yrow[192u + c / 4u][c % 4u] = yrow[192u + c / 4u][c % 4u] + 1.0f * s[1]; yrow[384u + c / 4u][c % 4u] = yrow[384u + c / 4u][c % 4u] + 1.0f * s[2]; yrow[576u + c / 4u][c % 4u] = yrow[576u + c / 4u][c % 4u] + 1.0f * s[3];
   }
   workgroupBarrier();
-  for (var i = lid; i < ROWS * D; i = i + 64u) { if (row0 + i / D < params.rows) { out[row0 * D + i] = yrow[i]; } }
+  for (var i = lid; i < ROWS * D4; i = i + 64u) { if (row0 + i / D4 < params.rows) { out[row0 * D4 + i] = yrow[i]; } }
 }

@@ -290,9 +290,9 @@ struct Params { batch: u32, seq: u32, rows: u32, pad: u32 }
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 fn act_relu(x: f32) -> f32 { return max(x, 0.0); }
 const D = 4u;
-const ROWS = 8u;
-var<workgroup> yrow: array<f32, 32>;
-var<workgroup> hidden: array<f32, 16>;
+const ROWS = 4u;
+var<workgroup> yrow: array<f32, 16>;
+var<workgroup> hidden: array<f32, 8>;
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -305,22 +305,22 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   // adapter 0: r = 2
   for (var j = lid; j < 2u; j = j + 64u) {
     let b = adapter0[8u + j];
-    var s = array<f32, ROWS>(b, b, b, b, b, b, b, b);
+    var s = array<f32, ROWS>(b, b, b, b);
     for (var c = 0u; c < D; c = c + 1u) {
       let w = adapter0[j * D + c];
-      s[0] = s[0] + w * yrow[0u + c]; s[1] = s[1] + w * yrow[4u + c]; s[2] = s[2] + w * yrow[8u + c]; s[3] = s[3] + w * yrow[12u + c]; s[4] = s[4] + w * yrow[16u + c]; s[5] = s[5] + w * yrow[20u + c]; s[6] = s[6] + w * yrow[24u + c]; s[7] = s[7] + w * yrow[28u + c];
+      s[0] = s[0] + w * yrow[0u + c]; s[1] = s[1] + w * yrow[4u + c]; s[2] = s[2] + w * yrow[8u + c]; s[3] = s[3] + w * yrow[12u + c];
     }
-    hidden[0u + j] = act_relu(s[0]); hidden[2u + j] = act_relu(s[1]); hidden[4u + j] = act_relu(s[2]); hidden[6u + j] = act_relu(s[3]); hidden[8u + j] = act_relu(s[4]); hidden[10u + j] = act_relu(s[5]); hidden[12u + j] = act_relu(s[6]); hidden[14u + j] = act_relu(s[7]);
+    hidden[0u + j] = act_relu(s[0]); hidden[2u + j] = act_relu(s[1]); hidden[4u + j] = act_relu(s[2]); hidden[6u + j] = act_relu(s[3]);
   }
   workgroupBarrier();
   for (var c = lid; c < D; c = c + 64u) {
     let b = adapter0[18u + c];
-    var s = array<f32, ROWS>(b, b, b, b, b, b, b, b);
+    var s = array<f32, ROWS>(b, b, b, b);
     for (var j = 0u; j < 2u; j = j + 1u) {
       let w = adapter0[10u + c * 2u + j];
-      s[0] = s[0] + w * hidden[0u + j]; s[1] = s[1] + w * hidden[2u + j]; s[2] = s[2] + w * hidden[4u + j]; s[3] = s[3] + w * hidden[6u + j]; s[4] = s[4] + w * hidden[8u + j]; s[5] = s[5] + w * hidden[10u + j]; s[6] = s[6] + w * hidden[12u + j]; s[7] = s[7] + w * hidden[14u + j];
+      s[0] = s[0] + w * hidden[0u + j]; s[1] = s[1] + w * hidden[2u + j]; s[2] = s[2] + w * hidden[4u + j]; s[3] = s[3] + w * hidden[6u + j];
     }
-    yrow[0u + c] = yrow[0u + c] + 1.0f * s[0]; yrow[4u + c] = yrow[4u + c] + 1.0f * s[1]; yrow[8u + c] = yrow[8u + c] + 1.0f * s[2]; yrow[12u + c] = yrow[12u + c] + 1.0f * s[3]; yrow[16u + c] = yrow[16u + c] + 1.0f * s[4]; yrow[20u + c] = yrow[20u + c] + 1.0f * s[5]; yrow[24u + c] = yrow[24u + c] + 1.0f * s[6]; yrow[28u + c] = yrow[28u + c] + 1.0f * s[7];
+    yrow[0u + c] = yrow[0u + c] + 1.0f * s[0]; yrow[4u + c] = yrow[4u + c] + 1.0f * s[1]; yrow[8u + c] = yrow[8u + c] + 1.0f * s[2]; yrow[12u + c] = yrow[12u + c] + 1.0f * s[3];
   }
   workgroupBarrier();
   for (var i = lid; i < ROWS * D; i = i + 64u) { if (row0 + i / D < params.rows) { out[row0 * D + i] = yrow[i]; } }

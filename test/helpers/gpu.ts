@@ -21,7 +21,7 @@ export function gpuUnavailable(): Promise<string | undefined> {
 }
 
 /** `it` for tests that need a GPU: skipped without one, failed without one under ADAPT_REQUIRE_GPU=1. */
-export function gpuIt(name: string, body: () => Promise<void>, timeout = 120_000): void {
+export function gpuIt(name: string, body: () => Promise<void>, timeout = 600_000): void {
   it(
     name,
     async (context) => {
