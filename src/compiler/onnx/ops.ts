@@ -79,14 +79,17 @@ const attention: Translation = (ctx) => {
   return ctx.emit('Reshape', [context, ctx.i64([0, 0, d])]);
 };
 
-/** Σ_i α[..., i:i+1] · v_i. */
+/**
+ * Σ_i α[..., i:i+1] · v_i, as a chain of Adds rather than one Sum: onnxruntime-web's WebGPU
+ * provider has no Sum kernel and would run it on the CPU.
+ */
 const weightedSum: Translation = (ctx) => {
   const [alpha, ...values] = ctx.inputs as [string, ...string[]];
   const terms = values.map((value, i) => {
     const weight = ctx.emit('Slice', [alpha, ctx.i64([i]), ctx.i64([i + 1]), ctx.i64([-1])]);
     return ctx.emit('Mul', [weight, value]);
   });
-  return ctx.emit('Sum', terms);
+  return terms.slice(1).reduce((sum, term) => ctx.emit('Add', [sum, term]), terms[0]!);
 };
 
 /**
