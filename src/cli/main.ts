@@ -85,20 +85,8 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
       'safetensors with hidden_states [B,T,d], optional attention_mask, adapter_index',
     )
     .option('--output <file>', 'write the output hidden_states as safetensors')
-    .addOption(
-      new Option(
-        '--backend <name>',
-        'where to run: WebGPU if an adapter exists, else the CPU reference',
-      )
-        .choices(['auto', 'webgpu', 'cpu'])
-        .default('auto'),
-    )
-    .addOption(
-      new Option('--target <profile>', 'kernel profile (default: from the adapter)').choices([
-        'software',
-        'gpu',
-      ]),
-    )
+    .addOption(backendOption())
+    .addOption(targetOption())
     .option('--batch <n>', 'batch size of the random input', positiveInt, 1)
     .option('--seq <n>', 'sequence length of the random input', positiveInt, 16)
     .option('--seed <n>', 'seed of random weights and input', nonNegativeInt, 0)
@@ -148,17 +136,8 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
     .description('time a graph fused, unfused (--no-fuse) and as the bare base model')
     .argument('<file>', '.adapt file')
     .option('--graph <name>', 'graph to measure', 'default')
-    .addOption(
-      new Option('--backend <name>', 'where to run')
-        .choices(['auto', 'webgpu', 'cpu'])
-        .default('auto'),
-    )
-    .addOption(
-      new Option('--target <profile>', 'kernel profile (default: from the adapter)').choices([
-        'software',
-        'gpu',
-      ]),
-    )
+    .addOption(backendOption())
+    .addOption(targetOption())
     .option('--batch <n>', 'batch size', positiveInt, 1)
     .option('--seq <n>', 'sequence length', positiveInt, 128)
     .option('--layers <n>', "override the model's layer count (overhead is per layer)", positiveInt)
@@ -179,6 +158,22 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
     });
 
   return program;
+}
+
+function backendOption(): Option {
+  return new Option(
+    '--backend <name>',
+    'where to run: WebGPU if an adapter exists, else the CPU reference',
+  )
+    .choices(['auto', 'webgpu', 'cpu'])
+    .default('auto');
+}
+
+function targetOption(): Option {
+  return new Option('--target <profile>', 'kernel profile (default: from the adapter)').choices([
+    'software',
+    'gpu',
+  ]);
 }
 
 function collect(value: string, previous: string[]): string[] {
