@@ -2,6 +2,7 @@ import type { Runtime } from '../../runtime/runtime.js';
 import { initWeights } from '../../runtime/weights.js';
 import { formatTable } from '../table.js';
 import { benchPrograms, type BenchSettings } from './measure.js';
+import { forwardFlops } from '../../compiler/ir/flops.js';
 import { normalArray } from '../../runtime/random.js';
 
 export interface KernelGroupTime {
@@ -16,6 +17,12 @@ export interface ProfileReport {
   readonly method: string;
   readonly total_ms: number;
   readonly groups: readonly KernelGroupTime[];
+  /** Every dispatch: its label, time, and floating-point work. */
+  readonly dispatches: readonly {
+    readonly label: string;
+    readonly ms: number;
+    readonly flops: number;
+  }[];
 }
 
 /** `%12 linear[1] (L0/ffn/adapter:x)` → `linear · adapter`. */
@@ -58,7 +65,13 @@ export async function profileGraph(
     const groups = [...totals]
       .map(([group, t]) => ({ group, ...t, share: t.ms / total }))
       .sort((a, b) => b.ms - a.ms);
-    return { method: profile.method, total_ms: total, groups };
+    const dispatches = fused.gpu!.dispatches.map((dispatch, i) => {
+      const node = Number(/^%(\d+)/.exec(dispatch.label)![1]);
+      const parts = fused.gpu!.dispatches.filter((d) => d.label.startsWith(`%${node} `)).length;
+      const flops = forwardFlops([fused.nodes[node]!], batch, seq, fused.nodes) / parts;
+      return { label: dispatch.label, ms: profile.ms[i]!, flops };
+    });
+    return { method: profile.method, total_ms: total, groups, dispatches };
   } finally {
     model.dispose();
   }

@@ -8,9 +8,15 @@ const size = (d: number | string, batch: number, seq: number) =>
  * ops that do real work are counted (matmuls, attention, bottlenecks, fusion scores and mixes);
  * elementwise ops and LayerNorms are a rounding error beside them.
  */
-export function forwardFlops(nodes: readonly ProgramNode[], batch: number, seq: number): number {
+export function forwardFlops(
+  nodes: readonly ProgramNode[],
+  batch: number,
+  seq: number,
+  /** The whole graph, when `nodes` is a part of it (input ids refer to it). */
+  graph: readonly ProgramNode[] = nodes,
+): number {
   let flops = 0;
-  const shape = (id: number) => nodes[id]!.shape.map((d) => size(d, batch, seq));
+  const shape = (id: number) => graph[id]!.shape.map((d) => size(d, batch, seq));
   const rows = batch * seq;
   for (const node of nodes) {
     const out = node.shape.map((d) => size(d, batch, seq));
