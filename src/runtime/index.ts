@@ -20,6 +20,6 @@ export type { HostTensor } from './tensor.js';
 export type { Program, ProgramNode, WeightSpec } from './program.js';
 export { initWeights, bindWeights } from './weights.js';
 export { interpret } from './cpu/interpreter.js';
-export { prepareInputs } from './inputs.js';
+export { prepareInputs, randomInputs } from './inputs.js';
 export { relativeError, GPU_TOLERANCE } from './compare.js';
 export { normalArray } from './random.js';

@@ -1,5 +1,6 @@
 import { InputError } from './errors.js';
 import type { Dim, Program } from './program.js';
+import { normalArray } from './random.js';
 import { elementCount, type HostTensor } from './tensor.js';
 
 export interface RunInputs {
@@ -90,4 +91,23 @@ export function prepareInputs(program: Program, inputs: RunInputs): PreparedInpu
     });
   }
   return { batch, seq, values };
+}
+
+/**
+ * Seeded N(0, 1) hidden states of `batch` x `seq` tokens; for a batch(...) graph, sequence b
+ * takes branch b mod k. What `adapt run`, `adapt bench` and the playground feed without an input.
+ */
+export function randomInputs(
+  program: Program,
+  batch: number,
+  seq: number,
+  seed: number,
+): RunInputs {
+  const d = program.model.hidden;
+  const inputs: RunInputs = {
+    hidden_states: { data: normalArray(batch * seq * d, seed), shape: [batch, seq, d] },
+  };
+  if (!program.branches) return inputs;
+  const index = Int32Array.from({ length: batch }, (_, b) => b % program.branches!);
+  return { ...inputs, adapter_index: { data: index, shape: [batch] } };
 }

@@ -4,8 +4,8 @@ import {
   GPU_TOLERANCE,
   initWeights,
   interpret,
-  normalArray,
   prepareInputs,
+  randomInputs,
   relativeError,
   Runtime,
   type RunInputs,
@@ -32,12 +32,7 @@ let runtime: Promise<Runtime> | undefined;
 type Alphas = Map<string, { data: Float32Array | Int32Array; shape: readonly number[] }>;
 
 export function inputsFor(program: Program, seq: number): RunInputs {
-  const batch = program.branches ?? 1;
-  const d = program.model.hidden;
-  const hidden = { data: normalArray(batch * seq * d, 1), shape: [batch, seq, d] };
-  if (!program.branches) return { hidden_states: hidden };
-  const index = Int32Array.from({ length: batch }, (_, b) => b % program.branches!);
-  return { hidden_states: hidden, adapter_index: { data: index, shape: [batch] } };
+  return randomInputs(program, program.branches ?? 1, seq, 1);
 }
 
 function statistics(data: Float32Array): { mean: number; std: number } {

@@ -1,9 +1,8 @@
 import { plannedBytes } from '../../compiler/codegen/print-plan.js';
 import { compile } from '../../compiler/index.js';
 import { forwardFlops } from '../../compiler/ir/flops.js';
-import type { RunInputs } from '../../runtime/inputs.js';
+import { randomInputs, type RunInputs } from '../../runtime/inputs.js';
 import type { Program, Target } from '../../runtime/program.js';
-import { normalArray } from '../../runtime/random.js';
 import type { LoadedModel, Runtime } from '../../runtime/runtime.js';
 import type { TensorMap } from '../../runtime/safetensors.js';
 import { initWeights } from '../../runtime/weights.js';
@@ -84,14 +83,6 @@ async function timeInterleaved<K extends string>(
   return Object.fromEntries(kinds.map((k) => [k, summarize(samples[k])])) as Record<K, Timing>;
 }
 
-function inputsFor(program: Program, batch: number, seq: number): RunInputs {
-  const d = program.model.hidden;
-  const hidden = { data: normalArray(batch * seq * d, 1), shape: [batch, seq, d] };
-  if (!program.branches) return { hidden_states: hidden };
-  const index = Int32Array.from({ length: batch }, (_, b) => b % program.branches!);
-  return { hidden_states: hidden, adapter_index: { data: index, shape: [batch] } };
-}
-
 /** The three programs a graph is measured with: fused, unfused, and the base alone. */
 export function benchPrograms(source: string, fileName: string, settings: BenchSettings) {
   const common = {
@@ -117,7 +108,7 @@ export async function benchGraph(
 ): Promise<GraphBench> {
   const programs = benchPrograms(source, fileName, settings);
   const tensors = weights ?? initWeights(programs.unfused, 0);
-  const inputs = inputsFor(programs.fused, settings.batch, settings.seq);
+  const inputs = randomInputs(programs.fused, settings.batch, settings.seq, 1);
   const loaded: LoadedModel[] = [];
   try {
     const load = async (program: Program) => {

@@ -3,7 +3,7 @@ import { initWeights } from '../../runtime/weights.js';
 import { formatTable } from '../table.js';
 import { benchPrograms, type BenchSettings } from './measure.js';
 import { forwardFlops } from '../../compiler/ir/flops.js';
-import { normalArray } from '../../runtime/random.js';
+import { randomInputs } from '../../runtime/inputs.js';
 
 export interface KernelGroupTime {
   /** The op and where it sits: `linear · base`, `bottleneck · adapter`, `fusion_mix · fusion`. */
@@ -43,18 +43,8 @@ export async function profileGraph(
   const model = await runtime.load(fused, initWeights(unfused, 0));
   try {
     if (!model.profile) throw new Error('profiling needs the WebGPU backend');
-    const d = fused.model.hidden;
     const { batch, seq } = settings;
-    const hidden = { data: normalArray(batch * seq * d, 1), shape: [batch, seq, d] };
-    const index = fused.branches
-      ? {
-          adapter_index: {
-            data: Int32Array.from({ length: batch }, (_, b) => b % fused.branches!),
-            shape: [batch],
-          },
-        }
-      : {};
-    const profile = await model.profile({ hidden_states: hidden, ...index });
+    const profile = await model.profile(randomInputs(fused, batch, seq, 1));
     const totals = new Map<string, { dispatches: number; ms: number }>();
     fused.gpu!.dispatches.forEach((dispatch, i) => {
       const key = groupOf(dispatch.label);

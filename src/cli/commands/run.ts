@@ -1,8 +1,7 @@
 import { AdaptRuntimeError, WeightError } from '../../runtime/errors.js';
-import type { RunInputs } from '../../runtime/inputs.js';
+import { randomInputs, type RunInputs } from '../../runtime/inputs.js';
 import { GPU_TOLERANCE, relativeError } from '../../runtime/compare.js';
 import type { Program, Target } from '../../runtime/program.js';
-import { normalArray } from '../../runtime/random.js';
 import { Runtime, type BackendName } from '../../runtime/runtime.js';
 import { saveSafetensors, type TensorMap } from '../../runtime/safetensors.js';
 import type { HostTensor } from '../../runtime/tensor.js';
@@ -43,18 +42,6 @@ function inputsFromFile(io: CliIO, path: string): RunInputs {
     ...(get('attention_mask') ? { attention_mask: get('attention_mask') } : {}),
     ...(get('adapter_index') ? { adapter_index: get('adapter_index') } : {}),
   };
-}
-
-/** N(0, 1) hidden states from the seed; for batch(...) graphs, sequence b takes branch b mod k. */
-function randomInputs(program: Program, options: RunOptions): RunInputs {
-  const { batch, seq, seed } = options;
-  const d = program.model.hidden;
-  const inputs: RunInputs = {
-    hidden_states: { data: normalArray(batch * seq * d, seed), shape: [batch, seq, d] },
-  };
-  if (!program.branches) return inputs;
-  const index = Int32Array.from({ length: batch }, (_, b) => b % program.branches!);
-  return { ...inputs, adapter_index: { data: index, shape: [batch] } };
 }
 
 function statistics(data: Float32Array): { mean: number; std: number } {
@@ -144,7 +131,7 @@ export async function runRun(io: CliIO, file: string, options: RunOptions): Prom
       target: options.target ?? runtime.adapter?.profile ?? 'software',
     });
     const weights = weightFiles ?? initWeights(program, options.seed);
-    const inputs = inputFile ?? randomInputs(program, options);
+    const inputs = inputFile ?? randomInputs(program, options.batch, options.seq, options.seed);
 
     const loadStart = performance.now();
     const model = await userErrors(() => runtime.load(program, weights), options, file);
