@@ -556,7 +556,7 @@ function cpuReference(
   return out;
 }
 
-/** ‖out − ref‖ / ‖ref‖ (DESIGN.md §6), and the largest absolute difference. */
+/** ‖out − ref‖ / ‖ref‖ (docs/design.md §4), and the largest absolute difference. */
 function compare(out: Float32Array, ref: Float64Array) {
   let diff = 0;
   let norm = 0;

@@ -256,7 +256,7 @@ describe('ONNX model structure', () => {
     ]);
   });
 
-  it('stores every weight as an initializer under its DESIGN.md §3 name, PyTorch layout', () => {
+  it('stores every weight as an initializer under its docs/design.md §3 name, PyTorch layout', () => {
     const initializers = new Map(graph.initializer!.map((t) => [t.name, t]));
     for (const spec of program.weights) {
       const tensor = initializers.get(spec.name);

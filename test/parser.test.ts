@@ -120,7 +120,7 @@ describe('parser', () => {
     ]);
   });
 
-  it('parses the full DESIGN.md example without diagnostics', () => {
+  it('parses the README's full language tour without diagnostics', () => {
     const source = `# bert-fusion.adapt
 model bert-base {
   hidden 768

@@ -1,7 +1,7 @@
 import type { Composition, Model, Site } from './model.js';
 import { SITES } from './model.js';
 
-/** Parameter counts of DESIGN.md §2, for `adapt params`. */
+/** Parameter counts of docs/language.md §4.6, for `adapt params`. */
 
 export interface AdapterParams {
   readonly name: string;

@@ -1,4 +1,4 @@
-/** ‖out − ref‖ / ‖ref‖: how GPU results are held against the CPU reference (DESIGN.md §6). */
+/** ‖out − ref‖ / ‖ref‖: how GPU results are held against the CPU reference (docs/design.md §4). */
 export function relativeError(out: ArrayLike<number>, ref: ArrayLike<number>): number {
   if (out.length !== ref.length)
     throw new Error(`cannot compare ${out.length} values with ${ref.length}`);
@@ -11,5 +11,5 @@ export function relativeError(out: ArrayLike<number>, ref: ArrayLike<number>): n
   return norm === 0 ? Math.sqrt(diff) : Math.sqrt(diff / norm);
 }
 
-/** The tolerance of DESIGN.md §6 for f32 GPU results against the f64-accumulating reference. */
+/** The tolerance of docs/design.md §4 for f32 GPU results against the f64-accumulating reference. */
 export const GPU_TOLERANCE = 1e-4;

@@ -20,7 +20,7 @@ function withoutPrefix(name: string): string | undefined {
 const showShape = (shape: readonly number[]) => `[${shape.join(', ')}]`;
 
 /**
- * Matches the given tensors to the program's weight manifest by name (DESIGN.md §3). Reports
+ * Matches the given tensors to the program's weight manifest by name (docs/design.md §3). Reports
  * every missing, mis-shaped or non-float tensor at once; tensors the program does not read are
  * returned as `ignored` for the caller to mention.
  */
@@ -93,7 +93,7 @@ export function initTensor(spec: WeightSpec, seed: number): Float32Array {
   return data;
 }
 
-/** Deterministic weights from a seed, as the manifest says (DESIGN.md §3). */
+/** Deterministic weights from a seed, as the manifest says (docs/design.md §3). */
 export function initWeights(program: Program, seed: number): TensorMap {
   const tensors: TensorMap = new Map();
   for (const spec of program.weights) {

@@ -7,7 +7,7 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const OUTPUT_DIR = new URL('../../test-output/', import.meta.url).pathname;
 
 /**
- * Headless Debian Chromium with WebGPU on its bundled SwiftShader (DESIGN.md §7). The flags keep
+ * Headless Debian Chromium with WebGPU on its bundled SwiftShader (docs/design.md §6). The flags keep
  * it from reaching for the network, which is closed here.
  */
 export async function launchChromium(): Promise<Browser> {

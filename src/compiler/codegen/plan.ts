@@ -12,7 +12,7 @@ import type { KernelContext, KernelEmission } from './kernel.js';
 import { planMemory, type BufferNeed } from './memory.js';
 import { KERNEL_TEMPLATES } from './templates.js';
 
-/** WebGPU's portable limit on one storage binding (DESIGN.md §6). */
+/** WebGPU's portable limit on one storage binding (docs/design.md §5). */
 export const MAX_BINDING_BYTES = 128 * 1024 * 1024;
 
 function need(node: IrNode): BufferNeed {

@@ -1,6 +1,6 @@
 import type { Site } from '../model.js';
 
-/** AdapterHub / Hugging Face tensor names (DESIGN.md §3), PyTorch Linear layout [out, in]. */
+/** AdapterHub / Hugging Face tensor names (docs/design.md §3), PyTorch Linear layout [out, in]. */
 
 const layer = (l: number) => `encoder.layer.${l}`;
 /** The module an adapter or fusion at a site hangs under. */

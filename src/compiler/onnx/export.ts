@@ -43,7 +43,7 @@ const elementCount = (shape: readonly number[]) => shape.reduce((n, d) => n * d,
 
 /**
  * The unfused IR graph as an ONNX model (opset 17, default domain only): inputs with symbolic
- * B and T, weights as initializers under their DESIGN.md §3 names in PyTorch layout, one or a
+ * B and T, weights as initializers under their docs/design.md §3 names in PyTorch layout, one or a
  * few standard ONNX nodes per IR node (ops.ts), named `n<id>_<op>` after the IR node.
  */
 export function buildOnnxModel(

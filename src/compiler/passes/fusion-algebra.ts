@@ -52,7 +52,7 @@ function matchFusion(graph: IrGraph, sum: IrNode): FusionMatch | undefined {
 }
 
 /**
- * The algebra of AdapterFusion (DESIGN.md §6), exact up to rounding:
+ * The algebra of AdapterFusion (docs/design.md §5), exact up to rounding:
  * - q·k_i = q·(W_K o_i + b_K) = (W_Kᵀ q)·o_i + q·b_K; the last term is the same for every i and
  *   cancels in the softmax, so W_Kᵀ is applied once to q instead of W_K to each o_i;
  * - Σ α_i (W_V o_i + b_V) = W_V (Σ α_i o_i) + b_V, since Σ α_i = 1, so W_V is applied once.

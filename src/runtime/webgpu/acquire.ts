@@ -1,6 +1,6 @@
 import { AdaptRuntimeError } from '../errors.js';
 
-/** The `webgpu` package's object must stay reachable for the device's whole life (DESIGN.md §7). */
+/** The `webgpu` package's object must stay reachable for the device's whole life (docs/design.md §6). */
 let nodeGpu: GPU | undefined;
 
 /**

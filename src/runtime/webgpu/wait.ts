@@ -1,7 +1,7 @@
 /**
  * Waiting for the GPU without burning a core. Dawn's Node binding polls for finished work by
  * re-arming itself with the global `setImmediate` while any of its promises is pending, which
- * keeps one core busy and starves lavapipe's worker threads (DESIGN.md §7). It looks the function
+ * keeps one core busy and starves lavapipe's worker threads (docs/design.md §6). It looks the function
  * up on every tick, so while we wait we swap in one that spins for a moment (short waits stay
  * short) and then polls on a timer.
  */
