@@ -120,7 +120,7 @@ describe('parser', () => {
     ]);
   });
 
-  it('parses the README's full language tour without diagnostics', () => {
+  it('parses the full language tour of the README without diagnostics', () => {
     const source = `# bert-fusion.adapt
 model bert-base {
   hidden 768

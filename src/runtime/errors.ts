@@ -1,5 +1,15 @@
+/** Every error adaptc throws to an embedding app: a clear message, never a crash from inside. */
+export class AdaptError extends Error {
+  override name = 'AdaptError';
+}
+
+/** An API was called with an argument of the wrong kind (null, a string for bytes, …). */
+export class ArgumentError extends AdaptError {
+  override name = 'ArgumentError';
+}
+
 /** Errors the runtime reports to its caller: each is a clear message, never a crash. */
-export class AdaptRuntimeError extends Error {
+export class AdaptRuntimeError extends AdaptError {
   override name = 'AdaptRuntimeError';
 }
 
@@ -23,4 +33,9 @@ export class WeightError extends AdaptRuntimeError {
 /** The program is not a valid adaptc program (corrupt, or from another version). */
 export class ProgramError extends AdaptRuntimeError {
   override name = 'ProgramError';
+}
+
+/** A graph, input or weight set would need more memory than the backend allows. */
+export class ResourceError extends AdaptRuntimeError {
+  override name = 'ResourceError';
 }

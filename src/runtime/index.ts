@@ -14,7 +14,15 @@ export {
   type Tensor,
   type TensorMap,
 } from './safetensors.js';
-export { AdaptRuntimeError, InputError, ProgramError, WeightError } from './errors.js';
+export {
+  AdaptError,
+  AdaptRuntimeError,
+  ArgumentError,
+  InputError,
+  ProgramError,
+  ResourceError,
+  WeightError,
+} from './errors.js';
 export type { RunInputs } from './inputs.js';
 export type { HostTensor } from './tensor.js';
 export type { Program, ProgramNode, WeightSpec } from './program.js';
