@@ -31,3 +31,10 @@ export { interpret } from './cpu/interpreter.js';
 export { prepareInputs, randomInputs } from './inputs.js';
 export { relativeError, GPU_TOLERANCE } from './compare.js';
 export { normalArray } from './random.js';
+export {
+  estimateMemory,
+  formatBytes,
+  MAX_TENSOR_ELEMENTS,
+  type MemoryBackend,
+  type MemoryEstimate,
+} from './memory.js';

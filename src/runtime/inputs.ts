@@ -1,7 +1,11 @@
 import { InputError } from './errors.js';
-import type { Dim, Program } from './program.js';
+import { requireCount, requireLimit, requireSeed } from './guards.js';
+import { assertFits, estimateInputs } from './memory.js';
+import type { Program } from './program.js';
 import { normalArray } from './random.js';
-import { elementCount, type HostTensor } from './tensor.js';
+import { elementCount, resolveShape, type HostTensor } from './tensor.js';
+
+export { resolveShape };
 
 export interface RunInputs {
   readonly hidden_states: HostTensor;
@@ -29,10 +33,6 @@ function toInt32(name: string, tensor: HostTensor): Int32Array {
     out[i] = value;
   }
   return out;
-}
-
-export function resolveShape(shape: readonly Dim[], batch: number, seq: number): number[] {
-  return shape.map((d) => (d === 'B' ? batch : d === 'T' ? seq : d));
 }
 
 /** Checks run inputs against the program: names, shapes, dtypes and value ranges. */
@@ -96,13 +96,24 @@ export function prepareInputs(program: Program, inputs: RunInputs): PreparedInpu
 /**
  * Seeded N(0, 1) hidden states of `batch` x `seq` tokens; for a batch(...) graph, sequence b
  * takes branch b mod k. What `adapt run`, `adapt bench` and the playground feed without an input.
+ * Refuses, before allocating, inputs past `memoryLimitBytes` or larger than a typed array holds.
  */
 export function randomInputs(
   program: Program,
   batch: number,
   seq: number,
   seed: number,
+  options: { readonly memoryLimitBytes?: number } = {},
 ): RunInputs {
+  requireCount(batch, 'batch');
+  requireCount(seq, 'seq');
+  requireSeed(seed);
+  const limit = requireLimit(options.memoryLimitBytes, 'memoryLimitBytes');
+  assertFits(
+    `random inputs of batch ${batch}, seq ${seq}`,
+    estimateInputs(program, { batch, seq }),
+    limit,
+  );
   const d = program.model.hidden;
   const inputs: RunInputs = {
     hidden_states: { data: normalArray(batch * seq * d, seed), shape: [batch, seq, d] },

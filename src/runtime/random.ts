@@ -1,5 +1,9 @@
 /** Seeded random streams: the same numbers on every platform, for weights and test inputs. */
 
+import { ResourceError } from './errors.js';
+import { requireCount, requireSeed } from './guards.js';
+import { MAX_TENSOR_ELEMENTS } from './memory.js';
+
 /** mulberry32: uniform in [0, 1). */
 export function seededUniform(seed: number): () => number {
   let state = seed >>> 0;
@@ -31,6 +35,13 @@ export function seededNormal(seed: number): () => number {
 }
 
 export function normalArray(count: number, seed: number, std = 1): Float32Array {
+  requireCount(count, 'count', 0);
+  requireSeed(seed);
+  if (count > MAX_TENSOR_ELEMENTS) {
+    throw new ResourceError(
+      `${count} random values would not fit in one typed array (at most ${MAX_TENSOR_ELEMENTS})`,
+    );
+  }
   const normal = seededNormal(seed);
   const out = new Float32Array(count);
   for (let i = 0; i < count; i++) out[i] = normal() * std;

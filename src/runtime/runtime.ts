@@ -1,7 +1,9 @@
 import { interpret } from './cpu/interpreter.js';
 import { CPU_KERNELS } from './cpu/all-kernels.js';
 import { AdaptRuntimeError, ProgramError } from './errors.js';
+import { requireLimit } from './guards.js';
 import { prepareInputs, type RunInputs } from './inputs.js';
+import { assertFits, estimateMemory, estimateWeights } from './memory.js';
 import type { Program } from './program.js';
 import type { TensorMap } from './safetensors.js';
 import { validateProgram } from './validate-program.js';
@@ -19,6 +21,12 @@ export interface RuntimeOptions {
   readonly gpu?: GPU;
   /** Called with one-line notices (ignored tensors, fallbacks, recovered devices). */
   readonly onNotice?: (message: string) => void;
+  /**
+   * The most bytes a model's weights, inputs and activations may take together; a load or run
+   * that would need more is refused with a ResourceError before anything is allocated. No limit
+   * when absent.
+   */
+  readonly memoryLimitBytes?: number;
 }
 
 export interface RunOutputs {
@@ -44,6 +52,7 @@ class CpuModel implements LoadedModel {
   constructor(
     readonly program: Program,
     weights: ReadonlyMap<string, Float32Array>,
+    private readonly memoryLimitBytes: number | undefined,
   ) {
     this.weights = weights;
   }
@@ -51,6 +60,12 @@ class CpuModel implements LoadedModel {
   async run(inputs: RunInputs): Promise<RunOutputs> {
     if (!this.weights) throw new AdaptRuntimeError('this model was disposed');
     const prepared = prepareInputs(this.program, inputs);
+    const { batch, seq } = prepared;
+    assertFits(
+      `graph '${this.program.graph}' at batch ${batch}, seq ${seq}`,
+      estimateMemory(this.program, { batch, seq }, 'cpu'),
+      this.memoryLimitBytes,
+    );
     return interpret(this.program, this.weights, prepared) as unknown as RunOutputs;
   }
 
@@ -95,23 +110,25 @@ export class Runtime {
     readonly backend: BackendName,
     private readonly device: GpuDevice | undefined,
     private readonly onNotice: (message: string) => void,
+    private readonly memoryLimitBytes: number | undefined,
   ) {}
 
   static async create(options: RuntimeOptions = {}): Promise<Runtime> {
     const requested = options.backend ?? 'auto';
     const onNotice = options.onNotice ?? (() => {});
-    if (requested === 'cpu') return new Runtime('cpu', undefined, onNotice);
+    const limit = requireLimit(options.memoryLimitBytes, 'memoryLimitBytes');
+    if (requested === 'cpu') return new Runtime('cpu', undefined, onNotice, limit);
     if (requested !== 'webgpu' && requested !== 'auto') {
       throw new AdaptRuntimeError(
         `unknown backend '${String(requested)}'; use 'auto', 'webgpu' or 'cpu'`,
       );
     }
     try {
-      return new Runtime('webgpu', await GpuDevice.create(options.gpu), onNotice);
+      return new Runtime('webgpu', await GpuDevice.create(options.gpu), onNotice, limit);
     } catch (error) {
       if (requested === 'webgpu') throw error;
       onNotice(`no WebGPU adapter (${(error as Error).message}); using the CPU reference`);
-      return new Runtime('cpu', undefined, onNotice);
+      return new Runtime('cpu', undefined, onNotice, limit);
     }
   }
 
@@ -134,7 +151,12 @@ export class Runtime {
     }
     let model: LoadedModel;
     if (this.backend === 'cpu') {
-      model = new CpuModel(valid, bound.tensors);
+      assertFits(
+        `the weights of graph '${valid.graph}'`,
+        estimateWeights(valid),
+        this.memoryLimitBytes,
+      );
+      model = new CpuModel(valid, bound.tensors, this.memoryLimitBytes);
     } else {
       if (!valid.gpu)
         throw new ProgramError('this program has no GPU plan; compile it with a WebGPU target');

@@ -1,3 +1,5 @@
+import type { Dim } from './program.js';
+
 /** A tensor passed to or returned from the runtime: row-major data and its shape. */
 export interface HostTensor {
   readonly data: Float32Array | Int32Array | Uint8Array;
@@ -6,4 +8,9 @@ export interface HostTensor {
 
 export function elementCount(shape: readonly number[]): number {
   return shape.reduce((n, d) => n * d, 1);
+}
+
+/** A program shape with the batch size `B` and sequence length `T` bound. */
+export function resolveShape(shape: readonly Dim[], batch: number, seq: number): number[] {
+  return shape.map((d) => (d === 'B' ? batch : d === 'T' ? seq : d));
 }

@@ -1,4 +1,6 @@
 import { WeightError } from './errors.js';
+import { requireLimit, requireSeed } from './guards.js';
+import { assertFits, estimateWeights } from './memory.js';
 import type { Program, WeightInit, WeightSpec } from './program.js';
 import type { Tensor, TensorMap } from './safetensors.js';
 import { seededNormal } from './random.js';
@@ -93,8 +95,18 @@ export function initTensor(spec: WeightSpec, seed: number): Float32Array {
   return data;
 }
 
-/** Deterministic weights from a seed, as the manifest says (docs/design.md §3). */
-export function initWeights(program: Program, seed: number): TensorMap {
+/**
+ * Deterministic weights from a seed, as the manifest says (docs/design.md §3). Refuses, before
+ * allocating, weights past `memoryLimitBytes` or a tensor larger than a typed array holds.
+ */
+export function initWeights(
+  program: Program,
+  seed: number,
+  options: { readonly memoryLimitBytes?: number } = {},
+): TensorMap {
+  requireSeed(seed);
+  const limit = requireLimit(options.memoryLimitBytes, 'memoryLimitBytes');
+  assertFits(`the weights of graph '${program.graph}'`, estimateWeights(program), limit);
   const tensors: TensorMap = new Map();
   for (const spec of program.weights) {
     tensors.set(spec.name, { dtype: 'F32', shape: spec.shape, data: initTensor(spec, seed) });

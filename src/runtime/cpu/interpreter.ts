@@ -1,17 +1,10 @@
 import { ProgramError } from '../errors.js';
-import { resolveShape, type PreparedInputs } from '../inputs.js';
+import type { PreparedInputs } from '../inputs.js';
 import type { Program, ProgramNode } from '../program.js';
-import type { HostTensor } from '../tensor.js';
+import { resolveShape, type HostTensor } from '../tensor.js';
 import { CPU_KERNELS } from './all-kernels.js';
 import type { CpuTensor } from './kernels.js';
-
-/** For each node, the index of the last node that reads it, so its memory can be let go. */
-function lastUses(program: Program): number[] {
-  const last = program.nodes.map((node) => node.id);
-  for (const node of program.nodes) for (const input of node.inputs) last[input] = node.id;
-  for (const output of program.outputs) last[output.node] = Infinity;
-  return last;
-}
+import { lastUses } from './liveness.js';
 
 /**
  * Runs a program's graph node by node on the CPU. `observe` sees every computed value, e.g. the
