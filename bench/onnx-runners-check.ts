@@ -1,6 +1,7 @@
 /**
  * Self-check of bench/onnx-runners.ts: exports small graphs to ONNX with seeded weights, runs
- * them under onnxruntime-node (CPU) and onnxruntime-web (WebGPU over Dawn), and holds both
+ * them under ONNX Runtime on the CPU (onnxruntime-node when installed, else onnxruntime-web's
+ * wasm) and onnxruntime-web (WebGPU over Dawn), and holds both
  * outputs against adaptc's CPU reference. `--bert` adds BERT-base shapes (2 layers, a Pfeiffer
  * adapter r = 64) at B=1, T=128.
  *
@@ -13,7 +14,7 @@ import { relativeError } from '../src/runtime/compare.js';
 import { normalArray } from '../src/runtime/random.js';
 import { Runtime } from '../src/runtime/runtime.js';
 import { bindWeights, initWeights } from '../src/runtime/weights.js';
-import { timeOrtNodeCpu, timeOrtWebGpu, type OnnxFeeds, type OnnxTiming } from './onnx-runners.js';
+import { timeOrtCpu, timeOrtWebGpu, type OnnxFeeds, type OnnxTiming } from './onnx-runners.js';
 
 const { values: options } = parseArgs({
   options: {
@@ -127,7 +128,7 @@ async function runCase(c: Case, rt: Runtime): Promise<boolean> {
     `\n${c.name} (graph '${c.graph}', B=${batch}, T=${seq}, d=${hidden}, ${(bytes.length / 2 ** 20).toFixed(1)} MiB ONNX)`,
   );
   let ok = true;
-  for (const runner of [timeOrtNodeCpu, timeOrtWebGpu]) {
+  for (const runner of [timeOrtCpu, timeOrtWebGpu]) {
     const t = await runner(bytes, feeds, WARMUP, ITERS);
     const error = relativeError(t.output, reference);
     const pass = error <= TOLERANCE;

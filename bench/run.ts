@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: BERT-base shapes (hidden 768, 12 heads, ffn 3072), batch 1, seq 128, 2 layers.
  * For each graph in bench/specs: adaptc on WebGPU fused, unfused (--no-fuse) and the base alone,
- * and the same weights exported to ONNX in onnxruntime-node (CPU) and onnxruntime-web (WebGPU
- * over the same Dawn). Writes bench/results/latest.json and the table in bench/README.md.
+ * and the same weights exported to ONNX in ONNX Runtime on the CPU (onnxruntime-node when
+ * installed, else onnxruntime-web's wasm) and onnxruntime-web (WebGPU over the same Dawn). Writes
+ * bench/results/latest.json and the table in bench/README.md.
  */
 import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { benchGraph, type GraphBench } from '../src/cli/bench/measure.js';
@@ -12,7 +13,7 @@ import { exportOnnx } from '../src/compiler/onnx/export.js';
 import { normalArray } from '../src/runtime/random.js';
 import { Runtime } from '../src/runtime/runtime.js';
 import { bindWeights, initWeights } from '../src/runtime/weights.js';
-import { timeOrtNodeCpu, timeOrtWebGpu, type OnnxFeeds } from './onnx-runners.js';
+import { WASM_CPU_THREADS, timeOrtCpu, timeOrtWebGpu, type OnnxFeeds } from './onnx-runners.js';
 
 const BATCH = 1;
 const SEQ = 128;
@@ -24,6 +25,8 @@ const ORDER = ['pfeiffer', 'houlsby', 'parallel', 'fusion3', 'fusion8'];
 
 interface OnnxResult {
   readonly ort_cpu_ms: number;
+  /** Which ONNX Runtime ran on the CPU: onnxruntime-node, or onnxruntime-web's wasm without it. */
+  readonly ort_cpu_provider: string;
   readonly ort_webgpu_ms: number;
   readonly ort_webgpu_base_ms: number;
 }
@@ -46,10 +49,15 @@ async function onnxTimes(source: string, file: string): Promise<OnnxResult> {
       fileName: file,
       graph: 'default',
     });
-  const cpu = await timeOrtNodeCpu(bytes(unfused), feeds, WARMUP, ITERS);
+  const cpu = await timeOrtCpu(bytes(unfused), feeds, WARMUP, ITERS);
   const gpu = await timeOrtWebGpu(bytes(unfused), feeds, WARMUP, ITERS);
   const gpuBase = await timeOrtWebGpu(bytes(base), feeds, WARMUP, ITERS);
-  return { ort_cpu_ms: cpu.median, ort_webgpu_ms: gpu.median, ort_webgpu_base_ms: gpuBase.median };
+  return {
+    ort_cpu_ms: cpu.median,
+    ort_cpu_provider: cpu.provider,
+    ort_webgpu_ms: gpu.median,
+    ort_webgpu_base_ms: gpuBase.median,
+  };
 }
 
 const fmt = (ms: number) => ms.toFixed(1);
@@ -113,6 +121,7 @@ async function main(): Promise<void> {
   mkdirSync(new URL('bench/results/', root), { recursive: true });
   writeFileSync(new URL('bench/results/latest.json', root), `${JSON.stringify(report, null, 2)}\n`);
 
+  const cpuProviders = [...new Set(rows.map((r) => r.ort_cpu_provider))].join('; ');
   const table = [
     '| graph | base ms | fused ms | unfused ms | overhead | fusion speedup | dispatches fused / unfused | ORT CPU ms | ORT WebGPU ms (base) | adaptc vs ORT WebGPU |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -127,9 +136,12 @@ async function main(): Promise<void> {
 batch ${BATCH}, seq ${SEQ}, 2 layers (specs in \`bench/specs/\`), each the median of ${ITERS} runs after
 ${WARMUP} warm-up runs, the variants interleaved round by round: adaptc on WebGPU fused, unfused
 (\`--no-fuse\`) and the bare base model with the same weights; the same weights exported with
-\`adapt export\` and run in onnxruntime-node (CPU) and in onnxruntime-web's WebGPU execution
-provider over the same Dawn. Times include reading the output back. The machine is shared and
-noisy: compare ratios within one run, not absolute times across runs.
+\`adapt export\` and run in ONNX Runtime on the CPU and in onnxruntime-web's WebGPU execution
+provider over the same Dawn. ONNX Runtime on the CPU is onnxruntime-node when it is installed
+(an optional peer dependency, which \`npm ci\` leaves out), else onnxruntime-web's wasm execution
+provider with ${WASM_CPU_THREADS} threads; the line under the table says which ran. Times include
+reading the output back. The machine is shared and noisy: compare ratios within one run, not
+absolute times across runs.
 
 \`npm run bench:kernels\` measures the FFN matmul kernels alone (software and gpu profiles against a
 naive kernel), dispatches and planned memory per example, and the effect of waiting without
@@ -142,12 +154,14 @@ ${ffnGflops.toFixed(1)} GFLOP/s (timestamp queries).
 
 ${table}
 
+ORT CPU: ${cpuProviders}.
+
 \`overhead\` = fused / base − 1; \`fusion speedup\` = unfused / fused. Raw figures:
 \`bench/results/latest.json\`.
 `;
   writeFileSync(new URL('bench/README.md', root), readme);
   process.stdout.write(
-    `${table}\n\nFFN matmuls: ${ffnGflops.toFixed(1)} GFLOP/s\nwrote bench/results/latest.json, bench/README.md\n`,
+    `${table}\n\nORT CPU: ${cpuProviders}\nFFN matmuls: ${ffnGflops.toFixed(1)} GFLOP/s\nwrote bench/results/latest.json, bench/README.md\n`,
   );
 }
 
