@@ -1,6 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import { extname, join, normalize, resolve } from 'node:path';
+import { constants } from 'node:fs';
+import { open, realpath, type FileHandle } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { extname, isAbsolute, join, relative, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 
 const TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -11,46 +13,210 @@ const TYPES: Readonly<Record<string, string>> = {
   '.wasm': 'application/wasm',
 };
 
+/** The only interface served on: WebGPU needs a secure context, and http://localhost is one. */
+export const LOOPBACK = '127.0.0.1';
+
+/**
+ * A request must arrive whole within this time; Node answers 408 and closes the connection
+ * otherwise, so a client that sends its headers or body slowly cannot hold a connection open.
+ */
+const REQUEST_TIMEOUT_MS = 10_000;
+
 export interface RunningServer {
   readonly url: string;
+  readonly port: number;
   readonly server: Server;
   close(): Promise<void>;
 }
 
+interface Refusal {
+  readonly status: 400 | 403 | 404 | 405;
+  readonly reason: string;
+}
+
+interface Found {
+  readonly handle: FileHandle;
+  readonly size: number;
+}
+
+const NOT_FOUND: Refusal = { status: 404, reason: 'not found' };
+const OUTSIDE: Refusal = { status: 403, reason: 'the path leads outside the served folder' };
+
+function isRefusal(value: object): value is Refusal {
+  return 'status' in value;
+}
+
+function errorCode(error: unknown): string | undefined {
+  return error instanceof Error && 'code' in error && typeof error.code === 'string'
+    ? error.code
+    : undefined;
+}
+
+function oneLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ');
+}
+
 /**
- * Serves one folder read-only on the loopback interface (WebGPU needs a secure context, and
- * http://localhost is one). Paths outside the folder are refused.
+ * The file names a request target asks for, below the served folder. The target is taken as
+ * sent: a path beginning with `/`, percent-decoded once; the query is ignored. Dot segments,
+ * backslashes and control characters (NUL among them) are refused rather than normalized, and
+ * hidden files are not served.
  */
-export function serveFolder(folder: string, port: number): Promise<RunningServer> {
-  const root = resolve(folder);
-  const server = createServer((request, response) => {
-    const path = decodeURIComponent(new URL(request.url ?? '/', 'http://localhost').pathname);
-    const file = normalize(join(root, path.endsWith('/') ? `${path}index.html` : path));
-    if (!file.startsWith(root)) {
-      response.writeHead(403).end('forbidden');
-      return;
-    }
-    readFile(file).then(
-      (body) => {
-        response.writeHead(200, {
-          'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
-          'cache-control': 'no-store',
-        });
-        response.end(body);
-      },
-      () => response.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${path}`),
-    );
+export function requestedNames(target: string): readonly string[] | Refusal {
+  if (!target.startsWith('/')) {
+    return { status: 400, reason: 'the request target must be a path beginning with /' };
+  }
+  let path: string;
+  try {
+    path = decodeURIComponent(target.split(/[?#]/, 1)[0]!);
+  } catch {
+    return { status: 400, reason: 'the path is not valid percent-encoding' };
+  }
+  if (/[\\\p{Cc}]/u.test(path)) {
+    return { status: 400, reason: 'the path holds a backslash or a control character' };
+  }
+  const segments = path.split('/');
+  if (segments.includes('..')) return OUTSIDE;
+  if (segments.some((segment) => segment.startsWith('.'))) return NOT_FOUND;
+  const names = segments.filter((segment) => segment !== '');
+  return path.endsWith('/') ? [...names, 'index.html'] : names;
+}
+
+function isInside(root: string, path: string): boolean {
+  const rest = relative(root, path);
+  return rest !== '' && rest !== '..' && !rest.startsWith(`..${sep}`) && !isAbsolute(rest);
+}
+
+/**
+ * Opens the regular file the names lead to, after following every symbolic link: the real path
+ * must still lie inside the served folder's real path.
+ */
+async function locate(realRoot: string, names: readonly string[]): Promise<Found | Refusal> {
+  let path: string;
+  try {
+    path = await realpath(join(realRoot, ...names));
+  } catch (error) {
+    if (['ENOENT', 'ENOTDIR', 'ENAMETOOLONG'].includes(errorCode(error) ?? '')) return NOT_FOUND;
+    throw error;
+  }
+  if (!isInside(realRoot, path)) return path === realRoot ? NOT_FOUND : OUTSIDE;
+  let handle: FileHandle;
+  try {
+    // Non-blocking, so that opening a FIFO returns at once instead of waiting for a writer.
+    handle = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return NOT_FOUND;
+    if (errorCode(error) === 'EACCES') return { status: 403, reason: 'not readable' };
+    throw error;
+  }
+  try {
+    const info = await handle.stat();
+    if (info.isFile()) return { handle, size: info.size };
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+  await handle.close();
+  return NOT_FOUND;
+}
+
+function answer(
+  response: ServerResponse,
+  status: number,
+  reason: string,
+  headers: Readonly<Record<string, string>> = {},
+): void {
+  const body = `${status} ${reason}\n`;
+  response.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': String(Buffer.byteLength(body)),
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    ...headers,
   });
-  return new Promise((resolvePromise, reject) => {
+  response.end(body);
+}
+
+async function serve(
+  realRoot: string,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    answer(response, 405, 'only GET and HEAD are served', { allow: 'GET, HEAD' });
+    return;
+  }
+  const names = requestedNames(request.url ?? '/');
+  if (isRefusal(names)) {
+    answer(response, names.status, names.reason);
+    return;
+  }
+  const found = await locate(realRoot, names);
+  if (isRefusal(found)) {
+    answer(response, found.status, found.reason);
+    return;
+  }
+  response.writeHead(200, {
+    // The type is the requested name's: a link serves its target under the link's name.
+    'content-type': TYPES[extname(names.at(-1) ?? '')] ?? 'application/octet-stream',
+    'content-length': String(found.size),
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+  });
+  if (request.method === 'HEAD') {
+    await found.handle.close();
+    response.end();
+    return;
+  }
+  await pipeline(found.handle.createReadStream(), response).catch((error: unknown) => {
+    // The client went away mid-transfer: nothing to answer and nothing wrong here.
+    if (errorCode(error) !== 'ERR_STREAM_PREMATURE_CLOSE') throw error;
+  });
+}
+
+/** Every request gets an answer; an error in the handler is logged as one line and answered 500. */
+function handler(realRoot: string, log: (line: string) => void) {
+  return (request: IncomingMessage, response: ServerResponse): void => {
+    serve(realRoot, request, response).catch((error: unknown) => {
+      log(`adapt: playground: ${request.method} ${request.url}: ${oneLine(error)}`);
+      if (response.headersSent) response.destroy();
+      else answer(response, 500, 'internal error');
+    });
+  };
+}
+
+/**
+ * Serves one folder read-only on the loopback interface, GET and HEAD only. Port 0 picks a free
+ * port. Rejects with the listen error (its `code` is `EADDRINUSE` when the port is taken).
+ */
+export async function serveFolder(
+  folder: string,
+  port: number,
+  log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): Promise<RunningServer> {
+  const realRoot = await realpath(folder);
+  const server = createServer(
+    { requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: REQUEST_TIMEOUT_MS },
+    handler(realRoot, log),
+  );
+  await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      const address = server.address();
-      const actual = typeof address === 'object' && address ? address.port : port;
-      resolvePromise({
-        url: `http://localhost:${actual}/`,
-        server,
-        close: () => new Promise((done) => server.close(() => done())),
-      });
+    server.listen(port, LOOPBACK, () => {
+      server.off('error', reject);
+      resolve();
     });
   });
+  server.on('error', (error) => log(`adapt: playground: ${oneLine(error)}`));
+  const address = server.address();
+  const actual = typeof address === 'object' && address ? address.port : port;
+  return {
+    url: `http://localhost:${actual}/`,
+    port: actual,
+    server,
+    close: () =>
+      new Promise((done) => {
+        server.close(() => done());
+        server.closeAllConnections();
+      }),
+  };
 }

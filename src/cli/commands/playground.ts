@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CliError, EXIT, type CliIO } from '../io.js';
 import { serveFolder } from '../static-server.js';
@@ -10,19 +11,60 @@ export const PLAYGROUND_FOLDER =
     .find((folder) => existsSync(`${folder}index.html`)) ??
   fileURLToPath(new URL('../../../web/', import.meta.url));
 
+export interface PlaygroundOptions {
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** The folder to serve; the built playground by default. */
+  readonly folder?: string;
+  /** Stops serving when aborted, as SIGINT and SIGTERM do. */
+  readonly signal?: AbortSignal;
+}
+
+function listenError(port: number, error: unknown): CliError {
+  const code = error instanceof Error && 'code' in error ? error.code : undefined;
+  if (code === 'EADDRINUSE')
+    return new CliError(`adapt: error: port ${port} is in use; pass --port N`);
+  if (code === 'EACCES') {
+    return new CliError(`adapt: error: no permission to listen on port ${port}; pass --port N`);
+  }
+  const detail = error instanceof Error ? error.message : String(error);
+  return new CliError(`adapt: error: cannot serve on port ${port}: ${detail}`);
+}
+
+function untilStopped(signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      signal?.removeEventListener('abort', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    signal?.addEventListener('abort', stop);
+    if (signal?.aborted) stop();
+  });
+}
+
 /** `adapt playground [--port N]`: serves the playground on localhost until interrupted. */
-export async function runPlayground(io: CliIO, options: { port: number }): Promise<number> {
-  if (!existsSync(`${PLAYGROUND_FOLDER}index.html`)) {
+export async function runPlayground(io: CliIO, options: PlaygroundOptions): Promise<number> {
+  const folder = options.folder ?? PLAYGROUND_FOLDER;
+  if (!existsSync(join(folder, 'index.html'))) {
     throw new CliError('adapt: error: the playground is not built; run `npm run build` first');
   }
-  const running = await serveFolder(PLAYGROUND_FOLDER, options.port).catch((error: Error) => {
-    throw new CliError(`adapt: error: cannot serve on port ${options.port}: ${error.message}`);
-  });
+  if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) {
+    throw new CliError(
+      `adapt: error: --port ${options.port}: expected a port from 1 to 65535`,
+      EXIT.usage,
+    );
+  }
+  const running = await serveFolder(folder, options.port, (line) => io.stderr(`${line}\n`)).catch(
+    (error: unknown) => {
+      throw listenError(options.port, error);
+    },
+  );
   io.stdout(`adaptc playground at ${running.url} (Ctrl-C to stop)\n`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
+  await untilStopped(options.signal);
   await running.close();
   return EXIT.ok;
 }
