@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { checkSource } from '../src/compiler/frontend.js';
-import { countParams } from '../src/compiler/params.js';
+import { countParams, type ParamReport } from '../src/compiler/params.js';
+import { runCli } from './helpers/cli.js';
 
 // Counted by PyTorch's nn.MultiheadAttention, nn.Linear and nn.LayerNorm: param_counts.py.
 const torch = JSON.parse(
@@ -10,6 +11,7 @@ const torch = JSON.parse(
   bert_base_layer: { attention: number; ffn: number; layer_norms: number; layer: number };
   adapter_768_64: { down: number; up: number; total: number };
   adapter_768_48: { down: number; up: number; total: number };
+  adapter_768_32: { down: number; up: number; total: number };
   fusion_768: number;
   fusion_768_value_identity: number;
 };
@@ -40,6 +42,7 @@ describe('adapt params', () => {
       {
         name: 'sentiment',
         bottleneck: 64,
+        perPlacement: torch.adapter_768_64.total,
         placements: 12,
         down: 12 * torch.adapter_768_64.down,
         up: 12 * torch.adapter_768_64.up,
@@ -83,5 +86,62 @@ adapter b { bottleneck 64 at ffn }
 fusion f { adapters a, b value identity }`;
     const { fusions } = countParams(checkSource(text, 't').model!, 'default');
     expect(fusions[0]!.perSite).toBe(torch.fusion_768_value_identity);
+  });
+
+  // One adapter module, as PyTorch counts nn.Linear(d, r) + nn.Linear(r, d).
+  it.each([
+    ['bert-base-pfeiffer.adapt', { sentiment: torch.adapter_768_64.total }],
+    ['bert-base-houlsby.adapt', { sentiment: torch.adapter_768_64.total }],
+    ['bert-base-parallel.adapt', { par: torch.adapter_768_32.total }],
+    [
+      'bert-base-fusion.adapt',
+      {
+        sentiment: torch.adapter_768_64.total,
+        ner: torch.adapter_768_48.total,
+        nli: torch.adapter_768_64.total,
+      },
+    ],
+    [
+      'gpt2-small-adapters.adapt',
+      { style: torch.adapter_768_48.total, domain: torch.adapter_768_64.total },
+    ],
+    ['worked-example.adapt', { example: 2 * 2 * 4 + 2 + 4 }],
+  ])('gives the size of one adapter module in %s', (file, expected) => {
+    const { adapters } = report(file);
+    expect(Object.fromEntries(adapters.map((a) => [a.name, a.perPlacement]))).toEqual(expected);
+    const d = file === 'worked-example.adapt' ? 4 : 768;
+    for (const a of adapters) {
+      const r = a.bottleneck;
+      expect(a.perPlacement).toBe(2 * r * d + r + d);
+      expect(a.total).toBe(a.placements * a.perPlacement);
+      expect(a.down + a.up).toBe(a.total);
+    }
+  });
+
+  it('prints one module next to the placements and the total', async () => {
+    const result = await runCli(['params', 'examples/bert-base-pfeiffer.adapt']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(
+      '  adapter     r  sites  per placement  placements     down       up      total  of base',
+    );
+    expect(result.stdout).toMatch(
+      /sentiment\s+64\s+ffn\s+99,136\s+12\s+590,592\s+599,040\s+1,189,632\s+1\.40%/,
+    );
+  });
+
+  it('gives one module in --json as perPlacement', async () => {
+    const result = await runCli(['params', 'examples/bert-base-houlsby.adapt', '--json']);
+    const json = JSON.parse(result.stdout) as ParamReport;
+    expect(json.adapters).toEqual([
+      {
+        name: 'sentiment',
+        bottleneck: 64,
+        perPlacement: 99_136,
+        placements: 24,
+        down: 24 * torch.adapter_768_64.down,
+        up: 24 * torch.adapter_768_64.up,
+        total: 24 * 99_136,
+      },
+    ]);
   });
 });

@@ -6,10 +6,15 @@ import { SITES } from './model.js';
 export interface AdapterParams {
   readonly name: string;
   readonly bottleneck: number;
-  /** (layer, site) pairs where the adapter sits. */
+  /** One adapter module, its down and up projections at one (layer, site): `2rd + r + d`. */
+  readonly perPlacement: number;
+  /** (layer, site) pairs where the adapter sits: its sites × its layers. */
   readonly placements: number;
+  /** The down projections of every placement. */
   readonly down: number;
+  /** The up projections of every placement. */
   readonly up: number;
+  /** `placements × perPlacement`. */
   readonly total: number;
 }
 
@@ -98,12 +103,20 @@ export function countParams(model: Model, graphName: string): ParamReport {
     .map((adapter) => {
       const r = adapter.bottleneck;
       const sites = SITES.filter((s: Site) => adapter.placements[s] !== undefined).length;
-      const one = 2 * r * d + r + d;
-      for (const layer of adapter.layers) perLayerAdapters[layer]! += sites * one;
+      const perPlacement = 2 * r * d + r + d;
+      for (const layer of adapter.layers) perLayerAdapters[layer]! += sites * perPlacement;
       const placements = sites * adapter.layers.length;
       const down = placements * (r * d + r);
       const up = placements * (r * d + d);
-      return { name: adapter.name, bottleneck: r, placements, down, up, total: down + up };
+      return {
+        name: adapter.name,
+        bottleneck: r,
+        perPlacement,
+        placements,
+        down,
+        up,
+        total: down + up,
+      };
     });
   const fusions: FusionParams[] = [...model.fusions.values()]
     .filter((f) => used.fusions.has(f.name))

@@ -50,11 +50,12 @@ export function renderParams(report: ParamReport, sites: ReadonlyMap<string, str
     out.push(
       '',
       formatTable(
-        ['adapter', 'r', 'sites', 'placements', 'down', 'up', 'total', 'of base'],
+        ['adapter', 'r', 'sites', 'per placement', 'placements', 'down', 'up', 'total', 'of base'],
         report.adapters.map((a) => [
           a.name,
           String(a.bottleneck),
           (sites.get(a.name) ?? []).join(','),
+          thousands(a.perPlacement),
           String(a.placements),
           thousands(a.down),
           thousands(a.up),
