@@ -8,6 +8,7 @@ import type { Program } from './program.js';
 import type { TensorMap } from './safetensors.js';
 import { validateProgram } from './validate-program.js';
 import type { AdapterDescription } from './webgpu/acquire.js';
+import { requireRunTimeout } from './webgpu/deadline.js';
 import { GpuDevice } from './webgpu/device.js';
 import { GpuModel, type DispatchProfile, type GpuModelStats } from './webgpu/model.js';
 import { bindWeights } from './weights.js';
@@ -27,6 +28,15 @@ export interface RuntimeOptions {
    * when absent.
    */
   readonly memoryLimitBytes?: number;
+  /**
+   * WebGPU only: the most milliseconds a run or profile may take from its call (waiting behind
+   * earlier runs on the device included) to its result. A run past it rejects with "the GPU run
+   * did not finish within …"; its pass still completes on the GPU, the model stays usable, and
+   * later runs start after that pass. No limit when absent: on software Vulkan a large run can
+   * legitimately take minutes, and a stuck hardware GPU is reset by its driver, which the
+   * runtime reports as a lost device.
+   */
+  readonly runTimeoutMs?: number;
 }
 
 export interface RunOutputs {
@@ -117,6 +127,7 @@ export class Runtime {
     const requested = options.backend ?? 'auto';
     const onNotice = options.onNotice ?? (() => {});
     const limit = requireLimit(options.memoryLimitBytes, 'memoryLimitBytes');
+    const runTimeoutMs = requireRunTimeout(options.runTimeoutMs, 'runTimeoutMs');
     if (requested === 'cpu') return new Runtime('cpu', undefined, onNotice, limit);
     if (requested !== 'webgpu' && requested !== 'auto') {
       throw new AdaptRuntimeError(
@@ -124,7 +135,12 @@ export class Runtime {
       );
     }
     try {
-      return new Runtime('webgpu', await GpuDevice.create(options.gpu), onNotice, limit);
+      return new Runtime(
+        'webgpu',
+        await GpuDevice.create(options.gpu, runTimeoutMs),
+        onNotice,
+        limit,
+      );
     } catch (error) {
       if (requested === 'webgpu') throw error;
       onNotice(`no WebGPU adapter (${(error as Error).message}); using the CPU reference`);

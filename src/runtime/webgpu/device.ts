@@ -4,22 +4,50 @@ import { gpuWait } from './wait.js';
 
 /**
  * One WebGPU device and what is known about it. If the device is lost while in use, `recover`
- * asks for a new one; models rebuild their GPU state on it at their next run.
+ * asks for a new one; models rebuild their GPU state on it at their next run. GPU work of every
+ * model on the device runs one call at a time, in call order (`exclusive`).
  */
 export class GpuDevice {
   device!: GPUDevice;
   adapter!: AdapterDescription;
   /** Bumped each time a new device replaces a lost one. */
   generation = 0;
+  /** Dawn's reason for the loss not yet recovered from. */
   lost: string | undefined;
+  /** How many losses were reported, and the reason of the last one. */
+  losses = 0;
+  lastLoss: string | undefined;
   private disposed = false;
+  private tail: Promise<unknown> = Promise.resolve();
 
-  private constructor(private readonly gpu: GPU) {}
+  private constructor(
+    private readonly gpu: GPU,
+    /**
+     * How long a run may take, in milliseconds, from its call (waiting behind earlier runs
+     * included) to its result; undefined: as long as the GPU takes.
+     */
+    public runTimeoutMs: number | undefined,
+  ) {}
 
-  static async create(given?: GPU): Promise<GpuDevice> {
-    const device = new GpuDevice(await acquireGpu(given));
+  static async create(given?: GPU, runTimeoutMs?: number): Promise<GpuDevice> {
+    const device = new GpuDevice(await acquireGpu(given), runTimeoutMs);
     await device.open();
     return device;
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  /**
+   * Runs `work` once all GPU work queued before it has settled. Error scopes are one stack per
+   * device, and a model resizes, binds and maps its buffers between awaits, so the work of
+   * concurrent calls must not interleave; the GPU queue runs one pass at a time anyway.
+   */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(work);
+    this.tail = result.catch(() => undefined);
+    return result;
   }
 
   private async open(): Promise<void> {
@@ -39,9 +67,16 @@ export class GpuDevice {
       }),
     );
     const device = this.device;
+    if (this.disposed) {
+      // The runtime was disposed while this device was being opened for a recovery.
+      device.destroy();
+      throw new AdaptRuntimeError('this runtime was disposed');
+    }
     void device.lost.then((info) => {
       if (this.disposed || device !== this.device) return;
       this.lost = `${info.reason}${info.message ? `: ${info.message}` : ''}`;
+      this.lastLoss = this.lost;
+      this.losses++;
     });
   }
 
@@ -55,6 +90,7 @@ export class GpuDevice {
 
   /** A new device after a loss; the caller rebuilds its buffers and pipelines on it. */
   async recover(): Promise<void> {
+    if (this.disposed) throw new AdaptRuntimeError('this runtime was disposed');
     await this.open();
     this.lost = undefined;
     this.generation++;

@@ -2,6 +2,7 @@ import { AdaptRuntimeError, ProgramError } from '../errors.js';
 import { prepareInputs, type PreparedInputs, type RunInputs } from '../inputs.js';
 import type { GpuPlan, Program, SizeExpr, WeightPart, WeightUpload } from '../program.js';
 import { BufferUsage, MapMode, MAX_WORKGROUPS_PER_DIMENSION, ShaderStage } from './constants.js';
+import { formatDuration, withDeadline } from './deadline.js';
 import { withErrorScopes, type GpuDevice } from './device.js';
 import { gpuWait } from './wait.js';
 
@@ -52,7 +53,16 @@ function weightPart(data: Float32Array, shape: readonly number[], part: WeightPa
   return out;
 }
 
-/** The GPU state of one loaded program: weight buffers, pipelines, activation buffers. */
+type RunResult = { data: Float32Array; shape: number[] };
+
+const disposedDuringRun = () =>
+  new AdaptRuntimeError('the model was disposed while a run was in progress');
+
+/**
+ * The GPU state of one loaded program: weight buffers, pipelines, activation buffers. Runs and
+ * profiles may be called concurrently: each waits for its turn on the device (`exclusive`), so
+ * one pass owns the buffers from its first write to its last read.
+ */
 export class GpuModel {
   private readonly buffers = new Set<GPUBuffer>();
   private uploads: GPUBuffer[] = [];
@@ -66,6 +76,9 @@ export class GpuModel {
   private weightBytes = 0;
   private lastActivationBytes = 0;
   private disposed = false;
+  /** Rejects when the model is disposed, so that runs waiting on the GPU stop waiting. */
+  private readonly disposal: Promise<never>;
+  private rejectDisposal!: (error: AdaptRuntimeError) => void;
 
   constructor(
     private readonly gpu: GpuDevice,
@@ -80,6 +93,8 @@ export class GpuModel {
         `a kernel of this program needs ${needed} storage buffers, but this device allows ${gpu.storageBindingLimit} per shader`,
       );
     }
+    this.disposal = new Promise<never>((_, reject) => (this.rejectDisposal = reject));
+    this.disposal.catch(() => {});
   }
 
   private get device(): GPUDevice {
@@ -87,6 +102,8 @@ export class GpuModel {
   }
 
   private createBuffer(size: number, usage: number, label: string): GPUBuffer {
+    // A run resumed after dispose() must not allocate what nothing would free.
+    if (this.disposed) throw disposedDuringRun();
     const buffer = this.device.createBuffer({ size, usage, label });
     this.buffers.add(buffer);
     return buffer;
@@ -99,7 +116,19 @@ export class GpuModel {
   }
 
   /** Uploads the weights once and creates every pipeline, in parallel. */
-  async initialize(): Promise<void> {
+  initialize(): Promise<void> {
+    return this.gpu.exclusive(async () => {
+      try {
+        await this.build();
+      } catch (error) {
+        // The caller never gets the model, so nothing else would free what was uploaded.
+        this.dispose();
+        throw error;
+      }
+    });
+  }
+
+  private async build(): Promise<void> {
     for (const buffer of this.buffers) buffer.destroy();
     this.buffers.clear();
     this.activations = [];
@@ -228,22 +257,62 @@ export class GpuModel {
     return this.bindGroups;
   }
 
-  async run(inputs: RunInputs): Promise<{ data: Float32Array; shape: number[] }> {
+  run(inputs: RunInputs): Promise<RunResult> {
+    return this.schedule(inputs, (prepared) => this.runNow(prepared));
+  }
+
+  /**
+   * Checks the inputs now (copying them, so the caller may reuse its arrays), then runs `work`
+   * in turn. The caller stops waiting when the model is disposed or the runtime's timeout passes.
+   */
+  private async schedule<T>(
+    inputs: RunInputs,
+    work: (prepared: PreparedInputs) => Promise<T>,
+  ): Promise<T> {
     if (this.disposed) throw new AdaptRuntimeError('this model was disposed');
     const prepared = prepareInputs(this.program, inputs);
+    const timeout = this.gpu.runTimeoutMs;
+    // A loss reported but not yet recovered from falls to this run too.
+    const lossesBefore = this.gpu.losses - (this.gpu.lost === undefined ? 0 : 1);
+    const turn = this.gpu.exclusive(async () => {
+      try {
+        if (this.disposed) throw disposedDuringRun();
+        return await work(prepared);
+      } catch (error) {
+        throw this.disposed ? disposedDuringRun() : error;
+      }
+    });
+    return withDeadline(Promise.race([turn, this.disposal]), timeout, () => {
+      const loss = this.gpu.losses !== lossesBefore ? this.gpu.lastLoss : undefined;
+      const lost = loss === undefined ? '' : `; the device was lost meanwhile (${loss})`;
+      return new AdaptRuntimeError(
+        `the GPU run did not finish within ${formatDuration(timeout!)}${lost}`,
+      );
+    });
+  }
+
+  /** One forward pass; a device lost before or during it is replaced and the pass run again. */
+  private async runNow(prepared: PreparedInputs): Promise<RunResult> {
     await this.recoverIfLost();
-    if (this.generation !== this.gpu.generation) await this.initialize();
+    if (this.generation !== this.gpu.generation) await this.build();
     try {
       return await this.forward(prepared);
     } catch (error) {
       // A device lost while the work was queued fails the work before the loss is reported.
-      if (!(await this.gpu.confirmLost())) {
+      if (this.disposed || !(await this.gpu.confirmLost())) {
         if (error instanceof AdaptRuntimeError) throw error;
         throw new AdaptRuntimeError(`the GPU run failed: ${describeError(error)}`);
       }
-      await this.recoverIfLost();
-      await this.initialize();
-      return this.forward(prepared);
+    }
+    await this.recoverIfLost();
+    await this.build();
+    try {
+      return await this.forward(prepared);
+    } catch (error) {
+      if (this.disposed || !(await this.gpu.confirmLost())) throw error;
+      throw new AdaptRuntimeError(
+        `the GPU device was lost during the run, twice (${this.gpu.lost ?? 'no reason given'})`,
+      );
     }
   }
 
@@ -336,48 +405,37 @@ export class GpuModel {
    * Time of every dispatch of one forward pass, in milliseconds: from timestamp queries where the
    * device has them (each dispatch in a pass of its own), else by submitting one dispatch at a time.
    */
-  async profile(inputs: RunInputs): Promise<DispatchProfile> {
-    if (this.disposed) throw new AdaptRuntimeError('this model was disposed');
-    await this.run(inputs);
-    const prepared = prepareInputs(this.program, inputs);
+  profile(inputs: RunInputs): Promise<DispatchProfile> {
+    return this.schedule(inputs, async (prepared) => {
+      await this.runNow(prepared);
+      return this.profileNow(prepared);
+    });
+  }
+
+  private profileNow(prepared: PreparedInputs): Promise<DispatchProfile> {
     const { batch, seq } = prepared;
     const count = this.plan.dispatches.length;
     return withErrorScopes(this.device, 'profiling the program', async () => {
       const groups = this.stage(prepared);
       if (this.device.features.has('timestamp-query')) {
-        const querySet = this.device.createQuerySet({ type: 'timestamp', count: 2 * count });
-        const resolved = this.device.createBuffer({
-          size: 16 * count,
-          usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC,
-        });
-        const readable = this.device.createBuffer({
-          size: 16 * count,
-          usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST,
-        });
-        const encoder = this.device.createCommandEncoder({ label: 'profile' });
-        for (let i = 0; i < count; i++) {
-          const pass = encoder.beginComputePass({
-            timestampWrites: {
-              querySet,
-              beginningOfPassWriteIndex: 2 * i,
-              endOfPassWriteIndex: 2 * i + 1,
-            },
-          });
-          this.dispatch(pass, i, groups, batch, seq);
-          pass.end();
-        }
-        encoder.resolveQuerySet(querySet, 0, 2 * count, resolved, 0);
-        encoder.copyBufferToBuffer(resolved, 0, readable, 0, 16 * count);
-        this.device.queue.submit([encoder.finish()]);
-        await gpuWait(() => readable.mapAsync(MapMode.READ));
-        const stamps = new BigUint64Array(readable.getMappedRange().slice(0));
-        readable.unmap();
-        for (const object of [querySet, resolved, readable]) object.destroy();
-        const ms = Array.from(
-          { length: count },
-          (_, i) => Number(stamps[2 * i + 1]! - stamps[2 * i]!) / 1e6,
+        const resolved = this.createBuffer(
+          16 * count,
+          BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC,
+          'profile timestamps',
         );
-        return { method: 'timestamp-query', ms };
+        const readable = this.createBuffer(
+          16 * count,
+          BufferUsage.MAP_READ | BufferUsage.COPY_DST,
+          'profile readback',
+        );
+        const querySet = this.device.createQuerySet({ type: 'timestamp', count: 2 * count });
+        try {
+          return await this.timestamps(querySet, resolved, readable, groups, batch, seq);
+        } finally {
+          querySet.destroy();
+          this.destroyBuffer(resolved);
+          this.destroyBuffer(readable);
+        }
       }
       const ms: number[] = [];
       for (let i = 0; i < count; i++) {
@@ -394,6 +452,41 @@ export class GpuModel {
     });
   }
 
+  /** Each dispatch in a compute pass of its own, timed by the GPU's timestamps. */
+  private async timestamps(
+    querySet: GPUQuerySet,
+    resolved: GPUBuffer,
+    readable: GPUBuffer,
+    groups: GPUBindGroup[],
+    batch: number,
+    seq: number,
+  ): Promise<DispatchProfile> {
+    const count = this.plan.dispatches.length;
+    const encoder = this.device.createCommandEncoder({ label: 'profile' });
+    for (let i = 0; i < count; i++) {
+      const pass = encoder.beginComputePass({
+        timestampWrites: {
+          querySet,
+          beginningOfPassWriteIndex: 2 * i,
+          endOfPassWriteIndex: 2 * i + 1,
+        },
+      });
+      this.dispatch(pass, i, groups, batch, seq);
+      pass.end();
+    }
+    encoder.resolveQuerySet(querySet, 0, 2 * count, resolved, 0);
+    encoder.copyBufferToBuffer(resolved, 0, readable, 0, 16 * count);
+    this.device.queue.submit([encoder.finish()]);
+    await gpuWait(() => readable.mapAsync(MapMode.READ));
+    const stamps = new BigUint64Array(readable.getMappedRange().slice(0));
+    readable.unmap();
+    const ms = Array.from(
+      { length: count },
+      (_, i) => Number(stamps[2 * i + 1]! - stamps[2 * i]!) / 1e6,
+    );
+    return { method: 'timestamp-query', ms };
+  }
+
   stats(): GpuModelStats {
     return {
       liveBuffers: this.buffers.size,
@@ -404,9 +497,11 @@ export class GpuModel {
     };
   }
 
+  /** Frees every buffer now; a run in progress or waiting its turn rejects as disposed. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.rejectDisposal(disposedDuringRun());
     for (const buffer of this.buffers) buffer.destroy();
     this.buffers.clear();
     this.bindGroups = undefined;
