@@ -198,14 +198,16 @@ describe('loading a program', () => {
     const p = program('only_a');
     const w = weights(p);
     await expect(rt.load({ ...p, version: 99 }, w)).rejects.toThrow(
-      'not a valid adaptc program: version 99; this runtime reads version 1',
+      'program.version: is 99; this runtime reads version 1',
     );
     await expect(rt.load({ format: 'something' }, w)).rejects.toThrow(ProgramError);
     const nodes = p.nodes.map((n, i) => (i === 5 ? { ...n, op: 'mystery' } : n));
-    await expect(rt.load({ ...p, nodes }, w)).rejects.toThrow("node 5 uses unknown op 'mystery'");
+    await expect(rt.load({ ...p, nodes }, w)).rejects.toThrow(
+      "program.nodes[5].op: 'mystery' is not an op this runtime runs",
+    );
     const dispatches = p.gpu!.dispatches.map((d, i) => (i === 0 ? { ...d, kernel: 999 } : d));
     await expect(rt.load({ ...p, gpu: { ...p.gpu!, dispatches } }, w)).rejects.toThrow(
-      'GPU plan: dispatch 0 uses missing kernel 999',
+      `program.gpu.dispatches[0].kernel: refers to kernel 999; there are ${p.gpu!.kernels.length}`,
     );
   });
 });

@@ -1,5 +1,4 @@
 import { interpret } from './cpu/interpreter.js';
-import { CPU_KERNELS } from './cpu/all-kernels.js';
 import { AdaptRuntimeError, ProgramError } from './errors.js';
 import { requireLimit } from './guards.js';
 import { prepareInputs, type RunInputs } from './inputs.js';
@@ -109,8 +108,6 @@ class WebGpuModel implements LoadedModel {
   }
 }
 
-const KNOWN_OPS = new Set(Object.keys(CPU_KERNELS));
-
 /** The runtime: loads compiled programs with their weights and runs them. */
 export class Runtime {
   private disposed = false;
@@ -156,7 +153,7 @@ export class Runtime {
   /** Validates the program and binds the weights (every problem reported at once). */
   async load(program: Program | unknown, weights: TensorMap): Promise<LoadedModel> {
     if (this.disposed) throw new AdaptRuntimeError('this runtime was disposed');
-    const valid = validateProgram(program, KNOWN_OPS);
+    const valid = validateProgram(program);
     const bound = bindWeights(valid, weights);
     if (bound.ignored.length > 0) {
       const shown = bound.ignored.slice(0, 5).join(', ');

@@ -1,77 +1,354 @@
-import { ProgramError } from './errors.js';
-import { PROGRAM_FORMAT, PROGRAM_VERSION, type Program } from './program.js';
+import { MAX_TENSOR_ELEMENTS } from './memory.js';
+import {
+  PROGRAM_FORMAT,
+  PROGRAM_VERSION,
+  type AttrValue,
+  type Dim,
+  type DType,
+  type IoSpec,
+  type Program,
+  type ProgramModelInfo,
+  type ProgramNode,
+  type Shape,
+  type WeightInit,
+  type WeightSpec,
+} from './program.js';
+import { elementCount } from './tensor.js';
+import { readGpuPlan } from './validate/gpu-plan.js';
+import { OP_RULES } from './validate/op-rules.js';
+import {
+  fail,
+  field,
+  readArray,
+  readIndex,
+  readInteger,
+  readNumber,
+  readObject,
+  readOneOf,
+  readShape,
+  readString,
+  sameShape,
+  showShape,
+} from './validate/read.js';
 
-/**
- * Checks that a value is a Program this runtime can run: the format and version, and that nodes
- * use known ops, refer only to earlier nodes, and that inputs, outputs and weights line up.
- */
-export function validateProgram(value: unknown, knownOps: ReadonlySet<string>): Program {
-  const fail = (why: string): never => {
-    throw new ProgramError(`not a valid adaptc program: ${why}`);
+/** The inputs the runtime knows how to feed (inputs.ts), with their dtype and shape. */
+const INPUTS: Readonly<Record<string, { dtype: DType; shape: (hidden: number) => Shape }>> = {
+  hidden_states: { dtype: 'f32', shape: (hidden) => ['B', 'T', hidden] },
+  attention_mask: { dtype: 'i32', shape: () => ['B', 'T'] },
+  adapter_index: { dtype: 'i32', shape: () => ['B'] },
+};
+
+/** The checked, frozen copies this function returned: checking one again costs nothing. */
+const validated = new WeakSet<object>();
+
+function readModel(value: unknown): ProgramModelInfo {
+  const path = 'program.model';
+  const model = readObject(value, path);
+  const hidden = readInteger(field(model, 'hidden'), `${path}.hidden`, 1);
+  const heads = readInteger(field(model, 'heads'), `${path}.heads`, 1);
+  if (hidden % heads !== 0) fail(`${path}.heads`, `${heads} does not divide hidden (${hidden})`);
+  return {
+    name: readString(field(model, 'name'), `${path}.name`),
+    hidden,
+    heads,
+    ffn: readInteger(field(model, 'ffn'), `${path}.ffn`, 1),
+    layers: readInteger(field(model, 'layers'), `${path}.layers`, 1),
+    norm: readOneOf(field(model, 'norm'), `${path}.norm`, ['post', 'pre']),
+    attention: readOneOf(field(model, 'attention'), `${path}.attention`, [
+      'bidirectional',
+      'causal',
+    ]),
   };
-  if (typeof value !== 'object' || value === null) return fail('expected an object');
-  const program = value as Partial<Program>;
-  if (program.format !== PROGRAM_FORMAT) return fail(`format is ${JSON.stringify(program.format)}`);
-  if (program.version !== PROGRAM_VERSION) {
-    return fail(
-      `version ${String(program.version)}; this runtime reads version ${PROGRAM_VERSION}`,
-    );
-  }
-  if (!Array.isArray(program.nodes) || !Array.isArray(program.weights))
-    return fail('nodes or weights missing');
-  if (!Array.isArray(program.inputs) || !Array.isArray(program.outputs))
-    return fail('inputs or outputs missing');
-  const weightNames = new Set(program.weights.map((w) => w.name));
-  program.nodes.forEach((node, index) => {
-    if (node.id !== index) fail(`node ${index} has id ${node.id}`);
-    if (node.op !== 'input' && node.op !== 'weight' && !knownOps.has(node.op)) {
-      fail(`node ${index} uses unknown op '${node.op}'`);
-    }
-    if (!Array.isArray(node.inputs) || node.inputs.some((i: number) => !(i >= 0 && i < index))) {
-      fail(`node ${index} reads a node that is not before it`);
-    }
-    if (node.op === 'weight' && !weightNames.has(node.attrs.name as string)) {
-      fail(`node ${index} reads weight '${String(node.attrs.name)}', which the manifest lacks`);
-    }
-  });
-  for (const io of [...program.inputs, ...program.outputs]) {
-    if (!program.nodes[io.node]) fail(`'${io.name}' refers to missing node ${io.node}`);
-  }
-  if (!program.inputs.some((i) => i.name === 'hidden_states')) fail("no 'hidden_states' input");
-  validateGpuPlan(program as Program);
-  return program as Program;
 }
 
-/** Checks that a GPU plan refers only to kernels, buffers, uploads and weights that exist. */
-export function validateGpuPlan(program: Program): void {
-  const plan = program.gpu;
-  if (!plan) return;
-  const fail = (why: string): never => {
-    throw new ProgramError(`not a valid adaptc program: GPU plan: ${why}`);
-  };
-  const weights = new Set(program.weights.map((w) => w.name));
-  plan.uploads.forEach((upload, i) => {
-    for (const part of upload.parts) {
-      if (!weights.has(part.weight))
-        fail(`weight buffer ${i} reads '${part.weight}', which the manifest lacks`);
-    }
+function checkElements(shape: readonly number[], path: string): void {
+  const count = elementCount(shape);
+  if (count > MAX_TENSOR_ELEMENTS)
+    fail(
+      path,
+      `${showShape(shape)} has ${count} elements; one tensor holds at most ${MAX_TENSOR_ELEMENTS}`,
+    );
+}
+
+function readInit(value: unknown, path: string): WeightInit {
+  const init = readObject(value, path);
+  const kind = readOneOf(field(init, 'kind'), `${path}.kind`, ['normal', 'zeros', 'ones']);
+  if (kind !== 'normal') return { kind };
+  return { kind, std: readNumber(field(init, 'std'), `${path}.std`, 0) };
+}
+
+function readWeights(value: unknown): WeightSpec[] {
+  const names = new Set<string>();
+  return readArray(value, 'program.weights').map((entry, i) => {
+    const path = `program.weights[${i}]`;
+    const weight = readObject(entry, path);
+    const name = readString(field(weight, 'name'), `${path}.name`);
+    if (names.has(name)) fail(`${path}.name`, `'${name}' is listed twice`);
+    names.add(name);
+    const shape = readShape(field(weight, 'shape'), `${path}.shape`, false) as number[];
+    checkElements(shape, `${path}.shape`);
+    return { name, shape, init: readInit(field(weight, 'init'), `${path}.init`) };
   });
-  plan.dispatches.forEach((dispatch, i) => {
-    const kernel = plan.kernels[dispatch.kernel];
-    if (!kernel) return fail(`dispatch ${i} uses missing kernel ${dispatch.kernel}`);
-    if (dispatch.args.length !== kernel.storageBindings) {
+}
+
+function readIo(value: unknown, key: 'inputs' | 'outputs'): IoSpec[] {
+  const names = new Set<string>();
+  return readArray(value, `program.${key}`).map((entry, i) => {
+    const path = `program.${key}[${i}]`;
+    const io = readObject(entry, path);
+    const name = readString(field(io, 'name'), `${path}.name`);
+    if (names.has(name)) fail(`${path}.name`, `'${name}' is listed twice`);
+    names.add(name);
+    const optional = field(io, 'optional');
+    if (optional !== undefined && typeof optional !== 'boolean')
+      fail(`${path}.optional`, 'must be true or false');
+    return {
+      name,
+      dtype: readOneOf(field(io, 'dtype'), `${path}.dtype`, ['f32', 'i32']),
+      shape: readShape(field(io, 'shape'), `${path}.shape`),
+      node: readInteger(field(io, 'node'), `${path}.node`, 0),
+      ...(optional === undefined ? {} : { optional }),
+    };
+  });
+}
+
+function readAttrs(value: unknown, path: string): Record<string, AttrValue> {
+  const attrs = readObject(value, path);
+  const out: Record<string, AttrValue> = {};
+  for (const [key, item] of Object.entries(attrs)) out[key] = item as AttrValue;
+  return out;
+}
+
+interface NodeContext {
+  readonly nodes: readonly ProgramNode[];
+  readonly weights: ReadonlyMap<string, WeightSpec>;
+  readonly inputs: ReadonlyMap<string, IoSpec>;
+}
+
+function readNode(value: unknown, index: number, context: NodeContext): ProgramNode {
+  const path = `program.nodes[${index}]`;
+  const node = readObject(value, path);
+  const id = readInteger(field(node, 'id'), `${path}.id`, 0);
+  if (id !== index) fail(`${path}.id`, `is ${id}; nodes are numbered by position`);
+  const op = readString(field(node, 'op'), `${path}.op`);
+  const dtype = readOneOf(field(node, 'dtype'), `${path}.dtype`, ['f32', 'i32']);
+  const shape = readShape(field(node, 'shape'), `${path}.shape`);
+  const inputs = readArray(field(node, 'inputs'), `${path}.inputs`).map((input, i) => {
+    const inputPath = `${path}.inputs[${i}]`;
+    const ref = readInteger(input, inputPath, 0);
+    if (ref >= index)
       fail(
-        `dispatch ${i} binds ${dispatch.args.length} buffers; kernel '${kernel.name}' takes ${kernel.storageBindings}`,
+        inputPath,
+        `refers to node ${ref}, which ${ref === index ? 'is this node' : 'comes later'}`,
       );
-    }
-    for (const arg of dispatch.args) {
-      const ok =
-        arg.kind === 'buffer' ? arg.buffer < plan.buffers.length : arg.upload < plan.uploads.length;
-      if (!ok) fail(`dispatch ${i} binds a buffer that does not exist`);
-    }
-    if (!(dispatch.groups.divide > 0)) fail(`dispatch ${i} has a bad workgroup count`);
+    return ref;
   });
-  for (const io of [...plan.inputs, ...plan.outputs]) {
-    if (io.buffer >= plan.buffers.length) fail(`'${io.name}' is in a buffer that does not exist`);
+  const attrs = readAttrs(field(node, 'attrs'), `${path}.attrs`);
+  const scope = field(node, 'scope');
+  if (scope !== undefined) readString(scope, `${path}.scope`);
+  const result: ProgramNode = {
+    id,
+    op,
+    dtype,
+    shape,
+    inputs,
+    attrs,
+    ...(scope === undefined ? {} : { scope: scope as string }),
+  };
+  checkNode(result, path, context);
+  return result;
+}
+
+function checkSource(node: ProgramNode, path: string, expected: { dtype: DType; shape: Shape }) {
+  if (node.inputs.length !== 0) fail(`${path}.inputs`, `an ${node.op} node reads no nodes`);
+  if (node.dtype !== expected.dtype) fail(`${path}.dtype`, `must be '${expected.dtype}'`);
+  if (!sameShape(node.shape, expected.shape))
+    fail(`${path}.shape`, `is ${showShape(node.shape)}; must be ${showShape(expected.shape)}`);
+}
+
+function checkNode(node: ProgramNode, path: string, context: NodeContext): void {
+  if (node.op === 'input' || node.op === 'weight') {
+    const name = readString(node.attrs.name, `${path}.attrs.name`);
+    if (node.op === 'input') {
+      const spec = context.inputs.get(name);
+      if (!spec) fail(`${path}.attrs.name`, `'${name}' is not in program.inputs`);
+      checkSource(node, path, spec);
+    } else {
+      const spec = context.weights.get(name);
+      if (!spec) fail(`${path}.attrs.name`, `'${name}' is not in the weight manifest`);
+      checkSource(node, path, { dtype: 'f32', shape: spec.shape });
+    }
+    return;
   }
+  const rule = Object.hasOwn(OP_RULES, node.op) ? OP_RULES[node.op] : undefined;
+  if (!rule) fail(`${path}.op`, `'${node.op}' is not an op this runtime runs`);
+  const arity = rule.variadic
+    ? node.inputs.length >= rule.arity
+    : node.inputs.length === rule.arity;
+  if (!arity) {
+    fail(
+      `${path}.inputs`,
+      `${node.op} takes ${rule.variadic ? 'at least ' : ''}${rule.arity} inputs, got ${node.inputs.length}`,
+    );
+  }
+  for (const [name, check] of Object.entries(rule.attrs)) {
+    if (!Object.hasOwn(node.attrs, name)) fail(`${path}.attrs`, `${node.op} needs '${name}'`);
+    check(node.attrs[name], `${path}.attrs.${name}`);
+  }
+  const sources = node.inputs.map((ref) => context.nodes[ref]!);
+  sources.forEach((source, i) => {
+    const wanted = rule.i32Inputs?.includes(i) ? 'i32' : 'f32';
+    if (source.dtype !== wanted)
+      fail(
+        `${path}.inputs[${i}]`,
+        `node ${source.id} is ${source.dtype}; ${node.op} reads ${wanted} here`,
+      );
+  });
+  const shape = rule.shape(
+    sources.map((s) => s.shape),
+    node.attrs,
+  );
+  if (typeof shape === 'string') fail(path, `${node.op}: ${shape}`);
+  if (!sameShape(shape, node.shape))
+    fail(
+      `${path}.shape`,
+      `is ${showShape(node.shape)}, but ${node.op} of its inputs gives ${showShape(shape)}`,
+    );
+  if (node.dtype !== rule.dtype) fail(`${path}.dtype`, `must be '${rule.dtype}'`);
+  const fixed = shape.filter((d): d is number => typeof d === 'number');
+  checkElements(fixed, `${path}.shape`);
+}
+
+function checkInputs(inputs: readonly IoSpec[], hidden: number): void {
+  inputs.forEach((io, i) => {
+    const path = `program.inputs[${i}]`;
+    const known = Object.hasOwn(INPUTS, io.name) ? INPUTS[io.name] : undefined;
+    if (!known)
+      fail(
+        `${path}.name`,
+        `'${io.name}' is not an input the runtime feeds (${Object.keys(INPUTS).join(', ')})`,
+      );
+    if (io.dtype !== known.dtype) fail(`${path}.dtype`, `must be '${known.dtype}'`);
+    const shape = known.shape(hidden);
+    if (!sameShape(io.shape, shape))
+      fail(`${path}.shape`, `is ${showShape(io.shape)}; must be ${showShape(shape)}`);
+  });
+  if (!inputs.some((io) => io.name === 'hidden_states'))
+    fail('program.inputs', "has no 'hidden_states'");
+}
+
+function checkIoNodes(
+  specs: readonly IoSpec[],
+  key: 'inputs' | 'outputs',
+  nodes: readonly ProgramNode[],
+) {
+  specs.forEach((io, i) => {
+    const path = `program.${key}[${i}].node`;
+    const node = nodes[readIndex(io.node, path, nodes.length, 'node')]!;
+    if (key === 'inputs' && !(node.op === 'input' && node.attrs.name === io.name))
+      fail(path, `node ${io.node} is not the input node of '${io.name}'`);
+    if (node.dtype !== io.dtype || !sameShape(node.shape, io.shape))
+      fail(
+        path,
+        `node ${io.node} is ${node.dtype} ${showShape(node.shape)}, not ${io.dtype} ${showShape(io.shape)}`,
+      );
+  });
+}
+
+function checkOutputs(outputs: readonly IoSpec[], hidden: number): void {
+  if (outputs.length === 0) fail('program.outputs', 'must name at least one output');
+  const main = outputs.find((o) => o.name === 'hidden_states');
+  if (!main) fail('program.outputs', "has no 'hidden_states'");
+  const expected: Dim[] = ['B', 'T', hidden];
+  if (main.dtype !== 'f32' || !sameShape(main.shape, expected))
+    fail(`program.outputs[${outputs.indexOf(main)}]`, `must be f32 ${showShape(expected)}`);
+}
+
+/** The branch count against the select nodes and the adapter_index input. */
+function checkBranches(value: unknown, nodes: readonly ProgramNode[], inputs: readonly IoSpec[]) {
+  const branches = value === undefined ? undefined : readInteger(value, 'program.branches', 1);
+  const hasIndex = inputs.some((io) => io.name === 'adapter_index');
+  if ((branches !== undefined) !== hasIndex)
+    fail(
+      'program.branches',
+      hasIndex ? "is required with an 'adapter_index' input" : "needs an 'adapter_index' input",
+    );
+  for (const node of nodes) {
+    if (node.op === 'select' && node.inputs.length - 1 !== branches)
+      fail(
+        `program.nodes[${node.id}].inputs`,
+        `select has ${node.inputs.length - 1} branches; program.branches is ${String(branches)}`,
+      );
+  }
+  return branches;
+}
+
+/** The checked copy is frozen, so that it stays what was checked. */
+function deepFreeze(value: object): void {
+  Object.freeze(value);
+  for (const item of Object.values(value)) {
+    if (typeof item === 'object' && item !== null && !Object.isFrozen(item)) deepFreeze(item);
+  }
+}
+
+/**
+ * Checks that a value is a Program this runtime can run, so that a hand-edited or hostile one
+ * cannot make a backend read or write out of bounds: every field's type, every node against its
+ * op's rule (inputs before it, dtypes, attributes, shapes consistent with the weights it reads),
+ * inputs and outputs against their nodes, and the GPU plan's indices and buffer sizes. Throws a
+ * ProgramError naming the path of the first problem, e.g. `program.nodes[12].inputs[1]`.
+ * Returns a copy holding only the checked fields.
+ */
+export function validateProgram(value: unknown): Program {
+  if (typeof value === 'object' && value !== null && validated.has(value)) return value as Program;
+  const program = readObject(value, 'program');
+  const format = field(program, 'format');
+  if (format !== PROGRAM_FORMAT)
+    fail(
+      'program.format',
+      `is ${JSON.stringify(format) ?? 'missing'}; expected '${PROGRAM_FORMAT}'`,
+    );
+  const version = field(program, 'version');
+  if (version !== PROGRAM_VERSION)
+    fail(
+      'program.version',
+      `is ${JSON.stringify(version) ?? 'missing'}; this runtime reads version ${PROGRAM_VERSION}`,
+    );
+  const model = readModel(field(program, 'model'));
+  const weights = readWeights(field(program, 'weights'));
+  const inputs = readIo(field(program, 'inputs'), 'inputs');
+  checkInputs(inputs, model.hidden);
+  const outputs = readIo(field(program, 'outputs'), 'outputs');
+  checkOutputs(outputs, model.hidden);
+  const nodes: ProgramNode[] = [];
+  const context: NodeContext = {
+    nodes,
+    weights: new Map(weights.map((w) => [w.name, w])),
+    inputs: new Map(inputs.map((io) => [io.name, io])),
+  };
+  readArray(field(program, 'nodes'), 'program.nodes').forEach((node, i) =>
+    nodes.push(readNode(node, i, context)),
+  );
+  checkIoNodes(inputs, 'inputs', nodes);
+  checkIoNodes(outputs, 'outputs', nodes);
+  const branches = checkBranches(field(program, 'branches'), nodes, inputs);
+  const gpuValue = field(program, 'gpu');
+  const result: Program = {
+    format: PROGRAM_FORMAT,
+    version: PROGRAM_VERSION,
+    source: readString(field(program, 'source'), 'program.source'),
+    graph: readString(field(program, 'graph'), 'program.graph'),
+    model,
+    ...(branches === undefined ? {} : { branches }),
+    inputs,
+    outputs,
+    weights,
+    nodes,
+    ...(gpuValue === undefined
+      ? {}
+      : { gpu: readGpuPlan(gpuValue, 'program.gpu', { weights, inputs, outputs }) }),
+  };
+  deepFreeze(result);
+  validated.add(result);
+  return result;
 }

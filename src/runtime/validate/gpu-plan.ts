@@ -1,0 +1,177 @@
+import type { DispatchArg, GpuPlan, IoSpec, SizeExpr, WeightSpec } from '../program.js';
+import { elementCount } from '../tensor.js';
+import {
+  fail,
+  field,
+  readArray,
+  readBoolean,
+  readIndex,
+  readInteger,
+  readObject,
+  readOneOf,
+  readString,
+} from './read.js';
+
+/** Storage bindings one kernel may declare; WebGPU devices allow far fewer (8 portably). */
+const MAX_STORAGE_BINDINGS = 1000;
+
+function readSize(value: unknown, path: string): SizeExpr {
+  const size = readObject(value, path);
+  return {
+    perToken: readInteger(field(size, 'perToken'), `${path}.perToken`, 0),
+    perSequence: readInteger(field(size, 'perSequence'), `${path}.perSequence`, 0),
+    fixed: readInteger(field(size, 'fixed'), `${path}.fixed`, 0),
+    divide: readInteger(field(size, 'divide'), `${path}.divide`, 1),
+  };
+}
+
+/** The elements of an input or output as a size: per token, per sequence and fixed. */
+function ioElements(io: IoSpec): { perToken: number; perSequence: number; fixed: number } {
+  const numbers = io.shape.filter((d): d is number => typeof d === 'number');
+  const count = elementCount(numbers);
+  const hasB = io.shape.includes('B');
+  const hasT = io.shape.includes('T');
+  if (hasB && hasT) return { perToken: count, perSequence: 0, fixed: 0 };
+  if (hasB) return { perToken: 0, perSequence: count, fixed: 0 };
+  return { perToken: hasT ? count : 0, perSequence: 0, fixed: hasT ? 0 : count };
+}
+
+/**
+ * Whether a buffer of `size` elements holds `needed` for every B, T ≥ 1. With a, b, c the
+ * differences of the per-token, per-sequence and fixed terms, a·BT + b·B + c ≥ 0 for all
+ * B, T ≥ 1 exactly when a ≥ 0, a + b ≥ 0 and a + b + c ≥ 0.
+ */
+function holds(size: SizeExpr, needed: ReturnType<typeof ioElements>): boolean {
+  const a = size.perToken / size.divide - needed.perToken;
+  const b = size.perSequence / size.divide - needed.perSequence;
+  const c = size.fixed / size.divide - needed.fixed;
+  return a >= 0 && a + b >= 0 && a + b + c >= 0;
+}
+
+interface PlanContext {
+  readonly weights: readonly WeightSpec[];
+  readonly inputs: readonly IoSpec[];
+  readonly outputs: readonly IoSpec[];
+}
+
+function readUploads(value: unknown, path: string, weights: readonly WeightSpec[]) {
+  const byName = new Map(weights.map((w) => [w.name, w]));
+  return readArray(value, path).map((entry, i) => {
+    const uploadPath = `${path}[${i}]`;
+    const parts = readArray(field(readObject(entry, uploadPath), 'parts'), `${uploadPath}.parts`);
+    if (parts.length === 0) fail(`${uploadPath}.parts`, 'must not be empty');
+    return {
+      parts: parts.map((rawPart, j) => {
+        const partPath = `${uploadPath}.parts[${j}]`;
+        const part = readObject(rawPart, partPath);
+        const name = readString(field(part, 'weight'), `${partPath}.weight`);
+        const weight = byName.get(name);
+        if (!weight) fail(`${partPath}.weight`, `'${name}' is not in the weight manifest`);
+        const transpose = readBoolean(field(part, 'transpose'), `${partPath}.transpose`);
+        if (transpose && weight.shape.length !== 2)
+          fail(
+            `${partPath}.transpose`,
+            `weight '${name}' ${JSON.stringify(weight.shape)} is not 2-D`,
+          );
+        const columnsValue = field(part, 'columns');
+        if (columnsValue === undefined) return { weight: name, transpose };
+        const width = transpose ? weight.shape[0]! : weight.shape[weight.shape.length - 1]!;
+        const columns = readArray(columnsValue, `${partPath}.columns`);
+        if (columns.length !== 2) fail(`${partPath}.columns`, 'must be [start, end]');
+        const start = readInteger(columns[0], `${partPath}.columns[0]`, 0, width - 1);
+        const end = readInteger(columns[1], `${partPath}.columns[1]`, start + 1, width);
+        return { weight: name, transpose, columns: [start, end] as const };
+      }),
+    };
+  });
+}
+
+function readArg(value: unknown, path: string, buffers: number, uploads: number): DispatchArg {
+  const arg = readObject(value, path);
+  const kind = readOneOf(field(arg, 'kind'), `${path}.kind`, ['buffer', 'weights']);
+  if (kind === 'buffer') {
+    return { kind, buffer: readIndex(field(arg, 'buffer'), `${path}.buffer`, buffers, 'buffer') };
+  }
+  return {
+    kind,
+    upload: readIndex(field(arg, 'upload'), `${path}.upload`, uploads, 'weight upload'),
+  };
+}
+
+/**
+ * Checks a GPU plan: kernels, weight uploads, activation buffers and dispatches refer only to
+ * what exists, and the buffers of inputs and outputs hold them at every batch and sequence size.
+ */
+export function readGpuPlan(value: unknown, path: string, context: PlanContext): GpuPlan {
+  const plan = readObject(value, path);
+  const target = readOneOf(field(plan, 'target'), `${path}.target`, ['software', 'gpu']);
+  const fused = readBoolean(field(plan, 'fused'), `${path}.fused`);
+  const kernels = readArray(field(plan, 'kernels'), `${path}.kernels`).map((entry, i) => {
+    const kernelPath = `${path}.kernels[${i}]`;
+    const kernel = readObject(entry, kernelPath);
+    return {
+      name: readString(field(kernel, 'name'), `${kernelPath}.name`),
+      wgsl: readString(field(kernel, 'wgsl'), `${kernelPath}.wgsl`),
+      storageBindings: readInteger(
+        field(kernel, 'storageBindings'),
+        `${kernelPath}.storageBindings`,
+        1,
+        MAX_STORAGE_BINDINGS,
+      ),
+    };
+  });
+  const uploads = readUploads(field(plan, 'uploads'), `${path}.uploads`, context.weights);
+  const buffers = readArray(field(plan, 'buffers'), `${path}.buffers`).map((size, i) =>
+    readSize(size, `${path}.buffers[${i}]`),
+  );
+  const io = (key: 'inputs' | 'outputs', specs: readonly IoSpec[]) =>
+    readArray(field(plan, key), `${path}.${key}`).map((entry, i) => {
+      const ioPath = `${path}.${key}[${i}]`;
+      const item = readObject(entry, ioPath);
+      const name = readString(field(item, 'name'), `${ioPath}.name`);
+      const spec = specs.find((s) => s.name === name);
+      if (!spec) fail(`${ioPath}.name`, `the program has no ${key.slice(0, -1)} '${name}'`);
+      const buffer = readIndex(field(item, 'buffer'), `${ioPath}.buffer`, buffers.length, 'buffer');
+      if (!holds(buffers[buffer]!, ioElements(spec)))
+        fail(
+          `${ioPath}.buffer`,
+          `buffer ${buffer} is too small for '${name}' ${JSON.stringify(spec.shape)}`,
+        );
+      return { name, buffer };
+    });
+  const inputs = io('inputs', context.inputs);
+  const outputs = io('outputs', context.outputs);
+  for (const spec of context.inputs) {
+    if (!inputs.some((i) => i.name === spec.name))
+      fail(`${path}.inputs`, `has no buffer for the input '${spec.name}'`);
+  }
+  if (outputs[0]?.name !== 'hidden_states')
+    fail(`${path}.outputs[0]`, "must be the output 'hidden_states'");
+  const dispatches = readArray(field(plan, 'dispatches'), `${path}.dispatches`).map((entry, i) => {
+    const dispatchPath = `${path}.dispatches[${i}]`;
+    const dispatch = readObject(entry, dispatchPath);
+    const kernelIndex = readIndex(
+      field(dispatch, 'kernel'),
+      `${dispatchPath}.kernel`,
+      kernels.length,
+      'kernel',
+    );
+    const kernel = kernels[kernelIndex]!;
+    const args = readArray(field(dispatch, 'args'), `${dispatchPath}.args`);
+    if (args.length !== kernel.storageBindings) {
+      fail(
+        `${dispatchPath}.args`,
+        `binds ${args.length} buffers; kernel '${kernel.name}' takes ${kernel.storageBindings}`,
+      );
+    }
+    return {
+      kernel: kernelIndex,
+      label: readString(field(dispatch, 'label'), `${dispatchPath}.label`),
+      args: args.map((arg, j) =>
+        readArg(arg, `${dispatchPath}.args[${j}]`, buffers.length, uploads.length),
+      ),
+      groups: readSize(field(dispatch, 'groups'), `${dispatchPath}.groups`),
+    };
+  });
+  return { target, fused, kernels, uploads, buffers, inputs, outputs, dispatches };
+}
