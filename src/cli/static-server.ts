@@ -17,10 +17,12 @@ const TYPES: Readonly<Record<string, string>> = {
 export const LOOPBACK = '127.0.0.1';
 
 /**
- * A request must arrive whole within this time; Node answers 408 and closes the connection
- * otherwise, so a client that sends its headers or body slowly cannot hold a connection open.
+ * A request must arrive whole within this time, checked every second; Node answers 408 and closes
+ * the connection otherwise, so a client that connects and sends nothing, or sends its headers or
+ * body slowly, cannot hold a connection for long. Headers are limited to Node's 16 KiB (431).
  */
 const REQUEST_TIMEOUT_MS = 10_000;
+const TIMEOUT_CHECK_MS = 1_000;
 
 export interface RunningServer {
   readonly url: string;
@@ -62,7 +64,7 @@ function oneLine(error: unknown): string {
  * backslashes and control characters (NUL among them) are refused rather than normalized, and
  * hidden files are not served.
  */
-export function requestedNames(target: string): readonly string[] | Refusal {
+function requestedNames(target: string): readonly string[] | Refusal {
   if (!target.startsWith('/')) {
     return { status: 400, reason: 'the request target must be a path beginning with /' };
   }
@@ -196,7 +198,11 @@ export async function serveFolder(
 ): Promise<RunningServer> {
   const realRoot = await realpath(folder);
   const server = createServer(
-    { requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: REQUEST_TIMEOUT_MS },
+    {
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      headersTimeout: REQUEST_TIMEOUT_MS,
+      connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+    },
     handler(realRoot, log),
   );
   await new Promise<void>((resolve, reject) => {

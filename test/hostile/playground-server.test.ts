@@ -29,6 +29,10 @@ function makeFolder(): void {
   root = join(scratch, 'root');
   mkdirSync(join(root, 'sub'), { recursive: true });
   writeFileSync(join(scratch, 'secret.txt'), SECRET);
+  // A sibling whose name begins with the served folder's: a prefix test would let it through.
+  mkdirSync(join(scratch, 'root-sibling'));
+  writeFileSync(join(scratch, 'root-sibling', 'secret.txt'), SECRET);
+  symlinkSync('../root-sibling/secret.txt', join(root, 'sibling'));
   writeFileSync(join(root, 'index.html'), INDEX);
   writeFileSync(join(root, 'app.js'), 'export {};\n');
   writeFileSync(join(root, '.hidden'), SECRET);
@@ -127,6 +131,7 @@ describe('the playground server', () => {
     ['/out-file', 403, 'the path leads outside the served folder'],
     ['/out-dir/secret.txt', 403, 'the path leads outside the served folder'],
     ['/abs-link', 403, 'the path leads outside the served folder'],
+    ['/sibling', 403, 'the path leads outside the served folder'],
     ['/etc/passwd', 404, 'not found'],
     ['//etc/passwd', 404, 'not found'],
     ['/%2fetc%2fpasswd', 404, 'not found'],
