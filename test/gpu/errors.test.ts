@@ -1,6 +1,9 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { describe, expect } from 'vitest';
 import { compile } from '../../src/compiler/index.js';
 import { AdaptRuntimeError } from '../../src/runtime/errors.js';
+import { DAWN_ADAPTER_WARNING } from '../../src/runtime/webgpu/acquire.js';
 import { initWeights } from '../../src/runtime/weights.js';
 import { gpuIt, gpuRuntime } from '../helpers/gpu.js';
 
@@ -49,6 +52,23 @@ describe('GPU errors are reported clearly', () => {
       } finally {
         rt.dispose();
       }
+    },
+  );
+});
+
+describe('what Dawn prints by itself', () => {
+  gpuIt(
+    'opening an adapter writes nothing to stderr but the lines DAWN_ADAPTER_WARNING matches',
+    async () => {
+      const script =
+        "const { create } = await import('webgpu'); await create([]).requestAdapter(); process.exit(0);";
+      const { stderr } = await promisify(execFile)(
+        process.execPath,
+        ['--input-type=module', '-e', script],
+        { env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' } },
+      );
+      const lines = stderr.split('\n').filter((line) => line !== '');
+      expect(lines.filter((line) => !DAWN_ADAPTER_WARNING.test(line))).toEqual([]);
     },
   );
 });

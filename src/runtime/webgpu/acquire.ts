@@ -1,5 +1,16 @@
 import { AdaptRuntimeError } from '../errors.js';
 
+/**
+ * The lines Dawn writes to stderr the first time an instance enumerates a Vulkan adapter whose
+ * driver reports more dynamic buffers per pipeline layout than Dawn supports (lavapipe 1000000,
+ * RADV 500000; Dawn caps both at 16). Dawn prints them with an unconditional `fprintf` while it
+ * reads the adapter's limits, before any device or limit is requested, so no option avoids
+ * them, and Node cannot point its own stderr elsewhere around the call: a parent process drops
+ * them from its child's stderr. This runtime uses no dynamic offsets, so the cap costs nothing.
+ */
+export const DAWN_ADAPTER_WARNING =
+  /^Warning: maxDynamic(?:Uniform|Storage)BuffersPerPipelineLayout artificially reduced from \d+ to \d+ to fit dynamic offset allocation limit\.$/;
+
 /** The `webgpu` package's object must stay reachable for the device's whole life (docs/design.md §6). */
 let nodeGpu: GPU | undefined;
 
