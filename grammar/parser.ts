@@ -14,6 +14,16 @@ import {
   RParen,
 } from './tokens.js';
 
+/**
+ * How many re-syncs inside repetitions may nest. Chevrotain re-enters a repetition by recursion
+ * after each re-sync, so a run of thousands of errors in one `{ ... }` or one file would overflow
+ * the stack; past this depth the error ends the repetition instead, and parse() resumes at the
+ * next declaration.
+ */
+const MAX_NESTED_RESYNCS = 32;
+
+type RepetitionRecovery = (this: AdaptParser, ...args: unknown[]) => void;
+
 /** The CST parser. It follows grammar/adapt.ebnf rule for rule and knows no semantics. */
 export class AdaptParser extends CstParser {
   constructor() {
@@ -23,6 +33,23 @@ export class AdaptParser extends CstParser {
       errorMessageProvider: adaptErrorMessages,
     });
     this.performSelfAnalysis();
+    this.boundRepetitionRecovery();
+  }
+
+  /** Wraps Chevrotain's in-repetition recovery (set per instance when recovery is on). */
+  private boundRepetitionRecovery(): void {
+    const self = this as unknown as { attemptInRepetitionRecovery: RepetitionRecovery };
+    const recover = self.attemptInRepetitionRecovery;
+    let depth = 0;
+    self.attemptInRepetitionRecovery = function (...args) {
+      if (depth >= MAX_NESTED_RESYNCS) return;
+      depth++;
+      try {
+        recover.apply(this, args);
+      } finally {
+        depth--;
+      }
+    };
   }
 
   public file = this.RULE('file', () => {

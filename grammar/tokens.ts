@@ -11,9 +11,28 @@ export const WhiteSpace = createToken({
 export const Comment = createToken({ name: 'Comment', pattern: /#[^\n]*/, group: Lexer.SKIPPED });
 export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_-]*/ });
 // `0..5` must lex as Number DotDot Number, so a fraction needs digits after the dot.
+export const NUMBER_FORM = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 export const NumberLiteral = createToken({
   name: 'NumberLiteral',
   pattern: /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/,
+});
+
+// Everything that starts like a number, up to where a number could not go on: letters, digits,
+// `_`, a `.` not followed by another, and a sign after `e`. `0x10`, `1_000`, `1e`, `1.` and
+// `12abc` are each one token, reported as one malformed number instead of a confusing parse.
+const NUMBER_RUN = /-?\.?\d(?:[0-9A-Za-z_]|\.(?!\.)|(?<=[eE])[+-])*/y;
+
+function matchBadNumber(text: string, offset: number): RegExpExecArray | null {
+  NUMBER_RUN.lastIndex = offset;
+  const run = NUMBER_RUN.exec(text);
+  return run && !NUMBER_FORM.test(run[0]) ? run : null;
+}
+
+export const BadNumber = createToken({
+  name: 'BadNumber',
+  pattern: { exec: matchBadNumber },
+  line_breaks: false,
+  start_chars_hint: ['-', '.', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
 });
 export const DotDot = createToken({ name: 'DotDot', pattern: /\.\./, label: "'..'" });
 export const Comma = createToken({ name: 'Comma', pattern: /,/, label: "','" });
@@ -27,6 +46,7 @@ export const RParen = createToken({ name: 'RParen', pattern: /\)/, label: "')'" 
 export const allTokens: TokenType[] = [
   WhiteSpace,
   Comment,
+  BadNumber,
   NumberLiteral,
   Identifier,
   DotDot,

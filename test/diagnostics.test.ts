@@ -21,6 +21,33 @@ const CASES: Record<
     source: `${MODEL}adapter a { bottleneck 8 at ffn\ngraph g = a`,
     expected: ["E0003 2:11 '{'"],
   },
+  E0004: {
+    source: `${MODEL}adapter a { bottleneck 0x10 at ffn }`,
+    expected: ["E0004 2:24 '0x10'"],
+  },
+  E0005: {
+    source: `${MODEL}adapter a { bottleneck 8 at ffn }\ngraph g = ${'stack('.repeat(65)}a${')'.repeat(65)}`,
+    expected: ["E0005 3:400 '('"],
+  },
+  E0006: {
+    source: `${MODEL}adapter a {\n  bottleneck 8\0 at ffn }`,
+    expected: ["E0006 3:15 '\0'"],
+  },
+  E0007: {
+    source: `${MODEL}adapter ${'a'.repeat(300)} { bottleneck 8 at ffn }`,
+    expected: [`E0007 2:9 '${'a'.repeat(300)}'`],
+  },
+  E0008: {
+    source: `${MODEL}${'adapter a { at ffn }\n'.repeat(120)}`,
+    expected: [...Array.from({ length: 100 }, (_, i) => `E0102 ${i + 3}:9 'a'`), "E0008 103:9 'a'"],
+  },
+  W0009: {
+    source: `${MODEL}${Array.from({ length: 110 }, (_, i) => `adapter a${i} { bottleneck 64 at ffn }`).join('\n')}`,
+    expected: [
+      ...Array.from({ length: 100 }, (_, i) => `W0203 ${i + 2}:${i < 10 ? 25 : 26} '64'`),
+      "W0009 102:27 '64'",
+    ],
+  },
   E0101: {
     source: `${MODEL}adaptor a { bottleneck 8 at ffn }`,
     expected: ["E0101 2:1 'adaptor'"],
@@ -68,6 +95,10 @@ const CASES: Record<
   E0112: {
     source: 'model m { hidden 64 heads 4 ffn 128 layers 4 eps 0 }',
     expected: ["E0112 1:50 '0'"],
+  },
+  E0113: {
+    source: 'model m { hidden 768 heads 12 ffn 3072 layers 100000 }',
+    expected: ["E0113 1:47 '100000'"],
   },
   E0201: {
     source: `${MODEL}adapter a { at ffn }`,

@@ -7,6 +7,12 @@ export const DIAGNOSTIC_CODES = {
   E0001: { severity: 'error', summary: 'unexpected character' },
   E0002: { severity: 'error', summary: 'syntax error' },
   E0003: { severity: 'error', summary: 'unclosed block or parenthesis' },
+  E0004: { severity: 'error', summary: 'malformed number' },
+  E0005: { severity: 'error', summary: 'expression nested too deeply' },
+  E0006: { severity: 'error', summary: 'control or invisible character' },
+  E0007: { severity: 'error', summary: 'name or number too long' },
+  E0008: { severity: 'error', summary: 'too many errors' },
+  W0009: { severity: 'warning', summary: 'too many warnings' },
   E0101: { severity: 'error', summary: 'unknown declaration kind' },
   E0102: { severity: 'error', summary: 'duplicate name' },
   E0103: { severity: 'error', summary: 'missing required model property' },
@@ -19,6 +25,7 @@ export const DIAGNOSTIC_CODES = {
   E0110: { severity: 'error', summary: 'missing or repeated model declaration' },
   E0111: { severity: 'error', summary: 'declaration has the wrong form' },
   E0112: { severity: 'error', summary: 'number out of range' },
+  E0113: { severity: 'error', summary: 'weights too large' },
   E0201: { severity: 'error', summary: 'adapter size missing or given twice' },
   E0202: { severity: 'error', summary: 'reduction leaves no bottleneck' },
   W0203: { severity: 'warning', summary: 'bottleneck is not smaller than hidden' },
@@ -56,17 +63,50 @@ export interface Diagnostic {
   readonly help?: string;
 }
 
-/** Collects diagnostics for one file; stages report into it and never throw for user errors. */
+/** A file shows at most this many errors, and as many warnings; one more diagnostic says so. */
+export const MAX_SHOWN_PER_SEVERITY = 100;
+
+/** A help line, or a function computing it, called only if the diagnostic is shown. */
+export type Help = string | undefined | (() => string | undefined);
+
+/**
+ * Collects diagnostics for one file; stages report into it and never throw for user errors.
+ * Past MAX_SHOWN_PER_SEVERITY errors (or warnings) it keeps counting but keeps no more, so
+ * hostile input gives a bounded report; `errorsFull` lets a stage stop early.
+ */
 export class DiagnosticBag {
   readonly items: Diagnostic[] = [];
+  private readonly counts = { error: 0, warning: 0 };
 
   constructor(readonly file: string) {}
 
-  report(code: DiagnosticCode, span: Span | undefined, message: string, help?: string): void {
+  report(code: DiagnosticCode, span: Span | undefined, message: string, help?: Help): void {
     const severity = DIAGNOSTIC_CODES[code].severity;
+    const count = ++this.counts[severity];
+    if (count > MAX_SHOWN_PER_SEVERITY + 1) return;
+    if (count === MAX_SHOWN_PER_SEVERITY + 1) {
+      const [stopCode, what] =
+        severity === 'error' ? (['E0008', 'errors'] as const) : (['W0009', 'warnings'] as const);
+      this.push(
+        stopCode,
+        span,
+        `more than ${MAX_SHOWN_PER_SEVERITY} ${what}; the rest are not shown`,
+        `fix these and check again`,
+      );
+      return;
+    }
+    this.push(code, span, message, typeof help === 'function' ? help() : help);
+  }
+
+  private push(
+    code: DiagnosticCode,
+    span: Span | undefined,
+    message: string,
+    help: string | undefined,
+  ): void {
     this.items.push({
       code,
-      severity,
+      severity: DIAGNOSTIC_CODES[code].severity,
       message,
       file: this.file,
       ...(span ? { span } : {}),
@@ -74,8 +114,14 @@ export class DiagnosticBag {
     });
   }
 
+  /** Every error reported, shown or not. */
   get errorCount(): number {
-    return this.items.filter((d) => d.severity === 'error').length;
+    return this.counts.error;
+  }
+
+  /** No further error would be shown: stages may stop looking for more. */
+  get errorsFull(): boolean {
+    return this.counts.error > MAX_SHOWN_PER_SEVERITY;
   }
 }
 

@@ -4,6 +4,7 @@ import type { Model } from './model.js';
 import { SourceFile } from './source.js';
 import type { SourceAst } from './syntax/ast.js';
 import { parse } from './syntax/parse.js';
+import { ArgumentError } from '../runtime/errors.js';
 
 export interface FrontendResult {
   readonly source: SourceFile;
@@ -14,8 +15,32 @@ export interface FrontendResult {
   readonly diagnostics: readonly Diagnostic[];
 }
 
-/** Parses and checks one .adapt source text. Never throws for bad input. */
+/** `null`, `42`, `an object`: what an argument of the wrong kind was, for an ArgumentError. */
+export function describeArgument(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'string') return 'a string';
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') {
+    return String(value);
+  }
+  return typeof value;
+}
+
+/** Throws an ArgumentError unless `value` is a string. */
+export function requireString(value: unknown, what: string): asserts value is string {
+  if (typeof value !== 'string') {
+    throw new ArgumentError(`${what} must be a string, got ${describeArgument(value)}`);
+  }
+}
+
+/**
+ * Parses and checks one .adapt source text. Never throws for bad input; a text or file name
+ * that is not a string is an ArgumentError.
+ */
 export function checkSource(text: string, fileName = '<input>'): FrontendResult {
+  requireString(text, 'checkSource: source');
+  requireString(fileName, 'checkSource: fileName');
   const source = new SourceFile(fileName, text);
   const bag = new DiagnosticBag(fileName);
   const ast = parse(source, bag);

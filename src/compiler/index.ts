@@ -1,12 +1,14 @@
 import { hasErrors, type Diagnostic } from './diagnostics.js';
 import { emitProgram } from './emit-program.js';
-import { checkSource } from './frontend.js';
+import { checkSource, describeArgument, requireString } from './frontend.js';
+import { MAX_LAYERS } from './check/limits.js';
 import type { IrGraph } from './ir/types.js';
 import { BASE_GRAPH, withBaseGraph, withLayerCount } from './bench-variants.js';
 import { planGpu } from './codegen/plan.js';
 import { lowerModel } from './lower/lower.js';
 import { optimize } from './passes/pipeline.js';
-import { quoteList } from './suggest.js';
+import { didYouMean, quoteList } from './suggest.js';
+import { ArgumentError } from '../runtime/errors.js';
 import type { Model } from './model.js';
 import type { Program, Target } from '../runtime/program.js';
 
@@ -43,8 +45,49 @@ export interface CompileResult {
   readonly optimized: IrGraph | undefined;
 }
 
-/** Compiles .adapt source text to a Program. Never throws for bad input: read `diagnostics`. */
+const OPTION_KINDS: Record<keyof CompileOptions, (value: unknown) => string | undefined> = {
+  fileName: (v) => (typeof v === 'string' ? undefined : 'a string'),
+  graph: (v) => (typeof v === 'string' ? undefined : 'a string'),
+  fuse: (v) => (typeof v === 'boolean' ? undefined : 'a boolean'),
+  target: (v) => (v === 'software' || v === 'gpu' ? undefined : "'software' or 'gpu'"),
+  maxBindingBytes: (v) =>
+    Number.isSafeInteger(v) && (v as number) >= 4 ? undefined : 'an integer of at least 4',
+  layers: (v) =>
+    Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= MAX_LAYERS
+      ? undefined
+      : `an integer from 1 to ${MAX_LAYERS}`,
+  base: (v) => (typeof v === 'boolean' ? undefined : 'a boolean'),
+};
+
+/** Throws an ArgumentError for options that are not an object, or hold a wrong or unknown key. */
+function checkCompileOptions(options: unknown): asserts options is CompileOptions {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new ArgumentError(`compile: options must be an object, got ${describeArgument(options)}`);
+  }
+  for (const [key, value] of Object.entries(options)) {
+    const check = OPTION_KINDS[key as keyof CompileOptions] as
+      ((value: unknown) => string | undefined) | undefined;
+    if (!check) {
+      const hint = didYouMean(key, Object.keys(OPTION_KINDS));
+      throw new ArgumentError(`compile: unknown option '${key}'${hint ? `; ${hint}` : ''}`);
+    }
+    const expected = value === undefined ? undefined : check(value);
+    if (expected) {
+      throw new ArgumentError(
+        `compile: option '${key}' must be ${expected}, got ${describeArgument(value)}`,
+      );
+    }
+  }
+}
+
+/**
+ * Compiles .adapt source text to a Program. Never throws for bad input: read `diagnostics`.
+ * Arguments of the wrong kind (a source that is not a string, unknown options) are an
+ * ArgumentError.
+ */
 export function compile(source: string, options: CompileOptions = {}): CompileResult {
+  requireString(source, 'compile: source');
+  checkCompileOptions(options);
   const fileName = options.fileName ?? '<input>';
   const front = checkSource(source, fileName);
   const diagnostics = [...front.diagnostics];

@@ -7,17 +7,22 @@ export interface Span {
 export interface Position {
   /** 1-based line. */
   readonly line: number;
-  /** 1-based column, in UTF-16 code units. */
+  /** 1-based column, in UTF-16 code units; a byte-order mark at the start is not counted. */
   readonly column: number;
 }
 
+export const BYTE_ORDER_MARK = '\uFEFF';
+
 export class SourceFile {
   private readonly lineStarts: number[];
+  /** 1 when the text starts with a byte-order mark, which editors do not show. */
+  private readonly hiddenPrefix: number;
 
   constructor(
     readonly fileName: string,
     readonly text: string,
   ) {
+    this.hiddenPrefix = text.startsWith(BYTE_ORDER_MARK) ? 1 : 0;
     this.lineStarts = [0];
     for (let i = 0; i < text.length; i++) {
       if (text.charCodeAt(i) === 10) this.lineStarts.push(i + 1);
@@ -25,6 +30,20 @@ export class SourceFile {
   }
 
   position(offset: number): Position {
+    const line = this.lineIndex(offset);
+    const start = line === 0 ? Math.min(this.hiddenPrefix, offset) : this.lineStarts[line]!;
+    return { line: line + 1, column: offset - start + 1 };
+  }
+
+  /** The length of a 1-based line in UTF-16 code units, without its newline. */
+  lineLength(line: number): number {
+    const start = this.lineStarts[line - 1];
+    if (start === undefined) return 0;
+    const next = this.lineStarts[line];
+    return (next === undefined ? this.text.length : next - 1) - start;
+  }
+
+  private lineIndex(offset: number): number {
     let lo = 0;
     let hi = this.lineStarts.length - 1;
     while (lo < hi) {
@@ -32,7 +51,7 @@ export class SourceFile {
       if (this.lineStarts[mid]! <= offset) lo = mid;
       else hi = mid - 1;
     }
-    return { line: lo + 1, column: offset - this.lineStarts[lo]! + 1 };
+    return lo;
   }
 }
 

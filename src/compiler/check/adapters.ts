@@ -6,7 +6,8 @@ import {
   type Placement,
   type Site,
 } from '../model.js';
-import type { BlockDeclaration } from '../syntax/ast.js';
+import type { BlockDeclaration, Property } from '../syntax/ast.js';
+import { MAX_FACTOR } from './limits.js';
 import {
   collectProperties,
   readChoice,
@@ -33,10 +34,24 @@ export const ADAPTER_DEFAULTS = { activation: 'relu', scale: 1, init: 'near_iden
 export interface ModelFacts {
   readonly hidden?: number;
   readonly layers?: number;
+  /** `0..layers-1`, one array that every adapter placed in all layers shares. */
+  readonly allLayers?: readonly number[];
 }
 
-function allLayers(count: number): number[] {
-  return Array.from({ length: count }, (_, i) => i);
+/** An adapter's scale multiplies its delta; past MAX_FACTOR, f32 would lose the residual. */
+function readScale(property: Property, bag: DiagnosticBag): number | undefined {
+  const value = readNumber(property, bag);
+  if (!value) return undefined;
+  if (Math.abs(value.value) > MAX_FACTOR) {
+    bag.report(
+      'E0112',
+      value.span,
+      `'scale' must be between -${MAX_FACTOR} and ${MAX_FACTOR} (2^24), found ${value.text}`,
+      'the delta is added to the hidden state in f32, whose 24-bit significand a larger factor swamps',
+    );
+    return undefined;
+  }
+  return value.value;
 }
 
 export function checkAdapter(
@@ -60,7 +75,7 @@ export function checkAdapter(
     );
     ok = false;
   } else if (bottleneckProperty) {
-    bottleneck = readSize(bottleneckProperty, bag);
+    bottleneck = readSize(bottleneckProperty, bag, { row: true });
   } else if (reductionProperty) {
     const reduction = readSize(reductionProperty, bag);
     if (reduction !== undefined && model.hidden !== undefined) {
@@ -127,11 +142,7 @@ export function checkAdapter(
   }
 
   const layersProperty = properties.get('layers');
-  const layers = layersProperty
-    ? readLayers(layersProperty, model.layers, bag)
-    : model.layers !== undefined
-      ? allLayers(model.layers)
-      : undefined;
+  const layers = layersProperty ? readLayers(layersProperty, model.layers, bag) : model.allLayers;
   if (layers === undefined) ok = false;
 
   const activationProperty = properties.get('activation');
@@ -139,7 +150,7 @@ export function checkAdapter(
     ? readChoice(activationProperty, ADAPTER_ACTIVATIONS, bag)
     : ADAPTER_DEFAULTS.activation;
   const scaleProperty = properties.get('scale');
-  const scale = scaleProperty ? readNumber(scaleProperty, bag)?.value : ADAPTER_DEFAULTS.scale;
+  const scale = scaleProperty ? readScale(scaleProperty, bag) : ADAPTER_DEFAULTS.scale;
   const initProperty = properties.get('init');
   const init = initProperty
     ? readChoice(initProperty, ['near_identity', 'zero_up'] as const, bag)

@@ -1,8 +1,10 @@
 import type { DiagnosticBag } from '../diagnostics.js';
 import { BASE_ACTIVATIONS, type BaseModel } from '../model.js';
 import { quoteList } from '../suggest.js';
-import type { BlockDeclaration } from '../syntax/ast.js';
+import type { BlockDeclaration, Property } from '../syntax/ast.js';
+import { formatBytes, MAX_LAYERS, MAX_WEIGHT_BYTES } from './limits.js';
 import { collectProperties, readChoice, readPositive, readSize } from './properties.js';
+import { baseParams, describeWeights } from './weight-memory.js';
 
 const MODEL_PROPERTIES = [
   'hidden',
@@ -41,14 +43,18 @@ export function checkBaseModel(
       `add ${missing.map((name) => `\`${name} N\``).join(', ')} to the model block`,
     );
   }
-  const size = (name: (typeof REQUIRED)[number]) => {
+  const size = (name: (typeof REQUIRED)[number], options: Parameters<typeof readSize>[2]) => {
     const property = properties.get(name);
-    return property ? readSize(property, bag) : undefined;
+    return property ? readSize(property, bag, options) : undefined;
   };
-  const hidden = size('hidden');
-  const heads = size('heads');
-  const ffn = size('ffn');
-  const layers = size('layers');
+  const hidden = size('hidden', { row: true });
+  const heads = size('heads', {});
+  const ffn = size('ffn', { row: true });
+  const layers = checkModelSize(
+    properties.get('layers'),
+    { hidden, ffn, layers: size('layers', { max: Number.MAX_SAFE_INTEGER }) },
+    bag,
+  );
   if (hidden !== undefined && heads !== undefined && hidden % heads !== 0) {
     const headsProperty = properties.get('heads')!;
     bag.report(
@@ -101,6 +107,41 @@ export function checkBaseModel(
     span: block.span,
   };
   return { base, ...known };
+}
+
+/**
+ * The layer count, or undefined after reporting that the base model's weights cannot exist (more
+ * than MAX_WEIGHT_BYTES of f32) or that it has more than MAX_LAYERS layers.
+ */
+function checkModelSize(
+  property: Property | undefined,
+  sizes: { hidden: number | undefined; ffn: number | undefined; layers: number | undefined },
+  bag: DiagnosticBag,
+): number | undefined {
+  const { hidden, ffn, layers } = sizes;
+  if (!property || layers === undefined) return undefined;
+  const span = property.values[0]?.span ?? property.span;
+  if (hidden !== undefined && ffn !== undefined) {
+    const params = baseParams(hidden, ffn, layers);
+    if (params * 4 > MAX_WEIGHT_BYTES) {
+      bag.report(
+        'E0113',
+        span,
+        `${layers} layers of width ${hidden} (ffn ${ffn}) are ${describeWeights(params)}, more than the ${formatBytes(MAX_WEIGHT_BYTES)} limit`,
+        `at this width at most ${Math.max(0, Math.floor(MAX_WEIGHT_BYTES / 4 / baseParams(hidden, ffn, 1)))} layers fit`,
+      );
+      return undefined;
+    }
+  }
+  if (layers > MAX_LAYERS) {
+    bag.report(
+      'E0105',
+      span,
+      `'layers' must be a positive integer up to ${MAX_LAYERS}, found ${layers}`,
+    );
+    return undefined;
+  }
+  return layers;
 }
 
 /** Head counts near the requested one that do divide hidden, for the help line. */

@@ -1,14 +1,9 @@
 import type { DiagnosticBag } from '../diagnostics.js';
-import {
-  isAdapterAt,
-  SITES,
-  type AdapterSpec,
-  type FusionSite,
-  type FusionSpec,
-} from '../model.js';
+import { SITES, type AdapterSpec, type FusionSite, type FusionSpec } from '../model.js';
 import type { Span } from '../source.js';
 import { didYouMean, quoteList } from '../suggest.js';
-import type { BlockDeclaration } from '../syntax/ast.js';
+import type { BlockDeclaration, Property } from '../syntax/ast.js';
+import { MAX_FACTOR } from './limits.js';
 import { formatLayers } from './layer-text.js';
 import {
   collectProperties,
@@ -77,7 +72,7 @@ export function checkFusion(
     const what = context.fusionNames.has(word.text)
       ? `'${word.text}' is a fusion; a fusion combines adapters only`
       : `'${word.text}' is not an adapter`;
-    bag.report('E0302', word.span, what, didYouMean(word.text, context.adapterNames));
+    bag.report('E0302', word.span, what, () => didYouMean(word.text, context.adapterNames));
   }
   if (adaptersProperty.values.length > 0 && listed.length < 2) {
     bag.report(
@@ -97,7 +92,7 @@ export function checkFusion(
 
   const temperatureProperty = properties.get('temperature');
   const temperature = temperatureProperty
-    ? readPositive(temperatureProperty, bag)
+    ? readTemperature(temperatureProperty, bag)
     : FUSION_DEFAULTS.temperature;
   const option = <T extends string>(key: string, choices: readonly T[], fallback: T) => {
     const property = properties.get(key);
@@ -134,6 +129,19 @@ export function checkFusion(
   };
 }
 
+/** Scores are multiplied by 1 / temperature, which MAX_FACTOR bounds as it does a scale. */
+function readTemperature(property: Property, bag: DiagnosticBag): number | undefined {
+  const temperature = readPositive(property, bag);
+  if (temperature === undefined || temperature >= 1 / MAX_FACTOR) return temperature;
+  bag.report(
+    'E0112',
+    property.values[0]!.span,
+    `'temperature' must be at least 2^-24 (${(1 / MAX_FACTOR).toPrecision(3)}), found ${temperature}`,
+    'the scores are multiplied by 1 / temperature in f32, where a larger factor makes scores of ordinary size overflow',
+  );
+  return undefined;
+}
+
 /**
  * The (layer, site) pairs the fusion combines: those of its `at` sites and `layers` where at
  * least two members are present. A site or layer the user named explicitly must be covered.
@@ -148,10 +156,13 @@ function coverage(
   bag: DiagnosticBag,
 ): FusionSite[] | undefined {
   const covers: FusionSite[] = [];
+  const memberLayers = members.map((m) => new Set(m.layers));
   let ok = true;
   for (const layer of layers) {
     for (const site of sites) {
-      const present = members.filter((m) => isAdapterAt(m, layer, site));
+      const present = members.filter(
+        (m, i) => m.placements[site] !== undefined && memberLayers[i]!.has(layer),
+      );
       const parallel = present.filter((m) => m.placements[site] === 'parallel');
       if (present.length >= 2 && parallel.length > 0) {
         bag.report(
@@ -165,9 +176,11 @@ function coverage(
       if (present.length >= 2) covers.push({ layer, site, members: present.map((m) => m.name) });
     }
   }
+  const coveredSites = new Set(covers.map((c) => c.site));
+  const coveredLayers = new Set(covers.map((c) => c.layer));
   if (explicit.at) {
     for (const site of sites) {
-      if (!covers.some((c) => c.site === site)) {
+      if (!coveredSites.has(site)) {
         bag.report(
           'E0303',
           explicit.at,
@@ -179,7 +192,7 @@ function coverage(
     }
   }
   if (explicit.layers) {
-    const uncovered = layers.filter((layer) => !covers.some((c) => c.layer === layer));
+    const uncovered = layers.filter((layer) => !coveredLayers.has(layer));
     if (uncovered.length > 0) {
       bag.report(
         'E0303',

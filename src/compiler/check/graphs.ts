@@ -106,16 +106,17 @@ function resolveName(
     );
     return undefined;
   }
-  const known = [...context.adapters.keys(), ...context.fusions.keys()];
   const isCombinator = (COMBINATORS as readonly string[]).includes(name);
+  const noComponents = context.adapters.size + context.fusions.size === 0;
   bag.report(
     'E0401',
     expression.span,
     isCombinator ? `${name} needs arguments` : `'${name}' names no adapter or fusion`,
     isCombinator
       ? `write ${name}(a, b)`
-      : (didYouMean(name, known) ??
-          (known.length ? undefined : 'declare an adapter first: adapter NAME { ... }')),
+      : noComponents
+        ? 'declare an adapter first: adapter NAME { ... }'
+        : () => didYouMean(name, [...context.adapters.keys(), ...context.fusions.keys()]),
   );
   return undefined;
 }
@@ -160,7 +161,9 @@ function resolveAverage(
   const weights = expression.args.map((arg) => arg.weight?.value ?? 1);
   for (const arg of weighted) {
     const weight = arg.weight!;
-    if (!Number.isFinite(weight.value)) {
+    if (weight.malformed) {
+      ok = false;
+    } else if (!Number.isFinite(weight.value)) {
       bag.report('E0403', weight.span, `average weight ${weight.text} is not a finite number`);
       ok = false;
     } else if (weight.value < 0) {

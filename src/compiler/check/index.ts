@@ -7,6 +7,7 @@ import { checkAdapter } from './adapters.js';
 import { checkBaseModel } from './base-model.js';
 import { checkFusion } from './fusions.js';
 import { namesUsed, resolveGraph } from './graphs.js';
+import { checkWeightMemory, type CheckedComponent } from './weight-memory.js';
 
 const DECLARATION_KINDS = ['model', 'adapter', 'fusion', 'graph'] as const;
 type DeclarationKind = (typeof DECLARATION_KINDS)[number];
@@ -110,7 +111,13 @@ export function check(ast: SourceAst, bag: DiagnosticBag): Model | undefined {
       'add a block like: model bert-base { hidden 768 heads 12 ffn 3072 layers 12 }',
     );
   }
-  const modelFacts = modelBlock ? checkBaseModel(modelBlock, bag) : { base: undefined };
+  const baseFacts = modelBlock ? checkBaseModel(modelBlock, bag) : { base: undefined };
+  const modelFacts = {
+    ...baseFacts,
+    ...(baseFacts.layers !== undefined
+      ? { allLayers: Array.from({ length: baseFacts.layers }, (_, i) => i) }
+      : {}),
+  };
 
   reportDuplicates(
     [...kinds.adapter, ...kinds.fusion].sort((a, b) => a.span.start - b.span.start),
@@ -125,9 +132,12 @@ export function check(ast: SourceAst, bag: DiagnosticBag): Model | undefined {
   const fusionBlocks = components.filter((b) => b.keyword.text === 'fusion');
 
   const adapters = new Map<string, AdapterSpec>();
+  const checked: CheckedComponent[] = [];
   for (const block of adapterBlocks) {
     const adapter = checkAdapter(block, modelFacts, bag);
-    if (adapter) adapters.set(adapter.name, adapter);
+    if (!adapter) continue;
+    adapters.set(adapter.name, adapter);
+    checked.push({ kind: 'adapter', spec: adapter, name: block.name.span });
   }
   const fusionNames = new Set(fusionBlocks.map((b) => b.name.text));
   const fusions = new Map<string, FusionSpec>();
@@ -137,7 +147,16 @@ export function check(ast: SourceAst, bag: DiagnosticBag): Model | undefined {
       { layerCount: modelFacts.layers, adapters, adapterNames, fusionNames },
       bag,
     );
-    if (fusion) fusions.set(fusion.name, fusion);
+    if (!fusion) continue;
+    fusions.set(fusion.name, fusion);
+    checked.push({ kind: 'fusion', spec: fusion, name: block.name.span });
+  }
+  if (modelFacts.base) {
+    checkWeightMemory(
+      modelFacts.base,
+      checked.sort((a, b) => a.name.start - b.name.start),
+      bag,
+    );
   }
 
   const graphBlocks = firstByName(kinds.graphs);

@@ -2,6 +2,7 @@ import type { DiagnosticBag } from '../diagnostics.js';
 import { spanCover, type Span } from '../source.js';
 import { didYouMean, quoteList } from '../suggest.js';
 import type { BlockDeclaration, NumberValue, Property, Value } from '../syntax/ast.js';
+import { formatBytes, MAX_LAYERS, MAX_SIZE } from './limits.js';
 
 /**
  * Reads the properties of one block against the list of names it allows: unknown names get a
@@ -66,6 +67,32 @@ function single(property: Property, expected: string, bag: DiagnosticBag): Value
   return undefined;
 }
 
+/**
+ * The value of a number literal, or undefined after reporting why it cannot be used: too large
+ * for a double, or an integer past 2^53 that a double cannot hold exactly. A malformed number
+ * was reported by the lexer and is refused silently.
+ */
+export function readLiteral(value: NumberValue, bag: DiagnosticBag): number | undefined {
+  if (value.malformed) return undefined;
+  if (!Number.isFinite(value.value)) {
+    bag.report('E0112', value.span, `${value.text} is not a finite number`);
+    return undefined;
+  }
+  if (
+    Number.isInteger(value.value) &&
+    !Number.isSafeInteger(value.value) &&
+    /^-?\d+$/.test(value.text)
+  ) {
+    bag.report(
+      'E0112',
+      value.span,
+      `${value.text} is too large to be held exactly: integers go up to 2^53 - 1 (${Number.MAX_SAFE_INTEGER})`,
+    );
+    return undefined;
+  }
+  return value.value;
+}
+
 export function readNumber(property: Property, bag: DiagnosticBag): NumberValue | undefined {
   const value = single(property, 'a number', bag);
   if (!value) return undefined;
@@ -77,39 +104,53 @@ export function readNumber(property: Property, bag: DiagnosticBag): NumberValue 
     );
     return undefined;
   }
-  if (!Number.isFinite(value.value)) {
-    bag.report('E0112', value.span, `${value.text} is not a finite number`);
-    return undefined;
-  }
-  return value;
+  return readLiteral(value, bag) === undefined ? undefined : value;
 }
 
-const MAX_SIZE = 2 ** 24;
-
-/** A positive integer such as hidden or bottleneck. */
-export function readSize(property: Property, bag: DiagnosticBag): number | undefined {
+/**
+ * A positive integer such as hidden or bottleneck, at most `max`. For a `row` size (the width of
+ * a row of values), the help line says what a row past the limit would take.
+ */
+export function readSize(
+  property: Property,
+  bag: DiagnosticBag,
+  { max = MAX_SIZE, row = false }: { max?: number; row?: boolean } = {},
+): number | undefined {
   const value = readNumber(property, bag);
   if (!value) return undefined;
-  if (!Number.isInteger(value.value) || value.value <= 0 || value.value > MAX_SIZE) {
+  if (!Number.isInteger(value.value) || value.value <= 0 || value.value > max) {
+    const tooLarge = row && Number.isInteger(value.value) && value.value > MAX_SIZE;
     bag.report(
       'E0105',
       value.span,
-      `'${property.name.text}' must be a positive integer up to ${MAX_SIZE}, found ${value.text}`,
+      `'${property.name.text}' must be a positive integer up to ${max}, found ${value.text}`,
+      tooLarge
+        ? `a row of ${value.text} f32 values would take ${formatBytes(value.value * 4)}; sizes stop at 2^24 (a 64 MiB row) so any row fits a 128 MiB storage binding`
+        : undefined,
     );
     return undefined;
   }
   return value.value;
 }
 
-/** A number that must be greater than zero, such as eps or temperature. */
+/**
+ * A number that must be greater than zero, such as eps or temperature; also in f32, where a
+ * tiny one rounds to 0 and a huge one to infinity.
+ */
 export function readPositive(property: Property, bag: DiagnosticBag): number | undefined {
   const value = readNumber(property, bag);
   if (!value) return undefined;
+  const name = property.name.text;
   if (!(value.value > 0)) {
+    bag.report('E0112', value.span, `'${name}' must be greater than 0, found ${value.text}`);
+    return undefined;
+  }
+  const inF32 = Math.fround(value.value);
+  if (inF32 === 0 || !Number.isFinite(inF32)) {
     bag.report(
       'E0112',
       value.span,
-      `'${property.name.text}' must be greater than 0, found ${value.text}`,
+      `'${name}' ${value.text} is ${inF32 === 0 ? '0' : 'infinite'} in f32, the precision the model runs in`,
     );
     return undefined;
   }
@@ -139,15 +180,17 @@ export function readChoice<T extends string>(
 /** A comma-separated list of words, each reported once if repeated. */
 export function readWords(property: Property, bag: DiagnosticBag): { text: string; span: Span }[] {
   const words: { text: string; span: Span }[] = [];
+  const seen = new Set<string>();
   if (property.values.length === 0) {
     bag.report('E0109', property.span, `'${property.name.text}' needs at least one name`);
   }
   for (const value of property.values) {
     if (value.kind !== 'word') {
       bag.report('E0108', value.span, `expected a name, found ${describeValue(value)}`);
-    } else if (words.some((w) => w.text === value.text)) {
+    } else if (seen.has(value.text)) {
       bag.report('E0206', value.span, `'${value.text}' is listed twice`, 'remove the repetition');
     } else {
+      seen.add(value.text);
       words.push({ text: value.text, span: value.span });
     }
   }
@@ -193,6 +236,7 @@ export function readLayers(
     return undefined;
   }
   const inRange = (index: NumberValue): boolean => {
+    if (readLiteral(index, bag) === undefined) return false;
     if (!Number.isInteger(index.value) || index.value < 0) {
       bag.report(
         'E0108',
@@ -206,6 +250,14 @@ export function readLayers(
         'E0204',
         index.span,
         `layer ${index.text} is out of range: the model has ${layerCount} layers (0..${layerCount - 1})`,
+      );
+      return false;
+    }
+    if (index.value >= MAX_LAYERS) {
+      bag.report(
+        'E0204',
+        index.span,
+        `layer ${index.text} is out of range: a model has at most ${MAX_LAYERS} layers`,
       );
       return false;
     }

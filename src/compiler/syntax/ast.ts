@@ -9,9 +9,12 @@ export interface Name {
 
 export interface NumberValue {
   readonly kind: 'number';
+  /** NaN when `malformed`. */
   readonly value: number;
   readonly text: string;
   readonly span: Span;
+  /** The text is not a number (`0x10`); already reported, so the checker says nothing more. */
+  readonly malformed?: true;
 }
 
 export interface RangeValue {

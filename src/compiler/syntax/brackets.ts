@@ -2,6 +2,7 @@ import { createTokenInstance, type IToken } from 'chevrotain';
 import { RCurly, RParen } from '../../../grammar/tokens.js';
 import type { DiagnosticBag } from '../diagnostics.js';
 import type { SourceFile } from '../source.js';
+import { clipText } from './lex.js';
 
 function isName(token: IToken | undefined): boolean {
   return token?.tokenType.name === 'Identifier';
@@ -28,29 +29,35 @@ function virtualCloser(opener: IToken, at: number): IToken {
 }
 
 /**
- * Reports each '{' or '(' that is never closed at the bracket itself, and returns the tokens with
- * the missing closers inserted where the next declaration begins (blocks never nest, and a
- * declaration starts with two names in a row), so one missing '}' costs one error, not a cascade.
+ * Reports the '{' or '(' that is never closed at the bracket itself (one diagnostic for all the
+ * brackets missing at one place), and returns the tokens with the missing closers inserted where
+ * the next declaration begins (blocks never nest, and a declaration starts with two names in a
+ * row), so one missing '}' costs one error, not a cascade.
  */
 export function repairBrackets(tokens: IToken[], source: SourceFile, bag: DiagnosticBag): IToken[] {
   const repaired: IToken[] = [];
   const open: IToken[] = [];
 
   const closeAll = (before: IToken | undefined, at: number, keep = 0) => {
-    while (open.length > keep) {
-      const opener = open.pop()!;
-      const isBlock = opener.tokenType.name === 'LCurly';
-      const where = before
-        ? `before '${before.image}' on line ${source.position(before.startOffset).line}`
-        : `at the end of the ${isBlock ? 'block' : 'expression'}`;
-      bag.report(
-        'E0003',
-        { start: opener.startOffset, end: opener.startOffset + 1 },
-        `this '${opener.image}' is never closed`,
-        `add '${isBlock ? '}' : ')'}' ${where}`,
-      );
-      repaired.push(virtualCloser(opener, at));
-    }
+    if (open.length <= keep) return;
+    const closed = open.splice(keep).reverse();
+    const outermost = closed[closed.length - 1]!;
+    const isBlock = outermost.tokenType.name === 'LCurly';
+    const where = before
+      ? `before '${clipText(before.image)}' on line ${source.position(before.startOffset).line}`
+      : `at the end of the ${isBlock ? 'block' : 'expression'}`;
+    const closers = closed.map((t) => (t.tokenType.name === 'LCurly' ? '}' : ')')).join('');
+    bag.report(
+      'E0003',
+      { start: outermost.startOffset, end: outermost.startOffset + 1 },
+      closed.length === 1
+        ? `this '${outermost.image}' is never closed`
+        : `this '${outermost.image}' and the ${closed.length - 1} opened after it are never closed`,
+      closers.length <= 8
+        ? `add '${closers}' ${where}`
+        : `add ${closers.length} closing brackets ${where}`,
+    );
+    for (const opener of closed) repaired.push(virtualCloser(opener, at));
   };
 
   for (let i = 0; i < tokens.length; i++) {

@@ -2,6 +2,7 @@ import type { CstNode, IToken } from 'chevrotain';
 import { adaptParser } from '../../../grammar/parser.js';
 import type { Span } from '../source.js';
 import { spanCover } from '../source.js';
+import { isMalformedNumber } from './lex.js';
 import type {
   Argument,
   Declaration,
@@ -62,7 +63,11 @@ function nameOf(token: IToken): Name {
 }
 
 function numberOf(token: IToken): NumberValue {
-  return { kind: 'number', value: Number(token.image), text: token.image, span: tokenSpan(token) };
+  const span = tokenSpan(token);
+  if (isMalformedNumber(token)) {
+    return { kind: 'number', value: NaN, text: token.image, span, malformed: true };
+  }
+  return { kind: 'number', value: Number(token.image), text: token.image, span };
 }
 
 const BaseVisitor = adaptParser.getBaseCstVisitorConstructor();

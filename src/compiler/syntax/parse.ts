@@ -1,19 +1,16 @@
-import type { IRecognitionException, IToken } from 'chevrotain';
+import type { IToken } from 'chevrotain';
+import { describeToken } from '../../../grammar/messages.js';
 import { adaptParser } from '../../../grammar/parser.js';
-import { adaptLexer } from '../../../grammar/tokens.js';
 import type { DiagnosticBag } from '../diagnostics.js';
 import type { SourceFile, Span } from '../source.js';
 import type { Declaration, SourceAst } from './ast.js';
 import { astBuilder } from './build-ast.js';
 import { repairBrackets } from './brackets.js';
+import { lex } from './lex.js';
+import { limitNesting } from './nesting.js';
 
 function tokenSpan(token: IToken): Span {
   return { start: token.startOffset, end: (token.endOffset ?? token.startOffset) + 1 };
-}
-
-function errorOffset(error: IRecognitionException, textLength: number): number {
-  const offset = error.token.startOffset;
-  return Number.isNaN(offset) ? textLength : offset;
 }
 
 /** A declaration starts with two names in a row; used to resume after garbage at top level. */
@@ -26,41 +23,81 @@ function nextDeclarationStart(tokens: IToken[], from: number): number {
   return tokens.length;
 }
 
+/**
+ * Where each declaration begins: `KIND NAME {` or `KIND NAME =` outside brackets (bracket repair
+ * has closed every bracket before such a head). Parsing each piece on its own keeps Chevrotain's
+ * error recovery, which looks ahead to the end of its input, linear in the file.
+ */
+function declarationStarts(tokens: IToken[]): number[] {
+  const starts = [0];
+  let depth = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    const kind = tokens[i]!.tokenType.name;
+    if (kind === 'LCurly' || kind === 'LParen') depth++;
+    else if (kind === 'RCurly' || kind === 'RParen') depth = Math.max(0, depth - 1);
+    else if (
+      depth === 0 &&
+      i > 0 &&
+      kind === 'Identifier' &&
+      tokens[i + 1]?.tokenType.name === 'Identifier' &&
+      ['LCurly', 'Equals'].includes(tokens[i + 2]?.tokenType.name ?? '')
+    ) {
+      starts.push(i);
+    }
+  }
+  return starts;
+}
+
 /** Lexes and parses one file, reporting every syntax problem; never throws on bad input. */
 export function parse(source: SourceFile, bag: DiagnosticBag): SourceAst {
-  const lexed = adaptLexer.tokenize(source.text);
-  for (const error of lexed.errors) {
-    const char = source.text.slice(error.offset, error.offset + error.length);
-    bag.report(
-      'E0001',
-      { start: error.offset, end: error.offset + error.length },
-      `unexpected character${error.length > 1 ? 's' : ''} '${char}'`,
-      'names are letters, digits, _ and -; comments start with #',
-    );
-  }
-  const tokens = repairBrackets(lexed.tokens, source, bag);
-
+  const tokens = limitNesting(repairBrackets(lex(source, bag), source, bag), bag);
   const declarations: Declaration[] = [];
+  const starts = declarationStarts(tokens);
+  for (let i = 0; i < starts.length && !bag.errorsFull; i++) {
+    const end = starts[i + 1] ?? tokens.length;
+    parsePiece(tokens.slice(starts[i], end), tokens[end], source, bag, declarations);
+  }
+  return { fileName: source.fileName, declarations };
+}
+
+/**
+ * Parses the tokens of one declaration (with any garbage after it). `following` is the token
+ * after the piece: where the parser found the end of its input, the file goes on there.
+ */
+function parsePiece(
+  tokens: IToken[],
+  following: IToken | undefined,
+  source: SourceFile,
+  bag: DiagnosticBag,
+  declarations: Declaration[],
+): void {
   let start = 0;
-  while (start < tokens.length) {
-    adaptParser.input = tokens.slice(start);
+  while (start < tokens.length && !bag.errorsFull) {
+    adaptParser.input = start === 0 ? tokens : tokens.slice(start);
     const cst = adaptParser.file();
     let resumeAt = tokens.length;
     for (const error of adaptParser.errors) {
-      const offset = errorOffset(error, source.text.length);
       // A closer inserted by repairBrackets: the unclosed bracket is already reported.
       if (error.token.isInsertedInRecovery) continue;
       if (error.name === 'NotAllInputParsedException') {
         const index = tokens.indexOf(error.token, start);
         resumeAt = nextDeclarationStart(tokens, index + 1);
       }
-      const span = Number.isNaN(error.token.startOffset)
-        ? { start: offset, end: offset }
-        : tokenSpan(error.token);
-      bag.report('E0002', span, error.message);
+      const atEnd = Number.isNaN(error.token.startOffset);
+      if (atEnd && following) {
+        const message = error.message.replace(
+          /found end of file$/,
+          `found ${describeToken(following)}`,
+        );
+        bag.report('E0002', tokenSpan(following), message);
+      } else if (atEnd) {
+        bag.report('E0002', { start: source.text.length, end: source.text.length }, error.message);
+      } else {
+        bag.report('E0002', tokenSpan(error.token), error.message);
+      }
     }
-    declarations.push(...(astBuilder.visit(cst) as Declaration[]));
+    for (const declaration of astBuilder.visit(cst) as Declaration[])
+      declarations.push(declaration);
     start = resumeAt;
   }
-  return { fileName: source.fileName, declarations };
 }
