@@ -124,7 +124,9 @@ describe('CPU reference', () => {
         hidden_states: hidden,
         adapter_index: { data: Int32Array.from([0, 3]), shape: [2] },
       }),
-    ).rejects.toThrow("adapter_index[1] is 3; graph 'routed' has 3 branches (0..2)");
+    ).rejects.toThrow(
+      "tensor 'adapter_index': element 1 is 3; graph 'routed' has 3 branches (0..2)",
+    );
     await expect(
       model.run({ hidden_states: { data: new Float32Array(8), shape: [1, 1, 8] } }),
     ).rejects.toThrow(InputError);
@@ -134,7 +136,7 @@ describe('CPU reference', () => {
         adapter_index: { data: Int32Array.from([0, 1]), shape: [2] },
         attention_mask: { data: new Int32Array(5), shape: [5] },
       }),
-    ).rejects.toThrow('attention_mask must be [2, 3], got [5]');
+    ).rejects.toThrow("tensor 'attention_mask': shape must be [2, 3], got [5]");
   });
 
   it('reports every missing and mis-shaped weight at once, and accepts a bert. prefix', async () => {
@@ -145,7 +147,7 @@ describe('CPU reference', () => {
     for (const [name, tensor] of full) {
       if (name.endsWith('query.bias') || name.endsWith('adapter_up.bias')) continue;
       if (name === 'encoder.layer.1.output.dense.weight') {
-        broken.set(name, { ...tensor, shape: [32, 16] });
+        broken.set(`bert.${name}`, { ...tensor, shape: [32, 16] });
         continue;
       }
       broken.set(`bert.${name}`, tensor);
@@ -157,7 +159,7 @@ describe('CPU reference', () => {
       /^8 tensors are missing: 'encoder.layer.0.attention.self.query.bias', /,
     );
     expect(problems[1]).toBe(
-      "tensor 'encoder.layer.1.output.dense.weight' has shape [32, 16], but the model needs [16, 32]",
+      "tensor 'bert.encoder.layer.1.output.dense.weight' has shape [32, 16], but the model needs [16, 32]",
     );
     expect(problems).toHaveLength(2);
   });

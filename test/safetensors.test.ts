@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { AdaptError, ArgumentError } from '../src/runtime/errors.js';
 import {
   SafetensorsError,
   halfToFloat,
@@ -193,11 +194,128 @@ describe('saveSafetensors / loadSafetensors round trip', () => {
     expect([...t.data]).toEqual([1]);
   });
 
-  it('allows gaps and trailing bytes in the data buffer', () => {
-    const data = new Uint8Array(20);
-    new DataView(data.buffer).setFloat32(8, 9, true);
-    const map = load(makeFile({ x: f32([1], 8, 12) }, data));
-    expect([...tensorOf(map, 'x').data]).toEqual([9]);
+  it('reads a tensor at an unaligned offset in a larger buffer', () => {
+    const data = new Uint8Array(12);
+    new DataView(data.buffer).setFloat32(1, 9, true);
+    new DataView(data.buffer).setFloat32(5, -2.5, true);
+    const map = load(
+      makeFile(
+        {
+          b: { dtype: 'U8', shape: [1], data_offsets: [0, 1] },
+          x: f32([2], 1, 9),
+          c: { dtype: 'U8', shape: [3], data_offsets: [9, 12] },
+        },
+        data,
+      ),
+    );
+    expect([...tensorOf(map, 'x').data]).toEqual([9, -2.5]);
+  });
+});
+
+describe('the data section is covered exactly', () => {
+  it('rejects bytes before the first tensor', () => {
+    expectLoadError(
+      makeFile({ x: f32([1], 8, 12) }, 12),
+      /^weights\.safetensors: tensor 'x': starts at byte 8, but the data starts at 0: bytes \[0, 8\) belong to no tensor$/,
+      'x',
+    );
+  });
+
+  it('rejects a hole between two tensors and names the tensor after it', () => {
+    expectLoadError(
+      makeFile({ a: f32([2], 0, 8), b: f32([1], 12, 16) }, 16),
+      /tensor 'b': starts at byte 12, but tensor 'a' ends at 8: bytes \[8, 12\) belong to no tensor$/,
+      'b',
+    );
+  });
+
+  it('rejects trailing bytes after the last tensor', () => {
+    expectLoadError(
+      makeFile({ a: f32([2], 0, 8) }, 11),
+      /^weights\.safetensors: 3 bytes after the tensors: the data section is 11 bytes, but the last tensor \('a'\) ends at 8$/,
+    );
+    expectLoadError(
+      makeFile({}, 4),
+      /4 bytes after the tensors: the data section is 4 bytes, but no tensor/,
+    );
+  });
+
+  it('rejects a tensor inside another one even when the ends line up', () => {
+    expectLoadError(
+      makeFile({ a: f32([4], 0, 16), b: f32([2], 8, 16) }, 16),
+      /tensor 'b': overlaps tensor 'a' \(bytes \[8, 16\) and \[0, 16\)\)/,
+      'b',
+    );
+  });
+});
+
+describe('strict header JSON', () => {
+  it('rejects a key repeated inside a tensor entry, naming the tensor', () => {
+    const header = '{"w": {"dtype": "I32", "dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}';
+    expectLoadError(
+      makeFile(header, 4),
+      /^weights\.safetensors: tensor 'w': key 'dtype' appears more than once$/,
+      'w',
+    );
+  });
+
+  it('rejects a key repeated inside __metadata__', () => {
+    const header = '{"__metadata__": {"format": "pt", "format": "np"}}';
+    expectLoadError(
+      makeFile(header),
+      /^weights\.safetensors: header: __metadata__: key 'format' appears more than once$/,
+    );
+  });
+
+  it('allows one key in sibling objects', () => {
+    const header =
+      '{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]},' +
+      ' "b": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}';
+    expect([...load(makeFile(header, 8)).keys()]).toEqual(['a', 'b']);
+  });
+
+  it('rejects shapes whose element count is not a safe integer', () => {
+    expectLoadError(
+      makeFile({ w: f32([2 ** 40, 2 ** 40], 0, 4) }, 4),
+      /tensor 'w': data_offsets cover 4 bytes but shape \[1099511627776, 1099511627776\] of F32 needs/,
+      'w',
+    );
+  });
+});
+
+describe('loadSafetensors arguments', () => {
+  it.each([
+    [null, 'null'],
+    ['weights.safetensors', 'the string "weights.safetensors"'],
+    [[1, 2, 3], 'an array'],
+    [new Float32Array(4), 'a Float32Array'],
+    [{ length: 8 }, 'an object'],
+  ])('rejects %s with an ArgumentError', (value, shown) => {
+    const call = () => loadSafetensors(value as unknown as Uint8Array, FILE);
+    expect(call).toThrow(ArgumentError);
+    expect(call).toThrow(
+      `${FILE}: a safetensors file must be given as a Uint8Array or an ArrayBuffer, got ${shown}`,
+    );
+  });
+
+  it('reads an ArrayBuffer and a Node Buffer alike', () => {
+    const bytes = saveSafetensors({ x: { shape: [2], data: new Float32Array([1, -3]) } });
+    const fromBuffer = loadSafetensors(Buffer.from(bytes), FILE);
+    const copy = bytes.slice();
+    const fromArrayBuffer = loadSafetensors(copy.buffer as unknown as Uint8Array, FILE);
+    expect([...tensorOf(fromBuffer, 'x').data]).toEqual([1, -3]);
+    expect([...tensorOf(fromArrayBuffer, 'x').data]).toEqual([1, -3]);
+  });
+
+  it('is an AdaptError, as every error the runtime throws', () => {
+    let caught: unknown;
+    try {
+      load(new Uint8Array(3));
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(AdaptError);
+    expect((caught as Error).name).toBe('SafetensorsError');
   });
 });
 
@@ -280,6 +398,58 @@ describe('dtype decoding', () => {
     );
   });
 
+  it('decodes I8, I16, U16 and U32 to Int32Array', () => {
+    const data = new Uint8Array(2 + 4 + 4 + 8);
+    const view = new DataView(data.buffer);
+    view.setInt8(0, -128);
+    view.setInt8(1, 127);
+    view.setInt16(2, -32768, true);
+    view.setInt16(4, 12345, true);
+    view.setUint16(6, 65535, true);
+    view.setUint16(8, 3, true);
+    view.setUint32(10, 2147483647, true);
+    view.setUint32(14, 7, true);
+    const map = load(
+      makeFile(
+        {
+          a: { dtype: 'I8', shape: [2], data_offsets: [0, 2] },
+          b: { dtype: 'I16', shape: [2], data_offsets: [2, 6] },
+          c: { dtype: 'U16', shape: [2], data_offsets: [6, 10] },
+          d: { dtype: 'U32', shape: [2], data_offsets: [10, 18] },
+        },
+        data,
+      ),
+    );
+    expect([...tensorOf(map, 'a').data]).toEqual([-128, 127]);
+    expect([...tensorOf(map, 'b').data]).toEqual([-32768, 12345]);
+    expect([...tensorOf(map, 'c').data]).toEqual([65535, 3]);
+    expect([...tensorOf(map, 'd').data]).toEqual([2147483647, 7]);
+    for (const name of ['a', 'b', 'c', 'd'])
+      expect(tensorOf(map, name).data).toBeInstanceOf(Int32Array);
+  });
+
+  it('decodes U64 and rejects U32 and U64 values past int32', () => {
+    const u64 = le64([5n, 2147483647n]);
+    expect([
+      ...tensorOf(
+        load(makeFile({ i: { dtype: 'U64', shape: [2], data_offsets: [0, 16] } }, u64)),
+        'i',
+      ).data,
+    ]).toEqual([5, 2147483647]);
+    expectLoadError(
+      makeFile({ i: { dtype: 'U64', shape: [1], data_offsets: [0, 8] } }, le64([4294967296n])),
+      /tensor 'i': U64 value 4294967296 at index 0 does not fit in int32/,
+      'i',
+    );
+    const u32 = new Uint8Array(4);
+    new DataView(u32.buffer).setUint32(0, 2147483648, true);
+    expectLoadError(
+      makeFile({ i: { dtype: 'U32', shape: [1], data_offsets: [0, 4] } }, u32),
+      /tensor 'i': U32 value 2147483648 at index 0 does not fit in int32/,
+      'i',
+    );
+  });
+
   it('decodes U8', () => {
     const map = load(
       makeFile(
@@ -313,28 +483,28 @@ describe('loadSafetensors errors', () => {
   it('rejects a header length beyond the end of the file', () => {
     expectLoadError(
       makeFile('{}', 0, 100),
-      /header length 100 is beyond the end of the file \(only 2 bytes after the 8-byte length\)/,
+      /header: length 100 is beyond the end of the file \(only 2 bytes after the 8-byte length\)/,
     );
   });
 
   it('rejects an absurd header length', () => {
-    expectLoadError(makeFile('{}', 0, 200_000_000), /header length 200000000 is absurd/);
+    expectLoadError(makeFile('{}', 0, 200_000_000), /header: length 200000000 is absurd/);
     expectLoadError(
       makeFile('{}', 0, 2 ** 60),
-      /header length 1152921504606846976 is absurd \(limit 100000000 bytes\)/,
+      /header: length 1152921504606846976 is absurd \(limit 100000000 bytes\)/,
     );
   });
 
   it('rejects a header that is not UTF-8', () => {
     expectLoadError(
       makeRawFile(new Uint8Array([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d])),
-      /^weights\.safetensors: header is not valid UTF-8$/,
+      /^weights\.safetensors: header: not valid UTF-8$/,
     );
   });
 
   it('rejects malformed JSON with the parser reason', () => {
-    expectLoadError(makeFile('{"a": '), /header is not valid JSON: .*JSON/);
-    expectLoadError(makeFile(''), /header is not valid JSON: \S/);
+    expectLoadError(makeFile('{"a": '), /header: not valid JSON: .*JSON/);
+    expectLoadError(makeFile(''), /header: not valid JSON: \S/);
   });
 
   it.each([
@@ -343,7 +513,7 @@ describe('loadSafetensors errors', () => {
     ['42', 'number'],
     ['"x"', 'string'],
   ])('rejects the JSON header %s that is not an object', (text, kind) => {
-    expectLoadError(makeFile(text), new RegExp(`header JSON must be an object, got ${kind}$`));
+    expectLoadError(makeFile(text), new RegExp(`header: must be a JSON object, got ${kind}$`));
   });
 
   it('rejects an entry that is not an object', () => {
@@ -371,7 +541,7 @@ describe('loadSafetensors errors', () => {
   it('rejects an unsupported dtype and lists the supported ones', () => {
     expectLoadError(
       entry({ ...good, dtype: 'F64' }),
-      /unsupported dtype 'F64' \(supported: F32, F16, BF16, I32, I64, U8\)/,
+      /unsupported dtype 'F64' \(supported: F32, F16, BF16, I8, I16, I32, I64, U8, U16, U32, U64\)/,
       name,
     );
   });
@@ -475,7 +645,7 @@ describe('loadSafetensors errors', () => {
   it('rejects a duplicate __metadata__', () => {
     expectLoadError(
       makeFile('{"__metadata__": {}, "__metadata__": {}}'),
-      /^weights\.safetensors: duplicate '__metadata__' in header$/,
+      /^weights\.safetensors: header: duplicate '__metadata__'$/,
     );
   });
 

@@ -12,7 +12,11 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'string') return `the string ${JSON.stringify(value.slice(0, 40))}`;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (typeof value === 'object') return `a ${value.constructor?.name ?? 'plain'} object`;
+  if (typeof value === 'object') {
+    const type = (Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null)
+      ?.constructor?.name;
+    return type && type !== 'Object' ? `a ${type}` : 'an object';
+  }
   return `a ${typeof value}`;
 }
 

@@ -23,7 +23,7 @@ export {
   ResourceError,
   WeightError,
 } from './errors.js';
-export type { RunInputs } from './inputs.js';
+export type { RunInputs, RunOptions } from './inputs.js';
 export type { HostTensor } from './tensor.js';
 export type { Program, ProgramNode, WeightSpec } from './program.js';
 export { initWeights, bindWeights } from './weights.js';

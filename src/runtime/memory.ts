@@ -2,13 +2,10 @@ import { kernelAllocations } from './cpu/allocations.js';
 import { lastUses } from './cpu/liveness.js';
 import { ResourceError } from './errors.js';
 import type { Program, SizeExpr } from './program.js';
-import { elementCount, resolveShape } from './tensor.js';
+import { elementCount, MAX_TENSOR_ELEMENTS, resolveShape } from './tensor.js';
+import { validateProgram } from './validate-program.js';
 
-/**
- * The most elements one typed array may hold in Node 20 (V8 11): `new Float32Array(2 ** 32)`
- * is accepted, `2 ** 32 + 1` throws "Invalid typed array length". Browsers allow no more.
- */
-export const MAX_TENSOR_ELEMENTS = 2 ** 32;
+export { MAX_TENSOR_ELEMENTS };
 
 const BYTES_PER_ELEMENT = 4;
 
@@ -118,6 +115,7 @@ export function estimateMemory(
   shape: RunShape,
   backend?: MemoryBackend,
 ): MemoryEstimate {
+  program = validateProgram(program);
   const weights = weightUsage(program);
   const inputs = inputUsage(program, shape);
   const cpu = backend === 'webgpu' ? undefined : cpuActivationUsage(program, shape);
@@ -149,12 +147,12 @@ function only(part: 'weightBytes' | 'inputBytes', usage: Usage): MemoryEstimate 
 
 /** The weights alone, as `initWeights` allocates them. */
 export function estimateWeights(program: Program): MemoryEstimate {
-  return only('weightBytes', weightUsage(program));
+  return only('weightBytes', weightUsage(validateProgram(program)));
 }
 
 /** The inputs alone, as `randomInputs` allocates them. */
 export function estimateInputs(program: Program, shape: RunShape): MemoryEstimate {
-  return only('inputBytes', inputUsage(program, shape));
+  return only('inputBytes', inputUsage(validateProgram(program), shape));
 }
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];

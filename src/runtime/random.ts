@@ -2,7 +2,7 @@
 
 import { ResourceError } from './errors.js';
 import { requireCount, requireSeed } from './guards.js';
-import { MAX_TENSOR_ELEMENTS } from './memory.js';
+import { MAX_TENSOR_ELEMENTS } from './tensor.js';
 
 /** mulberry32: uniform in [0, 1). */
 export function seededUniform(seed: number): () => number {

@@ -1,7 +1,7 @@
 import { interpret } from './cpu/interpreter.js';
-import { AdaptRuntimeError, ProgramError } from './errors.js';
-import { requireLimit } from './guards.js';
-import { prepareInputs, type RunInputs } from './inputs.js';
+import { AdaptRuntimeError, ArgumentError, ProgramError } from './errors.js';
+import { describeValue, requireLimit, requireRecord } from './guards.js';
+import { prepareInputs, type RunInputs, type RunOptions } from './inputs.js';
 import { assertFits, estimateMemory, estimateWeights } from './memory.js';
 import type { Program } from './program.js';
 import type { TensorMap } from './safetensors.js';
@@ -13,6 +13,8 @@ import { GpuModel, type DispatchProfile, type GpuModelStats } from './webgpu/mod
 import { bindWeights } from './weights.js';
 
 export type BackendName = 'cpu' | 'webgpu';
+
+const BACKENDS: readonly unknown[] = ['auto', 'webgpu', 'cpu'];
 
 export interface RuntimeOptions {
   /** 'auto' (the default) uses WebGPU when an adapter exists, else the CPU reference. */
@@ -46,7 +48,8 @@ export interface RunOutputs {
 export interface LoadedModel {
   readonly program: Program;
   readonly backend: BackendName;
-  run(inputs: RunInputs): Promise<RunOutputs>;
+  /** Runs the graph once; NaN or ±Infinity in hidden_states is an InputError unless allowed. */
+  run(inputs: RunInputs, options?: RunOptions): Promise<RunOutputs>;
   /** GPU resources in use (WebGPU only). */
   stats?(): GpuModelStats;
   /** Time of every dispatch of one forward pass (WebGPU only). */
@@ -66,9 +69,9 @@ class CpuModel implements LoadedModel {
     this.weights = weights;
   }
 
-  async run(inputs: RunInputs): Promise<RunOutputs> {
+  async run(inputs: RunInputs, options?: RunOptions): Promise<RunOutputs> {
     if (!this.weights) throw new AdaptRuntimeError('this model was disposed');
-    const prepared = prepareInputs(this.program, inputs);
+    const prepared = prepareInputs(this.program, inputs, options);
     const { batch, seq } = prepared;
     assertFits(
       `graph '${this.program.graph}' at batch ${batch}, seq ${seq}`,
@@ -91,7 +94,9 @@ class WebGpuModel implements LoadedModel {
     private readonly gpu: GpuModel,
   ) {}
 
-  async run(inputs: RunInputs): Promise<RunOutputs> {
+  async run(inputs: RunInputs, options?: RunOptions): Promise<RunOutputs> {
+    // Checked here as well as in the GPU model, which checks with the default options.
+    prepareInputs(this.program, inputs, options);
     return { hidden_states: await this.gpu.run(inputs) };
   }
 
@@ -121,16 +126,25 @@ export class Runtime {
   ) {}
 
   static async create(options: RuntimeOptions = {}): Promise<Runtime> {
+    requireRecord(options, 'Runtime.create options');
     const requested = options.backend ?? 'auto';
+    if (!BACKENDS.includes(requested)) {
+      throw new ArgumentError(
+        `backend must be 'auto', 'webgpu' or 'cpu', got ${describeValue(requested)}`,
+      );
+    }
+    if (options.onNotice !== undefined && typeof options.onNotice !== 'function')
+      throw new ArgumentError(
+        `onNotice must be a function, got ${describeValue(options.onNotice)}`,
+      );
+    if (options.gpu !== undefined && (typeof options.gpu !== 'object' || options.gpu === null))
+      throw new ArgumentError(
+        `gpu must be a GPU object such as navigator.gpu, got ${describeValue(options.gpu)}`,
+      );
     const onNotice = options.onNotice ?? (() => {});
     const limit = requireLimit(options.memoryLimitBytes, 'memoryLimitBytes');
     const runTimeoutMs = requireRunTimeout(options.runTimeoutMs, 'runTimeoutMs');
     if (requested === 'cpu') return new Runtime('cpu', undefined, onNotice, limit);
-    if (requested !== 'webgpu' && requested !== 'auto') {
-      throw new AdaptRuntimeError(
-        `unknown backend '${String(requested)}'; use 'auto', 'webgpu' or 'cpu'`,
-      );
-    }
     try {
       return new Runtime(
         'webgpu',
@@ -150,10 +164,21 @@ export class Runtime {
     return this.device?.adapter;
   }
 
-  /** Validates the program and binds the weights (every problem reported at once). */
-  async load(program: Program | unknown, weights: TensorMap): Promise<LoadedModel> {
+  /**
+   * Validates the program and binds the weights (every problem reported at once): one map per
+   * weight file, each with at most one model prefix on all its tensors.
+   */
+  async load(
+    program: Program | unknown,
+    weights: TensorMap | readonly TensorMap[],
+  ): Promise<LoadedModel> {
     if (this.disposed) throw new AdaptRuntimeError('this runtime was disposed');
     const valid = validateProgram(program);
+    if (!(weights instanceof Map) && !Array.isArray(weights)) {
+      throw new ArgumentError(
+        `weights must be a Map of tensors (as loadSafetensors returns), got ${describeValue(weights)}`,
+      );
+    }
     const bound = bindWeights(valid, weights);
     if (bound.ignored.length > 0) {
       const shown = bound.ignored.slice(0, 5).join(', ');

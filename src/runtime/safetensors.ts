@@ -6,13 +6,17 @@
  * Runs in browsers too: no Node APIs, only typed arrays, DataView and TextDecoder/TextEncoder.
  */
 
-export type SafetensorsDType = 'F32' | 'F16' | 'BF16' | 'I32' | 'I64' | 'U8';
+import { AdaptError, ArgumentError } from './errors.js';
+import { describeValue } from './guards.js';
+
+export type SafetensorsDType =
+  'F32' | 'F16' | 'BF16' | 'I8' | 'I16' | 'I32' | 'I64' | 'U8' | 'U16' | 'U32' | 'U64';
 
 export interface Tensor {
   /** The dtype as stored in the file. */
   readonly dtype: SafetensorsDType;
   readonly shape: readonly number[];
-  /** F32/F16/BF16 -> Float32Array, I32/I64 -> Int32Array, U8 -> Uint8Array. */
+  /** F32/F16/BF16 -> Float32Array, U8 -> Uint8Array, the other integer dtypes -> Int32Array. */
   readonly data: Float32Array | Int32Array | Uint8Array;
 }
 
@@ -30,13 +34,14 @@ export interface SafetensorsEntry {
   data: Float32Array | Int32Array;
 }
 
-export class SafetensorsError extends Error {
+/** A safetensors file that is not one; names the file, and the tensor where there is one. */
+export class SafetensorsError extends AdaptError {
+  override name = 'SafetensorsError';
   readonly file: string;
   readonly tensor?: string;
 
   constructor(file: string, message: string, tensor?: string) {
     super(`${file}: ${tensor === undefined ? '' : `tensor '${tensor}': `}${message}`);
-    this.name = 'SafetensorsError';
     this.file = file;
     if (tensor !== undefined) this.tensor = tensor;
   }
@@ -46,9 +51,14 @@ const DTYPE_SIZES: Record<SafetensorsDType, number> = {
   F32: 4,
   F16: 2,
   BF16: 2,
+  I8: 1,
+  I16: 2,
   I32: 4,
   I64: 8,
   U8: 1,
+  U16: 2,
+  U32: 4,
+  U64: 8,
 };
 const SUPPORTED_DTYPES = Object.keys(DTYPE_SIZES).join(', ');
 
@@ -74,10 +84,24 @@ export function loadSafetensors(bytes: Uint8Array, fileName = DEFAULT_FILE_NAME)
   return readSafetensors(bytes, fileName).tensors;
 }
 
+/** The bytes of a file: a Uint8Array (Node's Buffer is one) or an ArrayBuffer. */
+function fileBytes(input: unknown, fileName: unknown): Uint8Array {
+  if (typeof fileName !== 'string') {
+    throw new ArgumentError(`the file name must be a string, got ${describeValue(fileName)}`);
+  }
+  if (input instanceof ArrayBuffer) return new Uint8Array(input);
+  if (!(input instanceof Uint8Array)) {
+    throw new ArgumentError(
+      `${fileName}: a safetensors file must be given as a Uint8Array or an ArrayBuffer, got ${describeValue(input)}`,
+    );
+  }
+  // A plain view: subclasses such as Node's Buffer override slice() to return a view, not a copy.
+  return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+}
+
 /** Like loadSafetensors, but also returns the `__metadata__` strings. */
 export function readSafetensors(input: Uint8Array, fileName = DEFAULT_FILE_NAME): SafetensorsFile {
-  // A plain view: subclasses such as Node's Buffer override slice() to return a view, not a copy.
-  const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  const bytes = fileBytes(input, fileName);
   const headerLength = readHeaderLength(bytes, fileName);
   const header = parseHeader(bytes.subarray(8, 8 + headerLength), fileName);
   const data = bytes.subarray(8 + headerLength);
@@ -88,7 +112,7 @@ export function readSafetensors(input: Uint8Array, fileName = DEFAULT_FILE_NAME)
   const infos = Object.entries(header)
     .filter(([name]) => name !== METADATA_KEY)
     .map(([name, entry]) => parseEntry(name, entry, data.byteLength, fileName));
-  checkOverlaps(infos, fileName);
+  checkLayout(infos, data.byteLength, fileName);
 
   const tensors: TensorMap = new Map();
   for (const info of infos) tensors.set(info.name, decodeTensor(info, data, fileName));
@@ -106,14 +130,14 @@ function readHeaderLength(bytes: Uint8Array, file: string): number {
   if (length > BigInt(MAX_HEADER_BYTES)) {
     throw new SafetensorsError(
       file,
-      `header length ${length} is absurd (limit ${MAX_HEADER_BYTES} bytes); not a safetensors file?`,
+      `header: length ${length} is absurd (limit ${MAX_HEADER_BYTES} bytes); not a safetensors file?`,
     );
   }
   const available = bytes.byteLength - 8;
   if (Number(length) > available) {
     throw new SafetensorsError(
       file,
-      `header length ${length} is beyond the end of the file (only ${available} bytes after the 8-byte length)`,
+      `header: length ${length} is beyond the end of the file (only ${available} bytes after the 8-byte length)`,
     );
   }
   return Number(length);
@@ -124,49 +148,70 @@ function parseHeader(headerBytes: Uint8Array, file: string): Record<string, unkn
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(headerBytes);
   } catch {
-    throw new SafetensorsError(file, 'header is not valid UTF-8');
+    throw new SafetensorsError(file, 'header: not valid UTF-8');
   }
   let header: unknown;
   try {
     header = JSON.parse(text);
   } catch (e) {
-    throw new SafetensorsError(file, `header is not valid JSON: ${(e as Error).message}`);
+    throw new SafetensorsError(file, `header: not valid JSON: ${(e as Error).message}`);
   }
   if (!isObject(header)) {
-    throw new SafetensorsError(file, `header JSON must be an object, got ${describe(header)}`);
+    throw new SafetensorsError(file, `header: must be a JSON object, got ${describe(header)}`);
   }
-  const duplicate = findDuplicateTopLevelKey(text);
-  if (duplicate === METADATA_KEY) {
-    throw new SafetensorsError(file, `duplicate '${METADATA_KEY}' in header`);
+  const duplicate = findDuplicateKey(text);
+  if (duplicate?.path.length === 0 && duplicate.key === METADATA_KEY) {
+    throw new SafetensorsError(file, `header: duplicate '${METADATA_KEY}'`);
+  }
+  if (duplicate?.path.length === 0) {
+    throw new SafetensorsError(file, 'appears more than once in the header', duplicate.key);
   }
   if (duplicate !== undefined) {
-    throw new SafetensorsError(file, 'appears more than once in the header', duplicate);
+    const [owner, ...rest] = duplicate.path;
+    const where = [...rest, duplicate.key].map((k) => `'${k}'`).join(' in ');
+    const message = `key ${where} appears more than once`;
+    if (owner === METADATA_KEY)
+      throw new SafetensorsError(file, `header: ${METADATA_KEY}: ${message}`);
+    throw new SafetensorsError(file, message, owner);
   }
   return header;
 }
 
 /**
  * JSON.parse silently keeps the last of duplicate keys, so scan the (already validated) JSON
- * text for the keys of the top-level object.
+ * text for a key repeated in any one object; returns it with the keys of the objects around it.
  */
-function findDuplicateTopLevelKey(text: string): string | undefined {
-  const seen = new Set<string>();
-  let depth = 0;
+function findDuplicateKey(text: string): { key: string; path: string[] } | undefined {
+  // One entry per open object or array: the keys seen so far (null for an array) and the key
+  // under which it was opened.
+  const stack: { keys: Set<string> | null; under: string | undefined }[] = [];
+  let pendingKey: string | undefined;
   let i = 0;
   while (i < text.length) {
     const c = text[i];
     if (c === '"') {
       const end = endOfJsonString(text, i);
-      if (depth === 1 && nextNonSpace(text, end) === ':') {
+      const keys = stack[stack.length - 1]?.keys;
+      if (keys && nextNonSpace(text, end) === ':') {
         const key = JSON.parse(text.slice(i, end)) as string;
-        if (seen.has(key)) return key;
-        seen.add(key);
+        if (keys.has(key)) {
+          const path = stack
+            .slice(1)
+            .flatMap((entry) => (entry.under === undefined ? [] : [entry.under]));
+          return { key, path };
+        }
+        keys.add(key);
+        pendingKey = key;
       }
       i = end;
       continue;
     }
-    if (c === '{' || c === '[') depth++;
-    else if (c === '}' || c === ']') depth--;
+    if (c === '{' || c === '[') {
+      stack.push({ keys: c === '{' ? new Set() : null, under: pendingKey });
+      pendingKey = undefined;
+    } else if (c === '}' || c === ']') {
+      stack.pop();
+    }
     i++;
   }
   return undefined;
@@ -251,18 +296,42 @@ function parseEntry(name: string, entry: unknown, bufferSize: number, file: stri
   return info;
 }
 
-function checkOverlaps(infos: readonly TensorInfo[], file: string): void {
+/**
+ * The tensors must cover the data buffer exactly, as the format requires: no two share a byte,
+ * no byte lies between them, none after the last. Empty tensors cover nothing and may sit anywhere.
+ */
+function checkLayout(infos: readonly TensorInfo[], bufferSize: number, file: string): void {
   const sorted = infos.filter((t) => t.end > t.begin).sort((a, b) => a.begin - b.begin);
+  let covered = 0;
   let previous: TensorInfo | undefined;
   for (const info of sorted) {
-    if (previous !== undefined && info.begin < previous.end) {
+    if (previous !== undefined && info.begin < covered) {
       throw new SafetensorsError(
         file,
         `overlaps tensor '${previous.name}' (bytes [${info.begin}, ${info.end}) and [${previous.begin}, ${previous.end}))`,
         info.name,
       );
     }
-    if (previous === undefined || info.end > previous.end) previous = info;
+    if (info.begin > covered) {
+      const after = previous === undefined ? 'the data starts' : `tensor '${previous.name}' ends`;
+      throw new SafetensorsError(
+        file,
+        `starts at byte ${info.begin}, but ${after} at ${covered}: bytes [${covered}, ${info.begin}) belong to no tensor`,
+        info.name,
+      );
+    }
+    covered = info.end;
+    previous = info;
+  }
+  if (covered < bufferSize) {
+    const last =
+      previous === undefined
+        ? 'no tensor'
+        : `the last tensor ('${previous.name}') ends at ${covered}`;
+    throw new SafetensorsError(
+      file,
+      `${bufferSize - covered} bytes after the tensors: the data section is ${bufferSize} bytes, but ${last}`,
+    );
   }
 }
 
@@ -287,8 +356,17 @@ function decodeData(
       return decodeBF16(bytes);
     case 'I64':
       return decodeI64(bytes, info.name, file);
+    case 'U64':
+      return decodeU64(bytes, info.name, file);
     case 'U8':
       return bytes.slice();
+    case 'I8':
+      return Int32Array.from(new Int8Array(bytes.slice().buffer));
+    case 'I16':
+    case 'U16':
+      return decode16(bytes, info.dtype === 'I16');
+    case 'U32':
+      return decodeU32(bytes, info.name, file);
   }
 }
 
@@ -352,6 +430,51 @@ function decodeI64(bytes: Uint8Array, name: string, file: string): Int32Array {
         name,
       );
     }
+    out[i] = low;
+  }
+  return out;
+}
+
+function decode16(bytes: Uint8Array, signed: boolean): Int32Array {
+  const view = dataView(bytes);
+  const out = new Int32Array(bytes.byteLength / 2);
+  for (let i = 0; i < out.length; i++)
+    out[i] = signed ? view.getInt16(2 * i, true) : view.getUint16(2 * i, true);
+  return out;
+}
+
+function tooLarge(
+  dtype: string,
+  value: number | bigint,
+  index: number,
+  name: string,
+  file: string,
+) {
+  return new SafetensorsError(
+    file,
+    `${dtype} value ${value} at index ${index} does not fit in int32`,
+    name,
+  );
+}
+
+function decodeU32(bytes: Uint8Array, name: string, file: string): Int32Array {
+  const view = dataView(bytes);
+  const out = new Int32Array(bytes.byteLength / 4);
+  for (let i = 0; i < out.length; i++) {
+    const value = view.getUint32(4 * i, true);
+    if (value > 0x7fffffff) throw tooLarge('U32', value, i, name, file);
+    out[i] = value;
+  }
+  return out;
+}
+
+function decodeU64(bytes: Uint8Array, name: string, file: string): Int32Array {
+  const view = dataView(bytes);
+  const out = new Int32Array(bytes.byteLength / 8);
+  for (let i = 0; i < out.length; i++) {
+    const low = view.getUint32(8 * i, true);
+    if (view.getUint32(8 * i + 4, true) !== 0 || low > 0x7fffffff)
+      throw tooLarge('U64', view.getBigUint64(8 * i, true), i, name, file);
     out[i] = low;
   }
   return out;

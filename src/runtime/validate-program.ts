@@ -1,4 +1,3 @@
-import { MAX_TENSOR_ELEMENTS } from './memory.js';
 import {
   PROGRAM_FORMAT,
   PROGRAM_VERSION,
@@ -13,7 +12,7 @@ import {
   type WeightInit,
   type WeightSpec,
 } from './program.js';
-import { elementCount } from './tensor.js';
+import { elementCount, MAX_TENSOR_ELEMENTS } from './tensor.js';
 import { readGpuPlan } from './validate/gpu-plan.js';
 import { OP_RULES } from './validate/op-rules.js';
 import {
