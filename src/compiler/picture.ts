@@ -1,7 +1,7 @@
 import { attrList, attrStatements, KIND_COLORS, parseScope, type ScopeParts } from './ir/dot.js';
 import { printType } from './ir/print.js';
 import type { IrGraph } from './ir/types.js';
-import type { Composition, Model } from './model.js';
+import type { Composition, FusionSite, Model } from './model.js';
 
 /**
  * A picture of a graph a person would rather look at than an op dump: the IR collapsed by scope
@@ -12,6 +12,7 @@ import type { Composition, Model } from './model.js';
 export function graphPicture(model: Model, graphName: string, graph: IrGraph): string {
   const { boxes, edges } = collapse(graph);
   const all = [...boxes.values()];
+  const covers = fusionCovers(model);
   // Side inputs (the mask, adapter_index) feed every layer: a note instead of a dozen long edges.
   const side = new Map<Box, string>();
   for (const [box, layers] of layersFed(edges)) {
@@ -25,7 +26,7 @@ export function graphPicture(model: Model, graphName: string, graph: IrGraph): s
     ...legend(new Set(all.map((box) => box.kind))),
   ];
   for (const box of all.filter((b) => !b.scope)) {
-    lines.push(`  ${box.id} ${attrList(boxAttrs(box, model, side.get(box)))};`);
+    lines.push(`  ${box.id} ${attrList(boxAttrs(box, model, covers, side.get(box)))};`);
   }
   for (const [kind, rank] of [
     ['input', 'source'],
@@ -34,15 +35,15 @@ export function graphPicture(model: Model, graphName: string, graph: IrGraph): s
     const ids = all.filter((box) => box.kind === kind).map((box) => box.id);
     if (ids.length > 0) lines.push(`  { rank=${rank}; ${ids.join('; ')}; }`);
   }
-  const layers = [...new Set(all.flatMap((box) => (box.scope ? [box.scope.layer] : [])))];
-  for (const layer of layers.sort((a, b) => a - b)) {
-    lines.push(
-      ...layerCluster(
-        layer,
-        all.filter((box) => box.scope?.layer === layer),
-        model,
-      ),
-    );
+  const byLayer = new Map<number, Box[]>();
+  for (const box of all) {
+    if (!box.scope) continue;
+    const members = byLayer.get(box.scope.layer);
+    if (members) members.push(box);
+    else byLayer.set(box.scope.layer, [box]);
+  }
+  for (const layer of [...byLayer.keys()].sort((a, b) => a - b)) {
+    for (const line of layerCluster(layer, byLayer.get(layer)!, model, covers)) lines.push(line);
   }
   for (const edge of edges) {
     if (!side.has(edge.from)) lines.push(`  ${edge.from.id} -> ${edge.to.id}${edgeStyle(edge)};`);
@@ -62,11 +63,16 @@ function title(model: Model, graphName: string): string {
 }
 
 /** One layer's boxes; a parallel adapter sits on the rank of the sublayer it runs beside. */
-function layerCluster(layer: number, members: readonly Box[], model: Model): string[] {
+function layerCluster(
+  layer: number,
+  members: readonly Box[],
+  model: Model,
+  covers: FusionCovers,
+): string[] {
   const lines = [
     `  subgraph cluster_layer${layer} {`,
     `    ${attrStatements({ ...LAYER, label: `layer ${layer}` })}`,
-    ...members.map((box) => `    ${box.id} ${attrList(boxAttrs(box, model))};`),
+    ...members.map((box) => `    ${box.id} ${attrList(boxAttrs(box, model, covers))};`),
   ];
   const atSite = (kind: string, site: string | undefined) =>
     members.find((b) => b.kind === kind && b.scope!.site === site);
@@ -164,7 +170,7 @@ function collapse(graph: IrGraph): { boxes: Map<string, Box>; edges: Edge[] } {
     if (to) for (const input of node.inputs) link(boxOf.get(input), to);
   }
   for (const output of graph.outputs) {
-    const node = graph.nodes.find((n) => n.id === output.node);
+    const node = graph.nodes[output.node];
     const box = add(`output:${output.name}`, (id) => ({
       id,
       kind: 'output',
@@ -207,7 +213,12 @@ function edgeStyle({ from, to }: Edge): string {
   return TRUNK.has(from.kind) && TRUNK.has(to.kind) ? ` ${attrList({ weight: 8 })}` : '';
 }
 
-function boxAttrs(box: Box, model: Model, note?: string): Record<string, string | number> {
+function boxAttrs(
+  box: Box,
+  model: Model,
+  covers: FusionCovers,
+  note?: string,
+): Record<string, string | number> {
   const colors = KIND_COLORS[box.kind] ?? KIND_COLORS.io!;
   const paint = { fillcolor: colors.fill, color: colors.line };
   switch (box.kind) {
@@ -242,7 +253,7 @@ function boxAttrs(box: Box, model: Model, note?: string): Record<string, string 
       return { label: adapterLabel(box, model), penwidth: 1.5, ...paint };
     case 'fusion':
       return {
-        label: fusionLabel(box, model),
+        label: fusionLabel(box, covers),
         shape: 'hexagon',
         style: 'filled',
         penwidth: 1.5,
@@ -283,11 +294,24 @@ function adapterLabel(box: Box, model: Model): string {
   return `${box.kind === 'parallel' ? `${name} ∥` : name}\n${details.join(', ')}`;
 }
 
-function fusionLabel(box: Box, model: Model): string {
+/** Each fusion's covered sites, by `name layer/site`. */
+type FusionCovers = ReadonlyMap<string, FusionSite>;
+
+const coverKey = (name: string, layer: number | undefined, site: string | undefined) =>
+  `${name} ${layer}/${site}`;
+
+function fusionCovers(model: Model): FusionCovers {
+  const covers = new Map<string, FusionSite>();
+  for (const fusion of model.fusions.values()) {
+    for (const cover of fusion.covers)
+      covers.set(coverKey(fusion.name, cover.layer, cover.site), cover);
+  }
+  return covers;
+}
+
+function fusionLabel(box: Box, covers: FusionCovers): string {
   const name = box.scope?.name ?? '?';
-  const cover = model.fusions
-    .get(name)
-    ?.covers.find((c) => c.layer === box.scope?.layer && c.site === box.scope?.site);
+  const cover = covers.get(coverKey(name, box.scope?.layer, box.scope?.site));
   return cover ? `fusion ${name}\n(${cover.members.length} adapters)` : `fusion ${name}`;
 }
 

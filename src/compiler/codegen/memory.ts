@@ -56,7 +56,8 @@ export function planMemory(
     assignment.set(value, capacity.length - 1);
   };
 
-  for (const value of pinned) if (!order.some((s) => s.value === value)) allocate(value);
+  const planned = new Set(order.map((step) => step.value));
+  for (const value of pinned) if (!planned.has(value)) allocate(value);
   order.forEach((step, index) => {
     allocate(step.value);
     for (const read of new Set(step.reads)) {

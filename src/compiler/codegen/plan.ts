@@ -7,7 +7,7 @@ import type {
   Target,
   WeightUpload,
 } from '../../runtime/program.js';
-import type { IrGraph, IrNode } from '../ir/types.js';
+import type { IrGraph, IrNode, WeightSpec } from '../ir/types.js';
 import type { KernelContext, KernelEmission } from './kernel.js';
 import { planMemory, type BufferNeed } from './memory.js';
 import { KERNEL_TEMPLATES } from './templates.js';
@@ -25,9 +25,9 @@ function need(node: IrNode): BufferNeed {
   );
 }
 
-function uploadBytes(upload: WeightUpload, graph: IrGraph): number {
+function uploadBytes(upload: WeightUpload, weights: ReadonlyMap<string, WeightSpec>): number {
   return upload.parts.reduce((total, part) => {
-    const spec = graph.weights.find((w) => w.name === part.weight)!;
+    const spec = weights.get(part.weight)!;
     const elements = spec.shape.reduce((n, d) => n * d, 1);
     if (!part.columns) return total + 4 * elements;
     const width =
@@ -47,6 +47,7 @@ export function planGpu(
   fused: boolean,
   maxBindingBytes = MAX_BINDING_BYTES,
 ): GpuPlan {
+  const weightSpecs = new Map(graph.weights.map((w) => [w.name, w]));
   const weightOf = new Map<number, string>();
   for (const node of graph.nodes)
     if (node.op === 'weight') weightOf.set(node.id, node.attrs.name as string);
@@ -88,7 +89,7 @@ export function planGpu(
       upload = uploads.length;
       uploads.push({ parts });
       uploadIndex.set(key, upload);
-      const bytes = uploadBytes(uploads[upload]!, graph);
+      const bytes = uploadBytes(uploads[upload]!, weightSpecs);
       if (bytes > maxBindingBytes) {
         throw new Error(
           `weights ${parts.map((p) => p.weight).join(', ')} take ${bytes} bytes, over the ${maxBindingBytes}-byte limit of one storage binding`,

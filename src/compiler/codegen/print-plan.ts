@@ -18,8 +18,16 @@ export function plannedBytes(plan: GpuPlan, batch: number, seq: number): number 
   );
 }
 
+/** How many dispatches run each kernel. */
+function dispatchesPerKernel(plan: GpuPlan): number[] {
+  const uses = plan.kernels.map(() => 0);
+  for (const dispatch of plan.dispatches) uses[dispatch.kernel]!++;
+  return uses;
+}
+
 /** The dispatch plan as text: kernels, weight buffers, activation buffers, dispatches. */
 export function printPlan(plan: GpuPlan): string {
+  const usesOf = dispatchesPerKernel(plan);
   const lines: string[] = [
     `# target ${plan.target}, ${plan.fused ? 'fused' : 'unfused (one kernel per op)'}`,
     `# ${plan.dispatches.length} dispatches, ${plan.kernels.length} distinct kernels, ${plan.uploads.length} weight buffers, ${plan.buffers.length} activation buffers`,
@@ -27,7 +35,7 @@ export function printPlan(plan: GpuPlan): string {
     '',
     'kernels:',
     ...plan.kernels.map((k, i) => {
-      const uses = plan.dispatches.filter((d) => d.kernel === i).length;
+      const uses = usesOf[i]!;
       return `  k${i} ${k.name} (${k.storageBindings} storage bindings, ${uses} dispatch${uses === 1 ? '' : 'es'})`;
     }),
     '',
@@ -49,9 +57,10 @@ export function printPlan(plan: GpuPlan): string {
 
 /** Every kernel's WGSL, each under a comment naming it. */
 export function printWgsl(plan: GpuPlan): string {
+  const usesOf = dispatchesPerKernel(plan);
   return plan.kernels
     .map((k, i) => {
-      const uses = plan.dispatches.filter((d) => d.kernel === i).length;
+      const uses = usesOf[i]!;
       return `// kernel k${i}: ${k.name}, ${uses} dispatch${uses === 1 ? '' : 'es'}\n${k.wgsl}`;
     })
     .join('\n');

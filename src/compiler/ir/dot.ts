@@ -66,7 +66,8 @@ export function graphToDot(graph: IrGraph): string {
     if (node.op === 'weight') continue;
     const layer = parseScope(node.scope)?.layer;
     if (layer === undefined) outside.push(node);
-    else layers.set(layer, [...(layers.get(layer) ?? []), node]);
+    else if (layers.has(layer)) layers.get(layer)!.push(node);
+    else layers.set(layer, [node]);
   }
   const nodeLine = (node: IrNode) => {
     const kind = node.op === 'input' ? 'io' : (parseScope(node.scope)?.kind ?? 'base');
@@ -83,7 +84,7 @@ export function graphToDot(graph: IrGraph): string {
   for (const layer of [...layers.keys()].sort((a, b) => a - b)) {
     lines.push(`  subgraph cluster_L${layer} {`);
     lines.push(`    ${attrStatements({ label: `L${layer}`, style: 'rounded', color: '#bdbdbd' })}`);
-    lines.push(...layers.get(layer)!.map((node) => `  ${nodeLine(node)}`));
+    for (const node of layers.get(layer)!) lines.push(`  ${nodeLine(node)}`);
     lines.push('  }');
   }
   graph.outputs.forEach((output, i) => {

@@ -53,10 +53,10 @@ export function verifyGraph(graph: IrGraph): string[] {
     if (!graph.nodes[output.node])
       problems.push(`output '${output.name}' refers to missing node %${output.node}`);
   }
+  const weightsRead = new Set<unknown>();
+  for (const node of graph.nodes) if (node.op === 'weight') weightsRead.add(node.attrs.name);
   for (const weight of graph.weights) {
-    if (!graph.nodes.some((n) => n.op === 'weight' && n.attrs.name === weight.name)) {
-      problems.push(`weight '${weight.name}' is read by no node`);
-    }
+    if (!weightsRead.has(weight.name)) problems.push(`weight '${weight.name}' is read by no node`);
   }
   return problems;
 }

@@ -1,4 +1,12 @@
-import type { Activation, AdapterSpec, Composition, FusionSpec, Model, Site } from '../model.js';
+import type {
+  Activation,
+  AdapterSpec,
+  Composition,
+  FusionSite,
+  FusionSpec,
+  Model,
+  Site,
+} from '../model.js';
 import { GraphBuilder, type Value } from '../ir/builder.js';
 import type { IrGraph, WeightInit } from '../ir/types.js';
 import { weightNames } from './weight-names.js';
@@ -26,16 +34,28 @@ export function lowerModel(model: Model, graphName: string): IrGraph {
   return new Lowering(model, graph.composition).run();
 }
 
+/** `layer/site`: the key of one site of one layer. */
+const siteKey = (layer: number, site: Site) => `${layer}/${site}`;
+
 class Lowering {
   private readonly b = new GraphBuilder();
   private readonly d: number;
   private adapterIndex: Value | undefined;
+  /** Each adapter's layers as a set: lowering asks once per (layer, site). */
+  private readonly adapterLayers = new Map<string, ReadonlySet<number>>();
+  /** Each fusion's covered sites by siteKey. */
+  private readonly fusionCovers = new Map<string, ReadonlyMap<string, FusionSite>>();
 
   constructor(
     private readonly model: Model,
     private readonly composition: Composition,
   ) {
     this.d = model.base.hidden;
+    for (const [name, adapter] of model.adapters)
+      this.adapterLayers.set(name, new Set(adapter.layers));
+    for (const [name, fusion] of model.fusions) {
+      this.fusionCovers.set(name, new Map(fusion.covers.map((c) => [siteKey(c.layer, c.site), c])));
+    }
   }
 
   run(): IrGraph {
@@ -129,7 +149,9 @@ class Lowering {
 
   private present(name: string, layer: number, site: Site): AdapterSpec | undefined {
     const adapter = this.model.adapters.get(name)!;
-    return adapter.placements[site] && adapter.layers.includes(layer) ? adapter : undefined;
+    return adapter.placements[site] && this.adapterLayers.get(name)!.has(layer)
+      ? adapter
+      : undefined;
   }
 
   /** s · Δ(z) = s · (W_up f(W_down z + b_down) + b_up), with z = y (sequential) or u (parallel). */
@@ -192,7 +214,7 @@ class Lowering {
    * y ← Σ α_i v_i (+ y with `residual on`). Where it does not cover the site, its members stack.
    */
   private applyFusion(fusion: FusionSpec, layer: number, site: Site, values: SiteValues): Value {
-    const cover = fusion.covers.find((c) => c.layer === layer && c.site === site);
+    const cover = this.fusionCovers.get(fusion.name)!.get(siteKey(layer, site));
     if (!cover) {
       return fusion.adapters.reduce(
         (y, name) => this.applyAdapter(name, layer, site, { ...values, y }),

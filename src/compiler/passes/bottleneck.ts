@@ -56,7 +56,6 @@ interface Group {
 export function fuseBottlenecks(graph: IrGraph): IrGraph {
   const users = usersOf(graph);
   const groupOf = new Map<number, Group>();
-  const groups: Group[] = [];
   for (const node of graph.nodes) {
     const adapter = matchAdapter(graph, node, users);
     if (!adapter) continue;
@@ -80,9 +79,7 @@ export function fuseBottlenecks(graph: IrGraph): IrGraph {
       previous.weights.push(...weights);
       if (reads === 'u') previous.u = z;
       const extended = { ...previous, last: up.id };
-      groups[groups.indexOf(previous)] = extended;
       for (const id of extended.members) groupOf.set(id, extended);
-      groupOf.set(up.id, extended);
       continue;
     }
     const group: Group = {
@@ -96,7 +93,6 @@ export function fuseBottlenecks(graph: IrGraph): IrGraph {
       weights,
       residual: residual !== undefined,
     };
-    groups.push(group);
     groupOf.set(down.id, group);
     groupOf.set(up.id, group);
   }

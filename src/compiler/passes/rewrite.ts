@@ -31,11 +31,12 @@ export function rewriteGraph(
   visit: (node: IrNode, rewriter: Rewriter) => number | 'drop' | undefined,
 ): IrGraph {
   const nodes: IrNode[] = [];
-  const mapping = new Map<number, number>();
+  // New id of each old node by its id (ids equal positions); -1 until visited or when dropped.
+  const mapping = new Int32Array(graph.nodes.length).fill(-1);
   const rewriter: Rewriter = {
     map(oldId) {
-      const id = mapping.get(oldId);
-      if (id === undefined)
+      const id = mapping[oldId] ?? -1;
+      if (id < 0)
         throw new Error(`pass reads node %${oldId}, which was dropped or not yet visited`);
       return id;
     },
@@ -62,12 +63,12 @@ export function rewriteGraph(
     const result = visit(node, rewriter);
     if (result === 'drop') continue;
     if (result !== undefined) {
-      mapping.set(node.id, result);
+      mapping[node.id] = result;
       continue;
     }
     const id = nodes.length;
-    nodes.push({ ...node, id, inputs: node.inputs.map((i) => rewriter.map(i)) });
-    mapping.set(node.id, id);
+    nodes.push(renumbered(node, id, (i) => rewriter.map(i)));
+    mapping[node.id] = id;
   }
   return eliminateDeadNodes({
     ...graph,
@@ -77,27 +78,43 @@ export function rewriteGraph(
   });
 }
 
+/** The node with a new id and its inputs mapped; the node itself when neither changes. */
+function renumbered(node: IrNode, id: number, map: (input: number) => number): IrNode {
+  let same = id === node.id;
+  const inputs = node.inputs.map((input) => {
+    const mapped = map(input);
+    if (mapped !== input) same = false;
+    return mapped;
+  });
+  if (same) return node;
+  // Written out rather than spread: one object shape for every node keeps big graphs fast.
+  const { op, dtype, shape, attrs, scope } = node;
+  return scope === undefined
+    ? { id, op, dtype, shape, inputs, attrs }
+    : { id, op, dtype, shape, inputs, attrs, scope };
+}
+
 /** Drops nodes no output depends on (graph inputs always stay), renumbers, prunes the weight list. */
 export function eliminateDeadNodes(graph: IrGraph): IrGraph {
-  const live = new Set<number>([
-    ...graph.outputs.map((o) => o.node),
-    ...graph.inputs.map((i) => i.node),
-  ]);
+  const live = new Uint8Array(graph.nodes.length);
+  for (const output of graph.outputs) live[output.node] = 1;
+  for (const input of graph.inputs) live[input.node] = 1;
   for (let i = graph.nodes.length - 1; i >= 0; i--) {
-    if (live.has(i)) for (const input of graph.nodes[i]!.inputs) live.add(input);
+    if (live[i]) for (const input of graph.nodes[i]!.inputs) live[input] = 1;
   }
-  const renumber = new Map<number, number>();
+  const renumber = new Int32Array(graph.nodes.length);
   const nodes: IrNode[] = [];
+  const weightsRead = new Set<unknown>();
   for (const node of graph.nodes) {
-    if (!live.has(node.id)) continue;
-    renumber.set(node.id, nodes.length);
-    nodes.push({ ...node, id: nodes.length, inputs: node.inputs.map((i) => renumber.get(i)!) });
+    if (!live[node.id]) continue;
+    renumber[node.id] = nodes.length;
+    nodes.push(renumbered(node, nodes.length, (i) => renumber[i]!));
+    if (node.op === 'weight') weightsRead.add(node.attrs.name);
   }
-  const weightsRead = new Set(nodes.filter((n) => n.op === 'weight').map((n) => n.attrs.name));
   return {
     nodes,
-    inputs: graph.inputs.map((i) => ({ ...i, node: renumber.get(i.node)! })),
-    outputs: graph.outputs.map((o) => ({ ...o, node: renumber.get(o.node)! })),
+    inputs: graph.inputs.map((i) => ({ ...i, node: renumber[i.node]! })),
+    outputs: graph.outputs.map((o) => ({ ...o, node: renumber[o.node]! })),
     weights: graph.weights.filter((w) => weightsRead.has(w.name)),
   };
 }
