@@ -147,7 +147,10 @@ async function timeRuns(
 // ---------------------------------------------------------------------------------------------
 // CPU: onnxruntime-node when installed, else onnxruntime-web's wasm execution provider
 
-/** The optional peer dependency: npm does not install it, as its install script downloads. */
+/**
+ * Optional and not in package.json, so `npm ci` leaves it out: its install script downloads CUDA
+ * libraries from outside the npm registry. The version is onnxruntime-web's.
+ */
 const ORT_NODE = 'onnxruntime-node';
 export const ORT_NODE_HINT = `${ORT_NODE} not installed (optional: ONNXRUNTIME_NODE_INSTALL=skip npm i --no-save ${ORT_NODE}@1.30.0)`;
 /** Threads of the wasm CPU fallback: the machines this runs on have 2 cores. */

@@ -138,7 +138,7 @@ ${WARMUP} warm-up runs, the variants interleaved round by round: adaptc on WebGP
 (\`--no-fuse\`) and the bare base model with the same weights; the same weights exported with
 \`adapt export\` and run in ONNX Runtime on the CPU and in onnxruntime-web's WebGPU execution
 provider over the same Dawn. ONNX Runtime on the CPU is onnxruntime-node when it is installed
-(an optional peer dependency, which \`npm ci\` leaves out), else onnxruntime-web's wasm execution
+(optional, not in package.json: \`npm ci\` leaves it out), else onnxruntime-web's wasm execution
 provider with ${WASM_CPU_THREADS} threads; the line under the table says which ran. Times include
 reading the output back. The machine is shared and noisy: compare ratios within one run, not
 absolute times across runs.

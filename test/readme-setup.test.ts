@@ -12,7 +12,6 @@ interface PackageJson {
   devDependencies?: Record<string, string>;
   optionalDependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
-  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
   allowScripts?: Record<string, boolean>;
 }
 
@@ -24,6 +23,12 @@ interface LockEntry extends PackageJson {
 const pkg = JSON.parse(read('package.json')) as PackageJson;
 const lock = JSON.parse(read('package-lock.json')) as { packages: Record<string, LockEntry> };
 const readme = read('README.md');
+const DEPENDENCY_FIELDS = [
+  'dependencies',
+  'devDependencies',
+  'optionalDependencies',
+  'peerDependencies',
+] as const;
 
 const SET_UP =
   'npm ci && npx adapt check examples/*.adapt && npx adapt run examples/bert-base-pfeiffer.adapt --seq 16';
@@ -93,18 +98,22 @@ describe('the README sets up a fresh machine', () => {
 });
 
 describe('npm ci installs from the registry alone, with no install script', () => {
-  it('keeps onnxruntime-node, whose install script downloads, an optional peer', () => {
-    for (const field of ['dependencies', 'devDependencies', 'optionalDependencies'] as const) {
+  it('leaves out onnxruntime-node, whose install script downloads, and says how to add it', () => {
+    for (const field of DEPENDENCY_FIELDS) {
       expect(Object.keys(pkg[field] ?? {}), field).not.toContain('onnxruntime-node');
     }
-    expect(pkg.peerDependencies?.['onnxruntime-node']).toBe(
-      pkg.devDependencies?.['onnxruntime-web'],
-    );
-    expect(pkg.peerDependenciesMeta?.['onnxruntime-node']).toEqual({ optional: true });
     const installed = Object.keys(lock.packages)
       .filter((path) => path !== '')
       .map(lockName);
     expect(installed).not.toContain('onnxruntime-node');
+    // The ONNX Runtime release of onnxruntime-web, in the README and in the bench's hint.
+    const version = pkg.devDependencies?.['onnxruntime-web'];
+    expect(readme).toContain(
+      `ONNXRUNTIME_NODE_INSTALL=skip npm i --no-save onnxruntime-node@${version}`,
+    );
+    expect(read('bench/onnx-runners.ts')).toContain(
+      `ONNXRUNTIME_NODE_INSTALL=skip npm i --no-save \${ORT_NODE}@${version}`,
+    );
   });
 
   it('denies every locked package with an install script in allowScripts', () => {
@@ -118,7 +127,7 @@ describe('npm ci installs from the registry alone, with no install script', () =
 
   it('has a lock file that matches package.json, as npm ci requires', () => {
     const rootEntry = lock.packages['']!;
-    for (const field of ['dependencies', 'devDependencies', 'peerDependencies'] as const) {
+    for (const field of DEPENDENCY_FIELDS) {
       expect(rootEntry[field], field).toEqual(pkg[field]);
     }
     for (const [name, version] of Object.entries({ ...pkg.dependencies, ...pkg.devDependencies })) {
@@ -134,12 +143,11 @@ describe('npm ci installs from the registry alone, with no install script', () =
     expect(importers).toEqual([]);
   });
 
-  it('lists every dependency in the README with what it is for', () => {
+  it('lists every dependency, and the optional onnxruntime-node, in the README', () => {
     const documented = documentedPackages();
     const all = [
-      ...Object.keys(pkg.dependencies ?? {}),
-      ...Object.keys(pkg.devDependencies ?? {}),
-      ...Object.keys(pkg.peerDependencies ?? {}),
+      ...DEPENDENCY_FIELDS.flatMap((field) => Object.keys(pkg[field] ?? {})),
+      'onnxruntime-node',
     ];
     expect(all.filter((name) => !documented.has(name))).toEqual([]);
     expect([...documented].filter((name) => !all.includes(name))).toEqual([]);
