@@ -24,7 +24,8 @@ export function field(object: Record<string, unknown>, key: string): unknown {
 
 export function readArray(value: unknown, path: string): readonly unknown[] {
   if (!Array.isArray(value)) fail(path, `must be an array, got ${describeValue(value)}`);
-  return value;
+  // A copy without holes: map() and forEach() skip the holes of a sparse array.
+  return Array.from(value as unknown[]);
 }
 
 export function readString(value: unknown, path: string): string {
