@@ -24,6 +24,14 @@ const MAX_NESTED_RESYNCS = 32;
 
 type RepetitionRecovery = (this: AdaptParser, ...args: unknown[]) => void;
 
+/** The most errors one parse collects; a file shows no more than 100 anyway. */
+export const MAX_PARSE_ERRORS = 101;
+
+/** Thrown out of a parse that reached MAX_PARSE_ERRORS; `errors` holds those found. */
+export class ParseErrorLimit extends Error {
+  override name = 'ParseErrorLimit';
+}
+
 /** The CST parser. It follows grammar/adapt.ebnf rule for rule and knows no semantics. */
 export class AdaptParser extends CstParser {
   constructor() {
@@ -34,6 +42,18 @@ export class AdaptParser extends CstParser {
     });
     this.performSelfAnalysis();
     this.boundRepetitionRecovery();
+    this.limitErrors();
+  }
+
+  /** Stops a parse at MAX_PARSE_ERRORS: recovering from each costs a look ahead. */
+  private limitErrors(): void {
+    const self = this as unknown as { SAVE_ERROR: (error: unknown) => unknown };
+    const save = self.SAVE_ERROR;
+    self.SAVE_ERROR = (error) => {
+      const saved = save.call(this, error);
+      if (this.errors.length >= MAX_PARSE_ERRORS) throw new ParseErrorLimit();
+      return saved;
+    };
   }
 
   /** Wraps Chevrotain's in-repetition recovery (set per instance when recovery is on). */

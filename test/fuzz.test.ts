@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkSource } from '../src/compiler/frontend.js';
 import { seededUniform } from '../src/runtime/random.js';
+import { HOSTILE_CASES } from './hostile/cases.js';
 
 const examplesDir = new URL('../examples/', import.meta.url);
 const examples = readdirSync(examplesDir)
@@ -30,6 +31,9 @@ const TOKENS = [
   '\n',
 ];
 
+/** Pieces of hostile text: control characters, malformed numbers, deep nesting, long names. */
+const HOSTILE_FRAGMENTS = HOSTILE_CASES.map((c) => c.fragment);
+
 /** Deletes, duplicates or replaces a character or a token-sized piece of the text. */
 function mutate(text: string, random: () => number): string {
   const pick = (n: number) => Math.floor(random() * n);
@@ -38,7 +42,7 @@ function mutate(text: string, random: () => number): string {
   for (let i = 0; i < edits; i++) {
     const at = pick(result.length + 1);
     const length = 1 + pick(random() < 0.5 ? 1 : 8);
-    switch (pick(4)) {
+    switch (pick(5)) {
       case 0:
         result = result.slice(0, at) + result.slice(at + length);
         break;
@@ -47,6 +51,12 @@ function mutate(text: string, random: () => number): string {
         break;
       case 2:
         result = result.slice(0, at) + TOKENS[pick(TOKENS.length)]! + result.slice(at + length);
+        break;
+      case 3:
+        result =
+          result.slice(0, at) +
+          HOSTILE_FRAGMENTS[pick(HOSTILE_FRAGMENTS.length)]! +
+          result.slice(at);
         break;
       default:
         result = result.slice(0, at) + String.fromCharCode(32 + pick(95)) + result.slice(at + 1);
@@ -82,6 +92,7 @@ describe('fuzzing the front end', () => {
   it('never throws on arbitrary strings built from the language alphabet', () => {
     const piece = fc.oneof(
       fc.constantFrom(...TOKENS, ' ', 'model m', 'hidden 8', 'stack(', 'batch(a', 'layers 0..3'),
+      fc.constantFrom(...HOSTILE_FRAGMENTS),
       fc.string({ maxLength: 4 }),
     );
     fc.assert(

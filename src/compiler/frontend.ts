@@ -45,5 +45,7 @@ export function checkSource(text: string, fileName = '<input>'): FrontendResult 
   const bag = new DiagnosticBag(fileName);
   const ast = parse(source, bag);
   const model = check(ast, bag);
-  return { source, ast, model, diagnostics: sortDiagnostics(bag.items) };
+  // check() judges what parsed; a syntax error elsewhere rejects the file all the same.
+  const clean = bag.errorCount === 0;
+  return { source, ast, model: clean ? model : undefined, diagnostics: sortDiagnostics(bag.items) };
 }

@@ -68,8 +68,9 @@ function checkCompileOptions(options: unknown): asserts options is CompileOption
     const check = OPTION_KINDS[key as keyof CompileOptions] as
       ((value: unknown) => string | undefined) | undefined;
     if (!check) {
-      const hint = didYouMean(key, Object.keys(OPTION_KINDS));
-      throw new ArgumentError(`compile: unknown option '${key}'${hint ? `; ${hint}` : ''}`);
+      const options = Object.keys(OPTION_KINDS);
+      const hint = didYouMean(key, options) ?? `the options are ${quoteList(options)}`;
+      throw new ArgumentError(`compile: unknown option '${key}'; ${hint}`);
     }
     const expected = value === undefined ? undefined : check(value);
     if (expected) {

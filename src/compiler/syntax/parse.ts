@@ -1,6 +1,6 @@
-import type { IToken } from 'chevrotain';
+import type { CstNode, IToken } from 'chevrotain';
 import { describeToken } from '../../../grammar/messages.js';
-import { adaptParser } from '../../../grammar/parser.js';
+import { adaptParser, ParseErrorLimit } from '../../../grammar/parser.js';
 import type { DiagnosticBag } from '../diagnostics.js';
 import type { SourceFile, Span } from '../source.js';
 import type { Declaration, SourceAst } from './ast.js';
@@ -48,6 +48,16 @@ function declarationStarts(tokens: IToken[]): number[] {
   return starts;
 }
 
+/** The CST of the parser's input, or undefined if it had too many errors to go on. */
+function parseFile(): CstNode | undefined {
+  try {
+    return adaptParser.file();
+  } catch (error) {
+    if (error instanceof ParseErrorLimit) return undefined;
+    throw error;
+  }
+}
+
 /** Lexes and parses one file, reporting every syntax problem; never throws on bad input. */
 export function parse(source: SourceFile, bag: DiagnosticBag): SourceAst {
   const tokens = limitNesting(repairBrackets(lex(source, bag), source, bag), bag);
@@ -74,7 +84,7 @@ function parsePiece(
   let start = 0;
   while (start < tokens.length && !bag.errorsFull) {
     adaptParser.input = start === 0 ? tokens : tokens.slice(start);
-    const cst = adaptParser.file();
+    const cst = parseFile();
     let resumeAt = tokens.length;
     for (const error of adaptParser.errors) {
       // A closer inserted by repairBrackets: the unclosed bracket is already reported.
@@ -96,8 +106,10 @@ function parsePiece(
         bag.report('E0002', tokenSpan(error.token), error.message);
       }
     }
-    for (const declaration of astBuilder.visit(cst) as Declaration[])
+    if (!cst) return;
+    for (const declaration of astBuilder.visit(cst) as Declaration[]) {
       declarations.push(declaration);
+    }
     start = resumeAt;
   }
 }

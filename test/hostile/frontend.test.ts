@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_SHOWN_PER_SEVERITY } from '../../src/compiler/diagnostics.js';
+import { checkSource } from '../../src/compiler/frontend.js';
+import { compile } from '../../src/compiler/index.js';
+import { ArgumentError } from '../../src/runtime/errors.js';
+import { HOSTILE_CASES } from './cases.js';
+
+describe('hostile sources', () => {
+  for (const { name, text, expected } of HOSTILE_CASES) {
+    it(`${name}: ${expected}`, () => {
+      const { diagnostics, model } = checkSource(text, 'hostile.adapt');
+      const errors = diagnostics.filter((d) => d.severity === 'error');
+      if (expected === 'ok') {
+        expect(errors.map((d) => `${d.code} ${d.message}`)).toEqual([]);
+        expect(model).toBeDefined();
+      } else {
+        expect(diagnostics.map((d) => d.code)).toContain(expected);
+        expect(model).toBeUndefined();
+      }
+      // One more per severity says the rest are not shown.
+      expect(diagnostics.length).toBeLessThanOrEqual(2 * (MAX_SHOWN_PER_SEVERITY + 1));
+      for (const d of diagnostics) {
+        expect(d.message.length).toBeLessThan(400);
+        expect((d.help ?? '').length).toBeLessThan(400);
+        if (!d.span) continue;
+        expect(d.span.start).toBeGreaterThanOrEqual(0);
+        expect(d.span.end).toBeGreaterThanOrEqual(d.span.start);
+        expect(d.span.end).toBeLessThanOrEqual(text.length);
+      }
+    });
+  }
+});
+
+describe('hostile characters and numbers, precisely', () => {
+  it('accepts a byte-order mark and counts columns without it', () => {
+    const { diagnostics, source } = checkSource(
+      '\uFEFFmodel m { hidden 64 heads 4 ffn 128 layers 4 eps 0 }',
+      'bom.adapt',
+    );
+    expect(diagnostics.map((d) => [d.code, source.position(d.span!.start)])).toEqual([
+      ['E0112', { line: 1, column: 50 }],
+    ]);
+  });
+
+  it('names a NUL by its code and byte offset, once for all of them', () => {
+    const text =
+      'model m { hidden 64 heads 4 ffn 128 layers 4 }\n# é\nadapter a {\0 bottleneck 8\0 }';
+    const { diagnostics, source } = checkSource(text, 'f.adapt');
+    const nul = diagnostics.filter((d) => d.code === 'E0006');
+    expect(nul.map((d) => [d.message, source.position(d.span!.start)])).toEqual([
+      ['NUL character (U+0000) at byte offset 63, and 1 more in the file', { line: 3, column: 12 }],
+    ]);
+    expect(new TextEncoder().encode(text.slice(0, nul[0]!.span!.start)).length).toBe(63);
+  });
+
+  it('says what to write instead of a malformed number', () => {
+    const help = (number: string) =>
+      checkSource(`model m { hidden 64 heads 4 ffn 128 layers 4 eps ${number} }`).diagnostics.map(
+        (d) => `${d.code} ${d.message}: ${d.help}`,
+      );
+    expect(help('0x10')).toEqual(["E0004 '0x10' is not a number: write decimal digits, e.g. 16"]);
+    expect(help('1_000')).toEqual([
+      "E0004 '1_000' is not a number: write it without separators: 1000",
+    ]);
+    expect(help('1e')).toEqual([
+      "E0004 '1e' is not a number: an exponent needs digits, e.g. 1e3 or 1e-3",
+    ]);
+    expect(help('1.')).toEqual(["E0004 '1.' is not a number: write 1 or 1.0"]);
+    expect(help('-.5')).toEqual(["E0004 '-.5' is not a number: write -0.5"]);
+    expect(help('2x')).toEqual([
+      "E0004 '2x' is not a number: separate the number from the word after it: 2 x",
+    ]);
+    expect(help('08')).toEqual([]);
+  });
+
+  it('keeps ranges and exponents as they were', () => {
+    const { diagnostics, model } = checkSource(
+      'model m { hidden 64 heads 4 ffn 128 layers 4 eps 1e-5 }\nadapter a { bottleneck 8 at ffn layers 0..2 scale -2.5E+0 }',
+    );
+    expect(diagnostics).toEqual([]);
+    expect(model!.adapters.get('a')).toMatchObject({ layers: [0, 1, 2], scale: -2.5 });
+  });
+});
+
+describe('the embedding API refuses arguments of the wrong kind', () => {
+  const source = 'model m { hidden 64 heads 4 ffn 128 layers 4 }';
+  const cases: [string, () => unknown, string][] = [
+    ['compile(null)', () => compile(null as never), 'compile: source must be a string, got null'],
+    ['compile(42)', () => compile(42 as never), 'compile: source must be a string, got 42'],
+    [
+      'compile(source, null)',
+      () => compile(source, null as never),
+      'compile: options must be an object, got null',
+    ],
+    [
+      'compile(source, { fuse: "yes" })',
+      () => compile(source, { fuse: 'yes' } as never),
+      "compile: option 'fuse' must be a boolean, got a string",
+    ],
+    [
+      'compile(source, { grap: "g" })',
+      () => compile(source, { grap: 'g' } as never),
+      "compile: unknown option 'grap'; did you mean 'graph'?",
+    ],
+    [
+      'compile(source, { layers: 1e9 })',
+      () => compile(source, { layers: 1e9 }),
+      "compile: option 'layers' must be an integer from 1 to 10000, got 1000000000",
+    ],
+    [
+      'checkSource(undefined)',
+      () => checkSource(undefined as never),
+      'checkSource: source must be a string, got undefined',
+    ],
+    [
+      'checkSource(source, {})',
+      () => checkSource(source, {} as never),
+      'checkSource: fileName must be a string, got an object',
+    ],
+  ];
+  for (const [call, run, message] of cases) {
+    it(call, () => {
+      expect(run).toThrow(ArgumentError);
+      expect(run).toThrow(message);
+    });
+  }
+
+  it('still takes options given as undefined', () => {
+    expect(compile(source, { graph: undefined, target: undefined }).program).toBeDefined();
+  });
+});
