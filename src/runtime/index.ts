@@ -27,6 +27,7 @@ export type { RunInputs, RunOptions } from './inputs.js';
 export type { HostTensor } from './tensor.js';
 export type { Program, ProgramNode, WeightSpec } from './program.js';
 export { initWeights, bindWeights } from './weights.js';
+export { validateProgram } from './validate-program.js';
 export { interpret } from './cpu/interpreter.js';
 export { prepareInputs, randomInputs } from './inputs.js';
 export { relativeError, GPU_TOLERANCE } from './compare.js';
