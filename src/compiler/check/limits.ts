@@ -30,7 +30,7 @@ export function formatBytes(bytes: number): string {
     value /= 1024;
     unit++;
   }
-  return unit === 0 ? `${value} bytes` : `${value.toFixed(1)} ${UNITS[unit]}`;
+  return unit === 0 ? `${value} bytes` : `${Number(value.toFixed(1))} ${UNITS[unit]}`;
 }
 
 /** `708.4 billion`, `85,054,464`. */
