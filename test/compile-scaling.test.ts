@@ -24,7 +24,7 @@ function spec(layers: number): string {
 }
 adapter a { bottleneck 8 at attn, ffn }
 adapter b { bottleneck 8 activation gelu at attn, ffn }
-adapter c { bottleneck 16 at ffn }
+adapter c { bottleneck 16 at ffn layers 0..${layers - 1} }
 adapter p { bottleneck 8 parallel ffn }
 fusion f { adapters a, b, c at ffn }
 graph default = stack(f, p)

@@ -81,14 +81,12 @@ export function rewriteGraph(
 /** The node with a new id and its inputs mapped; the node itself when neither changes. */
 function renumbered(node: IrNode, id: number, map: (input: number) => number): IrNode {
   let same = id === node.id;
-  const inputs = node.inputs.map((input) => {
-    const mapped = map(input);
-    if (mapped !== input) same = false;
-    return mapped;
-  });
+  for (let i = 0; same && i < node.inputs.length; i++)
+    same = map(node.inputs[i]!) === node.inputs[i];
   if (same) return node;
   // Written out rather than spread: one object shape for every node keeps big graphs fast.
   const { op, dtype, shape, attrs, scope } = node;
+  const inputs = node.inputs.map(map);
   return scope === undefined
     ? { id, op, dtype, shape, inputs, attrs }
     : { id, op, dtype, shape, inputs, attrs, scope };
