@@ -53,7 +53,7 @@ export interface LoadedModel {
   /** GPU resources in use (WebGPU only). */
   stats?(): GpuModelStats;
   /** Time of every dispatch of one forward pass (WebGPU only). */
-  profile?(inputs: RunInputs): Promise<DispatchProfile>;
+  profile?(inputs: RunInputs, options?: RunOptions): Promise<DispatchProfile>;
   dispose(): void;
 }
 
@@ -95,17 +95,15 @@ class WebGpuModel implements LoadedModel {
   ) {}
 
   async run(inputs: RunInputs, options?: RunOptions): Promise<RunOutputs> {
-    // Checked here as well as in the GPU model, which checks with the default options.
-    prepareInputs(this.program, inputs, options);
-    return { hidden_states: await this.gpu.run(inputs) };
+    return { hidden_states: await this.gpu.run(inputs, options) };
   }
 
   stats(): GpuModelStats {
     return this.gpu.stats();
   }
 
-  profile(inputs: RunInputs): Promise<DispatchProfile> {
-    return this.gpu.profile(inputs);
+  profile(inputs: RunInputs, options?: RunOptions): Promise<DispatchProfile> {
+    return this.gpu.profile(inputs, options);
   }
 
   dispose(): void {
@@ -179,6 +177,11 @@ export class Runtime {
         `weights must be a Map of tensors (as loadSafetensors returns), got ${describeValue(weights)}`,
       );
     }
+    assertFits(
+      `the weights of graph '${valid.graph}'`,
+      estimateWeights(valid),
+      this.memoryLimitBytes,
+    );
     const bound = bindWeights(valid, weights);
     if (bound.ignored.length > 0) {
       const shown = bound.ignored.slice(0, 5).join(', ');
@@ -189,11 +192,6 @@ export class Runtime {
     }
     let model: LoadedModel;
     if (this.backend === 'cpu') {
-      assertFits(
-        `the weights of graph '${valid.graph}'`,
-        estimateWeights(valid),
-        this.memoryLimitBytes,
-      );
       model = new CpuModel(valid, bound.tensors, this.memoryLimitBytes);
     } else {
       if (!valid.gpu)
@@ -203,8 +201,19 @@ export class Runtime {
           `the program's kernels are for the '${valid.gpu.target}' profile; this adapter (${this.device!.adapter.description || this.device!.adapter.architecture}) suits '${this.device!.adapter.profile}'`,
         );
       }
-      const gpu = new GpuModel(this.device!, valid, valid.gpu, bound.tensors, this.onNotice);
+      const gpu = new GpuModel(
+        this.device!,
+        valid,
+        valid.gpu,
+        bound.tensors,
+        this.onNotice,
+        this.memoryLimitBytes,
+      );
       await gpu.initialize();
+      if (this.disposed) {
+        gpu.dispose();
+        throw new AdaptRuntimeError('this runtime was disposed while the model was loading');
+      }
       model = new WebGpuModel(valid, gpu);
     }
     this.models.add(model);

@@ -1,5 +1,6 @@
 import { AdaptRuntimeError, ProgramError } from '../errors.js';
-import { prepareInputs, type PreparedInputs, type RunInputs } from '../inputs.js';
+import { prepareInputs, type PreparedInputs, type RunInputs, type RunOptions } from '../inputs.js';
+import { assertFits, estimateMemory } from '../memory.js';
 import type { GpuPlan, Program, SizeExpr, WeightPart, WeightUpload } from '../program.js';
 import { BufferUsage, MapMode, MAX_WORKGROUPS_PER_DIMENSION, ShaderStage } from './constants.js';
 import { formatDuration, withDeadline } from './deadline.js';
@@ -86,6 +87,7 @@ export class GpuModel {
     private readonly plan: GpuPlan,
     private readonly weights: ReadonlyMap<string, Float32Array>,
     private readonly onNotice: (message: string) => void,
+    private readonly memoryLimitBytes?: number,
   ) {
     const needed = Math.max(...plan.kernels.map((k) => k.storageBindings));
     if (needed > gpu.storageBindingLimit) {
@@ -257,8 +259,8 @@ export class GpuModel {
     return this.bindGroups;
   }
 
-  run(inputs: RunInputs): Promise<RunResult> {
-    return this.schedule(inputs, (prepared) => this.runNow(prepared));
+  run(inputs: RunInputs, options?: RunOptions): Promise<RunResult> {
+    return this.schedule(inputs, options, (prepared) => this.runNow(prepared));
   }
 
   /**
@@ -267,10 +269,17 @@ export class GpuModel {
    */
   private async schedule<T>(
     inputs: RunInputs,
+    options: RunOptions | undefined,
     work: (prepared: PreparedInputs) => Promise<T>,
   ): Promise<T> {
     if (this.disposed) throw new AdaptRuntimeError('this model was disposed');
-    const prepared = prepareInputs(this.program, inputs);
+    const prepared = prepareInputs(this.program, inputs, options);
+    const { batch, seq } = prepared;
+    assertFits(
+      `graph '${this.program.graph}' at batch ${batch}, seq ${seq}`,
+      estimateMemory(this.program, { batch, seq }, 'webgpu'),
+      this.memoryLimitBytes,
+    );
     const timeout = this.gpu.runTimeoutMs;
     // A loss reported but not yet recovered from falls to this run too.
     const lossesBefore = this.gpu.losses - (this.gpu.lost === undefined ? 0 : 1);
@@ -405,8 +414,8 @@ export class GpuModel {
    * Time of every dispatch of one forward pass, in milliseconds: from timestamp queries where the
    * device has them (each dispatch in a pass of its own), else by submitting one dispatch at a time.
    */
-  profile(inputs: RunInputs): Promise<DispatchProfile> {
-    return this.schedule(inputs, async (prepared) => {
+  profile(inputs: RunInputs, options?: RunOptions): Promise<DispatchProfile> {
+    return this.schedule(inputs, options, async (prepared) => {
       await this.runNow(prepared);
       return this.profileNow(prepared);
     });
