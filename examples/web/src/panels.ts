@@ -92,10 +92,11 @@ export function renderParams(target: HTMLElement, model: Model, graph: string): 
       `${report.model}, graph '${graph}': ${report.layers.length} layers (no embeddings)`,
     ),
     table(
-      ['adapter', 'r', 'placements', 'down', 'up', 'total', 'of base'],
+      ['adapter', 'r', 'per placement', 'placements', 'down', 'up', 'total', 'of base'],
       report.adapters.map((a) => [
         a.name,
         String(a.bottleneck),
+        n(a.perPlacement),
         String(a.placements),
         n(a.down),
         n(a.up),
