@@ -1,7 +1,14 @@
 import { AdaptRuntimeError, ProgramError } from '../errors.js';
 import { prepareInputs, type PreparedInputs, type RunInputs, type RunOptions } from '../inputs.js';
 import { assertFits, estimateMemory } from '../memory.js';
-import type { GpuPlan, Program, SizeExpr, WeightPart, WeightUpload } from '../program.js';
+import type {
+  GpuPlan,
+  Program,
+  SizeExpr,
+  WeightPart,
+  WeightSpec,
+  WeightUpload,
+} from '../program.js';
 import { BufferUsage, MapMode, MAX_WORKGROUPS_PER_DIMENSION, ShaderStage } from './constants.js';
 import { formatDuration, withDeadline } from './deadline.js';
 import { withErrorScopes, type GpuDevice } from './device.js';
@@ -81,6 +88,8 @@ export class GpuModel {
   private readonly disposal: Promise<never>;
   private rejectDisposal!: (error: AdaptRuntimeError) => void;
 
+  private readonly weightSpecs: ReadonlyMap<string, WeightSpec>;
+
   constructor(
     private readonly gpu: GpuDevice,
     readonly program: Program,
@@ -89,6 +98,7 @@ export class GpuModel {
     private readonly onNotice: (message: string) => void,
     private readonly memoryLimitBytes?: number,
   ) {
+    this.weightSpecs = new Map(program.weights.map((w) => [w.name, w]));
     const needed = Math.max(...plan.kernels.map((k) => k.storageBindings));
     if (needed > gpu.storageBindingLimit) {
       throw new ProgramError(
@@ -157,7 +167,7 @@ export class GpuModel {
   private upload(upload: WeightUpload, index: number): GPUBuffer {
     const parts = upload.parts.map((part) => {
       const data = this.weights.get(part.weight);
-      const spec = this.program.weights.find((w) => w.name === part.weight);
+      const spec = this.weightSpecs.get(part.weight);
       if (!data || !spec) {
         throw new ProgramError(`the GPU plan reads weight '${part.weight}', which was not loaded`);
       }
