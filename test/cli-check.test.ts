@@ -92,7 +92,7 @@ describe('adapt params', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('one layer                     7,087,872');
     expect(result.stdout).toMatch(
-      /sentiment\s+64\s+attn,ffn\s+24\s+1,181,184\s+1,198,080\s+2,379,264\s+2\.80%/,
+      /sentiment\s+64\s+attn,ffn\s+99,136\s+24\s+1,181,184\s+1,198,080\s+2,379,264\s+2\.80%/,
     );
     expect(result.stdout).toMatch(/trainable\s+2,379,264\s+2\.72% of total/);
   });

@@ -6,7 +6,7 @@ import type { SourceFile } from '../compiler/source.js';
 import { quoteList } from '../compiler/suggest.js';
 import type { Program, Target } from '../runtime/program.js';
 import { CliError, type CliIO } from './io.js';
-import { readTextFile } from './files.js';
+import { readTextFile } from './input-file.js';
 import { renderDiagnostic, summarize } from './render.js';
 
 /** Prints diagnostics; fails with one summary line if any is an error. */
@@ -28,26 +28,35 @@ function requireGraph(path: string, model: Model, graph: string | undefined): vo
 
 /**
  * Reads and checks a spec for the commands that need a valid model: prints its diagnostics, and
- * fails with exit 1 if there are errors or the graph does not exist.
+ * fails with exit 1 if there are errors or the graph does not exist. `source` is the text read.
  */
-export function loadModel(io: CliIO, path: string, graph?: string): Model {
-  const result = checkSource(readTextFile(io.cwd, path), path);
+export function loadChecked(
+  io: CliIO,
+  path: string,
+  graph?: string,
+): { model: Model; source: string } {
+  const text = readTextFile(io.cwd, path);
+  const result = checkSource(text, path);
   report(io, result.diagnostics, result.source);
   requireGraph(path, result.model!, graph);
-  return result.model!;
+  return { model: result.model!, source: text };
 }
 
-/** Reads, checks and compiles a spec to a Program for one graph. */
+export function loadModel(io: CliIO, path: string, graph?: string): Model {
+  return loadChecked(io, path, graph).model;
+}
+
+/** Reads, checks and compiles a spec to a Program for one graph; `source` is the text read. */
 export function loadProgram(
   io: CliIO,
   path: string,
   graph: string,
   options: { fuse?: boolean; target?: Target } = {},
-): { model: Model; program: Program } {
+): { model: Model; program: Program; source: string } {
   const text = readTextFile(io.cwd, path);
   const front = checkSource(text, path);
   report(io, front.diagnostics, front.source);
   requireGraph(path, front.model!, graph);
   const { program, model } = compile(text, { fileName: path, graph, ...options });
-  return { model: model!, program: program! };
+  return { model: model!, program: program!, source: text };
 }

@@ -1,14 +1,25 @@
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { runBench, type BenchOptions } from './commands/bench.js';
 import { runCheck } from './commands/check.js';
 import { runCompile, type CompileOptions } from './commands/compile-emit.js';
 import { runExport, type ExportOptions } from './commands/export.js';
-import { runGraph } from './commands/graph.js';
+import { runGraph, type GraphOptions } from './commands/graph.js';
 import { runParams } from './commands/params.js';
 import { runPlayground } from './commands/playground.js';
 import { runRun, type RunOptions } from './commands/run.js';
 import { runWeights, type WeightsOptions } from './commands/weights.js';
 import { CliError, EXIT, processIO, type CliIO } from './io.js';
+import {
+  integerIn,
+  LAYERS_RANGE,
+  PORT_RANGE,
+  RUNS_RANGE,
+  SEED_RANGE,
+  SIZE_RANGE,
+  TIMEOUT_RANGE,
+  WARMUP_RANGE,
+} from './numbers.js';
+import { toCliError } from './runtime-errors.js';
 
 function buildProgram(io: CliIO, exit: { code: number }): Command {
   const program = new Command('adapt')
@@ -49,6 +60,7 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
     .option('--graph <name>', 'graph to compile', 'default')
     .option('--emit <what>', 'what to write: ast, ir, fused, dot, wgsl, plan or program', 'program')
     .option('-o, --output <path>', 'write to a file instead of stdout')
+    .addOption(forceOption())
     .option('--no-fuse', 'skip the optimizing passes: one kernel per op (the eager baseline)')
     .addOption(
       new Option('--target <profile>', 'kernel profile')
@@ -65,7 +77,8 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
     .argument('<file>', '.adapt file')
     .option('--graph <name>', 'graph to draw', 'default')
     .requiredOption('-o, --output <path>', 'output file: .svg or .dot')
-    .action(async (file: string, options: { graph: string; output: string }) => {
+    .addOption(forceOption())
+    .action(async (file: string, options: GraphOptions) => {
       exit.code = await runGraph(io, file, options);
     });
 
@@ -85,11 +98,18 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
       'safetensors with hidden_states [B,T,d], optional attention_mask, adapter_index',
     )
     .option('--output <file>', 'write the output hidden_states as safetensors')
+    .addOption(forceOption())
     .addOption(backendOption())
     .addOption(targetOption())
-    .option('--batch <n>', 'batch size of the random input', positiveInt, 1)
-    .option('--seq <n>', 'sequence length of the random input', positiveInt, 16)
-    .option('--seed <n>', 'seed of random weights and input', nonNegativeInt, 0)
+    .option('--batch <n>', 'batch size of the random input', integerIn(SIZE_RANGE), 1)
+    .option('--seq <n>', 'sequence length of the random input', integerIn(SIZE_RANGE), 16)
+    .option('--seed <n>', 'seed of random weights and input', integerIn(SEED_RANGE), 0)
+    .option(
+      '--allow-nonfinite',
+      'accept NaN and infinite values in the input file (refused by default)',
+      false,
+    )
+    .addOption(timeoutOption())
     .option('--no-fuse', 'run one kernel per op (the eager baseline)')
     .option('--json', 'print a JSON summary', false)
     .option(
@@ -109,7 +129,8 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
     .option('--list', 'list tensor names, shapes and initializers', false)
     .option('--init', 'write seeded initial weights (with -o)', false)
     .option('-o, --output <file>', 'output .safetensors file')
-    .option('--seed <n>', 'seed of the initial weights', nonNegativeInt, 0)
+    .addOption(forceOption())
+    .option('--seed <n>', 'seed of the initial weights', integerIn(SEED_RANGE), 0)
     .action((file: string, options: WeightsOptions) => {
       exit.code = runWeights(io, file, options);
     });
@@ -120,13 +141,14 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
     .argument('<file>', '.adapt file')
     .option('--graph <name>', 'graph to export', 'default')
     .requiredOption('--onnx <path>', 'output .onnx file')
+    .addOption(forceOption())
     .option(
       '--weights <file>',
       'safetensors weights (repeatable); default: seeded init',
       collect,
       [],
     )
-    .option('--seed <n>', 'seed of the initial weights when no --weights', nonNegativeInt, 0)
+    .option('--seed <n>', 'seed of the initial weights when no --weights', integerIn(SEED_RANGE), 0)
     .action(async (file: string, options: ExportOptions) => {
       exit.code = await runExport(io, file, options);
     });
@@ -138,12 +160,18 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
     .option('--graph <name>', 'graph to measure', 'default')
     .addOption(backendOption())
     .addOption(targetOption())
-    .option('--batch <n>', 'batch size', positiveInt, 1)
-    .option('--seq <n>', 'sequence length', positiveInt, 128)
-    .option('--layers <n>', "override the model's layer count (overhead is per layer)", positiveInt)
-    .option('--iters <n>', 'timed runs of each variant', positiveInt, 10)
-    .option('--warmup <n>', 'untimed runs first', nonNegativeInt, 2)
+    .option('--batch <n>', 'batch size', integerIn(SIZE_RANGE), 1)
+    .option('--seq <n>', 'sequence length', integerIn(SIZE_RANGE), 128)
+    .option(
+      '--layers <n>',
+      "override the model's layer count (overhead is per layer)",
+      integerIn(LAYERS_RANGE),
+    )
+    .option('--iters <n>', 'timed runs of each variant', integerIn(RUNS_RANGE), 10)
+    .option('--warmup <n>', 'untimed runs first', integerIn(WARMUP_RANGE), 2)
     .option('--json <file>', 'write the results as JSON')
+    .addOption(forceOption())
+    .addOption(timeoutOption())
     .option('--profile', 'also list the time per kernel group', false)
     .action(async (file: string, options: BenchOptions) => {
       exit.code = await runBench(io, file, options);
@@ -152,7 +180,7 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
   program
     .command('playground')
     .description('serve the browser playground (editor, diagnostics, graph, WGSL, runs on WebGPU)')
-    .option('--port <n>', 'port on localhost', positiveInt, 5173)
+    .option('--port <n>', 'port on localhost', integerIn(PORT_RANGE), 5173)
     .action(async (options: { port: number }) => {
       exit.code = await runPlayground(io, options);
     });
@@ -176,22 +204,21 @@ function targetOption(): Option {
   ]);
 }
 
+function forceOption(): Option {
+  return new Option('--force', 'replace the output file if it exists (never an input)').default(
+    false,
+  );
+}
+
+function timeoutOption(): Option {
+  return new Option(
+    '--timeout <seconds>',
+    'WebGPU: fail a run that takes longer than this (default: no limit)',
+  ).argParser(integerIn(TIMEOUT_RANGE));
+}
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
-}
-
-function nonNegativeInt(text: string): number {
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value)) {
-    throw new InvalidArgumentError('expected a non-negative integer');
-  }
-  return value;
-}
-
-function positiveInt(text: string): number {
-  const value = nonNegativeInt(text);
-  if (value === 0) throw new InvalidArgumentError('expected a positive integer');
-  return value;
 }
 
 /** Runs the CLI; returns the exit code. User errors print one message, never a stack trace. */
@@ -206,9 +233,10 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
       // --help and --version end with exit code 0; everything else is a usage error.
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    if (error instanceof CliError) {
-      io.stderr(`${error.message}\n`);
-      return error.exitCode;
+    const userError = toCliError(error);
+    if (userError instanceof CliError) {
+      io.stderr(`${userError.message}\n`);
+      return userError.exitCode;
     }
     const detail = error instanceof Error ? error.message : String(error);
     io.stderr(`adapt: internal error: ${detail}\n`);

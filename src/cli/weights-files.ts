@@ -1,6 +1,7 @@
-import { SafetensorsError, loadSafetensors, type TensorMap } from '../runtime/safetensors.js';
+import { loadSafetensors, type TensorMap } from '../runtime/safetensors.js';
 import { CliError } from './io.js';
-import { readBinaryFile } from './files.js';
+import { readBinaryFile } from './input-file.js';
+import { toCliError } from './runtime-errors.js';
 
 /** Reads one safetensors file; a corrupt file is one clear error naming it. */
 export function readTensorFile(cwd: string, path: string): TensorMap {
@@ -8,8 +9,7 @@ export function readTensorFile(cwd: string, path: string): TensorMap {
   try {
     return loadSafetensors(bytes, path);
   } catch (error) {
-    if (error instanceof SafetensorsError) throw new CliError(`error: ${error.message}`);
-    throw error;
+    throw toCliError(error);
   }
 }
 
@@ -20,7 +20,9 @@ export function readWeightFiles(cwd: string, paths: readonly string[]): TensorMa
   for (const path of paths) {
     for (const [name, tensor] of readTensorFile(cwd, path)) {
       const earlier = origin.get(name);
-      if (earlier) throw new CliError(`error: tensor '${name}' is in both ${earlier} and ${path}`);
+      if (earlier) {
+        throw new CliError(`${path}: error: tensor '${name}' is also in ${earlier}`);
+      }
       origin.set(name, path);
       merged.set(name, tensor);
     }

@@ -1,12 +1,20 @@
 import { SingleBar } from 'cli-progress';
-import { AdaptRuntimeError } from '../../runtime/errors.js';
+import { totalmem } from 'node:os';
+import { estimateMemory, estimateWeights } from '../../runtime/memory.js';
 import type { Target } from '../../runtime/program.js';
 import { Runtime, type BackendName } from '../../runtime/runtime.js';
-import { benchGraph, type GraphBench } from '../bench/measure.js';
+import {
+  benchGraph,
+  benchPrograms,
+  type BenchSettings,
+  type GraphBench,
+} from '../bench/measure.js';
 import { profileGraph, renderProfile } from '../bench/profile.js';
-import { readTextFile, writeOutputFile } from '../files.js';
-import { CliError, EXIT, type CliIO } from '../io.js';
-import { loadModel } from '../load-model.js';
+import { EXIT, type CliIO } from '../io.js';
+import { loadChecked } from '../load-model.js';
+import { addEstimates, requireMemory } from '../memory-check.js';
+import { prepareOutput, writeOutput } from '../output-file.js';
+import { userErrors } from '../runtime-errors.js';
 import { formatTable } from '../table.js';
 
 export interface BenchOptions {
@@ -19,7 +27,11 @@ export interface BenchOptions {
   readonly iters: number;
   readonly warmup: number;
   readonly json?: string;
+  /** Replace an existing --json file (never the spec). */
+  readonly force?: boolean;
   readonly profile: boolean;
+  /** Seconds a WebGPU run may take. */
+  readonly timeout?: number;
 }
 
 const ms = (value: number) => value.toFixed(1);
@@ -50,23 +62,59 @@ export function renderBench(result: GraphBench): string {
   );
 }
 
+/**
+ * The three models are loaded side by side with one host copy of the weights; --profile loads
+ * the fused one again after them.
+ */
+function requireBenchMemory(
+  source: string,
+  file: string,
+  settings: BenchSettings,
+  backend: 'cpu' | 'webgpu',
+): void {
+  const programs = benchPrograms(source, file, settings);
+  const shape = { batch: settings.batch, seq: settings.seq };
+  requireMemory(
+    `--batch ${settings.batch} --seq ${settings.seq} with ${settings.layers} layers, three models`,
+    addEstimates([
+      ...[programs.base, programs.fused, programs.unfused].map((program) =>
+        estimateMemory(program, shape, backend),
+      ),
+      estimateWeights(programs.unfused),
+    ]),
+  );
+}
+
 /** `adapt bench`: the graph fused, unfused and as the bare base model, on one backend. */
 export async function runBench(io: CliIO, file: string, options: BenchOptions): Promise<number> {
-  const model = loadModel(io, file, options.graph);
-  const source = readTextFile(io.cwd, file);
-  const runtime = await Runtime.create({ backend: options.backend }).catch((error: unknown) => {
-    throw error instanceof AdaptRuntimeError ? new CliError(`error: ${error.message}`) : error;
-  });
+  const output = options.json
+    ? prepareOutput(
+        io.cwd,
+        { option: '--json', path: options.json },
+        [{ option: 'the spec', path: file }],
+        options.force,
+      )
+    : undefined;
+  const { model, source } = loadChecked(io, file, options.graph);
+  const runtime = await userErrors(() =>
+    Runtime.create({
+      backend: options.backend,
+      memoryLimitBytes: totalmem(),
+      ...(options.timeout !== undefined ? { runTimeoutMs: options.timeout * 1000 } : {}),
+    }),
+  );
   try {
     const target = options.target ?? runtime.adapter?.profile ?? 'software';
     const layers = options.layers ?? model.base.layers;
     const bar = io.color
       ? new SingleBar({ format: 'bench {bar} {value}/{total} runs', stream: process.stderr })
       : undefined;
-    bar?.start(3 * (options.warmup + options.iters), 0);
     const settings = { ...options, layers, target, tick: () => bar?.increment() };
-    const result = await benchGraph(runtime, source, file, settings);
-    bar?.stop();
+    requireBenchMemory(source, file, settings, runtime.backend);
+    bar?.start(3 * (options.warmup + options.iters), 0);
+    const result = await userErrors(() => benchGraph(runtime, source, file, settings)).finally(() =>
+      bar?.stop(),
+    );
     const device = {
       backend: runtime.backend,
       adapter: runtime.adapter?.description || runtime.adapter?.architecture || 'cpu',
@@ -83,18 +131,15 @@ export async function runBench(io: CliIO, file: string, options: BenchOptions): 
       `\n  planned activation memory ${(result.planned_bytes / 2 ** 20).toFixed(2)} MiB, ${result.gflops.toFixed(1)} GFLOP/s (fused)\n`,
     );
     if (options.profile) {
-      const profile = await profileGraph(runtime, source, file, settings);
+      const profile = await userErrors(() => profileGraph(runtime, source, file, settings));
       io.stdout(`\n${renderProfile(profile)}\n`);
       Object.assign(report, { profile });
     }
-    if (options.json) {
-      writeOutputFile(io.cwd, options.json, `${JSON.stringify(report, null, 2)}\n`);
+    if (output) {
+      writeOutput(output, `${JSON.stringify(report, null, 2)}\n`);
       io.stdout(`\n  wrote ${options.json}\n`);
     }
     return EXIT.ok;
-  } catch (error) {
-    if (error instanceof AdaptRuntimeError) throw new CliError(`error: ${error.message}`);
-    throw error;
   } finally {
     runtime.dispose();
   }

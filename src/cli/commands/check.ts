@@ -1,6 +1,6 @@
 import { checkSource } from '../../compiler/frontend.js';
 import { CliError, EXIT, type CliIO } from '../io.js';
-import { readTextFile } from '../files.js';
+import { readTextFile } from '../input-file.js';
 import { renderDiagnostic, summarize } from '../render.js';
 
 /** `adapt check <file>...`: 0 when every file is clean, 1 when any has an error. */

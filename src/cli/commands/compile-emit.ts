@@ -5,13 +5,15 @@ import { graphToDot } from '../../compiler/ir/dot.js';
 import { printGraph } from '../../compiler/ir/print.js';
 import type { Target } from '../../runtime/program.js';
 import { CliError, EXIT, type CliIO } from '../io.js';
-import { loadModel } from '../load-model.js';
-import { readTextFile, writeOutputFile } from '../files.js';
+import { loadChecked } from '../load-model.js';
+import { prepareOutput, writeOutput } from '../output-file.js';
 
 export interface CompileOptions {
   readonly graph: string;
   readonly emit: string;
   readonly output?: string;
+  /** Replace an existing -o file (never the spec). */
+  readonly force?: boolean;
   readonly fuse: boolean;
   readonly target: Target;
 }
@@ -42,8 +44,16 @@ export function runCompile(io: CliIO, file: string, options: CompileOptions): nu
       EXIT.usage,
     );
   }
-  loadModel(io, file, options.graph);
-  const source = readTextFile(io.cwd, file);
+  const output =
+    options.output === undefined
+      ? undefined
+      : prepareOutput(
+          io.cwd,
+          { option: '-o', path: options.output },
+          [{ option: 'the spec', path: file }],
+          options.force,
+        );
+  const { source } = loadChecked(io, file, options.graph);
   const result = compile(source, {
     fileName: file,
     graph: options.graph,
@@ -51,10 +61,10 @@ export function runCompile(io: CliIO, file: string, options: CompileOptions): nu
     target: options.target,
   });
   const text = emit({ source, file, result });
-  if (options.output === undefined) {
+  if (output === undefined) {
     io.stdout(text);
   } else {
-    writeOutputFile(io.cwd, options.output, text);
+    writeOutput(output, text);
     io.stdout(`wrote ${options.output} (${options.emit}, graph '${options.graph}')\n`);
   }
   return EXIT.ok;

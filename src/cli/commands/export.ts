@@ -1,12 +1,14 @@
 import { lowerModel } from '../../compiler/lower/lower.js';
 import { OnnxExportError, exportOnnx } from '../../compiler/onnx/export.js';
 import { OPSET } from '../../compiler/onnx/proto.js';
-import { WeightError } from '../../runtime/errors.js';
+import { estimateWeights } from '../../runtime/memory.js';
 import type { Program } from '../../runtime/program.js';
 import { bindWeights, initWeights, type BoundWeights } from '../../runtime/weights.js';
 import { CliError, EXIT, type CliIO } from '../io.js';
 import { loadProgram } from '../load-model.js';
-import { writeOutputFile } from '../files.js';
+import { addEstimates, requireMemory } from '../memory-check.js';
+import { prepareOutput, writeOutput, type NamedPath } from '../output-file.js';
+import { toCliError } from '../runtime-errors.js';
 import { thousands } from '../table.js';
 import { readWeightFiles } from '../weights-files.js';
 
@@ -17,14 +19,11 @@ export interface ExportOptions {
   /** safetensors weight files; none: seeded initial weights. */
   readonly weights: readonly string[];
   readonly seed: number;
+  /** Replace an existing --onnx file (never an input). */
+  readonly force?: boolean;
 }
 
-function weightsFor(
-  io: CliIO,
-  file: string,
-  program: Program,
-  options: ExportOptions,
-): BoundWeights {
+function weightsFor(io: CliIO, program: Program, options: ExportOptions): BoundWeights {
   const given =
     options.weights.length > 0
       ? readWeightFiles(io.cwd, options.weights)
@@ -32,12 +31,7 @@ function weightsFor(
   try {
     return bindWeights(program, given);
   } catch (error) {
-    if (error instanceof WeightError) {
-      throw new CliError(
-        `error: weights in ${options.weights.join(', ')} do not fit ${file}: ${error.message}`,
-      );
-    }
-    throw error;
+    throw toCliError(error, { weights: options.weights });
   }
 }
 
@@ -48,8 +42,21 @@ const megabytes = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
  * fusion passes) as an ONNX model of standard opset-17 ops, with the weights as initializers.
  */
 export async function runExport(io: CliIO, file: string, options: ExportOptions): Promise<number> {
+  const inputs: NamedPath[] = [
+    { option: 'the spec', path: file },
+    ...options.weights.map((path) => ({ option: '--weights', path })),
+  ];
+  const output = prepareOutput(
+    io.cwd,
+    { option: '--onnx', path: options.onnx },
+    inputs,
+    options.force,
+  );
   const { model, program } = loadProgram(io, file, options.graph, { fuse: false });
-  const bound = weightsFor(io, file, program, options);
+  // The weights as read, as bound, and as initializers in the ONNX bytes.
+  const needs = estimateWeights(program);
+  requireMemory(`exporting graph '${options.graph}'`, addEstimates([needs, needs, needs]));
+  const bound = weightsFor(io, program, options);
   if (bound.ignored.length > 0) {
     const shown = bound.ignored.slice(0, 5).join(', ');
     const more = bound.ignored.length > 5 ? ` and ${bound.ignored.length - 5} more` : '';
@@ -65,7 +72,7 @@ export async function runExport(io: CliIO, file: string, options: ExportOptions)
     if (error instanceof OnnxExportError) throw new CliError(`${file}: error: ${error.message}`);
     throw error;
   }
-  writeOutputFile(io.cwd, options.onnx, bytes);
+  writeOutput(output, bytes);
   const parameters = program.weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
   const weights =
     options.weights.length > 0 ? options.weights.join(', ') : `seeded init (seed ${options.seed})`;

@@ -3,12 +3,14 @@ import { lowerModel } from '../../compiler/lower/lower.js';
 import { graphPicture } from '../../compiler/picture.js';
 import { CliError, EXIT, type CliIO } from '../io.js';
 import { loadModel } from '../load-model.js';
-import { writeOutputFile } from '../files.js';
+import { prepareOutput, writeOutput } from '../output-file.js';
 import { dotToSvg } from '../svg.js';
 
 export interface GraphOptions {
   readonly graph: string;
   readonly output: string;
+  /** Replace an existing output file (never the spec). */
+  readonly force?: boolean;
 }
 
 const FORMATS: Readonly<Record<string, 'svg' | 'dot'>> = {
@@ -26,9 +28,15 @@ export async function runGraph(io: CliIO, file: string, options: GraphOptions): 
       EXIT.usage,
     );
   }
+  const output = prepareOutput(
+    io.cwd,
+    { option: '-o', path: options.output },
+    [{ option: 'the spec', path: file }],
+    options.force,
+  );
   const model = loadModel(io, file, options.graph);
   const dot = graphPicture(model, options.graph, lowerModel(model, options.graph));
-  writeOutputFile(io.cwd, options.output, format === 'svg' ? await dotToSvg(dot) : dot);
+  writeOutput(output, format === 'svg' ? await dotToSvg(dot) : dot);
   const layers = model.base.layers;
   io.stdout(
     `wrote ${options.output} (graph '${options.graph}', ${layers} layer${layers === 1 ? '' : 's'})\n`,

@@ -1,6 +1,8 @@
-import { AdaptRuntimeError, WeightError } from '../../runtime/errors.js';
+import { totalmem } from 'node:os';
+import { compile } from '../../compiler/index.js';
 import { randomInputs, type RunInputs } from '../../runtime/inputs.js';
 import { GPU_TOLERANCE, relativeError } from '../../runtime/compare.js';
+import { estimateMemory } from '../../runtime/memory.js';
 import type { Program, Target } from '../../runtime/program.js';
 import { Runtime, type BackendName } from '../../runtime/runtime.js';
 import { saveSafetensors, type TensorMap } from '../../runtime/safetensors.js';
@@ -8,8 +10,10 @@ import type { HostTensor } from '../../runtime/tensor.js';
 import { initWeights } from '../../runtime/weights.js';
 import { CliError, EXIT, type CliIO } from '../io.js';
 import { loadProgram } from '../load-model.js';
+import { addEstimates, requireMemory } from '../memory-check.js';
+import { prepareOutput, writeOutput, type NamedPath } from '../output-file.js';
+import { userErrors, type ErrorSource } from '../runtime-errors.js';
 import { thousands } from '../table.js';
-import { writeOutputFile } from '../files.js';
 import { readTensorFile, readWeightFiles } from '../weights-files.js';
 
 export interface RunOptions {
@@ -17,6 +21,8 @@ export interface RunOptions {
   readonly weights: readonly string[];
   readonly input?: string;
   readonly output?: string;
+  /** Replace an existing --output file (never an input). */
+  readonly force?: boolean;
   readonly backend: BackendName | 'auto';
   readonly target?: Target;
   readonly batch: number;
@@ -26,6 +32,10 @@ export interface RunOptions {
   readonly json: boolean;
   /** Also run the CPU reference and report the relative error (exit 1 above the tolerance). */
   readonly check: boolean;
+  /** Accept NaN and ±Infinity in the input's hidden_states. */
+  readonly allowNonfinite: boolean;
+  /** Seconds a WebGPU run may take. */
+  readonly timeout?: number;
 }
 
 const INPUT_NAMES = ['hidden_states', 'attention_mask', 'adapter_index'] as const;
@@ -86,22 +96,43 @@ function renderSummary(summary: Summary, backend: string, options: RunOptions): 
 
 /** Runs the CPU reference (the unfused graph) on the same weights and inputs. */
 async function compareWithReference(
-  io: CliIO,
-  file: string,
-  graph: string,
+  reference: Program,
   weights: TensorMap,
   inputs: RunInputs,
   output: Float32Array,
+  options: RunOptions,
 ): Promise<{ error: number; ok: boolean }> {
-  const { program } = loadProgram(io, file, graph, { fuse: false });
-  const runtime = await Runtime.create({ backend: 'cpu' });
+  const runtime = await Runtime.create({ backend: 'cpu', memoryLimitBytes: totalmem() });
   try {
-    const reference = await (await runtime.load(program, weights)).run(inputs);
-    const error = relativeError(output, reference.hidden_states.data);
+    const model = await runtime.load(reference, weights);
+    const result = await model.run(inputs, { allowNonFinite: options.allowNonfinite });
+    const error = relativeError(output, result.hidden_states.data);
     return { error, ok: error <= GPU_TOLERANCE };
   } finally {
     runtime.dispose();
   }
+}
+
+/** The paths this command reads, which its output may never replace. */
+function inputsOf(file: string, options: RunOptions): NamedPath[] {
+  return [
+    { option: 'the spec', path: file },
+    ...options.weights.map((path) => ({ option: '--weights', path })),
+    ...(options.input ? [{ option: '--input', path: options.input }] : []),
+  ];
+}
+
+/** The run's batch and sequence size: the input file's, or --batch and --seq. */
+function runShape(inputs: RunInputs | undefined, options: RunOptions) {
+  const shape = inputs?.hidden_states.shape;
+  if (shape && shape.length === 3 && shape.every((n) => Number.isSafeInteger(n) && n > 0)) {
+    return { batch: shape[0]!, seq: shape[1]!, what: `${options.input} [${shape.join(', ')}]` };
+  }
+  return {
+    batch: options.batch,
+    seq: options.seq,
+    what: `--batch ${options.batch} --seq ${options.seq}`,
+  };
 }
 
 function describeBackend(runtime: Runtime, program: Program): string {
@@ -115,37 +146,71 @@ function describeBackend(runtime: Runtime, program: Program): string {
 
 /** `adapt run`: compile, load weights, run once, and report. */
 export async function runRun(io: CliIO, file: string, options: RunOptions): Promise<number> {
+  const output = options.output
+    ? prepareOutput(
+        io.cwd,
+        { option: '--output', path: options.output },
+        inputsOf(file, options),
+        options.force,
+      )
+    : undefined;
   // Files first: a bad weight or input file is reported before a GPU device is opened.
   const weightFiles =
     options.weights.length > 0 ? readWeightFiles(io.cwd, options.weights) : undefined;
   const inputFile = options.input ? inputsFromFile(io, options.input) : undefined;
+  const source: ErrorSource = { weights: options.weights, input: options.input };
+  // The graph as lowered: what the CPU runs, the reference of --check, and the memory estimate
+  // made before a GPU device is opened (the fused graph needs no more).
+  const lowered = loadProgram(io, file, options.graph, { fuse: false, target: options.target });
+  const shape = runShape(inputFile, options);
+  const estimateOn = options.backend === 'auto' ? undefined : options.backend;
+  requireMemory(
+    shape.what,
+    addEstimates([
+      estimateMemory(lowered.program, shape, estimateOn),
+      ...(options.check ? [estimateMemory(lowered.program, shape, 'cpu')] : []),
+    ]),
+  );
   const notices: string[] = [];
   const runtime = await userErrors(() =>
-    Runtime.create({ backend: options.backend, onNotice: (n) => notices.push(n) }),
+    Runtime.create({
+      backend: options.backend,
+      onNotice: (n) => notices.push(n),
+      memoryLimitBytes: totalmem(),
+      ...(options.timeout !== undefined ? { runTimeoutMs: options.timeout * 1000 } : {}),
+    }),
   );
   try {
-    // The CPU reference is the oracle: it runs the graph as lowered, without the passes.
     const onGpu = runtime.backend === 'webgpu';
-    const { program } = loadProgram(io, file, options.graph, {
-      fuse: onGpu && options.fuse,
-      target: options.target ?? runtime.adapter?.profile ?? 'software',
-    });
+    const program = onGpu
+      ? compile(lowered.source, {
+          fileName: file,
+          graph: options.graph,
+          fuse: options.fuse,
+          target: options.target ?? runtime.adapter?.profile ?? 'software',
+        }).program!
+      : lowered.program;
+    const reference = options.check ? lowered.program : undefined;
     const weights = weightFiles ?? initWeights(program, options.seed);
     const inputs = inputFile ?? randomInputs(program, options.batch, options.seq, options.seed);
 
     const loadStart = performance.now();
-    const model = await userErrors(() => runtime.load(program, weights), options, file);
+    const model = await userErrors(() => runtime.load(program, weights), source);
     const loadMs = performance.now() - loadStart;
     for (const notice of notices) io.stderr(`note: ${notice}\n`);
     const runStart = performance.now();
-    const { hidden_states } = await userErrors(() => model.run(inputs));
+    const { hidden_states } = await userErrors(
+      () => model.run(inputs, { allowNonFinite: options.allowNonfinite }),
+      source,
+    );
     const runMs = performance.now() - runStart;
     model.dispose();
-    if (options.output) {
-      writeOutputFile(io.cwd, options.output, saveSafetensors({ hidden_states }));
-    }
-    const check = options.check
-      ? await compareWithReference(io, file, options.graph, weights, inputs, hidden_states.data)
+    if (output) writeOutput(output, saveSafetensors({ hidden_states }));
+    const check = reference
+      ? await userErrors(
+          () => compareWithReference(reference, weights, inputs, hidden_states.data, options),
+          source,
+        )
       : undefined;
     const summary = {
       file,
@@ -176,30 +241,11 @@ export async function runRun(io: CliIO, file: string, options: RunOptions): Prom
     );
     if (check && !check.ok) {
       throw new CliError(
-        `error: the output differs from the CPU reference by ${check.error.toExponential(2)} (tolerance ${GPU_TOLERANCE})`,
+        `adapt: error: the output differs from the CPU reference by ${check.error.toExponential(2)} (tolerance ${GPU_TOLERANCE})`,
       );
     }
     return EXIT.ok;
   } finally {
     runtime.dispose();
-  }
-}
-
-/** Runtime errors are user errors here: one line, no stack trace. */
-async function userErrors<T>(
-  work: () => Promise<T>,
-  options?: RunOptions,
-  file?: string,
-): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof WeightError && options && options.weights.length > 0) {
-      throw new CliError(
-        `error: weights in ${options.weights.join(', ')} do not fit ${file}: ${error.message}`,
-      );
-    }
-    if (error instanceof AdaptRuntimeError) throw new CliError(`error: ${error.message}`);
-    throw error;
   }
 }

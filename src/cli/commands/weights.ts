@@ -1,29 +1,47 @@
+import { estimateWeights } from '../../runtime/memory.js';
 import { saveSafetensors, type SafetensorsEntry } from '../../runtime/safetensors.js';
 import { initWeights } from '../../runtime/weights.js';
 import { CliError, EXIT, type CliIO } from '../io.js';
 import { loadProgram } from '../load-model.js';
+import { addEstimates, requireMemory } from '../memory-check.js';
+import { prepareOutput, writeOutput } from '../output-file.js';
 import { formatTable, thousands } from '../table.js';
-import { writeOutputFile } from '../files.js';
 
 export interface WeightsOptions {
   readonly graph: string;
   readonly list: boolean;
   readonly init: boolean;
   readonly output?: string;
+  /** Replace an existing -o file (never the spec). */
+  readonly force?: boolean;
   readonly seed: number;
 }
 
 /** `adapt weights <file> --list | --init -o W.safetensors`. */
 export function runWeights(io: CliIO, file: string, options: WeightsOptions): number {
   if (options.list === options.init) {
-    throw new CliError('adapt weights: give exactly one of --list or --init -o FILE', EXIT.usage);
+    throw new CliError('adapt: error: give exactly one of --list or --init -o FILE', EXIT.usage);
   }
   if (options.init && !options.output) {
     throw new CliError(
-      'adapt weights --init: name the output file with -o FILE.safetensors',
+      'adapt: error: weights --init: name the output file with -o FILE.safetensors',
       EXIT.usage,
     );
   }
+  if (options.list && options.output) {
+    throw new CliError(
+      'adapt: error: weights --list prints to stdout; -o goes with --init',
+      EXIT.usage,
+    );
+  }
+  const output = options.output
+    ? prepareOutput(
+        io.cwd,
+        { option: '-o', path: options.output },
+        [{ option: 'the spec', path: file }],
+        options.force,
+      )
+    : undefined;
   const { program } = loadProgram(io, file, options.graph);
   if (options.list) {
     const rows = program.weights.map((w) => {
@@ -38,16 +56,15 @@ export function runWeights(io: CliIO, file: string, options: WeightsOptions): nu
     );
     return EXIT.ok;
   }
+  // The tensors and the file's bytes are held at once.
+  const weights = estimateWeights(program);
+  requireMemory(`the weights of graph '${program.graph}'`, addEstimates([weights, weights]));
   const tensors = initWeights(program, options.seed);
   const entries = [...tensors].map(([name, t]): [string, SafetensorsEntry] => [
     name,
     { shape: t.shape, data: t.data as Float32Array },
   ]);
-  writeOutputFile(
-    io.cwd,
-    options.output!,
-    saveSafetensors(entries, { format: 'pt', generator: 'adaptc' }),
-  );
+  writeOutput(output!, saveSafetensors(entries, { format: 'pt', generator: 'adaptc' }));
   io.stdout(
     `wrote ${options.output} (${tensors.size} tensors, seed ${options.seed}, graph '${program.graph}')\n`,
   );
