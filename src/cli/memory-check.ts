@@ -26,13 +26,18 @@ export function addEstimates(estimates: readonly MemoryEstimate[]): MemoryEstima
 
 /**
  * Refuses, before anything is allocated, work that needs more memory than this machine has or a
- * tensor larger than one typed array holds. `what` names the work: `--batch 1 --seq 512`.
+ * tensor larger than one typed array holds. `what` names the work: `--batch 1 --seq 512`;
+ * `breakdown` says what the bytes are, by default weights, inputs and activations.
  */
-export function requireMemory(what: string, needs: MemoryEstimate): void {
+export function requireMemory(
+  what: string,
+  needs: MemoryEstimate,
+  breakdown = describeEstimate(needs),
+): void {
   const machine = totalmem();
   if (needs.totalBytes > machine) {
     throw new CliError(
-      `adapt: error: ${what} needs ${formatBytes(needs.totalBytes)} (${describeEstimate(needs)}); this machine has ${formatBytes(machine)}`,
+      `adapt: error: ${what} needs ${formatBytes(needs.totalBytes)} (${breakdown}); this machine has ${formatBytes(machine)}`,
     );
   }
   try {

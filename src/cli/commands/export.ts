@@ -1,7 +1,7 @@
 import { lowerModel } from '../../compiler/lower/lower.js';
 import { OnnxExportError, exportOnnx } from '../../compiler/onnx/export.js';
 import { OPSET } from '../../compiler/onnx/proto.js';
-import { estimateWeights } from '../../runtime/memory.js';
+import { estimateWeights, formatBytes } from '../../runtime/memory.js';
 import type { Program } from '../../runtime/program.js';
 import { bindWeights, initWeights, type BoundWeights } from '../../runtime/weights.js';
 import { CliError, EXIT, type CliIO } from '../io.js';
@@ -53,9 +53,12 @@ export async function runExport(io: CliIO, file: string, options: ExportOptions)
     options.force,
   );
   const { model, program } = loadProgram(io, file, options.graph, { fuse: false });
-  // The weights as read, as bound, and as initializers in the ONNX bytes.
   const needs = estimateWeights(program);
-  requireMemory(`exporting graph '${options.graph}'`, addEstimates([needs, needs, needs]));
+  requireMemory(
+    `export of graph '${options.graph}'`,
+    addEstimates([needs, needs, needs]),
+    `weights ${formatBytes(needs.weightBytes)}, three times: as read, as bound and in the ONNX bytes`,
+  );
   const bound = weightsFor(io, program, options);
   if (bound.ignored.length > 0) {
     const shown = bound.ignored.slice(0, 5).join(', ');

@@ -1,4 +1,4 @@
-import { estimateWeights } from '../../runtime/memory.js';
+import { estimateWeights, formatBytes } from '../../runtime/memory.js';
 import { saveSafetensors, type SafetensorsEntry } from '../../runtime/safetensors.js';
 import { initWeights } from '../../runtime/weights.js';
 import { CliError, EXIT, type CliIO } from '../io.js';
@@ -56,9 +56,12 @@ export function runWeights(io: CliIO, file: string, options: WeightsOptions): nu
     );
     return EXIT.ok;
   }
-  // The tensors and the file's bytes are held at once.
   const weights = estimateWeights(program);
-  requireMemory(`the weights of graph '${program.graph}'`, addEstimates([weights, weights]));
+  requireMemory(
+    `weights --init for graph '${program.graph}'`,
+    addEstimates([weights, weights]),
+    `weights ${formatBytes(weights.weightBytes)}, twice: the tensors and the file's bytes`,
+  );
   const tensors = initWeights(program, options.seed);
   const entries = [...tensors].map(([name, t]): [string, SafetensorsEntry] => [
     name,
