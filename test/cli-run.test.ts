@@ -119,7 +119,9 @@ describe('adapt run', () => {
     );
     const result = await runCli(['run', `${fixtures}/stack.adapt`, '--weights', path]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain(`${path}: error: 2 weight problems:`);
+    expect(result.stderr).toContain(
+      `${path}: error: the weights do not fit ${fixtures}/stack.adapt: 2 weight problems:`,
+    );
     expect(result.stderr).toContain(
       "1 tensor is missing: 'encoder.layer.1.output.adapters.b.adapter_up.bias'",
     );

@@ -6,6 +6,8 @@ import { CliError } from './io.js';
 export interface ErrorSource {
   /** The weight files given, if any; one file is named as the location of a WeightError. */
   readonly weights?: readonly string[];
+  /** The spec the weights are bound for, named in a WeightError. */
+  readonly spec?: string;
   /** The input file given, if any: the location of an InputError. */
   readonly input?: string;
 }
@@ -24,11 +26,11 @@ export function toCliError(error: unknown, source: ErrorSource = {}): unknown {
   }
   if (!(error instanceof AdaptError)) return error;
   if (error instanceof WeightError && source.weights && source.weights.length > 0) {
-    const [only] = source.weights;
+    const fit = source.spec ? ` do not fit ${source.spec}` : '';
     return new CliError(
       source.weights.length === 1
-        ? `${only}: error: ${error.message}`
-        : `adapt: error: the weights in ${source.weights.join(', ')}: ${error.message}`,
+        ? `${source.weights[0]}: error: the weights${fit}: ${error.message}`
+        : `adapt: error: the weights in ${source.weights.join(', ')}${fit}: ${error.message}`,
     );
   }
   if (error instanceof InputError && source.input) {

@@ -23,7 +23,12 @@ export interface ExportOptions {
   readonly force?: boolean;
 }
 
-function weightsFor(io: CliIO, program: Program, options: ExportOptions): BoundWeights {
+function weightsFor(
+  io: CliIO,
+  file: string,
+  program: Program,
+  options: ExportOptions,
+): BoundWeights {
   const given =
     options.weights.length > 0
       ? readWeightFiles(io.cwd, options.weights)
@@ -31,7 +36,7 @@ function weightsFor(io: CliIO, program: Program, options: ExportOptions): BoundW
   try {
     return bindWeights(program, given);
   } catch (error) {
-    throw toCliError(error, { weights: options.weights });
+    throw toCliError(error, { weights: options.weights, spec: file });
   }
 }
 
@@ -59,7 +64,7 @@ export async function runExport(io: CliIO, file: string, options: ExportOptions)
     addEstimates([needs, needs, needs]),
     `weights ${formatBytes(needs.weightBytes)}, three times: as read, as bound and in the ONNX bytes`,
   );
-  const bound = weightsFor(io, program, options);
+  const bound = weightsFor(io, file, program, options);
   if (bound.ignored.length > 0) {
     const shown = bound.ignored.slice(0, 5).join(', ');
     const more = bound.ignored.length > 5 ? ` and ${bound.ignored.length - 5} more` : '';

@@ -158,7 +158,7 @@ export async function runRun(io: CliIO, file: string, options: RunOptions): Prom
   const weightFiles =
     options.weights.length > 0 ? readWeightFiles(io.cwd, options.weights) : undefined;
   const inputFile = options.input ? inputsFromFile(io, options.input) : undefined;
-  const source: ErrorSource = { weights: options.weights, input: options.input };
+  const source: ErrorSource = { weights: options.weights, input: options.input, spec: file };
   // The graph as lowered: what the CPU runs, the reference of --check, and the memory estimate
   // made before a GPU device is opened (the fused graph needs no more).
   const lowered = loadProgram(io, file, options.graph, { fuse: false, target: options.target });
