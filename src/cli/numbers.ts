@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { MAX_LAYERS } from '../compiler/check/limits.js';
 
 /** The integer range an option takes, and why it ends there when that is not obvious. */
 export interface IntegerRange {
@@ -14,7 +15,7 @@ export const SEED_RANGE: IntegerRange = { min: 0, max: 2 ** 32 - 1, why: 'seeds 
 export const SIZE_RANGE: IntegerRange = { min: 1, max: 2 ** 31 - 1 };
 
 /** --layers: as many as a spec may declare (docs/language.md §3.1). */
-export const LAYERS_RANGE: IntegerRange = { min: 1, max: 10_000 };
+export const LAYERS_RANGE: IntegerRange = { min: 1, max: MAX_LAYERS };
 
 export const RUNS_RANGE: IntegerRange = { min: 1, max: 1_000_000 };
 export const WARMUP_RANGE: IntegerRange = { min: 0, max: 1_000_000 };
