@@ -1,4 +1,11 @@
 #!/usr/bin/env node
-import { main } from '../dist/src/cli/main.js';
+import { fileURLToPath } from 'node:url';
+import { opensGpu, runWithFilteredStderr } from '../dist/src/cli/gpu-stderr.js';
 
-process.exitCode = await main(process.argv.slice(2));
+const argv = process.argv.slice(2);
+if (opensGpu(argv)) {
+  process.exitCode = await runWithFilteredStderr(fileURLToPath(import.meta.url), argv);
+} else {
+  const { main } = await import('../dist/src/cli/main.js');
+  process.exitCode = await main(argv);
+}

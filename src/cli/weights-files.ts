@@ -13,19 +13,21 @@ export function readTensorFile(cwd: string, path: string): TensorMap {
   }
 }
 
-/** Reads several weight files into one map; a tensor in two files is an error. */
-export function readWeightFiles(cwd: string, paths: readonly string[]): TensorMap {
-  const merged: TensorMap = new Map();
+/**
+ * Reads several weight files, one map each (a model prefix is judged per file); a tensor in two
+ * files is an error.
+ */
+export function readWeightFiles(cwd: string, paths: readonly string[]): TensorMap[] {
   const origin = new Map<string, string>();
-  for (const path of paths) {
-    for (const [name, tensor] of readTensorFile(cwd, path)) {
+  return paths.map((path) => {
+    const tensors = readTensorFile(cwd, path);
+    for (const name of tensors.keys()) {
       const earlier = origin.get(name);
       if (earlier) {
         throw new CliError(`${path}: error: tensor '${name}' is also in ${earlier}`);
       }
       origin.set(name, path);
-      merged.set(name, tensor);
     }
-  }
-  return merged;
+    return tensors;
+  });
 }

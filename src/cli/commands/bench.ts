@@ -10,7 +10,7 @@ import {
   type GraphBench,
 } from '../bench/measure.js';
 import { profileGraph, renderProfile } from '../bench/profile.js';
-import { EXIT, type CliIO } from '../io.js';
+import { cliStderr, EXIT, type CliIO } from '../io.js';
 import { loadChecked } from '../load-model.js';
 import { addEstimates, requireMemory } from '../memory-check.js';
 import { prepareOutput, writeOutput } from '../output-file.js';
@@ -107,7 +107,7 @@ export async function runBench(io: CliIO, file: string, options: BenchOptions): 
     const target = options.target ?? runtime.adapter?.profile ?? 'software';
     const layers = options.layers ?? model.base.layers;
     const bar = io.color
-      ? new SingleBar({ format: 'bench {bar} {value}/{total} runs', stream: process.stderr })
+      ? new SingleBar({ format: 'bench {bar} {value}/{total} runs', stream: cliStderr() })
       : undefined;
     const settings = { ...options, layers, target, tick: () => bar?.increment() };
     requireBenchMemory(source, file, settings, runtime.backend);

@@ -97,7 +97,7 @@ function renderSummary(summary: Summary, backend: string, options: RunOptions): 
 /** Runs the CPU reference (the unfused graph) on the same weights and inputs. */
 async function compareWithReference(
   reference: Program,
-  weights: TensorMap,
+  weights: TensorMap | readonly TensorMap[],
   inputs: RunInputs,
   output: Float32Array,
   options: RunOptions,
