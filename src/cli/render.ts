@@ -1,6 +1,6 @@
 import { codeFrameColumns } from '@babel/code-frame';
 import type { Diagnostic } from '../compiler/diagnostics.js';
-import type { SourceFile } from '../compiler/source.js';
+import type { Position, SourceFile } from '../compiler/source.js';
 
 const ANSI = { bold: '1', red: '31', yellow: '33', cyan: '36', dim: '2' } as const;
 
@@ -26,15 +26,7 @@ export function renderDiagnostic(
     const start = source.position(diagnostic.span.start);
     const end = source.position(Math.max(diagnostic.span.end, diagnostic.span.start + 1));
     location = `${diagnostic.file}:${start.line}:${start.column}`;
-    frame = codeFrameColumns(
-      source.text,
-      {
-        start,
-        end:
-          end.line === start.line ? end : { line: start.line, column: lineEnd(source, start.line) },
-      },
-      { highlightCode: false, linesAbove: 1, linesBelow: 0 },
-    );
+    frame = codeFrame(source, start, end);
   }
   const lines = [
     `${paint(color, 'bold', `${location}:`)} ${label}: ${paint(color, 'bold', diagnostic.message)}`,
@@ -44,14 +36,43 @@ export function renderDiagnostic(
   return `${lines.join('\n')}\n`;
 }
 
-/** One column past the last character of a line, so a caret range can end there. */
-function lineEnd(source: SourceFile, line: number): number {
-  const text = source.text.split('\n')[line - 1] ?? '';
-  return text.length + 1;
+/** Columns of a line shown around the caret: a 5 MB line prints as a window of it. */
+const FRAME_COLUMNS = 160;
+const FRAME_LEAD = 60;
+
+/** The line before the diagnostic and its own line, clipped to a window around the caret. */
+function codeFrame(source: SourceFile, start: Position, end: Position): string {
+  const from = Math.max(0, start.column - 1 - FRAME_LEAD);
+  const to = from + FRAME_COLUMNS;
+  const first = Math.max(1, start.line - 1);
+  const lines: string[] = [];
+  for (let line = first; line <= start.line; line++) {
+    const text = source.lineText(line);
+    const clipped = text.slice(from, to);
+    lines.push(`${from > 0 ? '…' : ''}${clipped}${text.length > to ? '…' : ''}`);
+  }
+  const shift = (from > 0 ? 1 : 0) - from;
+  const lastColumn = Math.min(source.lineText(start.line).length + 1, to + 1);
+  const endColumn = end.line === start.line ? Math.min(end.column, to + 1) : lastColumn;
+  return codeFrameColumns(
+    lines.join('\n'),
+    {
+      start: { line: start.line, column: start.column + shift },
+      end: { line: start.line, column: Math.max(endColumn, start.column + 1) + shift },
+    },
+    { highlightCode: false, linesAbove: 1, linesBelow: 0, startLine: first },
+  );
 }
 
 export function summarize(errors: number, warnings: number, files: number): string {
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   const found = [plural(errors, 'error'), ...(warnings ? [plural(warnings, 'warning')] : [])];
   return `${found.join(', ')} in ${plural(files, 'file')}`;
+}
+
+declare module '@babel/code-frame' {
+  interface BabelCodeFrameOptions {
+    /** The number of the first line given (supported by @babel/code-frame 7.x, missing in its types). */
+    startLine?: number;
+  }
 }

@@ -43,6 +43,14 @@ export class SourceFile {
     return (next === undefined ? this.text.length : next - 1) - start;
   }
 
+  /** A 1-based line's text without its line break (and without a byte-order mark on line 1). */
+  lineText(line: number): string {
+    const start = this.lineStarts[line - 1];
+    if (start === undefined) return '';
+    const from = line === 1 ? this.hiddenPrefix : start;
+    return this.text.slice(from, start + this.lineLength(line)).replace(/\r$/, '');
+  }
+
   private lineIndex(offset: number): number {
     let lo = 0;
     let hi = this.lineStarts.length - 1;
