@@ -26,6 +26,7 @@ import { lowerModel } from '../src/compiler/lower/lower.js';
 import { buildOnnxModel } from '../src/compiler/onnx/export.js';
 import { PASSES } from '../src/compiler/passes/pipeline.js';
 import { graphPicture } from '../src/compiler/picture.js';
+import { scalingSpec } from './scaling-spec.js';
 
 const { values: options } = parseArgs({
   options: {
@@ -47,22 +48,6 @@ const TOLERANCE = Number(options.tolerance);
 if (!(TOLERANCE >= 1)) {
   console.error(`--tolerance must be a number of at least 1, got '${options.tolerance}'`);
   process.exit(2);
-}
-
-function scalingSpec(layers: number): string {
-  return `model scaling {
-  hidden 32
-  heads 4
-  ffn 64
-  layers ${layers}
-}
-adapter a { bottleneck 8 at attn, ffn }
-adapter b { bottleneck 8 activation gelu at attn, ffn }
-adapter c { bottleneck 16 at ffn layers 0..${layers - 1} }
-adapter p { bottleneck 8 parallel ffn }
-fusion f { adapters a, b, c at ffn }
-graph default = stack(f, p)
-`;
 }
 
 /** Zero tensors for the ONNX export, one shared array per size: the export only reads them. */

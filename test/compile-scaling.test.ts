@@ -5,6 +5,7 @@ import { printGraph } from '../src/compiler/ir/print.js';
 import { verifyGraph } from '../src/compiler/ir/verify.js';
 import { buildOnnxModel } from '../src/compiler/onnx/export.js';
 import { graphPicture } from '../src/compiler/picture.js';
+import { scalingSpec } from '../bench/scaling-spec.js';
 
 /**
  * Compiling is linear in the number of layers: these deep models finish within the default test
@@ -14,25 +15,8 @@ import { graphPicture } from '../src/compiler/picture.js';
 
 const LAYERS = 4000;
 
-/** Small width, so that the cost is in the number of nodes, not in their size. */
-function spec(layers: number): string {
-  return `model deep {
-  hidden 32
-  heads 4
-  ffn 64
-  layers ${layers}
-}
-adapter a { bottleneck 8 at attn, ffn }
-adapter b { bottleneck 8 activation gelu at attn, ffn }
-adapter c { bottleneck 16 at ffn layers 0..${layers - 1} }
-adapter p { bottleneck 8 parallel ffn }
-fusion f { adapters a, b, c at ffn }
-graph default = stack(f, p)
-`;
-}
-
 function compiled(layers: number) {
-  const result = compile(spec(layers), { fileName: 'deep.adapt' });
+  const result = compile(scalingSpec(layers), { fileName: 'deep.adapt' });
   expect(result.diagnostics).toEqual([]);
   return { ...result, program: result.program!, gpu: result.program!.gpu! };
 }
@@ -105,8 +89,8 @@ describe(`compiling ${LAYERS} layers`, () => {
   });
 
   it('plans the unfused graph, one kernel per op, for every layer', () => {
-    const one = compile(spec(1), { fuse: false }).program!.gpu!;
-    const deep = compile(spec(LAYERS), { fuse: false }).program!.gpu!;
+    const one = compile(scalingSpec(1), { fuse: false }).program!.gpu!;
+    const deep = compile(scalingSpec(LAYERS), { fuse: false }).program!.gpu!;
     expect(one.dispatches.length).toBe(75);
     expect(deep.dispatches.length).toBe(75 * LAYERS);
     expect(deep.kernels.length).toBe(one.kernels.length);

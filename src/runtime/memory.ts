@@ -187,6 +187,17 @@ export function assertFits(what: string, needs: MemoryEstimate, limitBytes?: num
   }
 }
 
+/** Refuses a run of `program` at these sizes that would not fit in `limitBytes`. */
+export function assertRunFits(
+  program: Program,
+  shape: RunShape,
+  backend: MemoryBackend,
+  limitBytes: number | undefined,
+): void {
+  const what = `graph '${program.graph}' at batch ${shape.batch}, seq ${shape.seq}`;
+  assertFits(what, estimateMemory(program, shape, backend), limitBytes);
+}
+
 /** The message part that breaks an estimate down, for callers that print it. */
 export function describeEstimate(estimate: MemoryEstimate): string {
   return `weights ${formatBytes(estimate.weightBytes)}, inputs ${formatBytes(estimate.inputBytes)}, activations ${formatBytes(estimate.activationBytes)}`;

@@ -2,7 +2,7 @@ import { interpret } from './cpu/interpreter.js';
 import { AdaptRuntimeError, ArgumentError, ProgramError } from './errors.js';
 import { describeValue, requireLimit, requireRecord } from './guards.js';
 import { prepareInputs, type RunInputs, type RunOptions } from './inputs.js';
-import { assertFits, estimateMemory, estimateWeights } from './memory.js';
+import { assertFits, assertRunFits, estimateWeights } from './memory.js';
 import type { Program } from './program.js';
 import type { TensorMap } from './safetensors.js';
 import { validateProgram } from './validate-program.js';
@@ -72,12 +72,7 @@ class CpuModel implements LoadedModel {
   async run(inputs: RunInputs, options?: RunOptions): Promise<RunOutputs> {
     if (!this.weights) throw new AdaptRuntimeError('this model was disposed');
     const prepared = prepareInputs(this.program, inputs, options);
-    const { batch, seq } = prepared;
-    assertFits(
-      `graph '${this.program.graph}' at batch ${batch}, seq ${seq}`,
-      estimateMemory(this.program, { batch, seq }, 'cpu'),
-      this.memoryLimitBytes,
-    );
+    assertRunFits(this.program, prepared, 'cpu', this.memoryLimitBytes);
     return interpret(this.program, this.weights, prepared) as unknown as RunOutputs;
   }
 

@@ -1,13 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { compile } from '../../src/compiler/index.js';
 import { AdaptRuntimeError } from '../../src/runtime/errors.js';
-import type { RunInputs } from '../../src/runtime/inputs.js';
-import type { Program } from '../../src/runtime/program.js';
 import { Runtime } from '../../src/runtime/runtime.js';
-import type { TensorMap } from '../../src/runtime/safetensors.js';
 import type { GpuDevice } from '../../src/runtime/webgpu/device.js';
-import { describeInputs, testInputs, testWeights, type TestInputs } from '../helpers/gpu-cases.js';
+import { describeInputs, testInputs, type TestInputs } from '../helpers/gpu-cases.js';
 import { gpuIt, gpuRuntime } from '../helpers/gpu.js';
+import { gpuModelFixture } from '../helpers/gpu-model.js';
 import { relativeError } from '../helpers/numerics.js';
 
 /**
@@ -29,32 +26,10 @@ graph routed = batch(a, b)
 `;
 const D = 32;
 
-function program(graph: string, fuse = true): Program {
-  const { program, diagnostics } = compile(SOURCE, { fileName: 'small.adapt', graph, fuse });
-  expect(diagnostics).toEqual([]);
-  return program!;
-}
-
-const WEIGHTS: TensorMap = testWeights(program('main'), 5);
-
-let cpuRuntime: Promise<Runtime> | undefined;
-let shared: Promise<Runtime> | undefined;
-afterAll(async () => {
-  if (cpuRuntime) (await cpuRuntime).dispose();
-  if (shared) (await shared).dispose();
-});
-
-const gpu = () => (shared ??= gpuRuntime());
-
-async function reference(graph: string, inputs: RunInputs): Promise<Float32Array> {
-  cpuRuntime ??= Runtime.create({ backend: 'cpu' });
-  const model = await (await cpuRuntime).load(program(graph, false), WEIGHTS);
-  try {
-    return (await model.run(inputs)).hidden_states.data;
-  } finally {
-    model.dispose();
-  }
-}
+const fixture = gpuModelFixture(SOURCE, 'main', 5);
+const { program, gpu, reference } = fixture;
+const WEIGHTS = fixture.weights;
+afterAll(() => fixture.dispose());
 
 const sameBits = (a: Float32Array, b: Float32Array) =>
   a.length === b.length &&

@@ -1,12 +1,10 @@
 import { afterAll, describe, expect } from 'vitest';
-import { compile } from '../../src/compiler/index.js';
 import { InputError } from '../../src/runtime/errors.js';
-import type { Program } from '../../src/runtime/program.js';
 import { Runtime, type LoadedModel } from '../../src/runtime/runtime.js';
-import type { TensorMap } from '../../src/runtime/safetensors.js';
 import type { RunInputs } from '../../src/runtime/inputs.js';
-import { describeInputs, testInputs, testWeights, type TestInputs } from '../helpers/gpu-cases.js';
+import { describeInputs, testInputs, type TestInputs } from '../helpers/gpu-cases.js';
 import { gpuIt, gpuRuntime } from '../helpers/gpu.js';
+import { gpuModelFixture } from '../helpers/gpu-model.js';
 import { relativeError } from '../helpers/numerics.js';
 
 /**
@@ -30,34 +28,10 @@ graph routed = batch(a, b)
 `;
 const D = 8;
 
-function program(graph: string, fuse = true): Program {
-  const { program, diagnostics } = compile(SOURCE, { fileName: 'small.adapt', graph, fuse });
-  expect(diagnostics).toEqual([]);
-  return program!;
-}
-
-const WEIGHTS: TensorMap = testWeights(program('main'), 11);
-
-let cpuRuntime: Promise<Runtime> | undefined;
-let shared: Promise<Runtime> | undefined;
-afterAll(async () => {
-  if (cpuRuntime) (await cpuRuntime).dispose();
-  if (shared) (await shared).dispose();
-});
-
-/** The WebGPU runtime the tests share (tests that dispose or break a runtime make their own). */
-const gpu = () => (shared ??= gpuRuntime());
-
-/** The CPU reference's output for these inputs (unfused program, f64 sums). */
-async function reference(graph: string, inputs: RunInputs): Promise<Float32Array> {
-  cpuRuntime ??= Runtime.create({ backend: 'cpu' });
-  const model = await (await cpuRuntime).load(program(graph, false), WEIGHTS);
-  try {
-    return (await model.run(inputs)).hidden_states.data;
-  } finally {
-    model.dispose();
-  }
-}
+const fixture = gpuModelFixture(SOURCE, 'main', 11);
+const { program, gpu, reference } = fixture;
+const WEIGHTS = fixture.weights;
+afterAll(() => fixture.dispose());
 
 async function expectMatchesReference(
   model: LoadedModel,
@@ -308,10 +282,9 @@ describe('wrong inputs on WebGPU fail as on the CPU', () => {
   ];
 
   gpuIt('the same InputError message for each, and the model works afterwards', async () => {
-    cpuRuntime ??= Runtime.create({ backend: 'cpu' });
     const rt = await gpu();
     for (const graph of ['main', 'routed']) {
-      const onCpu = await (await cpuRuntime).load(program(graph, false), WEIGHTS);
+      const onCpu = await (await fixture.cpu()).load(program(graph, false), WEIGHTS);
       const onGpu = await rt.load(program(graph), WEIGHTS);
       const good = testInputs(D, 2, 3, 61, graph === 'routed' ? { branches: 2 } : {});
       await onGpu.run(good);

@@ -1,6 +1,6 @@
 import { AdaptRuntimeError, ProgramError } from '../errors.js';
 import { prepareInputs, type PreparedInputs, type RunInputs, type RunOptions } from '../inputs.js';
-import { assertFits, estimateMemory } from '../memory.js';
+import { assertRunFits } from '../memory.js';
 import type {
   GpuPlan,
   Program,
@@ -284,12 +284,7 @@ export class GpuModel {
   ): Promise<T> {
     if (this.disposed) throw new AdaptRuntimeError('this model was disposed');
     const prepared = prepareInputs(this.program, inputs, options);
-    const { batch, seq } = prepared;
-    assertFits(
-      `graph '${this.program.graph}' at batch ${batch}, seq ${seq}`,
-      estimateMemory(this.program, { batch, seq }, 'webgpu'),
-      this.memoryLimitBytes,
-    );
+    assertRunFits(this.program, prepared, 'webgpu', this.memoryLimitBytes);
     const timeout = this.gpu.runTimeoutMs;
     // A loss reported but not yet recovered from falls to this run too.
     const lossesBefore = this.gpu.losses - (this.gpu.lost === undefined ? 0 : 1);
