@@ -10,7 +10,7 @@ import { initWeights } from '../src/runtime/weights.js';
  * The example is pre-LN, so the layer's output is x + y. The attention and FFN output weights
  * are zero and the FFN output bias is h, so the FFN site hands the adapter y = h exactly.
  */
-it("reproduces the seed's worked example to 1e-6", async () => {
+it("reproduces the adapter article's worked example to 1e-6", async () => {
   const source = readFileSync(new URL('../examples/worked-example.adapt', import.meta.url), 'utf8');
   const { program } = compile(source, { fileName: 'worked-example.adapt' });
   const weights = initWeights(program!, 1);

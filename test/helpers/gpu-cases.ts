@@ -5,7 +5,7 @@ import { elementCount } from '../../src/runtime/tensor.js';
 
 /**
  * Seeded weights that make every part of the model matter: base matrices N(0, 0.2), adapter
- * matrices N(0, 0.3) (the seed's N(0, 0.01) would leave adapters invisible next to f32 rounding),
+ * matrices N(0, 0.3) (the default init's N(0, 0.01) would leave adapters invisible next to f32 rounding),
  * fusion matrices N(0, 0.2), and non-trivial biases and LayerNorm γ/β (so a kernel that drops or
  * mixes them up shows), all drawn per tensor from `seed`.
  */
