@@ -124,11 +124,14 @@ function checkModelSize(
   if (hidden !== undefined && ffn !== undefined) {
     const params = baseParams(hidden, ffn, layers);
     if (params * 4 > MAX_WEIGHT_BYTES) {
+      const fitting = Math.floor(MAX_WEIGHT_BYTES / 4 / baseParams(hidden, ffn, 1));
       bag.report(
         'E0113',
         span,
-        `${layers} layers of width ${hidden} (ffn ${ffn}) are ${describeWeights(params)}, more than the ${formatBytes(MAX_WEIGHT_BYTES)} limit`,
-        `at this width at most ${Math.max(0, Math.floor(MAX_WEIGHT_BYTES / 4 / baseParams(hidden, ffn, 1)))} layers fit`,
+        `${layers} ${layers === 1 ? 'layer' : 'layers'} of width ${hidden} (ffn ${ffn}) ${layers === 1 ? 'is' : 'are'} ${describeWeights(params)}, more than the ${formatBytes(MAX_WEIGHT_BYTES)} limit`,
+        fitting >= 1
+          ? `at this width at most ${fitting} ${fitting === 1 ? 'layer fits' : 'layers fit'}`
+          : `at this width not even one layer fits; make hidden or ffn smaller`,
       );
       return undefined;
     }
