@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runBench, type BenchOptions } from './commands/bench.js';
 import { runCheck } from './commands/check.js';
 import { runCompile, type CompileOptions } from './commands/compile-emit.js';
@@ -36,7 +36,7 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
   program
     .command('check')
     .description('parse and check .adapt files; exit 0 when clean, 1 on errors, 2 on usage errors')
-    .argument('<file...>', '.adapt files')
+    .argument('<file...>', '.adapt files', collectPath)
     .action((files: string[]) => {
       exit.code = runCheck(io, files);
     });
@@ -44,7 +44,7 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
   program
     .command('params')
     .description('count parameters per adapter, per layer and in total')
-    .argument('<file>', '.adapt file')
+    .argument('<file>', '.adapt file', path)
     .option('--graph <name>', 'graph to count', 'default')
     .addOption(new Option('--json', 'print JSON instead of tables').default(false))
     .action((file: string, options: { graph: string; json: boolean }) => {
@@ -56,10 +56,10 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
     .description(
       'compile a graph and write one stage: the AST, the IR, the op graph as DOT, or the program',
     )
-    .argument('<file>', '.adapt file')
+    .argument('<file>', '.adapt file', path)
     .option('--graph <name>', 'graph to compile', 'default')
     .option('--emit <what>', 'what to write: ast, ir, fused, dot, wgsl, plan or program', 'program')
-    .option('-o, --output <path>', 'write to a file instead of stdout')
+    .option('-o, --output <path>', 'write to a file instead of stdout', path)
     .addOption(forceOption())
     .option('--no-fuse', 'skip the optimizing passes: one kernel per op (the eager baseline)')
     .addOption(
@@ -74,9 +74,9 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
   program
     .command('graph')
     .description('draw a graph layer by layer (adapters, fusions, data flow) as SVG or DOT')
-    .argument('<file>', '.adapt file')
+    .argument('<file>', '.adapt file', path)
     .option('--graph <name>', 'graph to draw', 'default')
-    .requiredOption('-o, --output <path>', 'output file: .svg or .dot')
+    .requiredOption('-o, --output <path>', 'output file: .svg or .dot', path)
     .addOption(forceOption())
     .action(async (file: string, options: GraphOptions) => {
       exit.code = await runGraph(io, file, options);
@@ -85,19 +85,20 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
   program
     .command('run')
     .description('compile a graph and run it once on random or given inputs')
-    .argument('<file>', '.adapt file')
+    .argument('<file>', '.adapt file', path)
     .option('--graph <name>', 'graph to run', 'default')
     .option(
       '--weights <file>',
       'safetensors weights (repeatable); default: seeded init',
-      collect,
+      collectPath,
       [],
     )
     .option(
       '--input <file>',
       'safetensors with hidden_states [B,T,d], optional attention_mask, adapter_index',
+      path,
     )
-    .option('--output <file>', 'write the output hidden_states as safetensors')
+    .option('--output <file>', 'write the output hidden_states as safetensors', path)
     .addOption(forceOption())
     .addOption(backendOption())
     .addOption(targetOption())
@@ -124,11 +125,11 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
   program
     .command('weights')
     .description('list the tensors a graph reads, or write seeded initial weights')
-    .argument('<file>', '.adapt file')
+    .argument('<file>', '.adapt file', path)
     .option('--graph <name>', 'graph whose weights to list or write', 'default')
     .option('--list', 'list tensor names, shapes and initializers', false)
     .option('--init', 'write seeded initial weights (with -o)', false)
-    .option('-o, --output <file>', 'output .safetensors file')
+    .option('-o, --output <file>', 'output .safetensors file', path)
     .addOption(forceOption())
     .option('--seed <n>', 'seed of the initial weights', integerIn(SEED_RANGE), 0)
     .action((file: string, options: WeightsOptions) => {
@@ -138,14 +139,14 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
   program
     .command('export')
     .description('write a graph as an ONNX model (opset 17) with its weights, for ONNX Runtime')
-    .argument('<file>', '.adapt file')
+    .argument('<file>', '.adapt file', path)
     .option('--graph <name>', 'graph to export', 'default')
-    .requiredOption('--onnx <path>', 'output .onnx file')
+    .requiredOption('--onnx <path>', 'output .onnx file', path)
     .addOption(forceOption())
     .option(
       '--weights <file>',
       'safetensors weights (repeatable); default: seeded init',
-      collect,
+      collectPath,
       [],
     )
     .option('--seed <n>', 'seed of the initial weights when no --weights', integerIn(SEED_RANGE), 0)
@@ -156,7 +157,7 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
   program
     .command('bench')
     .description('time a graph fused, unfused (--no-fuse) and as the bare base model')
-    .argument('<file>', '.adapt file')
+    .argument('<file>', '.adapt file', path)
     .option('--graph <name>', 'graph to measure', 'default')
     .addOption(backendOption())
     .addOption(targetOption())
@@ -169,7 +170,7 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
     )
     .option('--iters <n>', 'timed runs of each variant', integerIn(RUNS_RANGE), 10)
     .option('--warmup <n>', 'untimed runs first', integerIn(WARMUP_RANGE), 2)
-    .option('--json <file>', 'write the results as JSON')
+    .option('--json <file>', 'write the results as JSON', path)
     .addOption(forceOption())
     .addOption(timeoutOption())
     .option('--profile', 'also list the time per kernel group', false)
@@ -185,6 +186,7 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
       exit.code = await runPlayground(io, options);
     });
 
+  for (const command of program.commands) refuseRepeats(command);
   return program;
 }
 
@@ -217,8 +219,43 @@ function timeoutOption(): Option {
   ).argParser(integerIn(TIMEOUT_RANGE));
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+/**
+ * A file name given as an argument or option: an empty one (`--output ''`, often an unset shell
+ * variable) is a usage error, not the current folder, nor an option left out.
+ */
+function path(value: string): string {
+  if (value === '') throw new InvalidArgumentError('expected a file name, found an empty string');
+  return value;
+}
+
+/** A repeatable file argument or option (`--weights`, `check <file...>`). */
+function collectPath(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), path(value)];
+}
+
+/** Options that may be given more than once: each occurrence adds a value. */
+const REPEATABLE = new Set(['weights']);
+
+/**
+ * Makes a second occurrence of any other option a usage error: commander would keep the last
+ * value silently, so `--seq 4 ... --seq 8` ran with a length the user may not have meant.
+ */
+function refuseRepeats(command: Command): void {
+  for (const option of command.options) {
+    const name = option.name();
+    if (REPEATABLE.has(name)) continue;
+    const shown = [option.short, option.long].filter(Boolean).join('/');
+    let seen = false;
+    command.on(`option:${name}`, () => {
+      if (seen) {
+        throw new CliError(
+          `adapt: error: option '${shown}' is given more than once; give it once`,
+          EXIT.usage,
+        );
+      }
+      seen = true;
+    });
+  }
 }
 
 /** Runs the CLI; returns the exit code. User errors print one message, never a stack trace. */

@@ -437,3 +437,93 @@ describe('runtime errors name the file at fault', () => {
     expect(readdirSync(dir).sort()).toEqual(['junk.safetensors', 'spec.adapt']);
   });
 });
+
+describe('arguments are taken as written, or refused', () => {
+  it('refuses an empty file name for every path argument and option, and runs nothing', async () => {
+    const { dir } = workspace();
+    const cases: string[][] = [
+      ['check', ''],
+      ['check', 'spec.adapt', ''],
+      ['params', ''],
+      ['run', 'spec.adapt', '--backend', 'cpu', '--output', ''],
+      ['run', 'spec.adapt', '--backend', 'cpu', '--input', ''],
+      ['run', 'spec.adapt', '--backend', 'cpu', '--weights', ''],
+      ['weights', 'spec.adapt', '--init', '-o', ''],
+      ['compile', 'spec.adapt', '-o', ''],
+      ['graph', 'spec.adapt', '-o', ''],
+      ['export', 'spec.adapt', '--onnx', ''],
+      ['bench', 'spec.adapt', '--backend', 'cpu', '--iters', '1', '--json', ''],
+    ];
+    for (const args of cases) {
+      const result = await runKeeping(dir, ['spec.adapt'], args);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toContain('expected a file name, found an empty string');
+    }
+    expect(readdirSync(dir)).toEqual(['spec.adapt']);
+  });
+
+  it('refuses an option given twice instead of keeping the last value', async () => {
+    const { dir } = workspace();
+    const cases: [string[], string][] = [
+      [['run', 'spec.adapt', '--backend', 'cpu', '--seq', '4', '--seq', '8'], '--seq'],
+      [['run', 'spec.adapt', '--backend', 'cpu', '--backend', 'cpu'], '--backend'],
+      [['compile', 'spec.adapt', '-o', 'a.json', '--output', 'b.json'], '-o/--output'],
+      [['compile', 'spec.adapt', '--no-fuse', '--no-fuse'], '--no-fuse'],
+      [['params', 'spec.adapt', '--graph', 'default', '--graph', 'other'], '--graph'],
+    ];
+    for (const [args, option] of cases) {
+      expect(await runKeeping(dir, ['spec.adapt'], args)).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: `adapt: error: option '${option}' is given more than once; give it once\n`,
+      });
+    }
+    expect(readdirSync(dir)).toEqual(['spec.adapt']);
+  });
+
+  it('still takes --weights more than once', async () => {
+    const { dir } = workspace();
+    await runCli(['weights', 'spec.adapt', '--init', '-o', 'w.safetensors'], dir);
+    const result = await runCli(
+      [
+        'run',
+        'spec.adapt',
+        '--backend',
+        'cpu',
+        '--weights',
+        'w.safetensors',
+        '--weights',
+        'w.safetensors',
+      ],
+      dir,
+    );
+    // Accepted as options; the second file repeats the first one's tensors.
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /^w\.safetensors: error: tensor '.*' is also in w\.safetensors\n$/,
+    );
+  });
+
+  it('takes --emit and a picture format from their own lists, not from Object.prototype', async () => {
+    const { dir } = workspace();
+    for (const emit of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      const result = await runKeeping(
+        dir,
+        ['spec.adapt'],
+        ['compile', 'spec.adapt', '--emit', emit],
+      );
+      expect(result).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: `adapt: error: unknown --emit '${emit}'; choose one of ast, ir, fused, dot, wgsl, plan, program\n`,
+      });
+    }
+    for (const output of ['x.__proto__', 'x.constructor']) {
+      const result = await runKeeping(dir, ['spec.adapt'], ['graph', 'spec.adapt', '-o', output]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('cannot tell the picture format');
+    }
+    expect(readdirSync(dir)).toEqual(['spec.adapt']);
+  });
+});

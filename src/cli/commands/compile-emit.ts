@@ -37,7 +37,8 @@ const EMITTERS: Readonly<Record<string, (context: EmitContext) => string>> = {
 
 /** `adapt compile <file> [--graph G] [--emit WHAT] [--no-fuse] [--target T] [-o PATH]`. */
 export function runCompile(io: CliIO, file: string, options: CompileOptions): number {
-  const emit = EMITTERS[options.emit];
+  // Own keys only: `--emit constructor` names no emitter, whatever Object.prototype holds.
+  const emit = Object.hasOwn(EMITTERS, options.emit) ? EMITTERS[options.emit] : undefined;
   if (!emit) {
     throw new CliError(
       `adapt: error: unknown --emit '${options.emit}'; choose one of ${Object.keys(EMITTERS).join(', ')}`,

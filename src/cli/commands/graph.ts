@@ -21,7 +21,8 @@ const FORMATS: Readonly<Record<string, 'svg' | 'dot'>> = {
 
 /** `adapt graph <file> [--graph G] -o out.svg|out.dot`: a picture of the graph, by layer. */
 export async function runGraph(io: CliIO, file: string, options: GraphOptions): Promise<number> {
-  const format = FORMATS[extname(options.output).toLowerCase()];
+  const extension = extname(options.output).toLowerCase();
+  const format = Object.hasOwn(FORMATS, extension) ? FORMATS[extension] : undefined;
   if (!format) {
     throw new CliError(
       `adapt: error: cannot tell the picture format from '${options.output}'; name the output file .svg (a picture) or .dot (Graphviz source)`,
