@@ -1,7 +1,7 @@
 import { check } from './check/index.js';
 import { DiagnosticBag, sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import type { Model } from './model.js';
-import { SourceFile } from './source.js';
+import { SourceFile, type Span } from './source.js';
 import type { SourceAst } from './syntax/ast.js';
 import { parse } from './syntax/parse.js';
 import { ArgumentError } from '../runtime/errors.js';
@@ -43,9 +43,28 @@ export function checkSource(text: string, fileName = '<input>'): FrontendResult 
   requireString(fileName, 'checkSource: fileName');
   const source = new SourceFile(fileName, text);
   const bag = new DiagnosticBag(fileName);
-  const ast = parse(source, bag);
+  const recovered: Span[] = [];
+  const ast = parse(source, bag, recovered);
   const model = check(ast, bag);
   // check() judges what parsed; a syntax error elsewhere rejects the file all the same.
   const clean = bag.errorCount === 0;
-  return { source, ast, model: clean ? model : undefined, diagnostics: sortDiagnostics(bag.items) };
+  const diagnostics = bag.items.filter((d) => !judgesRecovered(d, recovered));
+  return {
+    source,
+    ast,
+    model: clean ? model : undefined,
+    diagnostics: sortDiagnostics(diagnostics),
+  };
+}
+
+/**
+ * Whether a checker diagnostic falls inside a declaration whose syntax error is reported: the
+ * parser's guess at it (`hidden heads 4` read as `hidden heads`) would give errors that are not
+ * the user's, one mistake reported three times.
+ */
+function judgesRecovered(diagnostic: Diagnostic, recovered: readonly Span[]): boolean {
+  const span = diagnostic.span;
+  // Syntax errors stay, and so do the judgements of a declaration's head, which parsed.
+  if (!span || /^[EW]00|^E0101$|^E0111$/.test(diagnostic.code)) return false;
+  return recovered.some((r) => span.start >= r.start && span.end <= r.end);
 }

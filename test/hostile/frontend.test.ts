@@ -129,3 +129,49 @@ describe('the embedding API refuses arguments of the wrong kind', () => {
     expect(compile(source, { graph: undefined, target: undefined }).program).toBeDefined();
   });
 });
+
+describe('one syntax error per declaration', () => {
+  const MODEL = 'model m { hidden 64 heads 4 ffn 128 layers 4 }\n';
+  const AB = 'adapter a { bottleneck 8 at ffn }\nadapter b { bottleneck 8 at ffn }\n';
+  const found = (text: string) => {
+    const { diagnostics, source } = checkSource(text, 'x.adapt');
+    return diagnostics.map((d) => {
+      const { line, column } = source.position(d.span!.start);
+      return `${d.code} ${line}:${column} ${d.message}`;
+    });
+  };
+
+  it('reports the first, not what the parser guessed after it', () => {
+    const cases: [string, string][] = [
+      ['graph g = stack(a b)', "E0002 4:19 expected ')', found 'b'"],
+      ['graph g = average(a: x, b: 1)', "E0002 4:22 expected a number, found 'x'"],
+      ['graph g = average(a: 1 b: 2)', "E0002 4:24 expected ')', found 'b'"],
+      ['graph g = average(a: , b: 1)', "E0002 4:22 expected a number, found ','"],
+      ['graph g = stack(a) stack(b)', "E0002 4:25 expected a name for the declaration, found '('"],
+    ];
+    for (const [graph, error] of cases) {
+      expect(found(`${MODEL}${AB}${graph}\ngraph h = a\n`), graph).toEqual([error]);
+    }
+  });
+
+  it('does not judge what was recovered from a declaration with a syntax error', () => {
+    expect(found('model m { hidden heads 4 ffn 128 layers 4 }')).toEqual([
+      "E0002 1:24 expected '}', found '4'",
+    ]);
+    expect(found(`${MODEL}adapter a { bottleneck 8 at }`)).toEqual([
+      "E0002 2:29 expected a value (a number, a range like 0..5, or a word), found '}'",
+    ]);
+  });
+
+  it('still reports the errors of the other declarations', () => {
+    expect(
+      found(
+        `${MODEL}${AB}graph g = stack(a b)\ngraph h = stak(b)\nadapter c { bottleneck 0 at ffn }`,
+      ),
+    ).toEqual([
+      "E0002 4:19 expected ')', found 'b'",
+      "E0402 5:11 unknown combinator 'stak'",
+      "E0105 6:24 'bottleneck' must be a positive integer up to 16777216, found 0",
+    ]);
+  });
+});

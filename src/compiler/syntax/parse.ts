@@ -2,7 +2,7 @@ import type { CstNode, IToken } from 'chevrotain';
 import { describeToken } from '../../../grammar/messages.js';
 import { adaptParser, ParseErrorLimit } from '../../../grammar/parser.js';
 import type { DiagnosticBag } from '../diagnostics.js';
-import type { SourceFile, Span } from '../source.js';
+import { spanCover, type SourceFile, type Span } from '../source.js';
 import type { Declaration, SourceAst } from './ast.js';
 import { astBuilder } from './build-ast.js';
 import { repairBrackets } from './brackets.js';
@@ -58,21 +58,31 @@ function parseFile(): CstNode | undefined {
   }
 }
 
-/** Lexes and parses one file, reporting every syntax problem; never throws on bad input. */
-export function parse(source: SourceFile, bag: DiagnosticBag): SourceAst {
+/**
+ * Lexes and parses one file, reporting the first syntax error of each declaration; never throws
+ * on bad input. The spans of declarations with a syntax error are pushed to `recovered`: what
+ * the parser made of them is a guess, which the checker should not judge.
+ */
+export function parse(source: SourceFile, bag: DiagnosticBag, recovered: Span[] = []): SourceAst {
   const tokens = limitNesting(repairBrackets(lex(source, bag), source, bag), bag);
   const declarations: Declaration[] = [];
   const starts = declarationStarts(tokens);
   for (let i = 0; i < starts.length && !bag.errorsFull; i++) {
     const end = starts[i + 1] ?? tokens.length;
-    parsePiece(tokens.slice(starts[i], end), tokens[end], source, bag, declarations);
+    const piece = tokens.slice(starts[i], end);
+    if (parsePiece(piece, tokens[end], source, bag, declarations) && piece.length > 0) {
+      recovered.push(spanCover(tokenSpan(piece[0]!), tokenSpan(piece[piece.length - 1]!)));
+    }
   }
   return { fileName: source.fileName, declarations };
 }
 
 /**
  * Parses the tokens of one declaration (with any garbage after it). `following` is the token
- * after the piece: where the parser found the end of its input, the file goes on there.
+ * after the piece: where the parser found the end of its input, the file goes on there. Only
+ * the first syntax error is reported: the parser's later ones in the same declaration follow
+ * from its guess at the first (`stack(a b)` is not also "a declaration without a name").
+ * Returns whether there was one.
  */
 function parsePiece(
   tokens: IToken[],
@@ -80,8 +90,9 @@ function parsePiece(
   source: SourceFile,
   bag: DiagnosticBag,
   declarations: Declaration[],
-): void {
+): boolean {
   let start = 0;
+  let failed = false;
   while (start < tokens.length && !bag.errorsFull) {
     adaptParser.input = start === 0 ? tokens : tokens.slice(start);
     const cst = parseFile();
@@ -93,6 +104,8 @@ function parsePiece(
         const index = tokens.indexOf(error.token, start);
         resumeAt = nextDeclarationStart(tokens, index + 1);
       }
+      if (failed) continue;
+      failed = true;
       const atEnd = Number.isNaN(error.token.startOffset);
       if (atEnd && following) {
         const message = error.message.replace(
@@ -106,10 +119,11 @@ function parsePiece(
         bag.report('E0002', tokenSpan(error.token), error.message);
       }
     }
-    if (!cst) return;
+    if (!cst) return failed;
     for (const declaration of astBuilder.visit(cst) as Declaration[]) {
       declarations.push(declaration);
     }
     start = resumeAt;
   }
+  return failed;
 }
