@@ -689,3 +689,83 @@ describe('saveSafetensors errors', () => {
     );
   });
 });
+
+describe('what the reference reader refuses, refused with a reason', () => {
+  const entry = { dtype: 'F32', shape: [1], data_offsets: [0, 4] };
+
+  it('names a byte-order mark and NUL padding instead of a bare JSON error', () => {
+    expect(() =>
+      loadSafetensors(makeFile(`\uFEFF${JSON.stringify({ t: entry })}`, 4), FILE),
+    ).toThrow(
+      new SafetensorsError(FILE, 'header: starts with a byte-order mark; it must start with {'),
+    );
+    const padded = makeFile(`${JSON.stringify({ t: entry })}\0\0\0`, 4);
+    expect(() => loadSafetensors(padded, FILE)).toThrow(
+      new SafetensorsError(
+        FILE,
+        'header: ends in 3 NUL bytes; the format pads the header with spaces',
+      ),
+    );
+    expect(loadSafetensors(makeFile(`${JSON.stringify({ t: entry })}   \t\n`, 4)).size).toBe(1);
+  });
+
+  it('rejects a field an entry does not have, flat or nested', () => {
+    for (const extra of [{ foo: 1 }, { x: { y: {} } }]) {
+      const key = Object.keys(extra)[0]!;
+      expect(() => loadSafetensors(makeFile({ t: { ...entry, ...extra } }, 4), FILE)).toThrow(
+        new SafetensorsError(
+          FILE,
+          `unknown field '${key}' (an entry has only dtype, shape, data_offsets)`,
+          't',
+        ),
+      );
+    }
+  });
+
+  it('says when an offset or dimension is past what a JSON number holds exactly', () => {
+    const header =
+      '{"t":{"dtype":"F32","shape":[1],"data_offsets":[9007199254740993,9007199254740997]}}';
+    expect(() => loadSafetensors(makeFile(header, 4), FILE)).toThrow(
+      /data_offsets must be two non-negative integers .* \(past 2\^53 - 1, where JSON numbers stop being exact\)$/,
+    );
+    const shape = '{"t":{"dtype":"F32","shape":[18014398509481984],"data_offsets":[0,4]}}';
+    expect(() => loadSafetensors(makeFile(shape, 4), FILE)).toThrow(
+      /shape\[0\] .*\(past 2\^53 - 1/,
+    );
+  });
+
+  it('refuses a detached buffer as an ArgumentError', () => {
+    const buffer = new ArrayBuffer(16);
+    const view = new Uint8Array(buffer);
+    structuredClone(buffer, { transfer: [buffer] });
+    expect(() => loadSafetensors(view, FILE)).toThrow(ArgumentError);
+    expect(() => loadSafetensors(buffer as unknown as Uint8Array, FILE)).toThrow(
+      new ArgumentError(`${FILE}: the ArrayBuffer was detached (transferred)`),
+    );
+  });
+});
+
+describe('saveSafetensors arguments', () => {
+  it('refuses values of the wrong kind with its own errors', () => {
+    const save = (tensors: unknown, metadata?: unknown) => () =>
+      saveSafetensors(tensors as never, metadata as never);
+    expect(save(null)).toThrow(ArgumentError);
+    expect(save({}, null)).toThrow(ArgumentError);
+    expect(save({}, 5)).toThrow(ArgumentError);
+    expect(save({ a: null })).toThrow(
+      new SafetensorsError('<memory>', 'must be an object { shape, data }, got null', 'a'),
+    );
+    expect(save({ a: { shape: 5, data: new Float32Array(1) } })).toThrow(
+      new SafetensorsError('<memory>', 'shape must be an array, got 5', 'a'),
+    );
+    expect(save([[1, 2]])).toThrow(AdaptError);
+    const throwing = {
+      get a(): never {
+        throw new TypeError('boom');
+      },
+    };
+    expect(save(throwing)).toThrow(
+      new SafetensorsError('<memory>', 'reading it threw TypeError: boom'),
+    );
+  });
+});

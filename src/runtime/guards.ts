@@ -1,4 +1,4 @@
-import { ArgumentError } from './errors.js';
+import { AdaptError, ArgumentError } from './errors.js';
 
 /**
  * Checks at the API boundary: an embedding app that passes the wrong kind of value gets an
@@ -59,4 +59,45 @@ export function requireLimit(value: unknown, what: string): number | undefined {
     );
   }
   return value;
+}
+
+/**
+ * Runs `action`, which reads values the caller gave, and turns anything it throws that is not
+ * the runtime's own error (a getter or proxy trap that throws, a structure nested past the
+ * stack) into `wrap(message)`: the API throws only AdaptErrors.
+ */
+export function readingCallerValues<T>(action: () => T, wrap: (message: string) => AdaptError): T {
+  try {
+    return action();
+  } catch (error) {
+    if (error instanceof AdaptError) throw error;
+    const message =
+      error instanceof RangeError && /call stack/i.test(error.message)
+        ? 'it is nested too deeply to read'
+        : `reading it threw ${error instanceof Error ? `${error.name}: ${error.message}` : describeValue(error)}`;
+    throw wrap(message);
+  }
+}
+
+/** Refuses keys an options object does not take, so that a misspelled option is not ignored. */
+export function requireKnownKeys(
+  value: Record<string, unknown>,
+  known: readonly string[],
+  what: string,
+): void {
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key))
+      throw new ArgumentError(
+        `${what}: unknown option '${key}' (known: ${known.map((k) => `'${k}'`).join(', ')})`,
+      );
+  }
+}
+
+/** A run shape { batch, seq }: two integers of at least 1. */
+export function requireRunShape(value: unknown, what: string): { batch: number; seq: number } {
+  const shape = requireRecord(value, what);
+  return {
+    batch: requireCount(shape.batch, `${what}.batch`),
+    seq: requireCount(shape.seq, `${what}.seq`),
+  };
 }

@@ -7,7 +7,7 @@
  */
 
 import { AdaptError, ArgumentError } from './errors.js';
-import { describeValue } from './guards.js';
+import { describeValue, isRecord, readingCallerValues } from './guards.js';
 
 export type SafetensorsDType =
   'F32' | 'F16' | 'BF16' | 'I8' | 'I16' | 'I32' | 'I64' | 'U8' | 'U16' | 'U32' | 'U64';
@@ -65,6 +65,7 @@ const SUPPORTED_DTYPES = Object.keys(DTYPE_SIZES).join(', ');
 /** The same limit as the reference implementation. */
 const MAX_HEADER_BYTES = 100_000_000;
 const METADATA_KEY = '__metadata__';
+const ENTRY_FIELDS: readonly string[] = ['dtype', 'shape', 'data_offsets'];
 const DEFAULT_FILE_NAME = '<memory>';
 
 const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -89,19 +90,34 @@ function fileBytes(input: unknown, fileName: unknown): Uint8Array {
   if (typeof fileName !== 'string') {
     throw new ArgumentError(`the file name must be a string, got ${describeValue(fileName)}`);
   }
-  if (input instanceof ArrayBuffer) return new Uint8Array(input);
+  if (input instanceof ArrayBuffer) {
+    if (isDetached(input))
+      throw new ArgumentError(`${fileName}: the ArrayBuffer was detached (transferred)`);
+    return new Uint8Array(input);
+  }
   if (!(input instanceof Uint8Array)) {
     throw new ArgumentError(
       `${fileName}: a safetensors file must be given as a Uint8Array or an ArrayBuffer, got ${describeValue(input)}`,
     );
   }
   // A plain view: subclasses such as Node's Buffer override slice() to return a view, not a copy.
-  return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  try {
+    return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  } catch {
+    throw new ArgumentError(`${fileName}: the bytes' ArrayBuffer was detached (transferred)`);
+  }
 }
 
 /** Like loadSafetensors, but also returns the `__metadata__` strings. */
 export function readSafetensors(input: Uint8Array, fileName = DEFAULT_FILE_NAME): SafetensorsFile {
   const bytes = fileBytes(input, fileName);
+  return readingCallerValues(
+    () => readBytes(bytes, fileName),
+    (why) => new SafetensorsError(fileName, why),
+  );
+}
+
+function readBytes(bytes: Uint8Array, fileName: string): SafetensorsFile {
   const headerLength = readHeaderLength(bytes, fileName);
   const header = parseHeader(bytes.subarray(8, 8 + headerLength), fileName);
   const data = bytes.subarray(8 + headerLength);
@@ -150,10 +166,19 @@ function parseHeader(headerBytes: Uint8Array, file: string): Record<string, unkn
   } catch {
     throw new SafetensorsError(file, 'header: not valid UTF-8');
   }
+  if (text.startsWith('\uFEFF'))
+    throw new SafetensorsError(file, 'header: starts with a byte-order mark; it must start with {');
   let header: unknown;
   try {
     header = JSON.parse(text);
   } catch (e) {
+    const padding = /\0+$/.exec(text);
+    if (padding) {
+      throw new SafetensorsError(
+        file,
+        `header: ends in ${padding[0].length} NUL bytes; the format pads the header with spaces`,
+      );
+    }
     throw new SafetensorsError(file, `header: not valid JSON: ${(e as Error).message}`);
   }
   if (!isObject(header)) {
@@ -252,9 +277,12 @@ function parseEntry(name: string, entry: unknown, bufferSize: number, file: stri
   const error = (message: string) => new SafetensorsError(file, message, name);
   if (!isObject(entry)) throw error(`entry must be an object, got ${describe(entry)}`);
 
-  for (const field of ['dtype', 'shape', 'data_offsets']) {
+  for (const field of ENTRY_FIELDS) {
     if (!Object.hasOwn(entry, field)) throw error(`missing ${field}`);
   }
+  const unknown = Object.keys(entry).find((key) => !ENTRY_FIELDS.includes(key));
+  if (unknown !== undefined)
+    throw error(`unknown field '${unknown}' (an entry has only ${ENTRY_FIELDS.join(', ')})`);
   const { dtype, shape, data_offsets: offsets } = entry;
 
   if (typeof dtype !== 'string') throw error(`dtype must be a string, got ${describe(dtype)}`);
@@ -265,7 +293,12 @@ function parseEntry(name: string, entry: unknown, bufferSize: number, file: stri
   if (!Array.isArray(shape)) throw error(`shape must be an array, got ${describe(shape)}`);
   shape.forEach((dim: unknown, i) => {
     if (!isNonNegativeInteger(dim)) {
-      throw error(`shape[${i}] must be a non-negative integer, got ${JSON.stringify(dim)}`);
+      const unsafe = isUnsafeInteger(dim)
+        ? ' (past 2^53 - 1, where JSON numbers stop being exact)'
+        : '';
+      throw error(
+        `shape[${i}] must be a non-negative integer, got ${JSON.stringify(dim)}${unsafe}`,
+      );
     }
   });
 
@@ -274,8 +307,9 @@ function parseEntry(name: string, entry: unknown, bufferSize: number, file: stri
     offsets.length !== 2 ||
     !offsets.every((x: unknown) => isNonNegativeInteger(x))
   ) {
+    const unsafe = Array.isArray(offsets) && offsets.some((x) => isUnsafeInteger(x));
     throw error(
-      `data_offsets must be two non-negative integers [begin, end], got ${JSON.stringify(offsets)}`,
+      `data_offsets must be two non-negative integers [begin, end], got ${JSON.stringify(offsets)}${unsafe ? ' (past 2^53 - 1, where JSON numbers stop being exact)' : ''}`,
     );
   }
   const [begin, end] = offsets as [number, number];
@@ -491,6 +525,24 @@ export function saveSafetensors(
   tensors: Iterable<[string, SafetensorsEntry]> | Record<string, SafetensorsEntry>,
   metadata?: Record<string, string>,
 ): Uint8Array {
+  return readingCallerValues(
+    () => serialize(tensors, metadata),
+    (why) => new SafetensorsError(DEFAULT_FILE_NAME, why),
+  );
+}
+
+function serialize(
+  tensors: Iterable<[string, SafetensorsEntry]> | Record<string, SafetensorsEntry>,
+  metadata: Record<string, string> | undefined,
+): Uint8Array {
+  if (!isRecord(tensors) && !Array.isArray(tensors))
+    throw new ArgumentError(
+      `the tensors to save must be a Map, an array of [name, tensor] or an object, got ${describeValue(tensors)}`,
+    );
+  if (metadata !== undefined && !isRecord(metadata))
+    throw new ArgumentError(
+      `${METADATA_KEY} to save must be an object of strings, got ${describeValue(metadata)}`,
+    );
   const entries = collectEntries(tensors);
   // A null-prototype object so that a tensor named '__proto__' is an ordinary key.
   const header = Object.create(null) as Record<string, unknown>;
@@ -553,6 +605,12 @@ function checkMetadataForSave(metadata: Record<string, string>): Record<string, 
 
 function checkEntryForSave(name: string, entry: SafetensorsEntry): void {
   const error = (message: string) => new SafetensorsError(DEFAULT_FILE_NAME, message, name);
+  if (typeof name !== 'string')
+    throw error(`tensor names must be strings, got ${describeValue(name)}`);
+  if (!isRecord(entry))
+    throw error(`must be an object { shape, data }, got ${describeValue(entry)}`);
+  if (!Array.isArray(entry.shape))
+    throw error(`shape must be an array, got ${describeValue(entry.shape)}`);
   if (!(entry.data instanceof Float32Array) && !(entry.data instanceof Int32Array)) {
     throw error('data must be a Float32Array or an Int32Array');
   }
@@ -608,4 +666,17 @@ function elementCount(shape: readonly number[]): number {
 
 function formatShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
+}
+
+function isDetached(buffer: ArrayBuffer): boolean {
+  try {
+    new Uint8Array(buffer, 0, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+function isUnsafeInteger(value: unknown): boolean {
+  return typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value);
 }
