@@ -1,5 +1,13 @@
 import { ArgumentError, InputError } from './errors.js';
-import { describeValue, isRecord, requireCount, requireLimit, requireSeed } from './guards.js';
+import {
+  describeValue,
+  isRecord,
+  readingCallerValues,
+  requireCount,
+  requireKnownKeys,
+  requireLimit,
+  requireSeed,
+} from './guards.js';
 import { checkHostTensor, type CheckedTensor } from './host-tensor.js';
 import { assertFits, estimateInputs } from './memory.js';
 import type { IoSpec, Program } from './program.js';
@@ -33,6 +41,7 @@ function readRunOptions(options: unknown): RunOptions {
   if (options === undefined) return {};
   if (!isRecord(options))
     throw new ArgumentError(`run options must be an object, got ${describeValue(options)}`);
+  requireKnownKeys(options, ['allowNonFinite'], 'run options');
   const allow = options.allowNonFinite;
   if (allow !== undefined && typeof allow !== 'boolean') {
     throw new ArgumentError(`allowNonFinite must be true or false, got ${describeValue(allow)}`);
@@ -111,7 +120,13 @@ export function prepareInputs(
   runOptions?: RunOptions,
 ): PreparedInputs {
   const program = validateProgram(programValue);
-  const options = readRunOptions(runOptions);
+  return readingCallerValues(
+    () => checkInputs(program, inputs, readRunOptions(runOptions)),
+    (why) => new ArgumentError(`the run's inputs or options: ${why}`),
+  );
+}
+
+function checkInputs(program: Program, inputs: RunInputs, options: RunOptions): PreparedInputs {
   if (!isRecord(inputs)) {
     throw new ArgumentError(
       `inputs must be an object such as { hidden_states: { data, shape } }, got ${describeValue(inputs)}`,
@@ -179,6 +194,7 @@ export function randomInputs(
   requireCount(batch, 'batch');
   requireCount(seq, 'seq');
   requireSeed(seed);
+  if (isRecord(options)) requireKnownKeys(options, ['memoryLimitBytes'], 'randomInputs options');
   const limit = requireLimit(
     isRecord(options) ? options.memoryLimitBytes : options,
     'memoryLimitBytes',

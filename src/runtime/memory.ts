@@ -1,6 +1,7 @@
 import { kernelAllocations } from './cpu/allocations.js';
 import { lastUses } from './cpu/liveness.js';
-import { ResourceError } from './errors.js';
+import { ArgumentError, ResourceError } from './errors.js';
+import { describeValue, requireRunShape } from './guards.js';
 import type { Program, SizeExpr } from './program.js';
 import { elementCount, MAX_TENSOR_ELEMENTS, resolveShape } from './tensor.js';
 import { validateProgram } from './validate-program.js';
@@ -116,6 +117,9 @@ export function estimateMemory(
   backend?: MemoryBackend,
 ): MemoryEstimate {
   program = validateProgram(program);
+  shape = requireRunShape(shape, 'estimateMemory shape');
+  if (backend !== undefined && backend !== 'cpu' && backend !== 'webgpu')
+    throw new ArgumentError(`backend must be 'cpu' or 'webgpu', got ${describeValue(backend)}`);
   const weights = weightUsage(program);
   const inputs = inputUsage(program, shape);
   const cpu = backend === 'webgpu' ? undefined : cpuActivationUsage(program, shape);
@@ -152,7 +156,8 @@ export function estimateWeights(program: Program): MemoryEstimate {
 
 /** The inputs alone, as `randomInputs` allocates them. */
 export function estimateInputs(program: Program, shape: RunShape): MemoryEstimate {
-  return only('inputBytes', inputUsage(validateProgram(program), shape));
+  const checked = validateProgram(program);
+  return only('inputBytes', inputUsage(checked, requireRunShape(shape, 'estimateInputs shape')));
 }
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];

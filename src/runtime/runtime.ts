@@ -1,6 +1,12 @@
 import { interpret } from './cpu/interpreter.js';
-import { AdaptRuntimeError, ArgumentError, ProgramError } from './errors.js';
-import { describeValue, requireLimit, requireRecord } from './guards.js';
+import { AdaptError, AdaptRuntimeError, ArgumentError, ProgramError } from './errors.js';
+import {
+  describeValue,
+  readingCallerValues,
+  requireKnownKeys,
+  requireLimit,
+  requireRecord,
+} from './guards.js';
 import { prepareInputs, type RunInputs, type RunOptions } from './inputs.js';
 import { assertFits, assertRunFits, estimateWeights } from './memory.js';
 import type { Program } from './program.js';
@@ -106,6 +112,51 @@ class WebGpuModel implements LoadedModel {
   }
 }
 
+const RUNTIME_OPTIONS = ['backend', 'gpu', 'onNotice', 'memoryLimitBytes', 'runTimeoutMs'];
+
+function readRuntimeOptions(options: unknown) {
+  requireRecord(options, 'Runtime.create options');
+  const given = options as RuntimeOptions & Record<string, unknown>;
+  requireKnownKeys(given, RUNTIME_OPTIONS, 'Runtime.create options');
+  const requested = given.backend ?? 'auto';
+  if (!BACKENDS.includes(requested)) {
+    throw new ArgumentError(
+      `backend must be 'auto', 'webgpu' or 'cpu', got ${describeValue(requested)}`,
+    );
+  }
+  if (given.onNotice !== undefined && typeof given.onNotice !== 'function')
+    throw new ArgumentError(`onNotice must be a function, got ${describeValue(given.onNotice)}`);
+  const gpu = given.gpu;
+  if (
+    gpu !== undefined &&
+    (typeof gpu !== 'object' ||
+      gpu === null ||
+      typeof (gpu as Partial<GPU>).requestAdapter !== 'function')
+  )
+    throw new ArgumentError(
+      `gpu must be a GPU object such as navigator.gpu, with requestAdapter(), got ${describeValue(gpu)}`,
+    );
+  return {
+    requested,
+    gpu,
+    onNotice: given.onNotice ?? (() => {}),
+    limit: requireLimit(given.memoryLimitBytes, 'memoryLimitBytes'),
+    runTimeoutMs: requireRunTimeout(given.runTimeoutMs, 'runTimeoutMs'),
+  };
+}
+
+/** Opens the device; a GPU object of the caller's that misbehaves is an error of the runtime's. */
+async function openDevice(gpu: GPU | undefined, runTimeoutMs: number | undefined) {
+  try {
+    return await GpuDevice.create(gpu, runTimeoutMs);
+  } catch (error) {
+    if (error instanceof AdaptError) throw error;
+    throw new AdaptRuntimeError(
+      `cannot open a WebGPU device: ${error instanceof Error ? error.message : describeValue(error)}`,
+    );
+  }
+}
+
 /** The runtime: loads compiled programs with their weights and runs them. */
 export class Runtime {
   private disposed = false;
@@ -119,32 +170,14 @@ export class Runtime {
   ) {}
 
   static async create(options: RuntimeOptions = {}): Promise<Runtime> {
-    requireRecord(options, 'Runtime.create options');
-    const requested = options.backend ?? 'auto';
-    if (!BACKENDS.includes(requested)) {
-      throw new ArgumentError(
-        `backend must be 'auto', 'webgpu' or 'cpu', got ${describeValue(requested)}`,
-      );
-    }
-    if (options.onNotice !== undefined && typeof options.onNotice !== 'function')
-      throw new ArgumentError(
-        `onNotice must be a function, got ${describeValue(options.onNotice)}`,
-      );
-    if (options.gpu !== undefined && (typeof options.gpu !== 'object' || options.gpu === null))
-      throw new ArgumentError(
-        `gpu must be a GPU object such as navigator.gpu, got ${describeValue(options.gpu)}`,
-      );
-    const onNotice = options.onNotice ?? (() => {});
-    const limit = requireLimit(options.memoryLimitBytes, 'memoryLimitBytes');
-    const runTimeoutMs = requireRunTimeout(options.runTimeoutMs, 'runTimeoutMs');
+    const read = readingCallerValues(
+      () => readRuntimeOptions(options),
+      (why) => new ArgumentError(`Runtime.create options: ${why}`),
+    );
+    const { requested, onNotice, limit, runTimeoutMs } = read;
     if (requested === 'cpu') return new Runtime('cpu', undefined, onNotice, limit);
     try {
-      return new Runtime(
-        'webgpu',
-        await GpuDevice.create(options.gpu, runTimeoutMs),
-        onNotice,
-        limit,
-      );
+      return new Runtime('webgpu', await openDevice(read.gpu, runTimeoutMs), onNotice, limit);
     } catch (error) {
       if (requested === 'webgpu') throw error;
       onNotice(`no WebGPU adapter (${(error as Error).message}); using the CPU reference`);

@@ -12,6 +12,8 @@ import {
   type WeightInit,
   type WeightSpec,
 } from './program.js';
+import { ProgramError } from './errors.js';
+import { describeValue, readingCallerValues } from './guards.js';
 import { elementCount, MAX_TENSOR_ELEMENTS } from './tensor.js';
 import { readGpuPlan } from './validate/gpu-plan.js';
 import { OP_RULES } from './validate/op-rules.js';
@@ -111,10 +113,30 @@ function readIo(value: unknown, key: 'inputs' | 'outputs'): IoSpec[] {
   });
 }
 
+/**
+ * Attributes are numbers, strings, booleans or flat arrays of numbers or of strings; the op's
+ * rule checks the ones it reads. Arrays are copied, so nothing nested rides along.
+ */
 function readAttrs(value: unknown, path: string): Record<string, AttrValue> {
   const attrs = readObject(value, path);
   const out: Record<string, AttrValue> = {};
-  for (const [key, item] of Object.entries(attrs)) out[key] = item as AttrValue;
+  for (const [key, item] of Object.entries(attrs)) {
+    const itemPath = `${path}.${key}`;
+    if (typeof item === 'number' || typeof item === 'string' || typeof item === 'boolean') {
+      out[key] = item;
+      continue;
+    }
+    const items = readArray(item, itemPath);
+    const kind = typeof items[0];
+    items.forEach((element, i) => {
+      if (typeof element !== kind || (kind !== 'number' && kind !== 'string'))
+        fail(
+          `${itemPath}[${i}]`,
+          `must be a ${kind === 'string' ? 'string' : 'number'}, as attribute arrays hold numbers or strings; got ${describeValue(element)}`,
+        );
+    });
+    out[key] = items as AttrValue;
+  }
   return out;
 }
 
@@ -282,11 +304,14 @@ function checkBranches(value: unknown, nodes: readonly ProgramNode[], inputs: re
   return branches;
 }
 
-/** The checked copy is frozen, so that it stays what was checked. */
-function deepFreeze(value: object): void {
-  Object.freeze(value);
-  for (const item of Object.values(value)) {
-    if (typeof item === 'object' && item !== null && !Object.isFrozen(item)) deepFreeze(item);
+/** The checked copy is frozen, so that it stays what was checked; iterative, so depth costs no stack. */
+function deepFreeze(root: object): void {
+  const pending: object[] = [root];
+  for (let value = pending.pop(); value !== undefined; value = pending.pop()) {
+    Object.freeze(value);
+    for (const item of Object.values(value)) {
+      if (typeof item === 'object' && item !== null && !Object.isFrozen(item)) pending.push(item);
+    }
   }
 }
 
@@ -300,6 +325,13 @@ function deepFreeze(value: object): void {
  */
 export function validateProgram(value: unknown): Program {
   if (typeof value === 'object' && value !== null && validated.has(value)) return value as Program;
+  return readingCallerValues(
+    () => readProgram(value),
+    (why) => new ProgramError(`program: cannot be read: ${why}`),
+  );
+}
+
+function readProgram(value: unknown): Program {
   const program = readObject(value, 'program');
   const format = field(program, 'format');
   if (format !== PROGRAM_FORMAT)

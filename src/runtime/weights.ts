@@ -1,5 +1,12 @@
 import { ArgumentError, WeightError } from './errors.js';
-import { describeValue, isRecord, requireLimit, requireSeed } from './guards.js';
+import {
+  describeValue,
+  isRecord,
+  readingCallerValues,
+  requireKnownKeys,
+  requireLimit,
+  requireSeed,
+} from './guards.js';
 import { assertFits, estimateWeights } from './memory.js';
 import type { Program, WeightInit, WeightSpec } from './program.js';
 import type { Tensor, TensorMap } from './safetensors.js';
@@ -99,6 +106,13 @@ export function bindWeights(
   given: TensorMap | readonly TensorMap[],
 ): BoundWeights {
   const program = validateProgram(programValue);
+  return readingCallerValues(
+    () => bindFiles(program, given),
+    (why) => new ArgumentError(`the weights: ${why}`),
+  );
+}
+
+function bindFiles(program: Program, given: TensorMap | readonly TensorMap[]): BoundWeights {
   const files = given instanceof Map ? [given] : given;
   if (!Array.isArray(files) || !files.every((file) => file instanceof Map)) {
     throw new ArgumentError(
@@ -176,6 +190,7 @@ export function initWeights(
 ): TensorMap {
   const program = validateProgram(programValue);
   requireSeed(seed);
+  if (isRecord(options)) requireKnownKeys(options, ['memoryLimitBytes'], 'initWeights options');
   const limit = requireLimit(
     isRecord(options) ? options.memoryLimitBytes : options,
     'memoryLimitBytes',

@@ -716,3 +716,174 @@ describe('weights files from elsewhere', () => {
     expect([...b.hidden_states.data]).toEqual([...a.hidden_states.data]);
   });
 });
+
+describe('values of the caller that misbehave when read', () => {
+  const throwingGetter = (error: Error) => ({
+    get hidden_states(): never {
+      throw error;
+    },
+  });
+
+  it('turns a getter or proxy that throws into the runtime own error', async () => {
+    const model = await cpuModel();
+    await expectError(
+      () => model.run(throwingGetter(new Error('boom')) as never),
+      ArgumentError,
+      "the run's inputs or options: reading it threw Error: boom",
+    );
+    const trap = new Proxy(
+      {},
+      {
+        ownKeys: () => {
+          throw new RangeError('trap');
+        },
+      },
+    );
+    await expectError(() => model.run(trap as never), ArgumentError, /RangeError: trap/);
+    const tensor = {
+      shape: [1, 1, 8],
+      get data(): never {
+        throw new TypeError('t');
+      },
+    };
+    await expectError(
+      () => model.run({ hidden_states: tensor } as never),
+      ArgumentError,
+      /TypeError: t/,
+    );
+    const p = program();
+    const weights = new Map(initWeights(p, 1));
+    const name = [...weights.keys()][0]!;
+    weights.set(
+      name,
+      new Proxy(weights.get(name)!, {
+        get: () => {
+          throw new TypeError('w');
+        },
+      }),
+    );
+    const rt = await Runtime.create({ backend: 'cpu' });
+    await expectError(
+      () => rt.load(p, weights),
+      ArgumentError,
+      'the weights: reading it threw TypeError: w',
+    );
+    const getter = {
+      ...structuredClone(p),
+      get model(): never {
+        throw new RangeError('m');
+      },
+    };
+    await expectError(
+      () => rt.load(getter, initWeights(p, 1)),
+      ProgramError,
+      'program: cannot be read: reading it threw RangeError: m',
+    );
+    await expectError(
+      () =>
+        Runtime.create({
+          get backend(): never {
+            throw new Error('b');
+          },
+        }),
+      ArgumentError,
+      'Runtime.create options: reading it threw Error: b',
+    );
+  });
+
+  it('reads attributes nested past the stack as a ProgramError, and copies only flat ones', () => {
+    const p = structuredClone(program()) as unknown as {
+      nodes: { attrs: Record<string, unknown> }[];
+    };
+    let deep: unknown[] = [];
+    for (let i = 0; i < 200_000; i++) deep = [deep];
+    p.nodes[4]!.attrs.extra = deep;
+    expect(() => validateProgram(p)).toThrow(ProgramError);
+    p.nodes[4]!.attrs.extra = [1, 'two'];
+    expect(() => validateProgram(p)).toThrow(
+      new ProgramError(
+        'program.nodes[4].attrs.extra[1]: must be a number, as attribute arrays hold numbers or strings; got the string "two"',
+      ),
+    );
+    p.nodes[4]!.attrs.extra = { nested: true };
+    expect(() => validateProgram(p)).toThrow(/program\.nodes\[4\]\.attrs\.extra: must be an array/);
+  });
+
+  it('checks a GPU object before asking it for an adapter, and wraps what it throws', async () => {
+    await expectError(
+      () => Runtime.create({ backend: 'webgpu', gpu: {} as GPU }),
+      ArgumentError,
+      'gpu must be a GPU object such as navigator.gpu, with requestAdapter(), got an object',
+    );
+    const throwing = {
+      requestAdapter: () => {
+        throw new TypeError('no');
+      },
+    } as unknown as GPU;
+    await expectError(
+      () => Runtime.create({ backend: 'webgpu', gpu: throwing }),
+      AdaptError,
+      'cannot open a WebGPU device: no',
+    );
+    const odd = { requestAdapter: async () => 5 } as unknown as GPU;
+    await expectError(
+      () => Runtime.create({ backend: 'webgpu', gpu: odd }),
+      AdaptError,
+      /^cannot open a WebGPU device/,
+    );
+  });
+});
+
+describe('options and shapes are checked, not ignored', () => {
+  it('refuses a misspelled option', async () => {
+    await expectError(
+      () => Runtime.create({ backend: 'cpu', memoryLimit: 5 } as never),
+      ArgumentError,
+      "Runtime.create options: unknown option 'memoryLimit' (known: 'backend', 'gpu', 'onNotice', 'memoryLimitBytes', 'runTimeoutMs')",
+    );
+    const model = await cpuModel();
+    await expectError(
+      () => model.run({ hidden_states: hidden(1, 2) }, { allowNonFinit: true } as never),
+      ArgumentError,
+      "run options: unknown option 'allowNonFinit' (known: 'allowNonFinite')",
+    );
+    expect(() => initWeights(program(), 1, { memoryLimitbytes: 1 } as never)).toThrow(
+      ArgumentError,
+    );
+    expect(() => randomInputs(program(), 1, 1, 1, { limit: 1 } as never)).toThrow(ArgumentError);
+  });
+
+  it('estimates memory only for a real run shape and backend', () => {
+    const p = program();
+    expect(() => estimateMemory(p, null as never)).toThrow(
+      new ArgumentError('estimateMemory shape must be an object, got null'),
+    );
+    expect(() => estimateMemory(p, { batch: -1, seq: 'x' } as never)).toThrow(
+      new ArgumentError('estimateMemory shape.batch must be an integer of at least 1, got -1'),
+    );
+    expect(() => estimateMemory(p, { batch: 1, seq: 1 }, 'tpu' as never)).toThrow(ArgumentError);
+  });
+});
+
+describe('GPU plans that would keep the device busy for nothing', () => {
+  it('refuses a dispatch with more workgroups than the elements of every buffer it binds', () => {
+    const p = structuredClone(program()) as unknown as {
+      gpu: { dispatches: { groups: Record<string, number> }[] };
+    };
+    p.gpu.dispatches[0]!.groups = { perToken: 0, perSequence: 0, fixed: 1e9, divide: 1 };
+    expect(() => validateProgram(p)).toThrow(
+      new ProgramError(
+        'program.gpu.dispatches[0].groups: launches more workgroups than any activation buffer it binds has elements',
+      ),
+    );
+  });
+
+  it('accepts every dispatch the compiler plans, fused or not, for both targets', () => {
+    for (const graph of ['default', 'routed'])
+      for (const fuse of [true, false])
+        for (const target of ['gpu', 'software'] as const) {
+          const result = compile(SPEC, { fileName: 'spec.adapt', graph, fuse, target });
+          expect(() => validateProgram(JSON.parse(JSON.stringify(result.program)))).not.toThrow();
+        }
+  });
+});

@@ -41,10 +41,14 @@ function ioElements(io: IoSpec): { perToken: number; perSequence: number; fixed:
  * differences of the per-token, per-sequence and fixed terms, a·BT + b·B + c ≥ 0 for all
  * B, T ≥ 1 exactly when a ≥ 0, a + b ≥ 0 and a + b + c ≥ 0.
  */
-function holds(size: SizeExpr, needed: ReturnType<typeof ioElements>): boolean {
-  const a = size.perToken / size.divide - needed.perToken;
-  const b = size.perSequence / size.divide - needed.perSequence;
-  const c = size.fixed / size.divide - needed.fixed;
+function holds(
+  size: SizeExpr,
+  needed: ReturnType<typeof ioElements> & { readonly divide?: number },
+): boolean {
+  const over = needed.divide ?? 1;
+  const a = size.perToken / size.divide - needed.perToken / over;
+  const b = size.perSequence / size.divide - needed.perSequence / over;
+  const c = size.fixed / size.divide - needed.fixed / over;
   return a >= 0 && a + b >= 0 && a + b + c >= 0;
 }
 
@@ -164,13 +168,22 @@ export function readGpuPlan(value: unknown, path: string, context: PlanContext):
         `binds ${args.length} buffers; kernel '${kernel.name}' takes ${kernel.storageBindings}`,
       );
     }
+    const read = args.map((arg, j) =>
+      readArg(arg, `${dispatchPath}.args[${j}]`, buffers.length, uploads.length),
+    );
+    const groups = readSize(field(dispatch, 'groups'), `${dispatchPath}.groups`);
+    // Every kernel gives each workgroup at least one element of an activation buffer it binds,
+    // so a larger grid is not a plan the compiler makes: it would only keep the GPU busy.
+    if (!read.some((arg) => arg.kind === 'buffer' && holds(buffers[arg.buffer]!, groups)))
+      fail(
+        `${dispatchPath}.groups`,
+        `launches more workgroups than any activation buffer it binds has elements`,
+      );
     return {
       kernel: kernelIndex,
       label: readString(field(dispatch, 'label'), `${dispatchPath}.label`),
-      args: args.map((arg, j) =>
-        readArg(arg, `${dispatchPath}.args[${j}]`, buffers.length, uploads.length),
-      ),
-      groups: readSize(field(dispatch, 'groups'), `${dispatchPath}.groups`),
+      args: read,
+      groups,
     };
   });
   return { target, fused, kernels, uploads, buffers, inputs, outputs, dispatches };

@@ -1,6 +1,6 @@
-import { AdaptRuntimeError, ProgramError } from '../errors.js';
+import { AdaptRuntimeError, ProgramError, ResourceError } from '../errors.js';
 import { prepareInputs, type PreparedInputs, type RunInputs, type RunOptions } from '../inputs.js';
-import { assertRunFits } from '../memory.js';
+import { assertRunFits, formatBytes } from '../memory.js';
 import type {
   GpuPlan,
   Program,
@@ -230,6 +230,22 @@ export class GpuModel {
     }
   }
 
+  /**
+   * Refuses, before anything is allocated, a run whose activation buffers this device cannot
+   * create or bind: the limits are the device's, so the compiler cannot have checked them.
+   */
+  private assertBindable({ batch, seq }: PreparedInputs): void {
+    const limits = this.device.limits;
+    const limit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+    this.plan.buffers.forEach((size, i) => {
+      const bytes = roundUp16(4 * evaluate(size, batch, seq));
+      if (bytes > limit)
+        throw new ResourceError(
+          `graph '${this.program.graph}' at batch ${batch}, seq ${seq}: activation buffer ${i} needs ${formatBytes(bytes)}; this GPU binds at most ${formatBytes(limit)} per buffer`,
+        );
+    });
+  }
+
   /** Activation buffers for these sizes: grown when too small, kept otherwise. */
   private ensureActivations(batch: number, seq: number): void {
     let changed = this.activations.length !== this.plan.buffers.length;
@@ -285,6 +301,7 @@ export class GpuModel {
     if (this.disposed) throw new AdaptRuntimeError('this model was disposed');
     const prepared = prepareInputs(this.program, inputs, options);
     assertRunFits(this.program, prepared, 'webgpu', this.memoryLimitBytes);
+    this.assertBindable(prepared);
     const timeout = this.gpu.runTimeoutMs;
     // A loss reported but not yet recovered from falls to this run too.
     const lossesBefore = this.gpu.losses - (this.gpu.lost === undefined ? 0 : 1);
