@@ -175,3 +175,38 @@ describe('one syntax error per declaration', () => {
     ]);
   });
 });
+
+describe('characters that look like ASCII', () => {
+  const first = (text: string) => {
+    const { diagnostics, source } = checkSource(text, 'x.adapt');
+    return diagnostics.map((d) => {
+      const { line, column } = source.position(d.span!.start);
+      return `${d.code} ${line}:${column} ${d.message} | ${d.help}`;
+    });
+  };
+  const MODEL = 'model m { hidden 64 heads 4 ffn 128 layers 4 }\n';
+
+  it('names the code point and the ASCII it looks like, once per declaration', () => {
+    expect(first(`${MODEL}adapter \u0430 { bottleneck 8 at ffn }`)).toEqual([
+      "E0001 2:9 unexpected character '\u0430' (U+0430) | U+0430 is a character that looks like 'a'; type 'a' instead",
+    ]);
+    expect(first('model m { hidden \uFF16\uFF14 heads 4 ffn 128 layers 4 }')).toEqual([
+      "E0001 1:18 unexpected characters '\uFF16\uFF14' | these are characters (U+FF16, U+FF14) that look like '64'; type '64' instead",
+    ]);
+    expect(first(`${MODEL}adapter a { bottleneck 8 at ffn scale \u22121 }`)).toEqual([
+      "E0001 2:39 unexpected character '\u2212' (U+2212) | U+2212 is a character that looks like '-'; type '-' instead",
+    ]);
+    expect(first('model m {\u00A0hidden 64 heads 4 ffn 128 layers 4 }')).toEqual([
+      "E0001 1:10 unexpected character '\u00A0' (U+00A0) | U+00A0 is a character that looks like a space; type a space instead",
+    ]);
+  });
+
+  it('says names are ASCII for other letters, and reports nothing more of the declaration', () => {
+    expect(
+      first(`${MODEL}adapter \u00E4 { bottleneck 8 at ffn }\nadapter b { bottleneck 0 at ffn }`),
+    ).toEqual([
+      "E0001 2:9 unexpected character '\u00E4' (U+00E4) | names are ASCII letters, digits, _ and -; other text goes in a comment, after #",
+      "E0105 3:24 'bottleneck' must be a positive integer up to 16777216, found 0 | undefined",
+    ]);
+  });
+});

@@ -13,6 +13,102 @@ export function clipText(text: string, keep = 32): string {
   return text.length <= keep ? text : `${text.slice(0, keep)}…`;
 }
 
+function codePoint(char: string): string {
+  return `U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/**
+ * Letters of other scripts and typographic marks that look like the ASCII the language is
+ * written in; characters whose compatibility form is ASCII (fullwidth digits, a no-break space)
+ * are found by NFKC.
+ */
+const LOOKALIKES = new Map(
+  Object.entries({
+    // Cyrillic
+    а: 'a',
+    е: 'e',
+    о: 'o',
+    р: 'p',
+    с: 'c',
+    у: 'y',
+    х: 'x',
+    і: 'i',
+    ј: 'j',
+    ѕ: 's',
+    ԁ: 'd',
+    А: 'A',
+    В: 'B',
+    Е: 'E',
+    К: 'K',
+    М: 'M',
+    Н: 'H',
+    О: 'O',
+    Р: 'P',
+    С: 'C',
+    Т: 'T',
+    Х: 'X',
+    // Greek
+    α: 'a',
+    ο: 'o',
+    ν: 'v',
+    ι: 'i',
+    κ: 'k',
+    ρ: 'p',
+    τ: 't',
+    υ: 'u',
+    Α: 'A',
+    Β: 'B',
+    Ε: 'E',
+    Ζ: 'Z',
+    Η: 'H',
+    Ι: 'I',
+    Κ: 'K',
+    Μ: 'M',
+    Ν: 'N',
+    Ο: 'O',
+    Ρ: 'P',
+    Τ: 'T',
+    Υ: 'Y',
+    Χ: 'X',
+    // Dashes, minus signs and quotes
+    '\u2010': '-',
+    '\u2011': '-',
+    '\u2012': '-',
+    '\u2013': '-',
+    '\u2014': '-',
+    '\u2212': '-',
+    '\u2018': "'",
+    '\u2019': "'",
+    '\u201C': '"',
+    '\u201D': '"',
+  }),
+);
+
+/** The ASCII text `chars` looks like, when every one of its characters has a lookalike. */
+function asciiLookalike(chars: string): string | undefined {
+  let ascii = '';
+  for (const char of chars) {
+    const like = LOOKALIKES.get(char) ?? char.normalize('NFKC');
+    if (!/^[\x20-\x7e]+$/.test(like)) return undefined;
+    ascii += like;
+  }
+  return ascii === chars ? undefined : ascii;
+}
+
+function describeLookalike(chars: string): string {
+  const points = [...chars];
+  return points.length === 1
+    ? `${codePoint(chars)} is a character`
+    : `these are characters (${points.slice(0, 4).map(codePoint).join(', ')}${points.length > 4 ? ', …' : ''})`;
+}
+
+/** `that looks like 'a'`, `that look like '64'`. */
+export function lookalikeHelp(chars: string, ascii: string): string {
+  const verb = [...chars].length === 1 ? 'looks' : 'look';
+  const shown = ascii.trim() === '' ? 'a space' : `'${ascii}'`;
+  return `${describeLookalike(chars)} that ${verb} like ${shown}; type ${shown} instead`;
+}
+
 /** A NumberLiteral that stands for text that is not a number, already reported. */
 export function isMalformedNumber(token: IToken): boolean {
   return (token.payload as { malformed?: boolean } | undefined)?.malformed === true;
@@ -35,13 +131,20 @@ export function lex(source: SourceFile, bag: DiagnosticBag): IToken[] {
   for (const error of lexed.errors) {
     if (bag.errorsFull) break;
     const chars = source.text.slice(error.offset, error.offset + error.length);
-    const many = error.length > 1 ? `characters '${clipText(chars, 16)}'` : `character '${chars}'`;
     const count = error.length > 16 ? ` (${error.length} characters)` : '';
+    const single = chars.length === 1 || (chars.length === 2 && chars.codePointAt(0)! > 0xffff);
+    const many = single ? `character '${chars}'` : `characters '${clipText(chars, 16)}'`;
+    const code = single && chars.charCodeAt(0) > 0x7e ? ` (${codePoint(chars)})` : '';
+    const ascii = error.length <= MAX_TOKEN_LENGTH ? asciiLookalike(chars) : undefined;
     bag.report(
       'E0001',
       { start: error.offset, end: error.offset + error.length },
-      `unexpected ${many}${count}`,
-      'names are letters, digits, _ and -; comments start with #',
+      `unexpected ${many}${code}${count}`,
+      ascii !== undefined
+        ? lookalikeHelp(chars, ascii)
+        : /[\u0080-\uffff]/.test(chars)
+          ? 'names are ASCII letters, digits, _ and -; other text goes in a comment, after #'
+          : 'names are letters, digits, _ and -; comments start with #',
     );
   }
   for (const token of lexed.tokens) {

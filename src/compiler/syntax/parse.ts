@@ -2,7 +2,7 @@ import type { CstNode, IToken } from 'chevrotain';
 import { describeToken } from '../../../grammar/messages.js';
 import { adaptParser, ParseErrorLimit } from '../../../grammar/parser.js';
 import type { DiagnosticBag } from '../diagnostics.js';
-import { spanCover, type SourceFile, type Span } from '../source.js';
+import type { SourceFile, Span } from '../source.js';
 import type { Declaration, SourceAst } from './ast.js';
 import { astBuilder } from './build-ast.js';
 import { repairBrackets } from './brackets.js';
@@ -65,13 +65,18 @@ function parseFile(): CstNode | undefined {
  */
 export function parse(source: SourceFile, bag: DiagnosticBag, recovered: Span[] = []): SourceAst {
   const tokens = limitNesting(repairBrackets(lex(source, bag), source, bag), bag);
+  // Characters that start no token were dropped: the parse of their declaration is a guess.
+  const unlexed = bag.items.filter((d) => d.code === 'E0001').map((d) => d.span!.start);
   const declarations: Declaration[] = [];
   const starts = declarationStarts(tokens);
   for (let i = 0; i < starts.length && !bag.errorsFull; i++) {
     const end = starts[i + 1] ?? tokens.length;
     const piece = tokens.slice(starts[i], end);
-    if (parsePiece(piece, tokens[end], source, bag, declarations) && piece.length > 0) {
-      recovered.push(spanCover(tokenSpan(piece[0]!), tokenSpan(piece[piece.length - 1]!)));
+    const from = i === 0 ? 0 : (piece[0]?.startOffset ?? 0);
+    const to = tokens[end]?.startOffset ?? source.text.length;
+    const dropped = unlexed.some((offset) => offset >= from && offset < to);
+    if (parsePiece(piece, tokens[end], source, bag, declarations, dropped) || dropped) {
+      recovered.push({ start: from, end: to });
     }
   }
   return { fileName: source.fileName, declarations };
@@ -82,7 +87,7 @@ export function parse(source: SourceFile, bag: DiagnosticBag, recovered: Span[] 
  * after the piece: where the parser found the end of its input, the file goes on there. Only
  * the first syntax error is reported: the parser's later ones in the same declaration follow
  * from its guess at the first (`stack(a b)` is not also "a declaration without a name").
- * Returns whether there was one.
+ * Returns whether there was one (`dropped`: the lexer reported one in it).
  */
 function parsePiece(
   tokens: IToken[],
@@ -90,9 +95,11 @@ function parsePiece(
   source: SourceFile,
   bag: DiagnosticBag,
   declarations: Declaration[],
+  dropped: boolean,
 ): boolean {
   let start = 0;
-  let failed = false;
+  // Where characters were dropped, the syntax errors that follow are theirs, already reported.
+  let failed = dropped;
   while (start < tokens.length && !bag.errorsFull) {
     adaptParser.input = start === 0 ? tokens : tokens.slice(start);
     const cst = parseFile();
