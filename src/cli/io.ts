@@ -35,13 +35,34 @@ export function processIO(): CliIO {
   };
 }
 
-/** A user error: printed as one message, never with a stack trace. */
+const CONTROL = /[\p{Cc}\u2028\u2029]/gu;
+const NAMED: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * Text from the command line or a file name, made safe to print on one line: control characters
+ * (a newline, an escape that would recolor the terminal) are written as `\n`, `\x1b`, ….
+ */
+export function printable(text: string): string {
+  return text.replace(
+    CONTROL,
+    (char) =>
+      NAMED[char] ??
+      (char.charCodeAt(0) > 0xff
+        ? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`
+        : `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`),
+  );
+}
+
+/**
+ * A user error: printed as one message, never with a stack trace. The message is one line:
+ * control characters in the file names and values it quotes are escaped (see printable).
+ */
 export class CliError extends Error {
   constructor(
     message: string,
     readonly exitCode = 1,
   ) {
-    super(message);
+    super(printable(message));
   }
 }
 

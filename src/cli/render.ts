@@ -1,6 +1,7 @@
 import { codeFrameColumns } from '@babel/code-frame';
 import type { Diagnostic } from '../compiler/diagnostics.js';
 import type { Position, SourceFile } from '../compiler/source.js';
+import { printable } from './io.js';
 
 const ANSI = { bold: '1', red: '31', yellow: '33', cyan: '36', dim: '2' } as const;
 
@@ -20,12 +21,13 @@ export function renderDiagnostic(
 ): string {
   const severityColor = diagnostic.severity === 'error' ? 'red' : 'yellow';
   const label = paint(color, severityColor, `${diagnostic.severity}[${diagnostic.code}]`);
-  let location = diagnostic.file;
+  const file = printable(diagnostic.file);
+  let location = file;
   let frame = '';
   if (diagnostic.span && source) {
     const start = source.position(diagnostic.span.start);
     const end = source.position(Math.max(diagnostic.span.end, diagnostic.span.start + 1));
-    location = `${diagnostic.file}:${start.line}:${start.column}`;
+    location = `${file}:${start.line}:${start.column}`;
     frame = codeFrame(source, start, end);
   }
   const lines = [

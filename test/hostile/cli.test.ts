@@ -527,3 +527,27 @@ describe('arguments are taken as written, or refused', () => {
     expect(readdirSync(dir)).toEqual(['spec.adapt']);
   });
 });
+
+describe('messages stay one line', () => {
+  it('escapes control characters in the file names they quote', async () => {
+    const { dir, at } = workspace();
+    const name = 'bad\nname\x1b[31m.adapt';
+    writeFileSync(at(name), 'model m { hidden 64 heads 5 ffn 128 layers 4 }\n');
+    const diagnostic = await runCli(['check', name], dir);
+    expect(diagnostic.code).toBe(1);
+    expect(diagnostic.stderr.split('\n')[0]).toBe(
+      'bad\\nname\\x1b[31m.adapt:1:27: error[E0104]: heads (5) must divide hidden (64)',
+    );
+    expect(await runCli(['check', 'no\nsuch\x1b.adapt'], dir)).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'no\\nsuch\\x1b.adapt: error: cannot read file (no such file)\n1 error in 1 file\n',
+    });
+    copyFileSync(at('spec.adapt'), at('ok\n.adapt'));
+    expect((await runCli(['check', 'ok\n.adapt'], dir)).stdout).toBe('ok\\n.adapt: ok\n');
+    const output = await runCli(['compile', 'spec.adapt', '-o', 'missing\u2028dir/x.json'], dir);
+    expect(output.stderr).toMatch(
+      /^missing\\u2028dir\/x\.json: error: cannot write file \(.*\)\n$/,
+    );
+  });
+});

@@ -1,5 +1,5 @@
 import { checkSource } from '../../compiler/frontend.js';
-import { CliError, EXIT, type CliIO } from '../io.js';
+import { CliError, EXIT, printable, type CliIO } from '../io.js';
 import { readTextFile } from '../input-file.js';
 import { renderDiagnostic, summarize } from '../render.js';
 
@@ -30,7 +30,7 @@ export function runCheck(io: CliIO, files: readonly string[]): number {
     return EXIT.errors;
   }
   io.stdout(
-    `${warnings ? summary : `${files.length === 1 ? files[0] : `${files.length} files`}: ok`}\n`,
+    `${warnings ? summary : `${files.length === 1 ? printable(files[0]!) : `${files.length} files`}: ok`}\n`,
   );
   return EXIT.ok;
 }
