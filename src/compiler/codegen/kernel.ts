@@ -23,6 +23,12 @@ export interface KernelContext {
   weightName(id: number): string | undefined;
   /** For a matmul split over its output columns (its weight is too big to bind): this part. */
   readonly columns?: { readonly start: number; readonly count: number };
+  /**
+   * For an op with more list inputs (a concat's parts, a weighted sum's values, a select's
+   * branches) than one kernel may bind: this part's window of them. The first part writes the
+   * output's untouched elements; a weighted sum's later parts add to it.
+   */
+  readonly inputs?: { readonly start: number; readonly count: number };
 }
 
 export type KernelTemplate = (node: IrNode, context: KernelContext) => KernelEmission;

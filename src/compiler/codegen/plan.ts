@@ -7,6 +7,7 @@ import type {
   Target,
   WeightUpload,
 } from '../../runtime/program.js';
+import { MAX_STORAGE_BINDINGS } from '../ir/limits.js';
 import type { IrGraph, IrNode, WeightSpec } from '../ir/types.js';
 import type { KernelContext, KernelEmission } from './kernel.js';
 import { planMemory, type BufferNeed } from './memory.js';
@@ -103,8 +104,20 @@ export function planGpu(
     if (node.op === 'input' || node.op === 'weight') continue;
     const template = KERNEL_TEMPLATES[node.op];
     if (!template) throw new Error(`no WGSL template for op '${node.op}'`);
-    const dispatches = columnWindows(node, graph, maxBindingBytes).map((columns) => {
-      const emission = template(node, columns ? { ...base, columns } : base);
+    const windows = inputWindows(node).flatMap((inputs) =>
+      columnWindows(node, graph, maxBindingBytes).map((columns) => ({
+        ...base,
+        ...(columns ? { columns } : {}),
+        ...(inputs ? { inputs } : {}),
+      })),
+    );
+    const dispatches = windows.map((context) => {
+      const emission = template(node, context);
+      if (emission.args.length + 1 > MAX_STORAGE_BINDINGS) {
+        throw new Error(
+          `kernel '${emission.name}' of node %${node.id} binds ${emission.args.length + 1} storage buffers, over ${MAX_STORAGE_BINDINGS}`,
+        );
+      }
       const args = emission.args.map((arg): Arg =>
         arg.kind === 'value' ? { value: arg.node } : { upload: uploadFor(arg.parts) },
       );
@@ -150,6 +163,25 @@ export function planGpu(
     outputs: graph.outputs.map((o) => ({ name: o.name, buffer: bufferOf(o.node) })),
     dispatches,
   };
+}
+
+/** Inputs bound by every part of an op that lists its inputs: an alpha, an index. */
+const FIXED_INPUTS: Readonly<Record<string, number>> = { concat: 0, weighted_sum: 1, select: 1 };
+
+/**
+ * An op with more list inputs than one kernel may bind (a fusion of many adapters, a batch of
+ * many branches) runs as several dispatches, each binding the fixed inputs and a window of the
+ * rest, with the output the last binding. [undefined] means no split.
+ */
+function inputWindows(node: IrNode): ({ start: number; count: number } | undefined)[] {
+  const fixed = FIXED_INPUTS[node.op];
+  if (fixed === undefined || node.inputs.length + 1 <= MAX_STORAGE_BINDINGS) return [undefined];
+  const listed = node.inputs.length - fixed;
+  const perPart = MAX_STORAGE_BINDINGS - 1 - fixed;
+  const windows: { start: number; count: number }[] = [];
+  for (let start = 0; start < listed; start += perPart)
+    windows.push({ start, count: Math.min(perPart, listed - start) });
+  return windows;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { MAX_STORAGE_BINDINGS } from '../ir/limits.js';
 import type { IrGraph, IrNode } from '../ir/types.js';
 import { rewriteGraph, usersOf } from './rewrite.js';
 
@@ -28,6 +29,9 @@ export function fuseFusionMix(graph: IrGraph): IrGraph {
         r.op === 'row_dot' && only(r.id) && r.inputs[0] === query && r.inputs[1] === outputs[i],
     );
     if (!ok || rowDots.length !== outputs.length) continue;
+    // One row kernel binds q', every o_i and the output; past the limit the unfused pieces run,
+    // which codegen splits over several dispatches.
+    if (outputs.length + 2 > MAX_STORAGE_BINDINGS) continue;
     fused.set(sum.id, {
       query: query!,
       outputs,

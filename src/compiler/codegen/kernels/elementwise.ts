@@ -66,21 +66,32 @@ export const activationKernel: KernelTemplate = (node, context) => {
   return { name, wgsl, args: [argOf(context, node.inputs[0]!)], groups: perRow(columns, SIZE) };
 };
 
-/** batch(...): row b of branch index[b]. */
+/**
+ * batch(...): row b of branch index[b], zeros for an index out of range. A part that binds a
+ * window of the branches writes the rows of the sequences whose index lies in it.
+ */
 export const selectKernel: KernelTemplate = (node, context) => {
-  const [index, ...branches] = node.inputs as [number, ...number[]];
+  const [index, ...all] = node.inputs as [number, ...number[]];
+  const { start, count } = context.inputs ?? { start: 0, count: all.length };
+  const branches = all.slice(start, start + count);
   const columns = lastDim(node.shape);
   const names = branches.map((_, i) => `branch${i}`);
-  const cases = names.map((n, i) => `    case ${i}: { out[i] = ${n}[i]; }`).join('\n');
+  const cases = names.map((n, i) => `    case ${start + i}: { out[i] = ${n}[i]; }`).join('\n');
+  const outOfRange =
+    start > 0
+      ? '{}'
+      : context.inputs
+        ? `{ if (index[sequence] < 0 || index[sequence] >= ${all.length}) { out[i] = 0.0; } }`
+        : '{ out[i] = 0.0; }';
   const { name, wgsl } = kernel(
-    `select_${branches.length}_${columns}`,
+    `select_${all.length}_${columns}${context.inputs ? `_${start}+${count}` : ''}`,
     ['index', ...names],
     '',
     columns,
     `let sequence = i / (params.seq * COLUMNS);
   switch (index[sequence]) {
 ${cases}
-    default: { out[i] = 0.0; }
+    default: ${outOfRange}
   }`,
   );
   return {

@@ -126,9 +126,11 @@ fn main(${ENTRY_BUILTINS}) {
 
 export const concatKernel: KernelTemplate = (node, context) => {
   const n = node.inputs.length;
-  const names = node.inputs.map((_, i) => `s${i}`);
+  const { start, count } = context.inputs ?? { start: 0, count: n };
+  const parts = node.inputs.slice(start, start + count);
+  const names = parts.map((_, i) => `s${i}`);
   return {
-    name: `concat_${n}`,
+    name: `concat_${n}${context.inputs ? `_${start}+${count}` : ''}`,
     wgsl: `${bindings([...names, 'out'])}
 
 @compute @workgroup_size(64)
@@ -136,10 +138,10 @@ fn main(${ENTRY_BUILTINS}) {
   ${FLAT_GROUP}
   let row = group * 64u + lid;
   if (row >= params.rows) { return; }
-${names.map((s, i) => `  out[row * ${n}u + ${i}u] = ${s}[row];`).join('\n')}
+${names.map((s, i) => `  out[row * ${n}u + ${start + i}u] = ${s}[row];`).join('\n')}
 }
 `,
-    args: node.inputs.map((id) => argOf(context, id)),
+    args: parts.map((id) => argOf(context, id)),
     groups: perRow(1, 64),
   };
 };
@@ -169,12 +171,15 @@ fn main(${ENTRY_BUILTINS}) {
 };
 
 export const weightedSumKernel: KernelTemplate = (node, context) => {
-  const [, ...values] = node.inputs as [number, ...number[]];
-  const n = values.length;
+  const [alpha, ...all] = node.inputs as [number, ...number[]];
+  const n = all.length;
+  const { start, count } = context.inputs ?? { start: 0, count: n };
+  const values = all.slice(start, start + count);
   const d = lastDim(node.shape);
   const names = values.map((_, i) => `v${i}`);
+  const sum = names.map((v, j) => `alpha[row * ${n}u + ${start + j}u] * ${v}[i]`).join(' + ');
   return {
-    name: `weighted_sum_${n}x${d}`,
+    name: `weighted_sum_${n}x${d}${context.inputs ? `_${start}+${count}` : ''}`,
     wgsl: `${bindings(['alpha', ...names, 'out'])}
 const D = ${d}u;
 
@@ -184,10 +189,10 @@ fn main(${ENTRY_BUILTINS}) {
   let i = group * 256u + lid;
   if (i >= params.rows * D) { return; }
   let row = i / D;
-  out[i] = ${names.map((v, j) => `alpha[row * ${n}u + ${j}u] * ${v}[i]`).join(' + ')};
+  out[i] = ${start > 0 ? 'out[i] + ' : ''}${sum};
 }
 `,
-    args: node.inputs.map((id) => argOf(context, id)),
+    args: [argOf(context, alpha), ...values.map((id) => argOf(context, id))],
     groups: perRow(d, 256),
   };
 };
