@@ -2,6 +2,8 @@ import { constants } from 'node:fs';
 import { open, realpath, type FileHandle } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, isAbsolute, join, relative, sep } from 'node:path';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 const TYPES: Readonly<Record<string, string>> = {
@@ -144,6 +146,7 @@ async function serve(
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
+  if (!(await currentResponse(request, response))) return;
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     answer(response, 405, 'only GET and HEAD are served', { allow: 'GET, HEAD' });
     return;
@@ -165,15 +168,86 @@ async function serve(
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
   });
-  if (request.method === 'HEAD') {
+  if (request.method === 'HEAD' || found.size === 0) {
     await found.handle.close();
     response.end();
     return;
   }
-  await pipeline(found.handle.createReadStream(), response).catch((error: unknown) => {
+  // Exactly the bytes the length announced, even if the file grows meanwhile.
+  const body = found.handle.createReadStream({ start: 0, end: found.size - 1 });
+  // The file closes with the connection, should the client go away mid-transfer.
+  const settled = whenClosed(request.socket, () => body.destroy());
+  try {
+    await pipeline(body, response);
+  } catch (error) {
     // The client went away mid-transfer: nothing to answer and nothing wrong here.
-    if (errorCode(error) !== 'ERR_STREAM_PREMATURE_CLOSE') throw error;
+    if (!request.socket.destroyed && errorCode(error) !== 'ERR_STREAM_PREMATURE_CLOSE') throw error;
+  } finally {
+    settled();
+  }
+}
+
+/** What to do when each connection closes, for the responses it has not finished. */
+const closeCallbacks = new WeakMap<Socket, Set<() => void>>();
+
+/**
+ * Calls `callback` when the connection closes (at once if it has), with one listener per
+ * connection however many requests it pipelines. Returns the function that cancels the call.
+ */
+function whenClosed(socket: Socket, callback: () => void): () => void {
+  if (socket.destroyed) {
+    callback();
+    return () => {};
+  }
+  let callbacks = closeCallbacks.get(socket);
+  if (!callbacks) {
+    const mine = new Set<() => void>();
+    closeCallbacks.set(socket, mine);
+    socket.once('close', () => {
+      for (const call of mine) call();
+      mine.clear();
+    });
+    callbacks = mine;
+  }
+  callbacks.add(callback);
+  const registered = callbacks;
+  return () => registered.delete(callback);
+}
+
+/**
+ * Waits until the response is the connection's current one: a pipelined request is answered only
+ * after the ones before it, and is never answered if the client goes away first. Until then it
+ * holds no file and no buffer, so a client that pipelines thousands of requests and reads none
+ * costs little. False when the connection closed first.
+ */
+function currentResponse(request: IncomingMessage, response: ServerResponse): Promise<boolean> {
+  if (response.socket) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const forget = whenClosed(request.socket, () => resolve(false));
+    response.once('socket', () => {
+      forget();
+      resolve(true);
+    });
   });
+}
+
+/** The 405 of `answer`, written to the raw socket a CONNECT request leaves behind. */
+function refuseConnect(socket: Duplex): void {
+  const body = '405 only GET and HEAD are served\n';
+  socket.on('error', () => socket.destroy());
+  socket.end(
+    [
+      'HTTP/1.1 405 Method Not Allowed',
+      'allow: GET, HEAD',
+      'content-type: text/plain; charset=utf-8',
+      `content-length: ${Buffer.byteLength(body)}`,
+      'cache-control: no-store',
+      'x-content-type-options: nosniff',
+      'connection: close',
+      '',
+      body,
+    ].join('\r\n'),
+  );
 }
 
 /** Every request gets an answer; an error in the handler is logged as one line and answered 500. */
@@ -205,6 +279,12 @@ export async function serveFolder(
     },
     handler(realRoot, log),
   );
+  // A client may end its side once its requests are sent (`nc -N`, `curl --http0.9`, scripts):
+  // it still gets every answer, and the connection closes after the last. Node drops them
+  // unless told.
+  (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+  // Without a listener Node drops a CONNECT without a word; it gets the 405 any other method gets.
+  server.on('connect', (request: IncomingMessage, socket: Duplex) => refuseConnect(socket));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, LOOPBACK, () => {

@@ -1,5 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, connect, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -193,6 +201,46 @@ describe('the playground server', () => {
     expect(logged).toHaveLength(1);
     expect(logged[0]).toMatch(/^adapt: playground: GET \/loop: ELOOP: too many symbolic links/);
     expect(logged[0]).not.toContain('\n');
+    await expectStillServing();
+  });
+
+  it('answers CONNECT with 405 instead of dropping the connection', async () => {
+    const response = await raw(`CONNECT ${HOST}:22 HTTP/1.1\r\nHost: ${HOST}\r\n\r\n`);
+    expect(response.status).toBe(405);
+    expect(response.headers.allow).toBe('GET, HEAD');
+    expect(response.body).toBe('405 only GET and HEAD are served\n');
+    await expectStillServing();
+  });
+
+  it('answers every pipelined request of a client that ends its side after sending', async () => {
+    const text = await new Promise<string>((resolve, reject) => {
+      const socket = connect(server.port, HOST);
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('error', reject);
+      socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+      socket.end(
+        `GET / HTTP/1.1\r\nHost: ${HOST}\r\n\r\nGET /app.js HTTP/1.1\r\nHost: ${HOST}\r\n\r\n`,
+      );
+    });
+    expect(text.match(/HTTP\/1\.1 200 OK/g)).toHaveLength(2);
+    expect(text).toContain(INDEX);
+    expect(text.endsWith('export {};\n')).toBe(true);
+  });
+
+  it('opens no file for pipelined requests of a client that goes away, and holds none', async () => {
+    const fds = () => readdirSync('/proc/self/fd').length;
+    const before = fds();
+    for (let i = 0; i < 20; i++) {
+      const socket = connect(server.port, HOST);
+      socket.on('error', () => {});
+      // Never read: the answers after the first wait, and each would hold its file open.
+      socket.pause();
+      socket.write(`GET /app.js HTTP/1.1\r\nHost: ${HOST}\r\n\r\n`.repeat(50));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      socket.destroy();
+    }
+    await expect.poll(fds).toBeLessThanOrEqual(before);
     await expectStillServing();
   });
 
