@@ -8,7 +8,7 @@ export const WhiteSpace = createToken({
   pattern: /[ \t\r\n]+/,
   group: Lexer.SKIPPED,
 });
-export const Comment = createToken({ name: 'Comment', pattern: /#[^\n]*/, group: Lexer.SKIPPED });
+export const Comment = createToken({ name: 'Comment', pattern: /#[^\r\n]*/, group: Lexer.SKIPPED });
 export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_-]*/ });
 // `0..5` must lex as Number DotDot Number, so a fraction needs digits after the dot.
 export const NUMBER_FORM = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;

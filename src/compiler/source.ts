@@ -24,8 +24,12 @@ export class SourceFile {
   ) {
     this.hiddenPrefix = text.startsWith(BYTE_ORDER_MARK) ? 1 : 0;
     this.lineStarts = [0];
+    // A line ends at \n, \r\n, or a lone \r (old Mac files), as editors count lines.
     for (let i = 0; i < text.length; i++) {
-      if (text.charCodeAt(i) === 10) this.lineStarts.push(i + 1);
+      const code = text.charCodeAt(i);
+      if (code === 10 || (code === 13 && text.charCodeAt(i + 1) !== 10)) {
+        this.lineStarts.push(i + 1);
+      }
     }
   }
 
@@ -35,7 +39,7 @@ export class SourceFile {
     return { line: line + 1, column: offset - start + 1 };
   }
 
-  /** The length of a 1-based line in UTF-16 code units, without its newline. */
+  /** The length of a 1-based line in UTF-16 code units, without its line break's last character. */
   lineLength(line: number): number {
     const start = this.lineStarts[line - 1];
     if (start === undefined) return 0;

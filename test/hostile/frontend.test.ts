@@ -210,3 +210,28 @@ describe('characters that look like ASCII', () => {
     ]);
   });
 });
+
+describe('line endings', () => {
+  const where = (text: string) => {
+    const { diagnostics, source } = checkSource(text, 'x.adapt');
+    return diagnostics.map((d) => {
+      const { line, column } = source.position(d.span!.start);
+      return `${d.code} ${line}:${column} ${source.lineText(line)}`;
+    });
+  };
+  const lines = [
+    '# a comment',
+    'model m { hidden 64 heads 5 ffn 128 layers 4 }',
+    'adapter a { bottleneck 0 at ffn }',
+  ];
+  const expected = [
+    'E0104 2:27 model m { hidden 64 heads 5 ffn 128 layers 4 }',
+    'E0105 3:24 adapter a { bottleneck 0 at ffn }',
+  ];
+
+  it('counts lines alike with \\n, \\r\\n and a lone \\r, and ends a comment at any of them', () => {
+    for (const end of ['\n', '\r\n', '\r']) {
+      expect(where(lines.join(end) + end), JSON.stringify(end)).toEqual(expected);
+    }
+  });
+});
