@@ -16,6 +16,7 @@ adapter c { bottleneck 8 at ffn }
 fusion f { adapters a, b, c }
 graph default = f
 graph pfeiffer = a
+graph routed = batch(a, f)
 `,
 );
 
@@ -98,5 +99,14 @@ describe('adapt bench', () => {
     );
     expect(result.stdout).toMatch(/bottleneck · adapter\s+4\s+\d+\.\d\d\s+\d+\.\d%/);
     expect(result.stdout).toMatch(/attention · base\s+4\s/);
+  });
+
+  gpuIt('measures a batch(...) graph: the bare base model gets no adapter_index', async () => {
+    const args = ['bench', spec, '--graph', 'routed', '--batch', '2', '--seq', '4'];
+    const result = await runCli([...args, '--iters', '1', '--warmup', '0']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/base model\s+\d+\.\d+\s+±\d+\.\d+\s+\d+/);
+    expect(result.stdout).toMatch(/fused\s+\d+\.\d+\s+±\d+\.\d+\s+\d+\s+overhead/);
   });
 });

@@ -61,6 +61,17 @@ function summarize(samples: number[]): Timing {
   };
 }
 
+/** The inputs a program takes: the bare base model has no adapter_index. */
+function inputsFor(program: Program, inputs: RunInputs): RunInputs {
+  const takes = new Set(program.inputs.map((input) => input.name));
+  const { attention_mask, adapter_index } = inputs;
+  return {
+    hidden_states: inputs.hidden_states,
+    ...(attention_mask && takes.has('attention_mask') ? { attention_mask } : {}),
+    ...(adapter_index && takes.has('adapter_index') ? { adapter_index } : {}),
+  };
+}
+
 /**
  * Runs the variants in interleaved rounds (base, fused, unfused, base, ...), so that load from
  * elsewhere on a shared machine falls on all of them alike; warm-up rounds are not timed.
@@ -75,7 +86,7 @@ async function timeInterleaved<K extends string>(
   for (let round = 0; round < settings.warmup + settings.iters; round++) {
     for (const kind of kinds) {
       const start = performance.now();
-      await models[kind].run(inputs);
+      await models[kind].run(inputsFor(models[kind].program, inputs));
       if (round >= settings.warmup) samples[kind].push(performance.now() - start);
       settings.tick?.();
     }
