@@ -4,8 +4,9 @@ export function formatTable(
   rows: readonly (readonly string[])[],
 ): string {
   const all = [header, ...rows];
+  // A reduce, not Math.max(...): a spread of 200,000 rows overflows the stack.
   const widths = header.map((_, column) =>
-    Math.max(...all.map((row) => (row[column] ?? '').length)),
+    all.reduce((width, row) => Math.max(width, (row[column] ?? '').length), 0),
   );
   const line = (row: readonly string[]) =>
     row

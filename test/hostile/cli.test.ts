@@ -551,3 +551,32 @@ describe('messages stay one line', () => {
     );
   });
 });
+
+describe('large outputs', () => {
+  it('lays out tables of any length without spreading them into arguments', async () => {
+    const { formatTable } = await import('../../src/cli/table.js');
+    const rows = Array.from({ length: 300_000 }, (_, i) => [`t${i}`, String(i)]);
+    const table = formatTable(['tensor', 'n'], rows);
+    expect(table.split('\n')).toHaveLength(300_001);
+    expect(table.split('\n').at(-1)).toBe('  t299999  299999');
+  });
+
+  it('refuses an SVG picture Graphviz cannot lay out, before calling it, and points to .dot', async () => {
+    const { dotToSvg, MAX_SVG_EDGES } = await import('../../src/cli/svg.js');
+    const edges = Array.from({ length: MAX_SVG_EDGES + 1 }, (_, i) => `n${i} -> n${i + 1};`);
+    await expect(dotToSvg(`digraph { ${edges.join(' ')} }`, 'big.svg')).rejects.toThrow(
+      /^big\.svg: error: the picture has 8,001 edges, more than the 8,000 that are laid out as SVG; name the output file \.dot/,
+    );
+    const { dir, at } = workspace();
+    writeFileSync(
+      at('deep.adapt'),
+      'model m { hidden 4 heads 1 ffn 4 layers 1000 }\nadapter a { bottleneck 2 at attn, ffn }\nadapter b { bottleneck 2 at ffn }\nfusion f { adapters a, b }\n',
+    );
+    const result = await runKeeping(dir, ['deep.adapt'], ['graph', 'deep.adapt', '-o', 'deep.svg']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^deep\.svg: error: the picture has [\d,]+ edges, more than/);
+    expect(readdirSync(dir).sort()).toEqual(['deep.adapt', 'spec.adapt']);
+    const dot = await runCli(['graph', 'deep.adapt', '-o', 'deep.dot'], dir);
+    expect(dot.code).toBe(0);
+  });
+});

@@ -37,7 +37,7 @@ export async function runGraph(io: CliIO, file: string, options: GraphOptions): 
   );
   const model = loadModel(io, file, options.graph);
   const dot = graphPicture(model, options.graph, lowerModel(model, options.graph));
-  writeOutput(output, format === 'svg' ? await dotToSvg(dot) : dot);
+  writeOutput(output, format === 'svg' ? await dotToSvg(dot, options.output) : dot);
   const layers = model.base.layers;
   io.stdout(
     `wrote ${options.output} (graph '${options.graph}', ${layers} layer${layers === 1 ? '' : 's'})\n`,

@@ -52,7 +52,7 @@ export function runWeights(io: CliIO, file: string, options: WeightsOptions): nu
     const total = program.weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
     io.stdout(`${formatTable(['tensor', 'shape', 'params', 'init'], rows)}\n`);
     io.stdout(
-      `  ${program.weights.length} tensors, ${thousands(total)} parameters (graph '${program.graph}')\n`,
+      `  ${thousands(program.weights.length)} tensors, ${thousands(total)} parameters (graph '${program.graph}')\n`,
     );
     return EXIT.ok;
   }
