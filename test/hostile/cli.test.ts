@@ -580,3 +580,24 @@ describe('large outputs', () => {
     expect(dot.code).toBe(0);
   });
 });
+
+describe('compile --emit', () => {
+  it('writes every stage of an odd but valid spec: hidden 1, heads = hidden, bottleneck 1, one layer', async () => {
+    const { dir, at } = workspace();
+    writeFileSync(
+      at('tiny.adapt'),
+      'model m { hidden 1 heads 1 ffn 1 layers 1 }\nadapter a { bottleneck 1 at attn, ffn }\nadapter b { bottleneck 1 at ffn }\nfusion f { adapters a, b }\ngraph default = f\ngraph routed = batch(a)\n',
+    );
+    for (const graph of ['default', 'routed']) {
+      for (const emit of ['ast', 'ir', 'fused', 'dot', 'wgsl', 'plan', 'program']) {
+        const result = await runCli(
+          ['compile', 'tiny.adapt', '--graph', graph, '--emit', emit],
+          dir,
+        );
+        expect(result.code, `${graph} ${emit}`).toBe(0);
+        expect(result.stdout.length).toBeGreaterThan(0);
+        expect(result.stderr).not.toContain('error');
+      }
+    }
+  });
+});

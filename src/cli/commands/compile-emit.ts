@@ -21,18 +21,19 @@ export interface CompileOptions {
 interface EmitContext {
   readonly source: string;
   readonly file: string;
-  readonly result: CompileResult;
+  /** Compiles on first use: `--emit ast` needs only the front end. */
+  readonly result: () => CompileResult;
 }
 
 /** What each `--emit` value writes. */
 const EMITTERS: Readonly<Record<string, (context: EmitContext) => string>> = {
   ast: ({ source, file }) => json(checkSource(source, file).ast),
-  ir: ({ result }) => printGraph(result.ir!),
-  fused: ({ result }) => printGraph(result.optimized!),
-  dot: ({ result }) => graphToDot(result.optimized!),
-  wgsl: ({ result }) => printWgsl(result.program!.gpu!),
-  plan: ({ result }) => printPlan(result.program!.gpu!),
-  program: ({ result }) => json(result.program),
+  ir: ({ result }) => printGraph(result().ir!),
+  fused: ({ result }) => printGraph(result().optimized!),
+  dot: ({ result }) => graphToDot(result().optimized!),
+  wgsl: ({ result }) => printWgsl(result().program!.gpu!),
+  plan: ({ result }) => printPlan(result().program!.gpu!),
+  program: ({ result }) => json(result().program),
 };
 
 /** `adapt compile <file> [--graph G] [--emit WHAT] [--no-fuse] [--target T] [-o PATH]`. */
@@ -55,12 +56,13 @@ export function runCompile(io: CliIO, file: string, options: CompileOptions): nu
           options.force,
         );
   const { source } = loadChecked(io, file, options.graph);
-  const result = compile(source, {
-    fileName: file,
-    graph: options.graph,
-    fuse: options.fuse,
-    target: options.target,
-  });
+  const result = () =>
+    compile(source, {
+      fileName: file,
+      graph: options.graph,
+      fuse: options.fuse,
+      target: options.target,
+    });
   const text = emit({ source, file, result });
   if (output === undefined) {
     io.stdout(text);
