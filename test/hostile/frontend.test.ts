@@ -235,3 +235,34 @@ describe('line endings', () => {
     }
   });
 });
+
+describe('numbers that would be read as 0', () => {
+  const MODEL =
+    'model m { hidden 64 heads 4 ffn 128 layers 4 }\nadapter a { bottleneck 8 at ffn }\nadapter b { bottleneck 8 at ffn }\n';
+  const errors = (text: string) =>
+    checkSource(MODEL + text)
+      .diagnostics.filter((d) => d.severity === 'error')
+      .map((d) => `${d.code} ${d.message}`);
+
+  it('refuses a nonzero literal that underflows a double, wherever a number goes', () => {
+    expect(errors('adapter c { bottleneck 8 at ffn scale 1e-400 }')).toEqual([
+      'E0112 1e-400 is too small to be held: it would be read as 0',
+    ]);
+    expect(errors('adapter c { bottleneck 1e-400 at ffn }')).toEqual([
+      'E0112 1e-400 is too small to be held: it would be read as 0',
+    ]);
+    expect(errors('graph g = average(a: 1e-400, b: 1)')).toEqual([
+      'E0403 average weight 1e-400 is too small to be held: it would be read as 0',
+    ]);
+  });
+
+  it('refuses a nonzero scale that is 0 in f32, and keeps a written 0', () => {
+    expect(errors('adapter c { bottleneck 8 at ffn scale 1e-50 }')).toEqual([
+      "E0112 'scale' 1e-50 is 0 in f32, the precision the model runs in",
+    ]);
+    for (const zero of ['0', '0.0', '-0', '0e5']) {
+      expect(errors(`adapter c { bottleneck 8 at ffn scale ${zero} }`)).toEqual([]);
+    }
+    expect(errors('graph g = average(a: 0.0, b: 1)')).toEqual([]);
+  });
+});

@@ -51,6 +51,15 @@ function readScale(property: Property, bag: DiagnosticBag): number | undefined {
     );
     return undefined;
   }
+  if (value.value !== 0 && Math.fround(value.value) === 0) {
+    bag.report(
+      'E0112',
+      value.span,
+      `'scale' ${value.text} is 0 in f32, the precision the model runs in`,
+      'the smallest f32 is about 1.4e-45; write 0 to turn the adapter off',
+    );
+    return undefined;
+  }
   return value.value;
 }
 

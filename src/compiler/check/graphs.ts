@@ -1,6 +1,7 @@
 import type { DiagnosticBag } from '../diagnostics.js';
 import type { Composition } from '../model.js';
 import { didYouMean } from '../suggest.js';
+import { underflows } from './properties.js';
 import type { CallExpression, Expression } from '../syntax/ast.js';
 
 const COMBINATORS = ['stack', 'average', 'batch'] as const;
@@ -165,6 +166,14 @@ function resolveAverage(
       ok = false;
     } else if (!Number.isFinite(weight.value)) {
       bag.report('E0403', weight.span, `average weight ${weight.text} is not a finite number`);
+      ok = false;
+    } else if (underflows(weight)) {
+      bag.report(
+        'E0403',
+        weight.span,
+        `average weight ${weight.text} is too small to be held: it would be read as 0`,
+        'write 0 if 0 is meant',
+      );
       ok = false;
     } else if (weight.value < 0) {
       bag.report('E0403', weight.span, `average weight ${weight.text} is negative`);

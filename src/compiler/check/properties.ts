@@ -78,6 +78,15 @@ export function readLiteral(value: NumberValue, bag: DiagnosticBag): number | un
     bag.report('E0112', value.span, `${value.text} is not a finite number`);
     return undefined;
   }
+  if (underflows(value)) {
+    bag.report(
+      'E0112',
+      value.span,
+      `${value.text} is too small to be held: it would be read as 0`,
+      'the smallest magnitude a number holds is about 5e-324; write 0 if 0 is meant',
+    );
+    return undefined;
+  }
   if (
     Number.isInteger(value.value) &&
     !Number.isSafeInteger(value.value) &&
@@ -91,6 +100,11 @@ export function readLiteral(value: NumberValue, bag: DiagnosticBag): number | un
     return undefined;
   }
   return value.value;
+}
+
+/** A literal with a nonzero digit before its exponent whose value is 0 all the same (`1e-400`). */
+export function underflows(value: NumberValue): boolean {
+  return value.value === 0 && /[1-9]/.test(value.text.split(/[eE]/)[0]!);
 }
 
 export function readNumber(property: Property, bag: DiagnosticBag): NumberValue | undefined {
