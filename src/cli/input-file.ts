@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { formatBytes } from '../runtime/memory.js';
 import { describeFsError, describeKind } from './fs-errors.js';
 import { CliError } from './io.js';
+import { thousands } from './table.js';
 import { decodeUtf8 } from './utf8.js';
 
 /** The largest `.adapt` spec read: real specs are a few KiB; this keeps a stray file harmless. */
@@ -52,8 +53,11 @@ export function readInputFile(cwd: string, file: InputFile): Uint8Array {
     const stats = fstatSync(fd);
     requireRegular(file.path, stats);
     if (stats.size > file.maxBytes) {
+      // Exact counts where the rounded sizes would read the same (16.0 MiB, at most 16.0 MiB).
+      const [size, limit] = [formatBytes(stats.size), formatBytes(file.maxBytes)];
+      const exact = size === limit;
       throw new CliError(
-        `${file.path}: error: the file is ${formatBytes(stats.size)}; ${file.what} may be at most ${formatBytes(file.maxBytes)}`,
+        `${file.path}: error: the file is ${exact ? `${thousands(stats.size)} bytes` : size}; ${file.what} may be at most ${exact ? `${thousands(file.maxBytes)} bytes (${limit})` : limit}`,
       );
     }
     return readExactly(fd, stats.size, file.path);

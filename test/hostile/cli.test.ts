@@ -268,7 +268,7 @@ describe('inputs are read strictly', () => {
     writeFileSync(at('big.safetensors'), '');
     truncateSync(at('big.safetensors'), 5 * 2 ** 30);
     expect((await runCli(['params', 'big.adapt'], dir)).stderr).toBe(
-      'big.adapt: error: the file is 16.0 MiB; a .adapt spec may be at most 16.0 MiB\n',
+      'big.adapt: error: the file is 16,777,217 bytes; a .adapt spec may be at most 16,777,216 bytes (16.0 MiB)\n',
     );
     const weights = await runCli(['run', 'spec.adapt', '--weights', 'big.safetensors'], dir);
     expect(weights).toEqual({

@@ -201,6 +201,13 @@ describe('characters that look like ASCII', () => {
     ]);
   });
 
+  it('judges a declaration followed by a stray character', () => {
+    expect(first('model m { hidden 8 heads 3 ffn 8 layers 2 } @')).toEqual([
+      'E0104 1:26 heads (3) must divide hidden (8) | hidden 8 can be split into 1, 2 or 4 heads',
+      "E0001 1:45 unexpected character '@' | names are letters, digits, _ and -; comments start with #",
+    ]);
+  });
+
   it('says names are ASCII for other letters, and reports nothing more of the declaration', () => {
     expect(
       first(`${MODEL}adapter \u00E4 { bottleneck 8 at ffn }\nadapter b { bottleneck 0 at ffn }`),

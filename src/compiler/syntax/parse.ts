@@ -73,7 +73,9 @@ export function parse(source: SourceFile, bag: DiagnosticBag, recovered: Span[] 
     const end = starts[i + 1] ?? tokens.length;
     const piece = tokens.slice(starts[i], end);
     const from = i === 0 ? 0 : (piece[0]?.startOffset ?? 0);
-    const to = tokens[end]?.startOffset ?? source.text.length;
+    // Up to the piece's last token: a stray character after a block is not inside it.
+    const last = piece[piece.length - 1];
+    const to = last ? last.startOffset + last.image.length : from;
     const dropped = unlexed.some((offset) => offset >= from && offset < to);
     if (parsePiece(piece, tokens[end], source, bag, declarations, dropped) || dropped) {
       recovered.push({ start: from, end: to });
