@@ -10,7 +10,7 @@ import {
   type GraphBench,
 } from '../bench/measure.js';
 import { profileGraph, renderProfile } from '../bench/profile.js';
-import { cliStderr, EXIT, type CliIO } from '../io.js';
+import { cliStderr, EXIT, type CliIO, printable } from '../io.js';
 import { loadChecked } from '../load-model.js';
 import { addEstimates, requireMemory } from '../memory-check.js';
 import { prepareOutput, writeOutput } from '../output-file.js';
@@ -137,7 +137,7 @@ export async function runBench(io: CliIO, file: string, options: BenchOptions): 
     }
     if (output) {
       writeOutput(output, `${JSON.stringify(report, null, 2)}\n`);
-      io.stdout(`\n  wrote ${options.json}\n`);
+      io.stdout(`\n  wrote ${printable(output.path)}\n`);
     }
     return EXIT.ok;
   } finally {

@@ -4,7 +4,7 @@ import { checkSource } from '../../compiler/frontend.js';
 import { graphToDot } from '../../compiler/ir/dot.js';
 import { printGraph } from '../../compiler/ir/print.js';
 import type { Target } from '../../runtime/program.js';
-import { CliError, EXIT, type CliIO } from '../io.js';
+import { CliError, EXIT, type CliIO, printable } from '../io.js';
 import { loadChecked } from '../load-model.js';
 import { prepareOutput, writeOutput } from '../output-file.js';
 
@@ -68,7 +68,7 @@ export function runCompile(io: CliIO, file: string, options: CompileOptions): nu
     io.stdout(text);
   } else {
     writeOutput(output, text);
-    io.stdout(`wrote ${options.output} (${options.emit}, graph '${options.graph}')\n`);
+    io.stdout(`wrote ${printable(output.path)} (${options.emit}, graph '${options.graph}')\n`);
   }
   return EXIT.ok;
 }

@@ -4,7 +4,7 @@ import { OPSET } from '../../compiler/onnx/proto.js';
 import { estimateWeights, formatBytes } from '../../runtime/memory.js';
 import type { Program } from '../../runtime/program.js';
 import { bindWeights, initWeights, type BoundWeights } from '../../runtime/weights.js';
-import { CliError, EXIT, type CliIO } from '../io.js';
+import { CliError, EXIT, type CliIO, printable } from '../io.js';
 import { loadProgram } from '../load-model.js';
 import { addEstimates, requireMemory } from '../memory-check.js';
 import { prepareOutput, writeOutput, type NamedPath } from '../output-file.js';
@@ -85,7 +85,7 @@ export async function runExport(io: CliIO, file: string, options: ExportOptions)
   const weights =
     options.weights.length > 0 ? options.weights.join(', ') : `seeded init (seed ${options.seed})`;
   io.stdout(
-    `wrote ${options.onnx} (ONNX opset ${OPSET}, graph '${options.graph}', ${thousands(parameters)} parameters from ${weights}, ${megabytes(bytes.length)})\n`,
+    `wrote ${printable(options.onnx)} (ONNX opset ${OPSET}, graph '${options.graph}', ${thousands(parameters)} parameters from ${weights}, ${megabytes(bytes.length)})\n`,
   );
   return EXIT.ok;
 }

@@ -1,7 +1,7 @@
 import { extname } from 'node:path';
 import { lowerModel } from '../../compiler/lower/lower.js';
 import { graphPicture } from '../../compiler/picture.js';
-import { CliError, EXIT, type CliIO } from '../io.js';
+import { CliError, EXIT, type CliIO, printable } from '../io.js';
 import { loadModel } from '../load-model.js';
 import { prepareOutput, writeOutput } from '../output-file.js';
 import { dotToSvg } from '../svg.js';
@@ -40,7 +40,7 @@ export async function runGraph(io: CliIO, file: string, options: GraphOptions): 
   writeOutput(output, format === 'svg' ? await dotToSvg(dot, options.output) : dot);
   const layers = model.base.layers;
   io.stdout(
-    `wrote ${options.output} (graph '${options.graph}', ${layers} layer${layers === 1 ? '' : 's'})\n`,
+    `wrote ${printable(options.output)} (graph '${options.graph}', ${layers} layer${layers === 1 ? '' : 's'})\n`,
   );
   return EXIT.ok;
 }

@@ -1,7 +1,7 @@
 import { estimateWeights, formatBytes } from '../../runtime/memory.js';
 import { saveSafetensors, type SafetensorsEntry } from '../../runtime/safetensors.js';
 import { initWeights } from '../../runtime/weights.js';
-import { CliError, EXIT, type CliIO } from '../io.js';
+import { CliError, EXIT, type CliIO, printable } from '../io.js';
 import { loadProgram } from '../load-model.js';
 import { addEstimates, requireMemory } from '../memory-check.js';
 import { prepareOutput, writeOutput } from '../output-file.js';
@@ -69,7 +69,7 @@ export function runWeights(io: CliIO, file: string, options: WeightsOptions): nu
   ]);
   writeOutput(output!, saveSafetensors(entries, { format: 'pt', generator: 'adaptc' }));
   io.stdout(
-    `wrote ${options.output} (${tensors.size} tensors, seed ${options.seed}, graph '${program.graph}')\n`,
+    `wrote ${printable(output!.path)} (${tensors.size} tensors, seed ${options.seed}, graph '${program.graph}')\n`,
   );
   return EXIT.ok;
 }
