@@ -79,7 +79,14 @@ function readExactly(fd: number, size: number, path: string): Uint8Array {
     if (read === 0) break;
     offset += read;
   }
-  if (offset !== size || readSync(fd, new Uint8Array(1), 0, 1, size) !== 0) {
+  const more = offset === size && readSync(fd, new Uint8Array(1), 0, 1, size) !== 0;
+  if (more && size === 0) {
+    throw cannotRead(
+      path,
+      'it reports a size of 0 but holds data, as /proc files do; copy it first',
+    );
+  }
+  if (offset !== size || more) {
     throw cannotRead(path, 'it changed while it was read');
   }
   return bytes;

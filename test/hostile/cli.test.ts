@@ -253,6 +253,10 @@ describe('inputs are read strictly', () => {
         ['run', 'spec.adapt', '--backend', 'cpu', '--input', 'pipe.adapt'],
         'pipe.adapt: error: cannot read file (it is a named pipe, not a regular file)',
       ],
+      [
+        ['check', '/proc/self/status'],
+        '/proc/self/status: error: cannot read file (it reports a size of 0 but holds data, as /proc files do; copy it first)',
+      ],
     ];
     for (const [args, message] of cases) {
       const result = await runCli(args, dir);
