@@ -64,6 +64,7 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
     MODEL +
       Array.from({ length: 30_000 }, (_, i) => `adapter a${i} { bottleneck 8 at ffn }`).join('\n'),
   ),
+  hostile('the model named as a graph', 'E0401', 'graph g = m', `${MODEL}${ADAPTER}graph g = m`),
   hostile(
     '300,000 names in one stack',
     'E0401',

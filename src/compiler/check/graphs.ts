@@ -13,6 +13,8 @@ export interface GraphContext {
   readonly adapters: ReadonlyMap<string, { valid: boolean }>;
   readonly fusions: ReadonlyMap<string, { valid: boolean }>;
   readonly graphNames: ReadonlySet<string>;
+  /** The model's name, if the file declares one. */
+  readonly modelName?: string;
 }
 
 /**
@@ -104,6 +106,15 @@ function resolveName(
       expression.span,
       `'${name}' is a graph; a graph expression names adapters and fusions`,
       `repeat the expression of graph '${name}' here`,
+    );
+    return undefined;
+  }
+  if (name === context.modelName) {
+    bag.report(
+      'E0401',
+      expression.span,
+      `'${name}' is the model; a graph expression names adapters and fusions`,
+      'the model runs under every graph: name the adapters or fusions to add to it',
     );
     return undefined;
   }

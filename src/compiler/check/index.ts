@@ -166,6 +166,7 @@ export function check(ast: SourceAst, bag: DiagnosticBag): Model | undefined {
     ),
     fusions: new Map(fusionBlocks.map((b) => [b.name.text, { valid: fusions.has(b.name.text) }])),
     graphNames: new Set(graphBlocks.map((g) => g.name.text)),
+    ...(modelBlock ? { modelName: modelBlock.name.text } : {}),
   };
   const graphs = new Map<string, GraphSpec>();
   for (const declaration of graphBlocks) {
