@@ -26,7 +26,7 @@ import {
 } from '../src/compiler/codegen/wgsl.js';
 import { erf } from '../src/runtime/cpu/math.js';
 import { prepareInputs } from '../src/runtime/inputs.js';
-import type { Program, SizeExpr } from '../src/runtime/program.js';
+import { evaluateSize, type Program, type SizeExpr } from '../src/runtime/program.js';
 import { normalArray } from '../src/runtime/random.js';
 import { Runtime } from '../src/runtime/runtime.js';
 import {
@@ -100,12 +100,6 @@ const median = (xs: readonly number[]) => {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 };
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-
-function evaluate(size: SizeExpr, batch: number, seq: number): number {
-  return Math.ceil(
-    (size.perToken * batch * seq + size.perSequence * batch + size.fixed) / size.divide,
-  );
-}
 
 const roundUp16 = (bytes: number) => Math.max(16, Math.ceil(bytes / 16) * 16);
 
@@ -610,7 +604,7 @@ async function prepare(
   data: CaseData,
   candidate: Candidate,
 ): Promise<Prepared> {
-  const count = evaluate(candidate.groups, BATCH, SEQ);
+  const count = evaluateSize(candidate.groups, BATCH, SEQ);
   try {
     const pipeline = await withErrorScopes(device, `building ${candidate.kernel}`, () =>
       createPipeline(device, candidate.kernel, candidate.wgsl, 4),
@@ -902,7 +896,7 @@ function benchPlans(): PlanResult[] {
         dispatchesPerLayer: plan.dispatches.length / layers,
         kernels: plan.kernels.length,
         buffers: plan.buffers.length,
-        plannedBytes: plan.buffers.reduce((s, size) => s + 4 * evaluate(size, BATCH, SEQ), 0),
+        plannedBytes: plan.buffers.reduce((s, size) => s + 4 * evaluateSize(size, BATCH, SEQ), 0),
         noReuseBytes: valueBytes(program, BATCH, SEQ),
       });
     }
@@ -959,7 +953,7 @@ class ReplicaModel {
     const activations = plan.buffers.map((size, i) => {
       const buffer = storageBuffer(
         device,
-        new Float32Array(roundUp16(4 * evaluate(size, BATCH, SEQ)) / 4),
+        new Float32Array(roundUp16(4 * evaluateSize(size, BATCH, SEQ)) / 4),
         `activations ${i}`,
       );
       owned.push(buffer);
@@ -1016,7 +1010,7 @@ class ReplicaModel {
     plan.dispatches.forEach((d, i) => {
       pass.setPipeline(this.pipelines[d.kernel]!);
       pass.setBindGroup(0, this.groups[i]!);
-      dispatch(pass, evaluate(d.groups, BATCH, SEQ));
+      dispatch(pass, evaluateSize(d.groups, BATCH, SEQ));
     });
     pass.end();
     const bytes = BATCH * SEQ * this.program.model.hidden * 4;

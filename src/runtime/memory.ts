@@ -2,7 +2,7 @@ import { kernelAllocations } from './cpu/allocations.js';
 import { lastUses } from './cpu/liveness.js';
 import { ArgumentError, ResourceError } from './errors.js';
 import { describeValue, requireRunShape } from './guards.js';
-import type { Program, SizeExpr } from './program.js';
+import { evaluateSize, type Program } from './program.js';
 import { elementCount, MAX_TENSOR_ELEMENTS, resolveShape } from './tensor.js';
 import { validateProgram } from './validate-program.js';
 
@@ -88,16 +88,10 @@ function cpuActivationUsage(program: Program, { batch, seq }: RunShape): Usage {
   return { bytes: peak, largest };
 }
 
-export function evaluateSize(size: SizeExpr, { batch, seq }: RunShape): number {
-  return Math.ceil(
-    (size.perToken * batch * seq + size.perSequence * batch + size.fixed) / size.divide,
-  );
-}
-
 function gpuActivationUsage(program: Program, shape: RunShape): Usage {
   let usage: Usage = { bytes: 0, largest: { name: '', bytes: 0 } };
   program.gpu?.buffers.forEach((size, i) => {
-    const bytes = evaluateSize(size, shape) * BYTES_PER_ELEMENT;
+    const bytes = evaluateSize(size, shape.batch, shape.seq) * BYTES_PER_ELEMENT;
     usage = {
       bytes: usage.bytes + bytes,
       largest: larger(usage.largest, `activation buffer ${i}`, bytes),

@@ -63,6 +63,13 @@ export interface SizeExpr {
   readonly divide: number;
 }
 
+/** The value of a size at a run's batch and sequence length. */
+export function evaluateSize(size: SizeExpr, batch: number, seq: number): number {
+  return Math.ceil(
+    (size.perToken * batch * seq + size.perSequence * batch + size.fixed) / size.divide,
+  );
+}
+
 export type Target = 'software' | 'gpu';
 
 export interface KernelSpec {

@@ -1,4 +1,4 @@
-import type { GpuPlan, SizeExpr } from '../../runtime/program.js';
+import { evaluateSize, type GpuPlan, type SizeExpr } from '../../runtime/program.js';
 
 function formula(size: SizeExpr): string {
   const terms = [
@@ -12,10 +12,7 @@ function formula(size: SizeExpr): string {
 
 /** Bytes of the planned activation buffers for B·T tokens, and without reuse, for comparison. */
 export function plannedBytes(plan: GpuPlan, batch: number, seq: number): number {
-  return plan.buffers.reduce(
-    (n, b) => n + 4 * (b.perToken * batch * seq + b.perSequence * batch),
-    0,
-  );
+  return plan.buffers.reduce((n, b) => n + 4 * evaluateSize(b, batch, seq), 0);
 }
 
 /** How many dispatches run each kernel. */

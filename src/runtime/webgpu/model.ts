@@ -1,13 +1,13 @@
 import { AdaptRuntimeError, ProgramError, ResourceError } from '../errors.js';
 import { prepareInputs, type PreparedInputs, type RunInputs, type RunOptions } from '../inputs.js';
 import { assertRunFits, formatBytes } from '../memory.js';
-import type {
-  GpuPlan,
-  Program,
-  SizeExpr,
-  WeightPart,
-  WeightSpec,
-  WeightUpload,
+import {
+  evaluateSize,
+  type GpuPlan,
+  type Program,
+  type WeightPart,
+  type WeightSpec,
+  type WeightUpload,
 } from '../program.js';
 import { BufferUsage, MapMode, MAX_WORKGROUPS_PER_DIMENSION, ShaderStage } from './constants.js';
 import { formatDuration, withDeadline } from './deadline.js';
@@ -27,12 +27,6 @@ export interface GpuModelStats {
   /** Bytes of the planned activation buffers at the last run's sizes. */
   readonly activationBytes: number;
   readonly weightBytes: number;
-}
-
-function evaluate(size: SizeExpr, batch: number, seq: number): number {
-  return Math.ceil(
-    (size.perToken * batch * seq + size.perSequence * batch + size.fixed) / size.divide,
-  );
 }
 
 const roundUp16 = (bytes: number) => Math.max(16, Math.ceil(bytes / 16) * 16);
@@ -238,7 +232,7 @@ export class GpuModel {
     const limits = this.device.limits;
     const limit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
     this.plan.buffers.forEach((size, i) => {
-      const bytes = roundUp16(4 * evaluate(size, batch, seq));
+      const bytes = roundUp16(4 * evaluateSize(size, batch, seq));
       if (bytes > limit)
         throw new ResourceError(
           `graph '${this.program.graph}' at batch ${batch}, seq ${seq}: activation buffer ${i} needs ${formatBytes(bytes)}; this GPU binds at most ${formatBytes(limit)} per buffer`,
@@ -251,7 +245,7 @@ export class GpuModel {
     let changed = this.activations.length !== this.plan.buffers.length;
     this.lastActivationBytes = 0;
     this.plan.buffers.forEach((size, i) => {
-      const bytes = roundUp16(4 * evaluate(size, batch, seq));
+      const bytes = roundUp16(4 * evaluateSize(size, batch, seq));
       this.lastActivationBytes += bytes;
       if ((this.activationBytes[i] ?? 0) >= bytes) return;
       this.destroyBuffer(this.activations[i]);
@@ -424,7 +418,7 @@ export class GpuModel {
     seq: number,
   ): void {
     const dispatch = this.plan.dispatches[i]!;
-    const count = evaluate(dispatch.groups, batch, seq);
+    const count = evaluateSize(dispatch.groups, batch, seq);
     if (count === 0) return;
     pass.setPipeline(this.pipelines[dispatch.kernel]!);
     pass.setBindGroup(0, groups[i]!);
