@@ -1,7 +1,5 @@
 /** Pieces of WGSL every kernel shares. Generated identifiers only: no user name reaches WGSL. */
 
-export const WORKGROUP_LIMIT = 256;
-
 /** The params uniform at binding 0 and the storage bindings after it, the last one written. */
 export function bindings(names: readonly string[], types: readonly string[] = []): string {
   const lines = [

@@ -79,7 +79,6 @@ class Lowering {
     const pre = this.model.base.norm === 'pre';
     b.scope = `L${layer}/${site}/base`;
     const u = pre ? this.layerNorm(layer, site, x) : x;
-    b.scope = `L${layer}/${site}/base`;
     let y = sublayer(u);
     y = this.apply(this.composition, layer, site, { y, u });
     b.scope = `L${layer}/${site}/residual`;
