@@ -36,11 +36,14 @@ export function planMemory(
     const need = needs.get(value)!;
     if (!pinned.has(value)) {
       const candidates = [...free].filter((b) => fits(b, need));
-      const size = (b: number) => capacity[b]!.perToken * 1e6 + capacity[b]!.perSequence;
-      candidates.sort((a, b) => size(a) - size(b) || a - b);
+      // Smaller first: per-token size, then per-sequence size, then the older buffer.
+      const compareSize = (a: number, b: number) =>
+        capacity[a]!.perToken - capacity[b]!.perToken ||
+        capacity[a]!.perSequence - capacity[b]!.perSequence;
+      candidates.sort((a, b) => compareSize(a, b) || a - b);
       let chosen = candidates[0];
       if (chosen === undefined && free.size > 0) {
-        chosen = [...free].sort((a, b) => size(b) - size(a) || a - b)[0]!;
+        chosen = [...free].sort((a, b) => compareSize(b, a) || a - b)[0]!;
         capacity[chosen] = {
           perToken: Math.max(capacity[chosen]!.perToken, need.perToken),
           perSequence: Math.max(capacity[chosen]!.perSequence, need.perSequence),
