@@ -40,8 +40,27 @@ export function lastDim(shape: Shape): number {
 }
 
 /** A count proportional to the number of rows (B·T), rounded up after dividing. */
-export function perRow(perToken: number, divide: number, fixed = 0): SizeExpr {
-  return { perToken, perSequence: 0, fixed, divide };
+export function perRow(perToken: number, divide: number): SizeExpr {
+  return { perToken, perSequence: 0, fixed: 0, divide };
+}
+
+/**
+ * Workgroups for kernels whose invocations each take a block of `rowsPerBlock` rows: the rows
+ * are rounded up to whole blocks, each block needs `perBlockRow` invocations per row of it, and a
+ * workgroup runs `blocksPerGroup` of them: ⌈perBlockRow·(rows + rowsPerBlock − 1) /
+ * (rowsPerBlock·blocksPerGroup)⌉.
+ */
+export function perRowBlock(
+  perBlockRow: number,
+  rowsPerBlock: number,
+  blocksPerGroup: number,
+): SizeExpr {
+  return {
+    perToken: perBlockRow,
+    perSequence: 0,
+    fixed: perBlockRow * (rowsPerBlock - 1),
+    divide: rowsPerBlock * blocksPerGroup,
+  };
 }
 
 /** The argument for a node input: its weight (optionally transposed, optionally a column window) or its value. */

@@ -1,5 +1,5 @@
 import type { KernelArg } from '../kernel.js';
-import { lastDim, perRow, type KernelTemplate } from '../kernel.js';
+import { lastDim, perRowBlock, type KernelTemplate } from '../kernel.js';
 import { activation, bindings, ENTRY_BUILTINS, f32, FLAT_GROUP } from '../wgsl.js';
 
 const SIZE = 64;
@@ -100,7 +100,7 @@ ${residual ? `  for (var i = lid; i < ROWS * D; i = i + ${SIZE}u) { if (row0 + i
     name: `bottleneck_${d}_${signature}${residual ? '' : '_delta'}`,
     wgsl,
     args,
-    groups: perRow(1, rows, rows - 1),
+    groups: perRowBlock(1, rows, 1),
   };
 };
 

@@ -3,6 +3,7 @@ import {
   argOf,
   lastDim,
   perRow,
+  perRowBlock,
   type KernelArg,
   type KernelContext,
   type KernelTemplate,
@@ -126,7 +127,7 @@ ${rows.map((r) => `    let v${r} = x[x${r} + k];\n    a${r} = a${r} + v${r}.x * 
 ${rows.map((r) => `  if (row0 + ${r}u < params.rows) { var v = a${r}; ${epilogue(s, 'vec4f', `(row0 + ${r}u) * N4 + C4 + col`, 'col')} }`).join('\n')}
 }
 `;
-  return { wgsl, groups: perRow(w4, 256, 3 * w4) };
+  return { wgsl, groups: perRowBlock(w4, 4, 64) };
 }
 
 /** Software profile for sizes that are not multiples of 4: one output per invocation. */
@@ -194,7 +195,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   }
 }
 `;
-  return { wgsl, groups: perRow(tilesN, 16, 15 * tilesN) };
+  return { wgsl, groups: perRowBlock(tilesN, 16, 1) };
 }
 
 /** `matmul` and `linear`: the matmul and its fused epilogue, for the target's profile. */
