@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,23 +70,24 @@ function sourceFiles(dir: string): string[] {
     .map((entry) => relative(root, join(entry.parentPath, entry.name)));
 }
 
+/** The lines of .ci/run that do something (no comments, no blank lines). */
+const ciLines = () =>
+  read('.ci/run')
+    .split('\n')
+    .filter((line) => line.trim() !== '' && !line.trimStart().startsWith('#'));
+
 describe('the README sets up a fresh machine', () => {
   it('has one set-up command and the test command under "Set up and run"', () => {
     expect(shellLines(readme, '## Set up and run')).toEqual([SET_UP, 'npm test']);
   });
 
-  it('is what CI runs: .ci/run reads exactly those commands from the README', () => {
-    const result = spawnSync('bash', ['.ci/run', '--print'], { cwd: root, encoding: 'utf8' });
-    expect(result.stderr).toBe('');
-    expect(result.status).toBe(0);
-    expect(result.stdout).toBe(`${SET_UP}\nnpm test\n`);
+  it('is what CI runs: .ci/run runs exactly those commands, as the README writes them', () => {
+    const commands = ciLines().filter((line) => /\b(npm|npx|node)\b/.test(line));
+    expect(commands.map((line) => line.replace(/ \|\| exit$/, ''))).toEqual([SET_UP, 'npm test']);
   });
 
   it('leaves CI no command or setting of its own beyond what the README tells', () => {
-    const code = read('.ci/run')
-      .split('\n')
-      .filter((line) => !line.trimStart().startsWith('#'));
-    expect(code.filter((line) => /\b(npm|npx|node)\b/.test(line))).toEqual([]);
+    const code = ciLines();
     const exported = code.flatMap((line) =>
       [...line.matchAll(/\bexport (\w+)=/g)].map((m) => m[1]),
     );
