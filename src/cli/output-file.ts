@@ -98,7 +98,29 @@ export function prepareOutput(
   cwd: string,
   output: NamedPath,
   inputs: readonly NamedPath[],
+  force?: boolean,
+): OutputTarget;
+/** For an optional output option: nothing to prepare when it was not given. */
+export function prepareOutput(
+  cwd: string,
+  output: { readonly option: string; readonly path: string | undefined },
+  inputs: readonly NamedPath[],
+  force?: boolean,
+): OutputTarget | undefined;
+export function prepareOutput(
+  cwd: string,
+  { option, path }: { readonly option: string; readonly path: string | undefined },
+  inputs: readonly NamedPath[],
   force = false,
+): OutputTarget | undefined {
+  return path === undefined ? undefined : prepareGiven(cwd, { option, path }, inputs, force);
+}
+
+function prepareGiven(
+  cwd: string,
+  output: NamedPath,
+  inputs: readonly NamedPath[],
+  force: boolean,
 ): OutputTarget {
   const given = resolve(cwd, output.path);
   try {

@@ -87,14 +87,12 @@ function requireBenchMemory(
 
 /** `adapt bench`: the graph fused, unfused and as the bare base model, on one backend. */
 export async function runBench(io: CliIO, file: string, options: BenchOptions): Promise<number> {
-  const output = options.json
-    ? prepareOutput(
-        io.cwd,
-        { option: '--json', path: options.json },
-        [{ option: 'the spec', path: file }],
-        options.force,
-      )
-    : undefined;
+  const output = prepareOutput(
+    io.cwd,
+    { option: '--json', path: options.json },
+    [{ option: 'the spec', path: file }],
+    options.force,
+  );
   const { model, source } = loadChecked(io, file, options.graph);
   const runtime = await userErrors(() =>
     Runtime.create({

@@ -46,15 +46,12 @@ export function runCompile(io: CliIO, file: string, options: CompileOptions): nu
       EXIT.usage,
     );
   }
-  const output =
-    options.output === undefined
-      ? undefined
-      : prepareOutput(
-          io.cwd,
-          { option: '-o', path: options.output },
-          [{ option: 'the spec', path: file }],
-          options.force,
-        );
+  const output = prepareOutput(
+    io.cwd,
+    { option: '-o', path: options.output },
+    [{ option: 'the spec', path: file }],
+    options.force,
+  );
   const { source } = loadChecked(io, file, options.graph);
   const result = () =>
     compile(source, {

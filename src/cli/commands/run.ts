@@ -146,14 +146,12 @@ function describeBackend(runtime: Runtime, program: Program): string {
 
 /** `adapt run`: compile, load weights, run once, and report. */
 export async function runRun(io: CliIO, file: string, options: RunOptions): Promise<number> {
-  const output = options.output
-    ? prepareOutput(
-        io.cwd,
-        { option: '--output', path: options.output },
-        inputsOf(file, options),
-        options.force,
-      )
-    : undefined;
+  const output = prepareOutput(
+    io.cwd,
+    { option: '--output', path: options.output },
+    inputsOf(file, options),
+    options.force,
+  );
   // Files first: a bad weight or input file is reported before a GPU device is opened.
   const weightFiles =
     options.weights.length > 0 ? readWeightFiles(io.cwd, options.weights) : undefined;

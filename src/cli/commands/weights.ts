@@ -34,14 +34,12 @@ export function runWeights(io: CliIO, file: string, options: WeightsOptions): nu
       EXIT.usage,
     );
   }
-  const output = options.output
-    ? prepareOutput(
-        io.cwd,
-        { option: '-o', path: options.output },
-        [{ option: 'the spec', path: file }],
-        options.force,
-      )
-    : undefined;
+  const output = prepareOutput(
+    io.cwd,
+    { option: '-o', path: options.output },
+    [{ option: 'the spec', path: file }],
+    options.force,
+  );
   const { program } = loadProgram(io, file, options.graph);
   if (options.list) {
     const rows = program.weights.map((w) => {
