@@ -1,3 +1,5 @@
+import type { ProgramNode } from './ops/node.js';
+
 /**
  * The Program: what the compiler emits and the runtime loads. Plain JSON, so it can be compiled
  * ahead of time and shipped to a browser with only the runtime. The compiler's graph IR nodes are
@@ -9,19 +11,11 @@ export type Dim = number | 'B' | 'T';
 export type Shape = readonly Dim[];
 export type DType = 'f32' | 'i32';
 
+/** The value of one node attribute; the registry (ops/registry.ts) gives each op's attributes their types. */
 export type AttrValue = number | string | boolean | readonly number[] | readonly string[];
 
-export interface ProgramNode {
-  readonly id: number;
-  readonly op: string;
-  readonly dtype: DType;
-  readonly shape: Shape;
-  /** Ids of earlier nodes. */
-  readonly inputs: readonly number[];
-  readonly attrs: Readonly<Record<string, AttrValue>>;
-  /** Where the node comes from, e.g. `L3/ffn/adapter:sentiment`; for printing and pictures. */
-  readonly scope?: string;
-}
+export type { ProgramNode, NodeOf, Provenance } from './ops/node.js';
+export type { OpName } from './ops/registry.js';
 
 /** How a weight is initialized when no weights file is given. */
 export type WeightInit =
@@ -98,7 +92,11 @@ export type DispatchArg =
 
 export interface DispatchSpec {
   readonly kernel: number;
-  /** The IR node it computes, e.g. `%12 linear (L0/ffn/base)`. */
+  /** The id of the graph node it computes. */
+  readonly node: number;
+  /** Which of that node's dispatches this is, from 0 (a node split over bound limits has several). */
+  readonly part: number;
+  /** For people reading a plan: the node and its provenance, e.g. `%12 linear (L0/ffn/base)`. */
   readonly label: string;
   readonly args: readonly DispatchArg[];
   /** Workgroups, flat; the runtime lays them out in x and y within the per-dimension limit. */

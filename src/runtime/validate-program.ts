@@ -16,7 +16,9 @@ import { ProgramError } from './errors.js';
 import { describeValue, readingCallerValues } from './guards.js';
 import { elementCount, MAX_TENSOR_ELEMENTS } from './tensor.js';
 import { readGpuPlan } from './validate/gpu-plan.js';
-import { OP_RULES } from './validate/op-rules.js';
+import { checkAttrs } from './ops/attr-schema.js';
+import { SCOPE_KINDS, type Provenance } from './ops/node.js';
+import { isOpName, opDef, outputDtype } from './ops/registry.js';
 import {
   fail,
   field,
@@ -165,19 +167,33 @@ function readNode(value: unknown, index: number, context: NodeContext): ProgramN
     return ref;
   });
   const attrs = readAttrs(field(node, 'attrs'), `${path}.attrs`);
-  const scope = field(node, 'scope');
-  if (scope !== undefined) readString(scope, `${path}.scope`);
-  const result: ProgramNode = {
+  const scopeValue = field(node, 'scope');
+  const scope = scopeValue === undefined ? undefined : readScope(scopeValue, `${path}.scope`);
+  if (!isOpName(op)) fail(`${path}.op`, `'${op}' is not an op this runtime runs`);
+  checkAttrs(op, opDef(op).attrs, attrs, `${path}.attrs`);
+  // The attributes were checked against the op's schema just above.
+  const result = {
     id,
     op,
     dtype,
     shape,
     inputs,
     attrs,
-    ...(scope === undefined ? {} : { scope: scope as string }),
-  };
+    ...(scope === undefined ? {} : { scope }),
+  } as ProgramNode;
   checkNode(result, path, context);
   return result;
+}
+
+function readScope(value: unknown, path: string): Provenance {
+  const scope = readObject(value, path);
+  const name = field(scope, 'name');
+  return {
+    layer: readInteger(field(scope, 'layer'), `${path}.layer`, 0),
+    site: readString(field(scope, 'site'), `${path}.site`),
+    kind: readOneOf(field(scope, 'kind'), `${path}.kind`, SCOPE_KINDS),
+    ...(name === undefined ? {} : { name: readString(name, `${path}.name`) }),
+  };
 }
 
 function checkSource(node: ProgramNode, path: string, expected: { dtype: DType; shape: Shape }) {
@@ -189,7 +205,7 @@ function checkSource(node: ProgramNode, path: string, expected: { dtype: DType; 
 
 function checkNode(node: ProgramNode, path: string, context: NodeContext): void {
   if (node.op === 'input' || node.op === 'weight') {
-    const name = readString(node.attrs.name, `${path}.attrs.name`);
+    const name = node.attrs.name;
     if (node.op === 'input') {
       const spec = context.inputs.get(name);
       if (!spec) fail(`${path}.attrs.name`, `'${name}' is not in program.inputs`);
@@ -201,8 +217,7 @@ function checkNode(node: ProgramNode, path: string, context: NodeContext): void 
     }
     return;
   }
-  const rule = Object.hasOwn(OP_RULES, node.op) ? OP_RULES[node.op] : undefined;
-  if (!rule) fail(`${path}.op`, `'${node.op}' is not an op this runtime runs`);
+  const rule = opDef(node.op);
   const arity = rule.variadic
     ? node.inputs.length >= rule.arity
     : node.inputs.length === rule.arity;
@@ -211,10 +226,6 @@ function checkNode(node: ProgramNode, path: string, context: NodeContext): void 
       `${path}.inputs`,
       `${node.op} takes ${rule.variadic ? 'at least ' : ''}${rule.arity} inputs, got ${node.inputs.length}`,
     );
-  }
-  for (const [name, check] of Object.entries(rule.attrs)) {
-    if (!Object.hasOwn(node.attrs, name)) fail(`${path}.attrs`, `${node.op} needs '${name}'`);
-    check(node.attrs[name], `${path}.attrs.${name}`);
   }
   const sources = node.inputs.map((ref) => context.nodes[ref]!);
   sources.forEach((source, i) => {
@@ -225,7 +236,7 @@ function checkNode(node: ProgramNode, path: string, context: NodeContext): void 
         `node ${source.id} is ${source.dtype}; ${node.op} reads ${wanted} here`,
       );
   });
-  const shape = rule.shape(
+  const shape = rule.shape!(
     sources.map((s) => s.shape),
     node.attrs,
   );
@@ -235,7 +246,11 @@ function checkNode(node: ProgramNode, path: string, context: NodeContext): void 
       `${path}.shape`,
       `is ${showShape(node.shape)}, but ${node.op} of its inputs gives ${showShape(shape)}`,
     );
-  if (node.dtype !== rule.dtype) fail(`${path}.dtype`, `must be '${rule.dtype}'`);
+  const dtype = outputDtype(
+    node.op,
+    sources.map((s) => s.dtype),
+  );
+  if (node.dtype !== dtype) fail(`${path}.dtype`, `must be '${dtype}'`);
   const fixed = shape.filter((d): d is number => typeof d === 'number');
   checkElements(fixed, `${path}.shape`);
 }

@@ -1,5 +1,6 @@
-import { opInfo, type OpName } from './ops.js';
-import type { AttrValue, DType, IrGraph, IrNode, Shape, WeightInit, WeightSpec } from './types.js';
+import { opDef, outputDtype, type OpAttrs, type OpName } from '../../runtime/ops/registry.js';
+import type { NodeOf, Provenance } from '../../runtime/ops/node.js';
+import type { DType, IrGraph, IrNode, Shape, WeightInit, WeightSpec } from './types.js';
 
 /** A handle to a node being built. */
 export interface Value {
@@ -8,26 +9,27 @@ export interface Value {
 }
 
 /**
- * Appends nodes in topological order, computing each output shape from the OPS table, so a
- * lowering can only build graphs whose shapes agree. Weights are created once per name.
+ * Appends nodes in topological order, computing each output shape and dtype from the op
+ * registry, so a lowering can only build graphs whose shapes agree. Weights are created once per
+ * name.
  */
 export class GraphBuilder {
   private readonly nodes: IrNode[] = [];
   private readonly weights = new Map<string, { spec: WeightSpec; value: Value }>();
   private readonly inputs: { name: string; node: number; optional?: boolean }[] = [];
   private readonly outputs: { name: string; node: number }[] = [];
-  /** Scope stamped on every node added, e.g. `L3/ffn/adapter:sentiment`. */
-  scope: string | undefined;
+  /** Provenance stamped on every node added, e.g. layer 3, ffn, adapter `sentiment`. */
+  scope: Provenance | undefined;
 
-  private push(
-    op: OpName,
+  private push<O extends OpName>(
+    op: O,
     dtype: DType,
     shape: Shape,
     inputs: readonly Value[],
-    attrs: Record<string, AttrValue>,
+    attrs: OpAttrs<O>,
   ): Value {
     const id = this.nodes.length;
-    this.nodes.push({
+    const node: NodeOf<O> = {
       id,
       op,
       dtype,
@@ -35,7 +37,8 @@ export class GraphBuilder {
       inputs: inputs.map((v) => v.id),
       attrs,
       ...(this.scope !== undefined ? { scope: this.scope } : {}),
-    });
+    };
+    this.nodes.push(node as IrNode);
     return { id, shape };
   }
 
@@ -53,14 +56,16 @@ export class GraphBuilder {
     return value;
   }
 
-  op(op: OpName, inputs: readonly Value[], attrs: Record<string, AttrValue> = {}): Value {
-    const info = opInfo(op)!;
-    const shape = info.shape!(
+  op<O extends OpName>(op: O, inputs: readonly Value[], attrs: OpAttrs<O>): Value {
+    const shape = opDef(op).shape!(
       inputs.map((v) => v.shape),
       attrs,
     );
     if (typeof shape === 'string') throw new Error(`IR construction: ${op}: ${shape}`);
-    const dtype = op === 'select' ? this.nodes[inputs[1]!.id]!.dtype : 'f32';
+    const dtype = outputDtype(
+      op,
+      inputs.map((v) => this.nodes[v.id]!.dtype),
+    )!;
     return this.push(op, dtype, shape, inputs, attrs);
   }
 

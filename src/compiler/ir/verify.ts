@@ -1,11 +1,12 @@
-import { opInfo } from './ops.js';
+import { checkAttrs } from '../../runtime/ops/attr-schema.js';
+import { isOpName, opDef } from '../../runtime/ops/registry.js';
 import type { IrGraph, Shape } from './types.js';
 
 const show = (shape: Shape) => `[${shape.join(',')}]`;
 
 /**
  * Checks the invariants every pass must keep: ids equal positions, inputs refer to earlier nodes,
- * arity and attributes match the OPS table, stored shapes equal the shape rule's, weights and
+ * arity and attribute types match the op registry, stored shapes equal the shape rule's, weights and
  * inputs are declared, outputs exist. Returns the problems found (empty when valid).
  */
 export function verifyGraph(graph: IrGraph): string[] {
@@ -16,24 +17,26 @@ export function verifyGraph(graph: IrGraph): string[] {
     const where = `node %${node.id} (${node.op})`;
     const before = problems.length;
     if (node.id !== index) problems.push(`${where}: id differs from its position ${index}`);
-    const info = opInfo(node.op);
-    if (!info) {
+    if (!isOpName(node.op)) {
       problems.push(`${where}: unknown op`);
       return;
     }
+    const info = opDef(node.op);
     if (info.variadic ? node.inputs.length < info.arity : node.inputs.length !== info.arity) {
       problems.push(
         `${where}: ${node.inputs.length} inputs, expected ${info.variadic ? 'at least ' : ''}${info.arity}`,
       );
     }
-    for (const attr of info.attrs) {
-      if (node.attrs[attr] === undefined) problems.push(`${where}: missing attribute '${attr}'`);
+    try {
+      checkAttrs(node.op, info.attrs, node.attrs, 'attrs');
+    } catch (error) {
+      problems.push(`${where}: ${(error as Error).message}`);
     }
     for (const input of node.inputs) {
       if (!(input >= 0 && input < index))
         problems.push(`${where}: input %${input} is not an earlier node`);
     }
-    if (node.op === 'weight' && !weightNames.has(node.attrs.name as string)) {
+    if (node.op === 'weight' && !weightNames.has(node.attrs.name)) {
       problems.push(`${where}: weight '${String(node.attrs.name)}' is not in the weight list`);
     }
     if (node.op === 'input' && !inputNodes.has(node.id)) {

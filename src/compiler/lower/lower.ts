@@ -77,12 +77,12 @@ class Lowering {
   private site(layer: number, site: Site, x: Value, sublayer: (u: Value) => Value): Value {
     const { b } = this;
     const pre = this.model.base.norm === 'pre';
-    b.scope = `L${layer}/${site}/base`;
+    b.scope = { layer, site, kind: 'base' };
     const u = pre ? this.layerNorm(layer, site, x) : x;
     let y = sublayer(u);
     y = this.apply(this.composition, layer, site, { y, u });
-    b.scope = `L${layer}/${site}/residual`;
-    const sum = b.op('add', [x, y]);
+    b.scope = { layer, site, kind: 'residual' };
+    const sum = b.op('add', [x, y], {});
     return pre ? sum : this.layerNorm(layer, site, sum);
   }
 
@@ -96,7 +96,7 @@ class Lowering {
   private linear(x: Value, name: string, outSize: number, inSize: number, init: WeightInit): Value {
     const w = this.b.weight(`${name}.weight`, [outSize, inSize], init);
     const bias = this.b.weight(`${name}.bias`, [outSize], ZEROS);
-    return this.b.op('add', [this.b.op('matmul', [x, w]), bias]);
+    return this.b.op('add', [this.b.op('matmul', [x, w], {}), bias], {});
   }
 
   private attention(layer: number, u: Value, mask: Value): Value {
@@ -120,7 +120,7 @@ class Lowering {
   }
 
   private activate(x: Value, activation: Activation): Value {
-    return activation === 'identity' ? x : this.b.op(activation, [x]);
+    return activation === 'identity' ? x : this.b.op(activation, [x], {});
   }
 
   /** The composition's effect on y at one site; identity where none of its adapters is present. */
@@ -140,8 +140,8 @@ class Lowering {
       case 'batch': {
         const branches = node.branches.map((branch) => this.apply(branch, layer, site, values));
         if (branches.every((branch) => branch.id === values.y.id)) return values.y;
-        this.b.scope = `L${layer}/${site}/batch`;
-        return this.b.op('select', [this.adapterIndex!, ...branches]);
+        this.b.scope = { layer, site, kind: 'batch' };
+        return this.b.op('select', [this.adapterIndex!, ...branches], {});
       }
     }
   }
@@ -163,7 +163,7 @@ class Lowering {
   ): Value {
     const { b, d } = this;
     const parallel = adapter.placements[site] === 'parallel';
-    b.scope = `L${layer}/${site}/${parallel ? 'parallel' : 'adapter'}:${adapter.name}`;
+    b.scope = { layer, site, kind: parallel ? 'parallel' : 'adapter', name: adapter.name };
     const r = adapter.bottleneck;
     const z = parallel ? values.u : values.y;
     const down = this.linear(
@@ -188,7 +188,7 @@ class Lowering {
   private applyAdapter(name: string, layer: number, site: Site, values: SiteValues): Value {
     const adapter = this.present(name, layer, site);
     if (!adapter) return values.y;
-    return this.b.op('add', [values.y, this.scaledDelta(adapter, layer, site, values)]);
+    return this.b.op('add', [values.y, this.scaledDelta(adapter, layer, site, values)], {});
   }
 
   /** y + Σ w_i s_i Δ_i, over the members present here (an absent member contributes nothing). */
@@ -202,7 +202,7 @@ class Lowering {
     for (const item of items) {
       const adapter = this.present(item.name, layer, site);
       if (!adapter || item.weight === 0) continue;
-      y = this.b.op('add', [y, this.scaledDelta(adapter, layer, site, values, item.weight)]);
+      y = this.b.op('add', [y, this.scaledDelta(adapter, layer, site, values, item.weight)], {});
     }
     return y;
   }
@@ -224,19 +224,19 @@ class Lowering {
     const outputs = cover.members.map((name) => {
       const adapter = this.present(name, layer, site)!;
       const delta = this.scaledDelta(adapter, layer, site, values);
-      return b.op('add', [values.y, delta]);
+      return b.op('add', [values.y, delta], {});
     });
-    b.scope = `L${layer}/${site}/fusion:${fusion.name}`;
+    b.scope = { layer, site, kind: 'fusion', name: fusion.name };
     const projection = (x: Value, which: 'query' | 'key' | 'value') =>
       this.linear(x, weightNames.fusion(layer, site, fusion.name, which), d, d, FUSION_INIT);
     const q = projection(values.y, 'query');
-    const scores = outputs.map((o) => b.op('row_dot', [q, projection(o, 'key')]));
+    const scores = outputs.map((o) => b.op('row_dot', [q, projection(o, 'key')], {}));
     const factor = (fusion.scaleScores ? 1 / Math.sqrt(d) : 1) / fusion.temperature;
-    const logits = b.op('scale', [b.op('concat', scores)], { factor });
-    const alpha = b.op('softmax', [logits]);
+    const logits = b.op('scale', [b.op('concat', scores, {})], { factor });
+    const alpha = b.op('softmax', [logits], {});
     const fusedValues =
       fusion.value === 'identity' ? outputs : outputs.map((o) => projection(o, 'value'));
-    const fused = b.op('weighted_sum', [alpha, ...fusedValues]);
-    return fusion.residual ? b.op('add', [values.y, fused]) : fused;
+    const fused = b.op('weighted_sum', [alpha, ...fusedValues], {});
+    return fusion.residual ? b.op('add', [values.y, fused], {}) : fused;
   }
 }

@@ -1,5 +1,6 @@
-import { opInfo } from '../ir/ops.js';
-import type { AttrValue, IrGraph, IrNode, Shape } from '../ir/types.js';
+import type { NodeOf, Provenance } from '../../runtime/ops/node.js';
+import { opDef, outputDtype, type OpAttrs, type OpName } from '../../runtime/ops/registry.js';
+import type { IrGraph, IrNode, Shape } from '../ir/types.js';
 
 /** The consumers of every node, and graph outputs counted as one extra consumer. */
 export function usersOf(graph: IrGraph): number[][] {
@@ -12,12 +13,12 @@ export function usersOf(graph: IrGraph): number[][] {
 export interface Rewriter {
   /** The new id of an old node already visited. */
   map(oldId: number): number;
-  /** Appends a node; its shape comes from the OPS table. Returns its new id. */
-  emit(
-    op: string,
+  /** Appends a node; its shape and dtype come from the op registry. Returns its new id. */
+  emit<O extends OpName>(
+    op: O,
     inputs: readonly number[],
-    attrs: Record<string, AttrValue>,
-    scope?: string,
+    attrs: OpAttrs<O>,
+    scope?: Provenance,
   ): number;
 }
 
@@ -41,21 +42,28 @@ export function rewriteGraph(
       return id;
     },
     emit(op, inputs, attrs, scope) {
-      const info = opInfo(op);
-      if (!info?.shape) throw new Error(`cannot emit op '${op}'`);
-      const shapes = inputs.map((i) => nodes[i]!.shape);
-      const shape = info.shape(shapes, attrs);
+      const rule = opDef(op);
+      if (!rule.shape) throw new Error(`cannot emit op '${op}'`);
+      const shape = rule.shape(
+        inputs.map((i) => nodes[i]!.shape),
+        attrs,
+      );
       if (typeof shape === 'string') throw new Error(`pass built a bad ${op}: ${shape}`);
+      const dtype = outputDtype(
+        op,
+        inputs.map((i) => nodes[i]!.dtype),
+      )!;
       const id = nodes.length;
-      nodes.push({
+      const node: NodeOf<typeof op> = {
         id,
         op,
-        dtype: 'f32',
+        dtype,
         shape,
         inputs,
         attrs,
         ...(scope !== undefined ? { scope } : {}),
-      });
+      };
+      nodes.push(node as IrNode);
       return id;
     },
   };
@@ -87,9 +95,12 @@ function renumbered(node: IrNode, id: number, map: (input: number) => number): I
   // Written out rather than spread: one object shape for every node keeps big graphs fast.
   const { op, dtype, shape, attrs, scope } = node;
   const inputs = node.inputs.map(map);
-  return scope === undefined
-    ? { id, op, dtype, shape, inputs, attrs }
-    : { id, op, dtype, shape, inputs, attrs, scope };
+  // The same op with the same attributes, so still a node of that op.
+  const copy =
+    scope === undefined
+      ? { id, op, dtype, shape, inputs, attrs }
+      : { id, op, dtype, shape, inputs, attrs, scope };
+  return copy as IrNode;
 }
 
 /** Drops nodes no output depends on (graph inputs always stay), renumbers, prunes the weight list. */
