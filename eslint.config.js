@@ -13,4 +13,22 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
+  {
+    // The CLI is a client of the compiler like any other: its public API, never its modules.
+    files: ['src/cli/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)compiler/(?!(onnx/)?index\\.js$)',
+              message:
+                "import the compiler's public API, compiler/index.js (compiler/onnx/index.js for the ONNX exporter)",
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

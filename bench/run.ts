@@ -34,7 +34,7 @@ interface OnnxResult {
 /** The graph and its base model exported to ONNX with the same weights, timed in both ORTs. */
 async function onnxTimes(source: string, file: string): Promise<OnnxResult> {
   const unfused = compile(source, { fileName: file, fuse: false });
-  const base = compile(source, { fileName: file, fuse: false, base: true });
+  const base = compile(source, { fileName: file, fuse: false, benchmark: { base: true } });
   const weights = initWeights(unfused.program!, 0);
   const d = unfused.program!.model.hidden;
   const feeds: OnnxFeeds = {

@@ -1,9 +1,12 @@
-import { compile } from '../compiler/index.js';
-import { hasErrors, type Diagnostic } from '../compiler/diagnostics.js';
-import { checkSource } from '../compiler/frontend.js';
-import type { Model } from '../compiler/model.js';
-import type { SourceFile } from '../compiler/source.js';
-import { quoteList } from '../compiler/suggest.js';
+import {
+  checkSource,
+  compile,
+  hasErrors,
+  quoteList,
+  type Diagnostic,
+  type Model,
+  type SourceFile,
+} from '../compiler/index.js';
 import type { Program, Target } from '../runtime/program.js';
 import { CliError, type CliIO } from './io.js';
 import { readTextFile } from './input-file.js';

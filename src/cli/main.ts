@@ -20,11 +20,12 @@ import {
   WARMUP_RANGE,
 } from './numbers.js';
 import { toCliError } from './runtime-errors.js';
+import { packageVersion } from './version.js';
 
 function buildProgram(io: CliIO, exit: { code: number }): Command {
   const program = new Command('adapt')
     .description('adaptc: compile and run adapter graphs (.adapt files) on WebGPU')
-    .version('0.1.0')
+    .version(packageVersion())
     .exitOverride()
     .configureOutput({
       writeOut: io.stdout,

@@ -1,6 +1,5 @@
 import { codeFrameColumns } from '@babel/code-frame';
-import type { Diagnostic } from '../compiler/diagnostics.js';
-import type { Position, SourceFile } from '../compiler/source.js';
+import type { Diagnostic, Position, SourceFile } from '../compiler/index.js';
 import { printable } from './io.js';
 
 const ANSI = { bold: '1', red: '31', yellow: '33', cyan: '36', dim: '2' } as const;

@@ -1,4 +1,4 @@
-import { SourceFile } from '../compiler/source.js';
+import { SourceFile } from '../compiler/index.js';
 import { CliError } from './io.js';
 
 /** Strict: a malformed byte throws. A leading byte-order mark is dropped (ignoreBOM false). */

@@ -3,7 +3,7 @@ import { emitProgram } from './emit-program.js';
 import { checkSource, describeArgument, requireString } from './frontend.js';
 import { MAX_LAYERS } from './check/limits.js';
 import type { IrGraph } from './ir/types.js';
-import { BASE_GRAPH, withBaseGraph, withLayerCount } from './bench-variants.js';
+import { benchmarkVariant, type BenchmarkVariant } from './bench-variants.js';
 import { planGpu } from './codegen/plan.js';
 import { lowerModel } from './lower/lower.js';
 import { optimize } from './passes/pipeline.js';
@@ -12,11 +12,28 @@ import { ArgumentError } from '../runtime/errors.js';
 import type { Model } from './model.js';
 import type { Program, Target } from '../runtime/program.js';
 
+// Checking a spec: diagnostics, and the source positions they point at.
 export { checkSource, type FrontendResult } from './frontend.js';
-export { DIAGNOSTIC_CODES, type Diagnostic } from './diagnostics.js';
-export type { Model } from './model.js';
-export type { Program } from '../runtime/program.js';
+export { DIAGNOSTIC_CODES, hasErrors, type Diagnostic } from './diagnostics.js';
+export { SourceFile, type Position } from './source.js';
+export { MAX_LAYERS } from './check/limits.js';
+export { quoteList } from './suggest.js';
+
+// The checked model and its parameter counts.
+export { SITES, type Composition, type Model } from './model.js';
 export { countParams, type ParamReport } from './params.js';
+
+// The graph IR: lowering, and the text, DOT and picture views of a graph.
+export { lowerModel } from './lower/lower.js';
+export { printGraph } from './ir/print.js';
+export { graphToDot } from './ir/dot.js';
+export { graphPicture } from './picture.js';
+
+// The compiled program: its kernels and plan as text, its memory and its work.
+export type { Program } from '../runtime/program.js';
+export { printWgsl, printPlan, plannedBytes } from './codegen/print-plan.js';
+export { forwardFlops } from './ir/flops.js';
+export type { BenchmarkVariant } from './bench-variants.js';
 
 export interface CompileOptions {
   readonly fileName?: string;
@@ -28,10 +45,8 @@ export interface CompileOptions {
   readonly target?: Target;
   /** Largest storage binding (default 128 MiB, WebGPU's portable limit); bigger weights are split. */
   readonly maxBindingBytes?: number;
-  /** Benchmarks: override the model's layer count (overhead is per layer). */
-  readonly layers?: number;
-  /** Benchmarks: compile the frozen base alone, with the same weight names and no adapters. */
-  readonly base?: boolean;
+  /** For benchmarks only: compile a variant of the model instead of the spec as written. */
+  readonly benchmark?: BenchmarkVariant;
 }
 
 export interface CompileResult {
@@ -45,13 +60,10 @@ export interface CompileResult {
   readonly optimized: IrGraph | undefined;
 }
 
-const OPTION_KINDS: Record<keyof CompileOptions, (value: unknown) => string | undefined> = {
-  fileName: (v) => (typeof v === 'string' ? undefined : 'a string'),
-  graph: (v) => (typeof v === 'string' ? undefined : 'a string'),
-  fuse: (v) => (typeof v === 'boolean' ? undefined : 'a boolean'),
-  target: (v) => (v === 'software' || v === 'gpu' ? undefined : "'software' or 'gpu'"),
-  maxBindingBytes: (v) =>
-    Number.isSafeInteger(v) && (v as number) >= 4 ? undefined : 'an integer of at least 4',
+/** For each option, what its value must be when it is not (or undefined when it is). */
+type OptionKinds<T> = Record<keyof T, (value: unknown) => string | undefined>;
+
+const BENCHMARK_OPTION_KINDS: OptionKinds<BenchmarkVariant> = {
   layers: (v) =>
     Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= MAX_LAYERS
       ? undefined
@@ -59,16 +71,32 @@ const OPTION_KINDS: Record<keyof CompileOptions, (value: unknown) => string | un
   base: (v) => (typeof v === 'boolean' ? undefined : 'a boolean'),
 };
 
-/** Throws an ArgumentError for options that are not an object, or hold a wrong or unknown key. */
-function checkCompileOptions(options: unknown): asserts options is CompileOptions {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new ArgumentError(`compile: options must be an object, got ${describeArgument(options)}`);
-  }
+const OPTION_KINDS: OptionKinds<CompileOptions> = {
+  fileName: (v) => (typeof v === 'string' ? undefined : 'a string'),
+  graph: (v) => (typeof v === 'string' ? undefined : 'a string'),
+  fuse: (v) => (typeof v === 'boolean' ? undefined : 'a boolean'),
+  target: (v) => (v === 'software' || v === 'gpu' ? undefined : "'software' or 'gpu'"),
+  maxBindingBytes: (v) =>
+    Number.isSafeInteger(v) && (v as number) >= 4 ? undefined : 'an integer of at least 4',
+  benchmark: (v) => {
+    if (!isPlainObject(v)) return 'an object';
+    checkOptions(v, BENCHMARK_OPTION_KINDS);
+    return undefined;
+  },
+};
+
+const isPlainObject = (value: unknown): value is object =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Throws an ArgumentError for a wrong or unknown key of `options`, an object. */
+function checkOptions<T extends object>(
+  options: object,
+  kinds: OptionKinds<T>,
+): asserts options is T {
   for (const [key, value] of Object.entries(options)) {
-    const check = OPTION_KINDS[key as keyof CompileOptions] as
-      ((value: unknown) => string | undefined) | undefined;
+    const check = kinds[key as keyof T] as ((value: unknown) => string | undefined) | undefined;
     if (!check) {
-      const options = Object.keys(OPTION_KINDS);
+      const options = Object.keys(kinds);
       const hint = didYouMean(key, options) ?? `the options are ${quoteList(options)}`;
       throw new ArgumentError(`compile: unknown option '${key}'; ${hint}`);
     }
@@ -79,6 +107,14 @@ function checkCompileOptions(options: unknown): asserts options is CompileOption
       );
     }
   }
+}
+
+/** Throws an ArgumentError for options that are not an object, or hold a wrong or unknown key. */
+function checkCompileOptions(options: unknown): asserts options is CompileOptions {
+  if (!isPlainObject(options)) {
+    throw new ArgumentError(`compile: options must be an object, got ${describeArgument(options)}`);
+  }
+  checkOptions(options, OPTION_KINDS);
 }
 
 /**
@@ -93,9 +129,10 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
   const front = checkSource(source, fileName);
   const diagnostics = [...front.diagnostics];
   let model = front.model;
-  if (model && options.layers !== undefined) model = withLayerCount(model, options.layers);
-  if (model && options.base) model = withBaseGraph(model);
-  const graphName = options.base ? BASE_GRAPH : (options.graph ?? 'default');
+  let graphName = options.graph ?? 'default';
+  if (model && options.benchmark) {
+    ({ model, graph: graphName } = benchmarkVariant(model, graphName, options.benchmark));
+  }
   if (!model || hasErrors(diagnostics)) {
     return { program: undefined, diagnostics, model, ir: undefined, optimized: undefined };
   }
@@ -117,8 +154,3 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
   const program = emitProgram(model, graphName, optimized, { gpu, weights: ir.weights });
   return { program, diagnostics, model, ir, optimized };
 }
-export { lowerModel } from './lower/lower.js';
-export { graphPicture } from './picture.js';
-export { printWgsl, printPlan } from './codegen/print-plan.js';
-export { printGraph } from './ir/print.js';
-export { SITES, type Composition } from './model.js';

@@ -103,8 +103,8 @@ describe('the embedding API refuses arguments of the wrong kind', () => {
       "compile: unknown option 'grap'; did you mean 'graph'?",
     ],
     [
-      'compile(source, { layers: 1e9 })',
-      () => compile(source, { layers: 1e9 }),
+      'compile(source, { benchmark: { layers: 1e9 } })',
+      () => compile(source, { benchmark: { layers: 1e9 } }),
       "compile: option 'layers' must be an integer from 1 to 10000, got 1000000000",
     ],
     [

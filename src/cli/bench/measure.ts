@@ -1,6 +1,4 @@
-import { plannedBytes } from '../../compiler/codegen/print-plan.js';
-import { compile } from '../../compiler/index.js';
-import { forwardFlops } from '../../compiler/ir/flops.js';
+import { compile, forwardFlops, plannedBytes } from '../../compiler/index.js';
 import { randomInputs, type RunInputs } from '../../runtime/inputs.js';
 import type { Program, Target } from '../../runtime/program.js';
 import type { LoadedModel, Runtime } from '../../runtime/runtime.js';
@@ -96,16 +94,12 @@ async function timeInterleaved<K extends string>(
 
 /** The three programs a graph is measured with: fused, unfused, and the base alone. */
 export function benchPrograms(source: string, fileName: string, settings: BenchSettings) {
-  const common = {
-    fileName,
-    graph: settings.graph,
-    target: settings.target,
-    layers: settings.layers,
-  };
+  const common = { fileName, graph: settings.graph, target: settings.target };
+  const layers = settings.layers;
   return {
-    fused: compile(source, { ...common, fuse: true }).program!,
-    unfused: compile(source, { ...common, fuse: false }).program!,
-    base: compile(source, { ...common, fuse: true, base: true }).program!,
+    fused: compile(source, { ...common, fuse: true, benchmark: { layers } }).program!,
+    unfused: compile(source, { ...common, fuse: false, benchmark: { layers } }).program!,
+    base: compile(source, { ...common, fuse: true, benchmark: { layers, base: true } }).program!,
   };
 }
 

@@ -1,4 +1,4 @@
-import { checkSource } from '../../compiler/frontend.js';
+import { checkSource } from '../../compiler/index.js';
 import { CliError, EXIT, printable, type CliIO } from '../io.js';
 import { readTextFile } from '../input-file.js';
 import { renderDiagnostic, summarize } from '../render.js';

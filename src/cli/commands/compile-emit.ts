@@ -1,8 +1,12 @@
-import { printPlan, printWgsl } from '../../compiler/codegen/print-plan.js';
-import { compile, type CompileResult } from '../../compiler/index.js';
-import { checkSource } from '../../compiler/frontend.js';
-import { graphToDot } from '../../compiler/ir/dot.js';
-import { printGraph } from '../../compiler/ir/print.js';
+import {
+  checkSource,
+  compile,
+  graphToDot,
+  printGraph,
+  printPlan,
+  printWgsl,
+  type CompileResult,
+} from '../../compiler/index.js';
 import type { Target } from '../../runtime/program.js';
 import { CliError, EXIT, type CliIO, printable } from '../io.js';
 import { loadChecked } from '../load-model.js';

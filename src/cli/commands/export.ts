@@ -1,6 +1,5 @@
-import { lowerModel } from '../../compiler/lower/lower.js';
-import { OnnxExportError, exportOnnx } from '../../compiler/onnx/export.js';
-import { OPSET } from '../../compiler/onnx/proto.js';
+import { lowerModel } from '../../compiler/index.js';
+import { exportOnnx, OnnxExportError, OPSET } from '../../compiler/onnx/index.js';
 import { estimateWeights, formatBytes } from '../../runtime/memory.js';
 import type { Program } from '../../runtime/program.js';
 import { bindWeights, initWeights, type BoundWeights } from '../../runtime/weights.js';
@@ -10,6 +9,7 @@ import { addEstimates, requireMemory } from '../memory-check.js';
 import { prepareOutput, writeOutput, type NamedPath } from '../output-file.js';
 import { toCliError } from '../runtime-errors.js';
 import { thousands } from '../table.js';
+import { packageVersion } from '../version.js';
 import { readWeightFiles } from '../weights-files.js';
 
 export interface ExportOptions {
@@ -75,7 +75,11 @@ export async function runExport(io: CliIO, file: string, options: ExportOptions)
   const ir = lowerModel(model, options.graph);
   let bytes: Uint8Array;
   try {
-    bytes = exportOnnx(ir, bound.tensors, { fileName: file, graph: options.graph });
+    bytes = exportOnnx(ir, bound.tensors, {
+      fileName: file,
+      graph: options.graph,
+      producerVersion: packageVersion(),
+    });
   } catch (error) {
     if (error instanceof OnnxExportError) throw new CliError(`${file}: error: ${error.message}`);
     throw error;

@@ -1,6 +1,5 @@
 import { extname } from 'node:path';
-import { lowerModel } from '../../compiler/lower/lower.js';
-import { graphPicture } from '../../compiler/picture.js';
+import { graphPicture, lowerModel } from '../../compiler/index.js';
 import { CliError, EXIT, type CliIO, printable } from '../io.js';
 import { loadModel } from '../load-model.js';
 import { prepareOutput, writeOutput } from '../output-file.js';

@@ -1,5 +1,4 @@
-import { countParams, type ParamReport } from '../../compiler/params.js';
-import { SITES } from '../../compiler/model.js';
+import { countParams, SITES, type ParamReport } from '../../compiler/index.js';
 import { EXIT, type CliIO } from '../io.js';
 import { loadModel } from '../load-model.js';
 import { formatTable, percent, thousands } from '../table.js';

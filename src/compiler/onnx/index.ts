@@ -1,0 +1,4 @@
+// The ONNX exporter's public API. It stays out of src/compiler/index.ts so that bundles of the
+// compiler (the playground, dist/web/adaptc-compiler.js) do not carry onnx-proto.
+export { exportOnnx, OnnxExportError, type OnnxExportOptions } from './export.js';
+export { OPSET } from './proto.js';
