@@ -262,8 +262,8 @@ function refuseRepeats(command: Command): void {
 /** Runs the CLI; returns the exit code. User errors print one message, never a stack trace. */
 export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
   const exit = { code: EXIT.ok as number };
-  const program = buildProgram(io, exit);
   try {
+    const program = buildProgram(io, exit);
     await program.parseAsync([...argv], { from: 'user' });
     return exit.code;
   } catch (error) {
