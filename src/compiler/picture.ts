@@ -1,4 +1,5 @@
-import { attrList, attrStatements, KIND_COLORS, parseScope, type ScopeParts } from './ir/dot.js';
+import { formatProvenance, type Provenance, type ScopeKind } from '../runtime/ops/node.js';
+import { attrList, attrStatements, KIND_COLORS } from './ir/dot.js';
 import { printType } from './ir/print.js';
 import type { IrGraph } from './ir/types.js';
 import type { Composition, FusionSite, Model } from './model.js';
@@ -74,7 +75,7 @@ function layerCluster(
     `    ${attrStatements({ ...LAYER, label: `layer ${layer}` })}`,
     ...members.map((box) => `    ${box.id} ${attrList(boxAttrs(box, model, covers))};`),
   ];
-  const atSite = (kind: string, site: string | undefined) =>
+  const atSite = (kind: ScopeKind, site: string | undefined) =>
     members.find((b) => b.kind === kind && b.scope!.site === site);
   for (const box of members.filter((b) => b.kind === 'parallel')) {
     const base = atSite('base', box.scope!.site);
@@ -117,9 +118,9 @@ const LAYER = {
 
 interface Box {
   readonly id: string;
-  /** input, output, or a scope kind: base, residual, adapter, parallel, fusion, batch. */
-  readonly kind: string;
-  readonly scope?: ScopeParts;
+  /** An IO box, or the kind of the scope it collapses (base for ops outside every scope). */
+  readonly kind: 'input' | 'output' | ScopeKind;
+  readonly scope?: Provenance;
   /** The IO name, for inputs and outputs. */
   readonly name?: string;
   readonly type?: string;
@@ -142,17 +143,17 @@ function collapse(graph: IrGraph): { boxes: Map<string, Box>; edges: Edge[] } {
   };
   for (const node of graph.nodes) {
     if (node.op === 'weight') continue;
-    const scope = parseScope(node.scope);
+    const { scope } = node;
     const box =
       node.op === 'input'
-        ? add(`input:${String(node.attrs.name)}`, (id) => ({
+        ? add(`input:${node.attrs.name}`, (id) => ({
             id,
             kind: 'input',
-            name: String(node.attrs.name),
+            name: node.attrs.name,
             type: printType(node),
             ops: new Set(),
           }))
-        : add(node.scope ?? `op:${node.op}`, (id) => ({
+        : add(scope ? formatProvenance(scope) : `op:${node.op}`, (id) => ({
             id,
             kind: scope?.kind ?? 'base',
             ...(scope ? { scope } : {}),
@@ -219,7 +220,7 @@ function boxAttrs(
   covers: FusionCovers,
   note?: string,
 ): Record<string, string | number> {
-  const colors = KIND_COLORS[box.kind] ?? KIND_COLORS.io!;
+  const colors = KIND_COLORS[box.kind === 'input' || box.kind === 'output' ? 'io' : box.kind];
   const paint = { fillcolor: colors.fill, color: colors.line };
   switch (box.kind) {
     case 'input':
@@ -267,8 +268,6 @@ function boxAttrs(
         fontsize: 10,
         ...paint,
       };
-    default:
-      return { label: [...box.ops].join(', '), ...paint };
   }
 }
 
@@ -330,7 +329,7 @@ function expression(composition: Composition): string {
   }
 }
 
-const LEGEND: readonly { kind: string; label: string }[] = [
+const LEGEND: readonly { kind: ScopeKind; label: string }[] = [
   { kind: 'base', label: 'base sublayer\n(frozen)' },
   { kind: 'adapter', label: 'adapter\n(sequential)' },
   { kind: 'parallel', label: 'adapter ∥\n(parallel)' },
@@ -352,7 +351,7 @@ function legend(kinds: ReadonlySet<string>): string[] {
     '  subgraph cluster_legend {',
     `    ${attrStatements({ label: 'legend', style: 'rounded', color: '#cfd8dc', fontsize: 10, fontcolor: '#607d8b' })}`,
     ...shown.map((entry, i) => {
-      const colors = KIND_COLORS[entry.kind]!;
+      const colors = KIND_COLORS[entry.kind];
       const attrs = {
         label: entry.label,
         fontsize: 9,

@@ -10,6 +10,7 @@ import {
   Runtime,
   type RunInputs,
 } from '../../../src/runtime/index.js';
+import { formatProvenance, type Provenance } from '../../../src/runtime/ops/node.js';
 import { compileFor, element } from './panels.js';
 
 /** What a run found; also left on `window.adaptcRun` for tests. */
@@ -28,8 +29,14 @@ export interface RunResult {
 
 let runtime: Promise<Runtime> | undefined;
 
-/** Fusion attention weights α[b, t, i] of each covered site, from the CPU reference run. */
-type Alphas = Map<string, { data: Float32Array | Int32Array; shape: readonly number[] }>;
+/** Fusion attention weights α[b, t, i] of one covered site, from the CPU reference run. */
+interface SiteAlphas {
+  readonly scope: Provenance;
+  readonly data: Float32Array | Int32Array;
+  readonly shape: readonly number[];
+}
+/** Every covered site's α, by its scope as text (`L3/ffn/fusion:multitask`). */
+type Alphas = Map<string, SiteAlphas>;
 
 export function inputsFor(program: Program, seq: number): RunInputs {
   return randomInputs(program, program.branches ?? 1, seq, 1);
@@ -94,7 +101,10 @@ export async function runOnWebGpu(
     bindWeights(reference, weights).tensors,
     prepareInputs(reference, inputs),
     (node, value) => {
-      if (node.op === 'softmax' && node.scope?.includes('/fusion:')) alphas.set(node.scope, value);
+      const { scope } = node;
+      if (node.op === 'softmax' && scope?.kind === 'fusion') {
+        alphas.set(formatProvenance(scope), { scope, data: value.data, shape: value.shape });
+      }
     },
   ).hidden_states!;
   const result: RunResult = {
@@ -135,13 +145,12 @@ export function renderHeatmap(target: HTMLElement, alphas: Alphas, model: Model)
   target.replaceChildren();
   if (alphas.size === 0) return;
   const select = element('select');
-  for (const scope of alphas.keys()) select.append(new Option(scope, scope));
+  for (const key of alphas.keys()) select.append(new Option(key, key));
   const holder = element('div');
   const draw = () => {
-    const scope = select.value;
-    const alpha = alphas.get(scope)!;
-    const [layer, site] = [Number(/^L(\d+)/.exec(scope)![1]), scope.split('/')[1]!];
-    const fusion = model.fusions.get(scope.split('fusion:')[1]!)!;
+    const alpha = alphas.get(select.value)!;
+    const { layer, site, name } = alpha.scope;
+    const fusion = model.fusions.get(name!)!;
     const members = fusion.covers.find((c) => c.layer === layer && c.site === site)!.members;
     const [, seq, count] = alpha.shape as [number, number, number];
     const t = element('table', undefined, 'heatmap');

@@ -1,25 +1,9 @@
+import { formatProvenance, type ScopeKind } from '../../runtime/ops/node.js';
 import { printAttrs, printType } from './print.js';
 import type { IrGraph, IrNode } from './types.js';
 
-/** What an IR node's scope says: `L3/ffn/adapter:sentiment` → layer 3, site ffn, kind adapter. */
-export interface ScopeParts {
-  readonly layer: number;
-  readonly site: string;
-  /** base, residual, batch, adapter, parallel or fusion. */
-  readonly kind: string;
-  /** The adapter or fusion name, for named kinds. */
-  readonly name?: string;
-}
-
-export function parseScope(scope: string | undefined): ScopeParts | undefined {
-  const match = /^L(\d+)\/([^/]+)\/([^:]+)(?::(.+))?$/.exec(scope ?? '');
-  if (!match) return undefined;
-  const [, layer, site, kind, name] = match;
-  return { layer: Number(layer), site: site!, kind: kind!, ...(name ? { name } : {}) };
-}
-
 /** Fill and border colors per scope kind, shared by the op-level graph and the picture. */
-export const KIND_COLORS: Readonly<Record<string, { fill: string; line: string }>> = {
+export const KIND_COLORS: Readonly<Record<ScopeKind | 'io', { fill: string; line: string }>> = {
   base: { fill: '#eeeeee', line: '#757575' },
   residual: { fill: '#ffffff', line: '#9e9e9e' },
   adapter: { fill: '#c8e6c9', line: '#2e7d32' },
@@ -64,15 +48,15 @@ export function graphToDot(graph: IrGraph): string {
   const outside: IrNode[] = [];
   for (const node of graph.nodes) {
     if (node.op === 'weight') continue;
-    const layer = parseScope(node.scope)?.layer;
+    const layer = node.scope?.layer;
     if (layer === undefined) outside.push(node);
     else if (layers.has(layer)) layers.get(layer)!.push(node);
     else layers.set(layer, [node]);
   }
   const nodeLine = (node: IrNode) => {
-    const kind = node.op === 'input' ? 'io' : (parseScope(node.scope)?.kind ?? 'base');
-    const colors = KIND_COLORS[kind] ?? KIND_COLORS.base!;
-    return `  n${node.id} ${attrList({ label: label(node, byId), fillcolor: colors.fill, color: colors.line, tooltip: node.scope ?? node.op })};`;
+    const colors = KIND_COLORS[node.op === 'input' ? 'io' : (node.scope?.kind ?? 'base')];
+    const tooltip = node.scope ? formatProvenance(node.scope) : node.op;
+    return `  n${node.id} ${attrList({ label: label(node, byId), fillcolor: colors.fill, color: colors.line, tooltip })};`;
   };
   const lines = [
     'digraph ir {',
@@ -90,7 +74,7 @@ export function graphToDot(graph: IrGraph): string {
   graph.outputs.forEach((output, i) => {
     const node = byId.get(output.node);
     const text = `output ${output.name}${node ? `\n${printType(node)}` : ''}`;
-    const colors = KIND_COLORS.io!;
+    const colors = KIND_COLORS.io;
     lines.push(
       `  out${i} ${attrList({ label: text, shape: 'ellipse', fillcolor: colors.fill, color: colors.line })};`,
     );
@@ -106,11 +90,11 @@ export function graphToDot(graph: IrGraph): string {
 }
 
 function label(node: IrNode, byId: ReadonlyMap<number, IrNode>): string {
-  if (node.op === 'input') return `${String(node.attrs.name)}\n${printType(node)}`;
-  const weights = node.inputs
-    .map((id) => byId.get(id))
-    .filter((input) => input?.op === 'weight')
-    .map((input) => `@${shortWeight(String(input!.attrs.name))}`);
+  if (node.op === 'input') return `${node.attrs.name}\n${printType(node)}`;
+  const weights = node.inputs.flatMap((id) => {
+    const input = byId.get(id);
+    return input?.op === 'weight' ? [`@${shortWeight(input.attrs.name)}`] : [];
+  });
   const attrs = printAttrs(node.attrs).trim();
   return [`%${node.id} ${node.op}`, ...weights, ...(attrs ? [attrs] : []), printType(node)].join(
     '\n',

@@ -1,3 +1,4 @@
+import { formatProvenance, sameProvenance, type Provenance } from '../../runtime/ops/node.js';
 import type { AttrValue, IrGraph, IrNode, Shape } from './types.js';
 
 /**
@@ -11,13 +12,15 @@ export function printGraph(graph: IrGraph): string {
   const byId = new Map(graph.nodes.map((node) => [node.id, node]));
   const operand = (id: number): string => {
     const node = byId.get(id);
-    return node?.op === 'weight' ? `@${String(node.attrs.name)}` : `%${id}`;
+    return node?.op === 'weight' ? `@${node.attrs.name}` : `%${id}`;
   };
   const lines = header(graph, byId);
-  let scope: string | undefined;
+  let scope: Provenance | undefined;
   for (const node of graph.nodes) {
     if (node.op === 'weight') continue;
-    if (node.scope !== undefined && node.scope !== scope) lines.push(`# ${node.scope}`);
+    if (node.scope !== undefined && !sameProvenance(node.scope, scope)) {
+      lines.push(`# ${formatProvenance(node.scope)}`);
+    }
     scope = node.scope;
     lines.push(printNode(node, operand));
   }
