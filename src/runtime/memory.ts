@@ -81,7 +81,7 @@ function cpuActivationUsage(program: Program, { batch, seq }: RunShape): Usage {
     const bytes = elements[node.id]! * BYTES_PER_ELEMENT;
     largest = larger(largest, nodeLabel(program, node.id), bytes);
     live += bytes;
-    for (const input of new Set(node.inputs)) {
+    for (const input of new Set<number>(node.inputs)) {
       if (last[input] === node.id && computed(input)) live -= elements[input]! * BYTES_PER_ELEMENT;
     }
   }

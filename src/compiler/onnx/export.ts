@@ -1,7 +1,9 @@
 import type { IrGraph, IrNode } from '../ir/types.js';
 import { OnnxGraphBuilder } from './builder.js';
 import { VisibilityBuilder } from './mask.js';
-import { translation, type TranslationContext } from './ops.js';
+import { formatProvenance } from '../../runtime/ops/node.js';
+import { inGroup, type PrimitiveOp } from '../../runtime/ops/registry.js';
+import { translate, type TranslationContext } from './ops.js';
 import {
   IR_VERSION,
   OPSET,
@@ -59,11 +61,11 @@ export function buildOnnxModel(
 
   for (const node of ir.nodes) {
     if (node.op === 'input') {
-      const name = node.attrs.name as string;
+      const { name } = node.attrs;
       inputs.push(valueInfo(name, node.dtype, node.shape, INPUT_DOCS[name]));
       values.set(node.id, name);
     } else if (node.op === 'weight') {
-      const name = node.attrs.name as string;
+      const { name } = node.attrs;
       const shape = node.shape as readonly number[];
       const data = weights.get(name);
       if (!data) throw new OnnxExportError(`no tensor for weight '${name}'`);
@@ -131,8 +133,7 @@ function translateNode(
   transposed: Map<string, string>,
   masks: VisibilityBuilder,
 ): string {
-  const translate = translation(node.op);
-  if (!translate) {
+  if (!isPrimitive(node)) {
     throw new OnnxExportError(
       `op '${node.op}' (node %${node.id}) has no ONNX translation; export the unfused graph`,
     );
@@ -140,12 +141,13 @@ function translateNode(
   const prefix = `n${node.id}_${node.op}`;
   const own: NodeProto[] = [];
   const inputs = node.inputs.map((id) => values.get(id)!);
+  const docString = node.scope && formatProvenance(node.scope);
   const ctx: TranslationContext = {
     node,
     inputs,
     emit: (opType, ins, attrs = {}) => {
       const out = `v${node.id}_${own.length + 1}`;
-      own.push(b.node(`${prefix}_${own.length + 1}`, opType, ins, [out], attrs, node.scope));
+      own.push(b.node(`${prefix}_${own.length + 1}`, opType, ins, [out], attrs, docString));
       return out;
     },
     f32: (value) => b.f32(value),
@@ -171,6 +173,11 @@ function translateNode(
   producer.name = prefix;
   renameValue(own, result, `v${node.id}`);
   return `v${node.id}`;
+}
+
+/** Ops the lowering emits have translations; the fused ops do not. */
+function isPrimitive(node: IrNode): node is Extract<IrNode, { op: PrimitiveOp }> {
+  return !inGroup(node.op, 'fused') && !inGroup(node.op, 'source');
 }
 
 function renameValue(nodes: readonly NodeProto[], from: string, to: string): void {

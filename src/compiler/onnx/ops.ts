@@ -1,11 +1,11 @@
-import type { IrNode } from '../ir/types.js';
-import type { OpName } from '../ir/ops.js';
+import type { NodeOf } from '../../runtime/ops/node.js';
+import type { PrimitiveOp } from '../../runtime/ops/registry.js';
 import type { Visibility } from './mask.js';
 import { float, int, ints, type OnnxAttr } from './proto.js';
 
 /** What a translation sees of the IR node it translates and how it emits ONNX nodes. */
-export interface TranslationContext {
-  readonly node: IrNode;
+export interface TranslationContext<O extends PrimitiveOp = PrimitiveOp> {
+  readonly node: NodeOf<O>;
   /** ONNX value names of the node's inputs, in order. */
   readonly inputs: readonly string[];
   /** Appends one ONNX node with one output and returns the output's name. */
@@ -24,18 +24,20 @@ export interface TranslationContext {
 }
 
 /** Returns the ONNX value name of the node's result. */
-export type Translation = (ctx: TranslationContext) => string;
+export type Translation<O extends PrimitiveOp = PrimitiveOp> = (
+  ctx: TranslationContext<O>,
+) => string;
 
 /** Scores of hidden keys before the softmax: exp() of it minus any finite maximum is exactly 0. */
 export const MASKED_SCORE = -1e30;
 
 const unaryOp =
-  (opType: string): Translation =>
+  <O extends PrimitiveOp>(opType: string): Translation<O> =>
   (ctx) =>
     ctx.emit(opType, [ctx.inputs[0]!]);
 
 /** 0.5 · x · (1 + erf(x / √2)), GELU's exact form (opset 17 has no Gelu op). */
-const gelu: Translation = (ctx) => {
+const gelu: Translation<'gelu'> = (ctx) => {
   const x = ctx.inputs[0]!;
   const erf = ctx.emit('Erf', [ctx.emit('Div', [x, ctx.f32(Math.SQRT2)])]);
   const half = ctx.emit('Mul', [x, ctx.f32(0.5)]);
@@ -43,7 +45,7 @@ const gelu: Translation = (ctx) => {
 };
 
 /** 0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 x³))). */
-const geluTanh: Translation = (ctx) => {
+const geluTanh: Translation<'gelu_tanh'> = (ctx) => {
   const x = ctx.inputs[0]!;
   const cube = ctx.emit('Mul', [ctx.emit('Mul', [x, x]), x]);
   const inner = ctx.emit('Add', [x, ctx.emit('Mul', [cube, ctx.f32(0.044715)])]);
@@ -58,10 +60,10 @@ const geluTanh: Translation = (ctx) => {
  * which changes nothing where a query sees a key and makes a query that sees none output zeros,
  * as the reference does. Heads are merged back to [B,T,d].
  */
-const attention: Translation = (ctx) => {
+const attention: Translation<'attention'> = (ctx) => {
   const [q, k, v, mask] = ctx.inputs as [string, string, string, string];
   const d = ctx.node.shape[2] as number;
-  const heads = ctx.node.attrs.heads as number;
+  const { heads, causal } = ctx.node.attrs;
   const dh = d / heads;
   const split = ctx.i64([0, 0, heads, dh]);
   const toHeads = (x: string, perm: readonly number[]) =>
@@ -70,7 +72,7 @@ const attention: Translation = (ctx) => {
   const kt = toHeads(k, [0, 2, 3, 1]);
   const vh = toHeads(v, [0, 2, 1, 3]);
   const scores = ctx.emit('Mul', [ctx.emit('MatMul', [qh, kt]), ctx.f32(1 / Math.sqrt(dh))]);
-  const visible = ctx.visibility(mask, ctx.node.attrs.causal as boolean);
+  const visible = ctx.visibility(mask, causal);
   const masked = ctx.emit('Where', [visible.bool, scores, ctx.f32(MASKED_SCORE)]);
   const probs = ctx.emit('Mul', [ctx.emit('Softmax', [masked], { axis: int(-1) }), visible.float]);
   const context = ctx.emit('Transpose', [ctx.emit('MatMul', [probs, vh])], {
@@ -83,7 +85,7 @@ const attention: Translation = (ctx) => {
  * Σ_i α[..., i:i+1] · v_i, as a chain of Adds rather than one Sum: onnxruntime-web's WebGPU
  * provider has no Sum kernel and would run it on the CPU.
  */
-const weightedSum: Translation = (ctx) => {
+const weightedSum: Translation<'weighted_sum'> = (ctx) => {
   const [alpha, ...values] = ctx.inputs as [string, ...string[]];
   const terms = values.map((value, i) => {
     const weight = ctx.emit('Slice', [alpha, ctx.i64([i]), ctx.i64([i + 1]), ctx.i64([-1])]);
@@ -97,7 +99,7 @@ const weightedSum: Translation = (ctx) => {
  * from branch 0, with the condition unsqueezed to [B,1,…]. An index out of range selects branch 0
  * (the adaptc runtime rejects it instead).
  */
-const select: Translation = (ctx) => {
+const select: Translation<'select'> = (ctx) => {
   const [index, ...branches] = ctx.inputs as [string, ...string[]];
   const rank = ctx.node.shape.length;
   const axes = ctx.i64(Array.from({ length: rank - 1 }, (_, i) => i + 1));
@@ -114,10 +116,10 @@ const select: Translation = (ctx) => {
  * inputs and initializers, handled by the exporter). The fused ops have none: export the graph
  * as lowered.
  */
-export const ONNX_TRANSLATIONS: Readonly<Partial<Record<OpName, Translation>>> = {
+export const ONNX_TRANSLATIONS: { readonly [O in PrimitiveOp]: Translation<O> } = {
   matmul: (ctx) => ctx.emit('MatMul', [ctx.inputs[0]!, ctx.transposed(1)]),
   add: (ctx) => ctx.emit('Add', [ctx.inputs[0]!, ctx.inputs[1]!]),
-  scale: (ctx) => ctx.emit('Mul', [ctx.inputs[0]!, ctx.f32(ctx.node.attrs.factor as number)]),
+  scale: (ctx) => ctx.emit('Mul', [ctx.inputs[0]!, ctx.f32(ctx.node.attrs.factor)]),
   relu: unaryOp('Relu'),
   gelu,
   gelu_tanh: geluTanh,
@@ -126,7 +128,7 @@ export const ONNX_TRANSLATIONS: Readonly<Partial<Record<OpName, Translation>>> =
   layer_norm: (ctx) =>
     ctx.emit('LayerNormalization', [...ctx.inputs], {
       axis: int(-1),
-      epsilon: float(ctx.node.attrs.eps as number),
+      epsilon: float(ctx.node.attrs.eps),
     }),
   attention,
   row_dot: (ctx) =>
@@ -139,6 +141,8 @@ export const ONNX_TRANSLATIONS: Readonly<Partial<Record<OpName, Translation>>> =
   select,
 };
 
-export function translation(op: string): Translation | undefined {
-  return (ONNX_TRANSLATIONS as Readonly<Record<string, Translation | undefined>>)[op];
+/** Translates `ctx.node` with its op's translation. */
+export function translate<O extends PrimitiveOp>(ctx: TranslationContext<O>): string {
+  const translation: Translation<O> = ONNX_TRANSLATIONS[ctx.node.op];
+  return translation(ctx);
 }

@@ -1,8 +1,20 @@
+import type { NodeOf } from '../ops/node.js';
+import type { ComputeOp } from '../ops/registry.js';
 import { FUSED_KERNELS } from './fused-kernels.js';
-import { PRIMITIVE_KERNELS, type CpuKernel } from './kernels.js';
+import { PRIMITIVE_KERNELS, type CpuKernel, type CpuTensor } from './kernels.js';
 
 /** Every op the CPU reference runs: the primitive ops and the fused ops the passes produce. */
-export const CPU_KERNELS: Readonly<Record<string, CpuKernel>> = {
+export const CPU_KERNELS: { readonly [O in ComputeOp]: CpuKernel<O> } = {
   ...PRIMITIVE_KERNELS,
   ...FUSED_KERNELS,
 };
+
+/** Runs the kernel of `node`'s op on its input values. */
+export function runCpuKernel<O extends ComputeOp>(
+  node: NodeOf<O>,
+  inputs: readonly CpuTensor[],
+  outShape: readonly number[],
+): Float32Array | Int32Array {
+  const kernel: CpuKernel<O> = CPU_KERNELS[node.op];
+  return kernel(inputs, node.attrs, outShape);
+}

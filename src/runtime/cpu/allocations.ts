@@ -7,10 +7,10 @@ import type { ProgramNode } from '../program.js';
  */
 export function kernelAllocations(node: ProgramNode, elements: readonly number[]): number {
   const out = elements[node.id]!;
-  const attrs = node.attrs;
   const count = (flag: unknown) => (flag ? 1 : 0);
   switch (node.op) {
     case 'linear': {
+      const { attrs } = node;
       const steps =
         1 +
         count(attrs.bias) +
@@ -21,8 +21,7 @@ export function kernelAllocations(node: ProgramNode, elements: readonly number[]
       return steps * out + transposed;
     }
     case 'bottleneck': {
-      const scales = (attrs.scales as readonly number[] | undefined) ?? [];
-      const activations = (attrs.activations as readonly string[] | undefined) ?? [];
+      const { scales, activations } = node.attrs;
       let total = 0;
       scales.forEach((scale, i) => {
         // down: matmul, bias, activation; up: matmul, bias, scale; then the residual add.

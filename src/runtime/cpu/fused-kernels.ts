@@ -1,4 +1,4 @@
-import type { AttrValue } from '../program.js';
+import type { LinearActivation, OpsIn } from '../ops/registry.js';
 import { PRIMITIVE_KERNELS, type CpuKernel, type CpuTensor } from './kernels.js';
 
 /**
@@ -7,7 +7,7 @@ import { PRIMITIVE_KERNELS, type CpuKernel, type CpuTensor } from './kernels.js'
  */
 
 const k = PRIMITIVE_KERNELS;
-const NO_ATTRS: Readonly<Record<string, AttrValue>> = {};
+const NO_ATTRS = {};
 
 function tensor(data: Float32Array | Int32Array, shape: readonly number[]): CpuTensor {
   return { data, shape };
@@ -21,9 +21,9 @@ function transpose(w: CpuTensor): CpuTensor {
   return tensor(out, [cols, rows]);
 }
 
-function activate(x: CpuTensor, activation: string): CpuTensor {
+function activate(x: CpuTensor, activation: LinearActivation): CpuTensor {
   if (activation === 'none' || activation === 'identity') return x;
-  return tensor(k[activation]!([x], NO_ATTRS, x.shape), x.shape);
+  return tensor(k[activation]([x], NO_ATTRS, x.shape), x.shape);
 }
 
 function withLast(shape: readonly number[], last: number): number[] {
@@ -31,30 +31,31 @@ function withLast(shape: readonly number[], last: number): number[] {
 }
 
 /** act(x·Wᵀ + b) · scale + residual. */
-const linear: CpuKernel = (inputs, attrs) => {
+const linear: CpuKernel<'linear'> = (
+  inputs,
+  { activation, scale, bias, residual, transposeWeight },
+) => {
   const [x, rawW] = inputs as [CpuTensor, CpuTensor];
-  const w = attrs.transposeWeight ? transpose(rawW) : rawW;
+  const w = transposeWeight ? transpose(rawW) : rawW;
   const shape = withLast(x.shape, w.shape[0]!);
-  let out = tensor(k.matmul!([x, w], NO_ATTRS, shape), shape);
-  if (attrs.bias) out = tensor(k.add!([out, inputs[2]!], NO_ATTRS, shape), shape);
-  out = activate(out, attrs.activation as string);
-  if (attrs.scale !== 1)
-    out = tensor(k.scale!([out], { factor: attrs.scale as number }, shape), shape);
-  if (attrs.residual)
-    out = tensor(k.add!([inputs[inputs.length - 1]!, out], NO_ATTRS, shape), shape);
+  let out = tensor(k.matmul([x, w], NO_ATTRS, shape), shape);
+  if (bias) out = tensor(k.add([out, inputs[2]!], NO_ATTRS, shape), shape);
+  out = activate(out, activation);
+  if (scale !== 1) out = tensor(k.scale([out], { factor: scale }, shape), shape);
+  if (residual) out = tensor(k.add([inputs[inputs.length - 1]!, out], NO_ATTRS, shape), shape);
   return out.data;
 };
 
-const addLayerNorm: CpuKernel = ([x, y, gamma, beta], attrs) => {
-  const sum = tensor(k.add!([x!, y!], NO_ATTRS, x!.shape), x!.shape);
-  return k.layer_norm!([sum, gamma!, beta!], attrs, x!.shape);
+const addLayerNorm: CpuKernel<'add_layer_norm'> = ([x, y, gamma, beta], attrs) => {
+  const sum = tensor(k.add([x!, y!], NO_ATTRS, x!.shape), x!.shape);
+  return k.layer_norm([sum, gamma!, beta!], attrs, x!.shape);
 };
 
 /** s · (W_up f(W_down z + b_down) + b_up). */
 function scaledDelta(
   z: CpuTensor,
   weights: CpuTensor[],
-  activation: string,
+  activation: LinearActivation,
   scale: number,
 ): CpuTensor {
   const [wd, bd, wu, bu] = weights as [CpuTensor, CpuTensor, CpuTensor, CpuTensor];
@@ -72,35 +73,29 @@ function scaledDelta(
   return tensor(up, z.shape);
 }
 
-const bottleneck: CpuKernel = (inputs, attrs) => {
+const bottleneck: CpuKernel<'bottleneck'> = (inputs, { activations, scales, reads, residual }) => {
   const [y0, u] = inputs as [CpuTensor, CpuTensor];
-  const activations = attrs.activations as readonly string[];
-  const scales = attrs.scales as readonly number[];
-  const reads = attrs.reads as readonly string[];
   let y = y0;
   for (let i = 0; i < scales.length; i++) {
     const weights = inputs.slice(2 + 4 * i, 6 + 4 * i) as CpuTensor[];
     const delta = scaledDelta(reads[i] === 'u' ? u : y, weights, activations[i]!, scales[i]!);
-    if (!attrs.residual) return delta.data;
-    y = tensor(k.add!([y, delta], NO_ATTRS, y.shape), y.shape);
+    if (!residual) return delta.data;
+    y = tensor(k.add([y, delta], NO_ATTRS, y.shape), y.shape);
   }
   return y.data;
 };
 
-const fusionMix: CpuKernel = ([q, ...outputs], attrs) => {
+const fusionMix: CpuKernel<'fusion_mix'> = ([q, ...outputs], { factor }) => {
   const rowShape = withLast(q!.shape, 1);
-  const scores = outputs.map((o) => tensor(k.row_dot!([q!, o], NO_ATTRS, rowShape), rowShape));
+  const scores = outputs.map((o) => tensor(k.row_dot([q!, o], NO_ATTRS, rowShape), rowShape));
   const logitShape = withLast(q!.shape, outputs.length);
-  const logits = tensor(k.concat!(scores, NO_ATTRS, logitShape), logitShape);
-  const scaled = tensor(
-    k.scale!([logits], { factor: attrs.factor as number }, logitShape),
-    logitShape,
-  );
-  const alpha = tensor(k.softmax!([scaled], NO_ATTRS, logitShape), logitShape);
-  return k.weighted_sum!([alpha, ...outputs], NO_ATTRS, q!.shape);
+  const logits = tensor(k.concat(scores, NO_ATTRS, logitShape), logitShape);
+  const scaled = tensor(k.scale([logits], { factor }, logitShape), logitShape);
+  const alpha = tensor(k.softmax([scaled], NO_ATTRS, logitShape), logitShape);
+  return k.weighted_sum([alpha, ...outputs], NO_ATTRS, q!.shape);
 };
 
-export const FUSED_KERNELS: Record<string, CpuKernel> = {
+export const FUSED_KERNELS: { readonly [O in OpsIn<'fused'>]: CpuKernel<O> } = {
   linear,
   add_layer_norm: addLayerNorm,
   bottleneck,

@@ -1,8 +1,7 @@
-import { ProgramError } from '../errors.js';
 import type { PreparedInputs } from '../inputs.js';
 import type { Program, ProgramNode } from '../program.js';
 import { resolveShape, type HostTensor } from '../tensor.js';
-import { CPU_KERNELS } from './all-kernels.js';
+import { runCpuKernel } from './all-kernels.js';
 import type { CpuTensor } from './kernels.js';
 import { lastUses } from './liveness.js';
 
@@ -21,14 +20,12 @@ export function interpret(
   for (const node of program.nodes) {
     const shape = resolveShape(node.shape, inputs.batch, inputs.seq);
     if (node.op === 'input') {
-      values[node.id] = { data: inputs.values.get(node.attrs.name as string)!, shape };
+      values[node.id] = { data: inputs.values.get(node.attrs.name)!, shape };
     } else if (node.op === 'weight') {
-      values[node.id] = { data: weights.get(node.attrs.name as string)!, shape };
+      values[node.id] = { data: weights.get(node.attrs.name)!, shape };
     } else {
-      const kernel = CPU_KERNELS[node.op];
-      if (!kernel) throw new ProgramError(`the CPU backend has no kernel for op '${node.op}'`);
       const args = node.inputs.map((id) => values[id]!);
-      values[node.id] = { data: kernel(args, node.attrs, shape), shape };
+      values[node.id] = { data: runCpuKernel(node, args, shape), shape };
       observe?.(node, values[node.id]!);
     }
     for (const input of node.inputs) if (last[input] === node.id) values[input] = undefined;

@@ -1,4 +1,4 @@
-import type { AttrValue } from '../program.js';
+import type { ComputeOp, OpAttrs, PrimitiveOp } from '../ops/registry.js';
 import { elementCount } from '../tensor.js';
 import { activations } from './math.js';
 
@@ -13,16 +13,17 @@ export interface CpuTensor {
   readonly shape: readonly number[];
 }
 
-export type CpuKernel = (
+/** The kernel of one op: its attributes have the types the registry gives them. */
+export type CpuKernel<O extends ComputeOp> = (
   inputs: readonly CpuTensor[],
-  attrs: Readonly<Record<string, AttrValue>>,
+  attrs: OpAttrs<O>,
   outShape: readonly number[],
 ) => Float32Array | Int32Array;
 
 const lastDim = (t: CpuTensor) => t.shape[t.shape.length - 1]!;
 const rows = (t: CpuTensor) => elementCount(t.shape) / lastDim(t);
 
-function unary(f: (x: number) => number): CpuKernel {
+function unary<O extends ComputeOp>(f: (x: number) => number): CpuKernel<O> {
   return ([x]) => {
     const out = new Float32Array(x!.data.length);
     for (let i = 0; i < out.length; i++) out[i] = f(x!.data[i]!);
@@ -31,7 +32,7 @@ function unary(f: (x: number) => number): CpuKernel {
 }
 
 /** a + b with b broadcast onto a from the right (b's dims equal a's or are 1). */
-const add: CpuKernel = ([a, b]) => {
+const add: CpuKernel<'add'> = ([a, b]) => {
   const out = new Float32Array(a!.data.length);
   const rank = a!.shape.length;
   const bShape = [...new Array<number>(rank - b!.shape.length).fill(1), ...b!.shape];
@@ -75,7 +76,7 @@ function dot(
  * x [..., k] times wᵀ for w [n, k]. Columns go outermost, four at a time, so each block of w
  * stays in cache while every row of x passes by; each sum is still a plain f64 dot product.
  */
-const matmul: CpuKernel = ([x, w]) => {
+const matmul: CpuKernel<'matmul'> = ([x, w]) => {
   const xd = x!.data;
   const wd = w!.data;
   const k = lastDim(x!);
@@ -115,9 +116,9 @@ const matmul: CpuKernel = ([x, w]) => {
 };
 
 /** LayerNorm over the last axis with the biased variance. */
-const layerNorm: CpuKernel = ([x, gamma, beta], attrs) => {
+const layerNorm: CpuKernel<'layer_norm'> = ([x, gamma, beta], attrs) => {
   const d = lastDim(x!);
-  const eps = attrs.eps as number;
+  const { eps } = attrs;
   const out = new Float32Array(x!.data.length);
   for (let row = 0; row < rows(x!); row++) {
     const o = row * d;
@@ -139,10 +140,9 @@ const layerNorm: CpuKernel = ([x, gamma, beta], attrs) => {
  * Multi-head attention: softmax(q kᵀ / sqrt(d/heads)) v per head, over the keys the padding mask
  * (and the causal mask) leave visible. A query that sees no key gets zeros.
  */
-const attention: CpuKernel = ([q, k, v, mask], attrs) => {
+const attention: CpuKernel<'attention'> = ([q, k, v, mask], attrs) => {
   const [batch, seq, d] = q!.shape as [number, number, number];
-  const heads = attrs.heads as number;
-  const causal = attrs.causal as boolean;
+  const { heads, causal } = attrs;
   const dh = d / heads;
   const scale = 1 / Math.sqrt(dh);
   const out = new Float32Array(q!.data.length);
@@ -183,7 +183,7 @@ const attention: CpuKernel = ([q, k, v, mask], attrs) => {
   return out;
 };
 
-const rowDot: CpuKernel = ([a, b]) => {
+const rowDot: CpuKernel<'row_dot'> = ([a, b]) => {
   const d = lastDim(a!);
   const out = new Float32Array(rows(a!));
   for (let row = 0; row < out.length; row++) {
@@ -194,7 +194,7 @@ const rowDot: CpuKernel = ([a, b]) => {
   return out;
 };
 
-const concat: CpuKernel = (inputs) => {
+const concat: CpuKernel<'concat'> = (inputs) => {
   const n = inputs.length;
   const count = inputs[0]!.data.length;
   const out = new Float32Array(count * n);
@@ -204,7 +204,7 @@ const concat: CpuKernel = (inputs) => {
   return out;
 };
 
-const softmax: CpuKernel = ([x]) => {
+const softmax: CpuKernel<'softmax'> = ([x]) => {
   const n = lastDim(x!);
   const out = new Float32Array(x!.data.length);
   for (let row = 0; row < rows(x!); row++) {
@@ -219,7 +219,7 @@ const softmax: CpuKernel = ([x]) => {
   return out;
 };
 
-const weightedSum: CpuKernel = ([alpha, ...values]) => {
+const weightedSum: CpuKernel<'weighted_sum'> = ([alpha, ...values]) => {
   const n = values.length;
   const d = lastDim(values[0]!);
   const out = new Float32Array(values[0]!.data.length);
@@ -234,7 +234,7 @@ const weightedSum: CpuKernel = ([alpha, ...values]) => {
 };
 
 /** Row b of branch index[b]; the runtime has checked every index is in range. */
-const select: CpuKernel = ([index, ...branches]) => {
+const select: CpuKernel<'select'> = ([index, ...branches]) => {
   const first = branches[0]!;
   const perSequence = first.data.length / first.shape[0]!;
   const out = new Float32Array(first.data.length);
@@ -245,15 +245,15 @@ const select: CpuKernel = ([index, ...branches]) => {
   return out;
 };
 
-export const PRIMITIVE_KERNELS: Record<string, CpuKernel> = {
+export const PRIMITIVE_KERNELS: { readonly [O in PrimitiveOp]: CpuKernel<O> } = {
   matmul,
   add,
-  scale: ([x], attrs) => unary((v) => v * (attrs.factor as number))([x!], attrs, []),
-  relu: unary(activations.relu!),
-  gelu: unary(activations.gelu!),
-  gelu_tanh: unary(activations.gelu_tanh!),
-  silu: unary(activations.silu!),
-  tanh: unary(activations.tanh!),
+  scale: ([x], { factor }) => unary<'scale'>((v) => v * factor)([x!], { factor }, []),
+  relu: unary(activations.relu),
+  gelu: unary(activations.gelu),
+  gelu_tanh: unary(activations.gelu_tanh),
+  silu: unary(activations.silu),
+  tanh: unary(activations.tanh),
   layer_norm: layerNorm,
   attention,
   row_dot: rowDot,

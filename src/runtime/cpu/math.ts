@@ -1,3 +1,5 @@
+import type { ActivationName } from '../ops/registry.js';
+
 /** Scalar functions of the CPU reference, in f64. */
 
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
@@ -28,7 +30,8 @@ export function erf(x: number): number {
   return Math.sign(x) * (1 - erfc);
 }
 
-export const activations: Record<string, (x: number) => number> = {
+/** Every activation op as a scalar function. */
+export const activations: { readonly [A in ActivationName]: (x: number) => number } = {
   relu: (x) => (x > 0 ? x : 0),
   gelu: (x) => 0.5 * x * (1 + erf(x / Math.SQRT2)),
   gelu_tanh: (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x))),

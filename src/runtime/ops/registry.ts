@@ -241,6 +241,9 @@ export type OpsIn<G extends OpGroup> = {
 /** The ops that compute something: every per-op kernel table has one entry for each. */
 export type ComputeOp = Exclude<OpName, OpsIn<'source'>>;
 
+/** The ops the lowering emits: every compute op the passes do not produce. */
+export type PrimitiveOp = Exclude<ComputeOp, OpsIn<'fused'>>;
+
 /** The facts of one op, with its attributes typed loosely: for code that handles every op alike. */
 export type AnyOpDef = OpDef<AttrSchema, OpGroup>;
 
