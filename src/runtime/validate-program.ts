@@ -392,7 +392,7 @@ function readProgram(value: unknown): Program {
     nodes,
     ...(gpuValue === undefined
       ? {}
-      : { gpu: readGpuPlan(gpuValue, 'program.gpu', { weights, inputs, outputs }) }),
+      : { gpu: readGpuPlan(gpuValue, 'program.gpu', { nodes, weights, inputs, outputs }) }),
   };
   deepFreeze(result);
   validated.add(result);

@@ -1,5 +1,7 @@
 import type { IrGraph, IrNode, Shape } from '../ir/types.js';
 import type { SizeExpr, Target, WeightPart } from '../../runtime/program.js';
+import type { NodeOf } from '../../runtime/ops/node.js';
+import type { ComputeOp } from '../../runtime/ops/registry.js';
 
 /** An input of a kernel: a value computed by another node (or a graph input), or weights. */
 export type KernelArg =
@@ -31,7 +33,15 @@ export interface KernelContext {
   readonly inputs?: { readonly start: number; readonly count: number };
 }
 
-export type KernelTemplate = (node: IrNode, context: KernelContext) => KernelEmission;
+/**
+ * The WGSL template of op `O`, which reads that op's attributes with their registry types. A
+ * template that serves several ops takes the union of their nodes (`NodeOf<'matmul'> |
+ * NodeOf<'linear'>`) and narrows on `op`; it is a KernelTemplate of each of them.
+ */
+export type KernelTemplate<O extends ComputeOp> = (
+  node: NodeOf<O>,
+  context: KernelContext,
+) => KernelEmission;
 
 export function lastDim(shape: Shape): number {
   const d = shape[shape.length - 1];

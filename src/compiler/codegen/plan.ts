@@ -1,17 +1,19 @@
+import { formatProvenance, type NodeOf } from '../../runtime/ops/node.js';
+import type { ComputeOp } from '../../runtime/ops/registry.js';
 import type {
   DispatchArg,
   DispatchSpec,
   GpuPlan,
-  KernelSpec,
   SizeExpr,
   Target,
   WeightUpload,
 } from '../../runtime/program.js';
 import { MAX_STORAGE_BINDINGS } from '../ir/limits.js';
 import type { IrGraph, IrNode, WeightSpec } from '../ir/types.js';
-import type { KernelContext, KernelEmission } from './kernel.js';
+import type { KernelContext } from './kernel.js';
+import { kernelTable } from './kernel-table.js';
 import { planMemory, type BufferNeed } from './memory.js';
-import { KERNEL_TEMPLATES } from './templates.js';
+import { emitKernel } from './templates.js';
 
 /** WebGPU's portable limit on one storage binding (docs/design.md §5). */
 export const MAX_BINDING_BYTES = 128 * 1024 * 1024;
@@ -50,8 +52,7 @@ export function planGpu(
 ): GpuPlan {
   const weightSpecs = new Map(graph.weights.map((w) => [w.name, w]));
   const weightOf = new Map<number, string>();
-  for (const node of graph.nodes)
-    if (node.op === 'weight') weightOf.set(node.id, node.attrs.name as string);
+  for (const node of graph.nodes) if (node.op === 'weight') weightOf.set(node.id, node.attrs.name);
   const base: KernelContext = {
     graph,
     target,
@@ -59,30 +60,13 @@ export function planGpu(
     weightName: (id) => weightOf.get(id),
   };
 
-  const kernels: KernelSpec[] = [];
-  const kernelIndex = new Map<string, number>();
+  const kernels = kernelTable();
   const uploads: WeightUpload[] = [];
   const uploadIndex = new Map<string, number>();
   type Arg = { value: number } | { upload: number };
   const steps: { node: IrNode; dispatches: { kernel: number; args: Arg[]; groups: SizeExpr }[] }[] =
     [];
 
-  const kernelFor = (emission: KernelEmission): number => {
-    let kernel = kernelIndex.get(emission.wgsl);
-    if (kernel === undefined) {
-      const sameName = kernels.filter(
-        (k) => k.name === emission.name || k.name.startsWith(`${emission.name}#`),
-      ).length;
-      kernel = kernels.length;
-      kernels.push({
-        name: sameName ? `${emission.name}#${sameName}` : emission.name,
-        wgsl: emission.wgsl,
-        storageBindings: emission.args.length + 1,
-      });
-      kernelIndex.set(emission.wgsl, kernel);
-    }
-    return kernel;
-  };
   const uploadFor = (parts: WeightUpload['parts']): number => {
     const key = JSON.stringify(parts);
     let upload = uploadIndex.get(key);
@@ -102,8 +86,6 @@ export function planGpu(
 
   for (const node of graph.nodes) {
     if (node.op === 'input' || node.op === 'weight') continue;
-    const template = KERNEL_TEMPLATES[node.op];
-    if (!template) throw new Error(`no WGSL template for op '${node.op}'`);
     const windows = inputWindows(node).flatMap((inputs) =>
       columnWindows(node, graph, maxBindingBytes).map((columns) => ({
         ...base,
@@ -112,7 +94,7 @@ export function planGpu(
       })),
     );
     const dispatches = windows.map((context) => {
-      const emission = template(node, context);
+      const emission = emitKernel(node, context);
       if (emission.args.length + 1 > MAX_STORAGE_BINDINGS) {
         throw new Error(
           `kernel '${emission.name}' of node %${node.id} binds ${emission.args.length + 1} storage buffers, over ${MAX_STORAGE_BINDINGS}`,
@@ -121,7 +103,11 @@ export function planGpu(
       const args = emission.args.map((arg): Arg =>
         arg.kind === 'value' ? { value: arg.node } : { upload: uploadFor(arg.parts) },
       );
-      return { kernel: kernelFor(emission), args, groups: emission.groups };
+      return {
+        kernel: kernels.indexOf(emission, `node %${node.id}`),
+        args,
+        groups: emission.groups,
+      };
     });
     steps.push({ node, dispatches });
   }
@@ -141,7 +127,9 @@ export function planGpu(
   const dispatches: DispatchSpec[] = steps.flatMap((step) =>
     step.dispatches.map((dispatch, part) => ({
       kernel: dispatch.kernel,
-      label: `%${step.node.id} ${step.node.op}${step.dispatches.length > 1 ? `[${part}]` : ''}${step.node.scope ? ` (${step.node.scope})` : ''}`,
+      node: step.node.id,
+      part,
+      label: dispatchLabel(step.node, step.dispatches.length > 1 ? part : undefined),
       args: [
         ...dispatch.args.map((a): DispatchArg =>
           'value' in a
@@ -156,7 +144,7 @@ export function planGpu(
   return {
     target,
     fused,
-    kernels,
+    kernels: kernels.kernels,
     uploads,
     buffers: memory.buffers,
     inputs: graph.inputs.map((i) => ({ name: i.name, buffer: bufferOf(i.node) })),
@@ -165,15 +153,26 @@ export function planGpu(
   };
 }
 
+/** For people reading a plan: `%12 linear[1] (L0/ffn/base)`, the part only for a split node. */
+function dispatchLabel(node: IrNode, part: number | undefined): string {
+  const index = part === undefined ? '' : `[${part}]`;
+  const scope = node.scope ? ` (${formatProvenance(node.scope)})` : '';
+  return `%${node.id} ${node.op}${index}${scope}`;
+}
+
 /** Inputs bound by every part of an op that lists its inputs: an alpha, an index. */
-const FIXED_INPUTS: Readonly<Record<string, number>> = { concat: 0, weighted_sum: 1, select: 1 };
+const FIXED_INPUTS: Partial<Readonly<Record<ComputeOp, number>>> = {
+  concat: 0,
+  weighted_sum: 1,
+  select: 1,
+};
 
 /**
  * An op with more list inputs than one kernel may bind (a fusion of many adapters, a batch of
  * many branches) runs as several dispatches, each binding the fixed inputs and a window of the
  * rest, with the output the last binding. [undefined] means no split.
  */
-function inputWindows(node: IrNode): ({ start: number; count: number } | undefined)[] {
+function inputWindows(node: NodeOf<ComputeOp>): ({ start: number; count: number } | undefined)[] {
   const fixed = FIXED_INPUTS[node.op];
   if (fixed === undefined || node.inputs.length + 1 <= MAX_STORAGE_BINDINGS) return [undefined];
   const listed = node.inputs.length - fixed;
@@ -201,8 +200,10 @@ function columnWindows(
   const n = node.shape[node.shape.length - 1] as number;
   const k = bytes / 4 / n;
   const perPart = Math.floor(maxBindingBytes / 4 / k / 4) * 4;
-  if (perPart < 4)
-    throw new Error(`a single column of weight '${weight.attrs.name}' exceeds one storage binding`);
+  if (perPart < 4) {
+    const what = weight.op === 'weight' ? `weight '${weight.attrs.name}'` : `node %${weight.id}`;
+    throw new Error(`a single column of ${what} exceeds one storage binding`);
+  }
   const windows: { start: number; count: number }[] = [];
   for (let start = 0; start < n; start += perPart)
     windows.push({ start, count: Math.min(perPart, n - start) });

@@ -1,4 +1,6 @@
-import type { KernelTemplate } from './kernel.js';
+import type { NodeOf } from '../../runtime/ops/node.js';
+import type { ComputeOp } from '../../runtime/ops/registry.js';
+import type { KernelContext, KernelEmission, KernelTemplate } from './kernel.js';
 import { attentionKernel } from './kernels/attention.js';
 import { bottleneckKernel } from './kernels/bottleneck.js';
 import { activationKernel, addKernel, scaleKernel, selectKernel } from './kernels/elementwise.js';
@@ -12,8 +14,11 @@ import {
   weightedSumKernel,
 } from './kernels/rows.js';
 
+/** One template per op that computes; an op the registry adds without one is a type error. */
+export type KernelTemplates = { readonly [O in ComputeOp]: KernelTemplate<O> };
+
 /** The WGSL template for every op that computes: one dispatch per node. */
-export const KERNEL_TEMPLATES: Readonly<Record<string, KernelTemplate>> = {
+export const KERNEL_TEMPLATES = {
   matmul: linearKernel,
   linear: linearKernel,
   add: addKernel,
@@ -33,4 +38,17 @@ export const KERNEL_TEMPLATES: Readonly<Record<string, KernelTemplate>> = {
   select: selectKernel,
   bottleneck: bottleneckKernel,
   fusion_mix: fusionMixKernel,
-};
+} satisfies KernelTemplates;
+
+/**
+ * The kernel of one node from its op's template. Indexing the table through its mapped type gives
+ * `KernelTemplate<O>` for the node's own op, so the call type-checks for every op without a cast.
+ */
+export function emitKernel<O extends ComputeOp>(
+  node: NodeOf<O>,
+  context: KernelContext,
+): KernelEmission {
+  const templates: KernelTemplates = KERNEL_TEMPLATES;
+  const template = templates[node.op];
+  return template(node, context);
+}

@@ -1,3 +1,5 @@
+import type { ActivationName, LinearActivation } from '../../runtime/ops/registry.js';
+
 /** Pieces of WGSL every kernel shares. Generated identifiers only: no user name reaches WGSL. */
 
 /** The params uniform at binding 0 and the storage bindings after it, the last one written. */
@@ -34,7 +36,7 @@ export function f32(value: number): string {
  * below 1.5e-7, the size of f32 rounding). tanh's argument is clamped, where some drivers' tanh
  * overflows to NaN; tanh(±15) is ±1 in f32.
  */
-export const ACTIVATION_FUNCTIONS: Readonly<Record<string, string>> = {
+export const ACTIVATION_FUNCTIONS = {
   relu: 'fn act_relu(x: f32) -> f32 { return max(x, 0.0); }',
   gelu: `fn erf_approx(x: f32) -> f32 {
   let a = abs(x);
@@ -47,12 +49,13 @@ fn act_gelu(x: f32) -> f32 { return 0.5 * x * (1.0 + erf_approx(x * 0.7071067811
     'fn act_gelu_tanh(x: f32) -> f32 { return 0.5 * x * (1.0 + tanh(clamp(0.7978845608028654 * (x + 0.044715 * x * x * x), -15.0, 15.0))); }',
   silu: 'fn act_silu(x: f32) -> f32 { return x / (1.0 + exp(-x)); }',
   tanh: 'fn act_tanh(x: f32) -> f32 { return tanh(clamp(x, -15.0, 15.0)); }',
-};
+} as const satisfies Readonly<Record<ActivationName, string>>;
 
 /** The WGSL function for an activation, or '' for none; `apply` wraps an expression with it. */
-export function activation(name: string): { functions: string; apply: (expr: string) => string } {
+export function activation(name: LinearActivation): {
+  functions: string;
+  apply: (expr: string) => string;
+} {
   if (name === 'none' || name === 'identity') return { functions: '', apply: (expr) => expr };
-  const functions = ACTIVATION_FUNCTIONS[name];
-  if (!functions) throw new Error(`no WGSL for activation '${name}'`);
-  return { functions, apply: (expr) => `act_${name}(${expr})` };
+  return { functions: ACTIVATION_FUNCTIONS[name], apply: (expr) => `act_${name}(${expr})` };
 }

@@ -1,4 +1,14 @@
-import type { DispatchArg, GpuPlan, IoSpec, SizeExpr, WeightSpec } from '../program.js';
+import { inGroup } from '../ops/registry.js';
+import type {
+  DispatchArg,
+  DispatchSpec,
+  GpuPlan,
+  IoSpec,
+  KernelSpec,
+  ProgramNode,
+  SizeExpr,
+  WeightSpec,
+} from '../program.js';
 import { elementCount } from '../tensor.js';
 import {
   fail,
@@ -53,6 +63,8 @@ function holds(
 }
 
 interface PlanContext {
+  /** The program's nodes, which the dispatches compute. */
+  readonly nodes: readonly ProgramNode[];
   readonly weights: readonly WeightSpec[];
   readonly inputs: readonly IoSpec[];
   readonly outputs: readonly IoSpec[];
@@ -151,8 +163,64 @@ export function readGpuPlan(value: unknown, path: string, context: PlanContext):
   }
   if (outputs[0]?.name !== 'hidden_states')
     fail(`${path}.outputs[0]`, "must be the output 'hidden_states'");
-  const dispatches = readArray(field(plan, 'dispatches'), `${path}.dispatches`).map((entry, i) => {
-    const dispatchPath = `${path}.dispatches[${i}]`;
+  const dispatches = readDispatches(field(plan, 'dispatches'), `${path}.dispatches`, {
+    nodes: context.nodes,
+    kernels,
+    buffers,
+    uploads: uploads.length,
+  });
+  return { target, fused, kernels, uploads, buffers, inputs, outputs, dispatches };
+}
+
+interface NodePart {
+  readonly node: number;
+  readonly part: number;
+}
+
+/**
+ * The node a dispatch computes and which of its dispatches it is, against the dispatch before:
+ * nodes that compute, in node order, a node's parts 0, 1, ... one after another.
+ */
+function readNodePart(
+  dispatch: Record<string, unknown>,
+  path: string,
+  nodes: readonly ProgramNode[],
+  previous: NodePart | undefined,
+): NodePart {
+  const node = readIndex(field(dispatch, 'node'), `${path}.node`, nodes.length, 'node');
+  const { op } = nodes[node]!;
+  if (inGroup(op, 'source'))
+    fail(`${path}.node`, `node ${node} is a source (${op}); no kernel computes it`);
+  if (previous !== undefined && node < previous.node)
+    fail(
+      `${path}.node`,
+      `is ${node}, after a dispatch of node ${previous.node}; dispatches follow the node order`,
+    );
+  const part = readInteger(field(dispatch, 'part'), `${path}.part`, 0);
+  const expected = previous?.node === node ? previous.part + 1 : 0;
+  if (part !== expected)
+    fail(
+      `${path}.part`,
+      expected === 0
+        ? `is ${part}; the first dispatch of node ${node} is part 0`
+        : `is ${part}; the dispatch after part ${expected - 1} of node ${node} is part ${expected}`,
+    );
+  return { node, part };
+}
+
+interface DispatchContext {
+  readonly nodes: readonly ProgramNode[];
+  readonly kernels: readonly KernelSpec[];
+  readonly buffers: readonly SizeExpr[];
+  readonly uploads: number;
+}
+
+/** The dispatches, each against its kernel, the buffers and uploads, and its node. */
+function readDispatches(value: unknown, path: string, context: DispatchContext): DispatchSpec[] {
+  const { kernels, buffers, nodes } = context;
+  let previous: NodePart | undefined;
+  return readArray(value, path).map((entry, i) => {
+    const dispatchPath = `${path}[${i}]`;
     const dispatch = readObject(entry, dispatchPath);
     const kernelIndex = readIndex(
       field(dispatch, 'kernel'),
@@ -161,6 +229,8 @@ export function readGpuPlan(value: unknown, path: string, context: PlanContext):
       'kernel',
     );
     const kernel = kernels[kernelIndex]!;
+    const { node, part } = readNodePart(dispatch, dispatchPath, nodes, previous);
+    previous = { node, part };
     const args = readArray(field(dispatch, 'args'), `${dispatchPath}.args`);
     if (args.length !== kernel.storageBindings) {
       fail(
@@ -169,7 +239,7 @@ export function readGpuPlan(value: unknown, path: string, context: PlanContext):
       );
     }
     const read = args.map((arg, j) =>
-      readArg(arg, `${dispatchPath}.args[${j}]`, buffers.length, uploads.length),
+      readArg(arg, `${dispatchPath}.args[${j}]`, buffers.length, context.uploads),
     );
     const groups = readSize(field(dispatch, 'groups'), `${dispatchPath}.groups`);
     // Every kernel gives each workgroup at least one element of an activation buffer it binds,
@@ -181,10 +251,11 @@ export function readGpuPlan(value: unknown, path: string, context: PlanContext):
       );
     return {
       kernel: kernelIndex,
+      node,
+      part,
       label: readString(field(dispatch, 'label'), `${dispatchPath}.label`),
       args: read,
       groups,
     };
   });
-  return { target, fused, kernels, uploads, buffers, inputs, outputs, dispatches };
 }

@@ -6,10 +6,9 @@ import { bindings, ENTRY_BUILTINS, f32, FLAT_GROUP } from '../wgsl.js';
  * against every visible key, the softmax (online, so T is not bounded by workgroup memory) and
  * the weighted sum of values. A query that sees no key writes zeros, as the reference does.
  */
-export const attentionKernel: KernelTemplate = (node, context) => {
+export const attentionKernel: KernelTemplate<'attention'> = (node, context) => {
   const d = lastDim(node.shape);
-  const heads = node.attrs.heads as number;
-  const causal = node.attrs.causal as boolean;
+  const { heads, causal } = node.attrs;
   const dh = d / heads;
   const wgsl = `${bindings(['q', 'k', 'v', 'mask', 'out'], ['f32', 'f32', 'f32', 'i32', 'f32'])}
 const D = ${d}u;

@@ -1,3 +1,4 @@
+import type { ActivationName } from '../../../runtime/ops/registry.js';
 import { activation, bindings, ENTRY_BUILTINS, f32, FLAT_GROUP } from '../wgsl.js';
 import { argOf, lastDim, perRow, type KernelTemplate } from '../kernel.js';
 
@@ -21,7 +22,7 @@ fn main(${ENTRY_BUILTINS}) {
 }
 
 /** a + b, with b the same shape as a or a row vector [columns] broadcast over rows. */
-export const addKernel: KernelTemplate = (node, context) => {
+export const addKernel: KernelTemplate<'add'> = (node, context) => {
   const [a, b] = node.inputs as [number, number];
   const columns = lastDim(node.shape);
   const broadcast = context.node(b).shape.length === 1;
@@ -40,9 +41,9 @@ export const addKernel: KernelTemplate = (node, context) => {
   };
 };
 
-export const scaleKernel: KernelTemplate = (node, context) => {
+export const scaleKernel: KernelTemplate<'scale'> = (node, context) => {
   const columns = lastDim(node.shape);
-  const factor = node.attrs.factor as number;
+  const { factor } = node.attrs;
   const { name, wgsl } = kernel(
     `scale_${columns}_${Math.fround(factor)}`,
     ['a'],
@@ -53,7 +54,8 @@ export const scaleKernel: KernelTemplate = (node, context) => {
   return { name, wgsl, args: [argOf(context, node.inputs[0]!)], groups: perRow(columns, SIZE) };
 };
 
-export const activationKernel: KernelTemplate = (node, context) => {
+/** Every activation op: its attributes are all empty, so one node type serves them. */
+export const activationKernel: KernelTemplate<ActivationName> = (node, context) => {
   const columns = lastDim(node.shape);
   const { functions, apply } = activation(node.op);
   const { name, wgsl } = kernel(
@@ -70,7 +72,7 @@ export const activationKernel: KernelTemplate = (node, context) => {
  * batch(...): row b of branch index[b], zeros for an index out of range. A part that binds a
  * window of the branches writes the rows of the sequences whose index lies in it.
  */
-export const selectKernel: KernelTemplate = (node, context) => {
+export const selectKernel: KernelTemplate<'select'> = (node, context) => {
   const [index, ...all] = node.inputs as [number, ...number[]];
   const { start, count } = context.inputs ?? { start: 0, count: all.length };
   const branches = all.slice(start, start + count);

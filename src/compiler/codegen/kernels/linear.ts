@@ -1,4 +1,5 @@
-import type { IrNode } from '../../ir/types.js';
+import type { NodeOf } from '../../../runtime/ops/node.js';
+import type { LinearActivation, OpAttrs } from '../../../runtime/ops/registry.js';
 import {
   argOf,
   lastDim,
@@ -6,7 +7,7 @@ import {
   perRowBlock,
   type KernelArg,
   type KernelContext,
-  type KernelTemplate,
+  type KernelEmission,
 } from '../kernel.js';
 import { activation, bindings, ENTRY_BUILTINS, f32, FLAT_GROUP } from '../wgsl.js';
 
@@ -20,39 +21,39 @@ interface LinearShape {
   readonly count: number;
   readonly bias: boolean;
   readonly residual: boolean;
-  readonly activation: string;
+  readonly activation: LinearActivation;
   readonly scale: number;
   readonly args: KernelArg[];
 }
+
+type LinearNode = NodeOf<'matmul'> | NodeOf<'linear'>;
+
+/** A matmul is a linear with no epilogue. */
+const MATMUL_EPILOGUE: OpAttrs<'linear'> = {
+  activation: 'none',
+  scale: 1,
+  bias: false,
+  residual: false,
+  transposeWeight: false,
+};
 
 /**
  * Weights go to the GPU k-major ([in, out]): a PyTorch [out, in] weight is transposed once at
  * upload, so the kernels read consecutive output columns as one vec4.
  */
-function describe(node: IrNode, context: KernelContext): LinearShape {
+function describe(node: LinearNode, context: KernelContext): LinearShape {
   const [x, w] = node.inputs as [number, number];
-  const transposed = node.op === 'linear' && node.attrs.transposeWeight === true;
+  const { transposeWeight: transposed, ...afterMatmul } =
+    node.op === 'linear' ? node.attrs : MATMUL_EPILOGUE;
   const weightShape = context.node(w).shape as [number, number];
   const k = transposed ? weightShape[0] : weightShape[1];
   const n = lastDim(node.shape);
   const { start, count } = context.columns ?? { start: 0, count: n };
   const window: [number, number] | undefined = count < n ? [start, start + count] : undefined;
-  const bias = node.op === 'linear' && node.attrs.bias === true;
-  const residual = node.op === 'linear' && node.attrs.residual === true;
   const args = [argOf(context, x), argOf(context, w, !transposed, window)];
-  if (bias) args.push(argOf(context, node.inputs[2]!, false, window));
-  if (residual) args.push(argOf(context, node.inputs[node.inputs.length - 1]!));
-  return {
-    k,
-    n,
-    start,
-    count,
-    bias,
-    residual,
-    activation: node.op === 'linear' ? (node.attrs.activation as string) : 'none',
-    scale: node.op === 'linear' ? (node.attrs.scale as number) : 1,
-    args,
-  };
+  if (afterMatmul.bias) args.push(argOf(context, node.inputs[2]!, false, window));
+  if (afterMatmul.residual) args.push(argOf(context, node.inputs[node.inputs.length - 1]!));
+  return { k, n, start, count, ...afterMatmul, args };
 }
 
 function kernelName(kind: string, s: LinearShape): string {
@@ -199,11 +200,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 }
 
 /** `matmul` and `linear`: the matmul and its fused epilogue, for the target's profile. */
-export const linearKernel: KernelTemplate = (node, context) => {
+export function linearKernel(node: LinearNode, context: KernelContext): KernelEmission {
   const s = describe(node, context);
   if (context.target === 'gpu')
     return { name: kernelName('linear_tiled', s), ...gpuTiled(s), args: s.args };
   if (s.k % 4 === 0 && s.n % 4 === 0 && s.start % 4 === 0 && s.count % 4 === 0)
     return { name: kernelName('linear_vec4', s), ...softwareVec4(s), args: s.args };
   return { name: kernelName('linear_scalar', s), ...softwareScalar(s), args: s.args };
-};
+}

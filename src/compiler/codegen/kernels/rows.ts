@@ -1,4 +1,12 @@
-import { argOf, lastDim, perRow, type KernelTemplate } from '../kernel.js';
+import type { NodeOf } from '../../../runtime/ops/node.js';
+import {
+  argOf,
+  lastDim,
+  perRow,
+  type KernelContext,
+  type KernelEmission,
+  type KernelTemplate,
+} from '../kernel.js';
 import { bindings, ENTRY_BUILTINS, f32, FLAT_GROUP } from '../wgsl.js';
 
 /** Workgroup size of the row kernels: one workgroup reduces one row. */
@@ -51,9 +59,13 @@ ${rowKernelStart(d)}
 `;
 }
 
-export const layerNormKernel: KernelTemplate = (node, context) => {
+/** `layer_norm` and `add_layer_norm`, whose inputs the kernel binds as they come. */
+export function layerNormKernel(
+  node: NodeOf<'layer_norm'> | NodeOf<'add_layer_norm'>,
+  context: KernelContext,
+): KernelEmission {
   const d = lastDim(node.shape);
-  const eps = node.attrs.eps as number;
+  const { eps } = node.attrs;
   const withSum = node.op === 'add_layer_norm';
   return {
     name: `${withSum ? 'add_layer_norm' : 'layer_norm'}_${d}_${eps}`,
@@ -61,17 +73,17 @@ export const layerNormKernel: KernelTemplate = (node, context) => {
     args: node.inputs.map((id) => argOf(context, id)),
     groups: perRow(1, 1),
   };
-};
+}
 
 /**
  * AdapterFusion after the algebraic rewrite, one workgroup per row: scores q'·o_i, softmax over
  * the N adapters, and Σ α_i o_i.
  */
-export const fusionMixKernel: KernelTemplate = (node, context) => {
+export const fusionMixKernel: KernelTemplate<'fusion_mix'> = (node, context) => {
   const [, ...outputs] = node.inputs as [number, ...number[]];
   const n = outputs.length;
   const d = lastDim(node.shape);
-  const factor = node.attrs.factor as number;
+  const { factor } = node.attrs;
   const names = outputs.map((_, i) => `o${i}`);
   const wgsl = `${bindings(['q', ...names, 'out'])}
 ${REDUCE}
@@ -102,7 +114,7 @@ ${names
 };
 
 /** The unfused pieces of AdapterFusion, one simple kernel each (the eager baseline). */
-export const rowDotKernel: KernelTemplate = (node, context) => {
+export const rowDotKernel: KernelTemplate<'row_dot'> = (node, context) => {
   const d = lastDim(context.node(node.inputs[0]!).shape);
   return {
     name: `row_dot_${d}`,
@@ -124,7 +136,7 @@ fn main(${ENTRY_BUILTINS}) {
   };
 };
 
-export const concatKernel: KernelTemplate = (node, context) => {
+export const concatKernel: KernelTemplate<'concat'> = (node, context) => {
   const n = node.inputs.length;
   const { start, count } = context.inputs ?? { start: 0, count: n };
   const parts = node.inputs.slice(start, start + count);
@@ -146,7 +158,7 @@ ${names.map((s, i) => `  out[row * ${n}u + ${start + i}u] = ${s}[row];`).join('\
   };
 };
 
-export const softmaxKernel: KernelTemplate = (node, context) => {
+export const softmaxKernel: KernelTemplate<'softmax'> = (node, context) => {
   const n = lastDim(node.shape);
   return {
     name: `softmax_${n}`,
@@ -170,7 +182,7 @@ fn main(${ENTRY_BUILTINS}) {
   };
 };
 
-export const weightedSumKernel: KernelTemplate = (node, context) => {
+export const weightedSumKernel: KernelTemplate<'weighted_sum'> = (node, context) => {
   const [alpha, ...all] = node.inputs as [number, ...number[]];
   const n = all.length;
   const { start, count } = context.inputs ?? { start: 0, count: n };
