@@ -1,22 +1,40 @@
+// Rule: layer_norm(add(x, y), γ, β), the add read by nothing else and x, y of one shape
+// → add_layer_norm(x, y, γ, β): the residual add and the LayerNorm of a post-LN site in one row
+// kernel.
 import type { IrGraph } from '../ir/types.js';
-import { rewriteGraph, sameShape, usersOf } from './rewrite.js';
+import { match, matchContext, op } from './match/pattern.js';
+import { hasOneReader, inputsOfSameShape } from './match/predicates.js';
+import { applyFusions, type Fusion } from './rewrite.js';
 
-/** layer_norm(add(x, y)) with the add read by nothing else becomes one `add_layer_norm` row kernel. */
+const addThenNorm = op('layer_norm', {
+  bind: 'norm',
+  inputs: [
+    op('add', {
+      bind: 'sum',
+      where: (sum, context) => hasOneReader(sum, context) && inputsOfSameShape(sum, context),
+    }),
+  ],
+});
+
 export function fuseAddLayerNorm(graph: IrGraph): IrGraph {
-  const users = usersOf(graph);
-  const fused = new Set<number>();
+  const context = matchContext(graph);
+  const fusions: Fusion[] = [];
   for (const node of graph.nodes) {
-    if (node.op !== 'layer_norm') continue;
-    const sum = graph.nodes[node.inputs[0]!]!;
-    const [a, b] = sum.inputs.map((i) => graph.nodes[i]!);
-    if (sum.op === 'add' && users[sum.id]!.length === 1 && sameShape(a!.shape, b!.shape))
-      fused.add(sum.id);
+    const bound = match(context, addThenNorm, node.id);
+    if (!bound) continue;
+    const { norm, sum } = bound;
+    const [, gamma, beta] = norm.inputs;
+    fusions.push({
+      root: norm.id,
+      absorbed: [sum.id],
+      emit: (rw) =>
+        rw.emit(
+          'add_layer_norm',
+          [...sum.inputs, gamma!, beta!].map((id) => rw.map(id)),
+          { eps: norm.attrs.eps },
+          norm.scope,
+        ),
+    });
   }
-  return rewriteGraph(graph, (node, rw) => {
-    if (fused.has(node.id)) return 'drop';
-    if (node.op !== 'layer_norm' || !fused.has(node.inputs[0]!)) return undefined;
-    const sum = graph.nodes[node.inputs[0]!]!;
-    const inputs = [...sum.inputs, node.inputs[1]!, node.inputs[2]!].map((i) => rw.map(i));
-    return rw.emit('add_layer_norm', inputs, { eps: node.attrs.eps as number }, node.scope);
-  });
+  return applyFusions(graph, fusions);
 }

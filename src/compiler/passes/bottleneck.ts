@@ -1,5 +1,17 @@
-import type { IrGraph, IrNode } from '../ir/types.js';
-import { rewriteGraph, usersOf } from './rewrite.js';
+// Rule: linear(linear(z, W_down, b_down), W_up, b_up, r?) → bottleneck: an adapter's
+// down-projection, activation, up-projection, scale and residual add (linears after epilogue
+// fusion) in one kernel that keeps the r-wide bottleneck in workgroup memory. The down-projection
+// has a bias, scale 1 and no residual and is read by the up-projection only; the up-projection has
+// a bias and no activation; r < d (a feed-forward sublayer expands instead) and the row fits on
+// chip. An adapter whose residual is the output of such a kernel, read by nothing else, joins it:
+// adapters stacked at one site share one kernel. This goes beyond TVM's one-matmul-per-kernel
+// rule: the pattern is known, so it is safe.
+import type { NodeOf } from '../../runtime/ops/node.js';
+import type { LinearActivation } from '../../runtime/ops/registry.js';
+import type { IrGraph, Shape } from '../ir/types.js';
+import { any, constrain, match, matchContext, op, type MatchContext } from './match/pattern.js';
+import { hasOneReader } from './match/predicates.js';
+import { applyFusions, type Fusion } from './rewrite.js';
 
 /** Largest bottleneck a single kernel holds in workgroup memory, per row. */
 export const MAX_FUSED_BOTTLENECK = 1024;
@@ -8,114 +20,123 @@ const MAX_ROW_FLOATS = 4096;
 /** Adapters per kernel: each adds 4 weight bindings (packed into one on the GPU). */
 export const MAX_ADAPTERS_PER_KERNEL = 4;
 
-interface Adapter {
-  readonly down: IrNode;
-  readonly up: IrNode;
+function isDownProjection(down: NodeOf<'linear'>, context: MatchContext): boolean {
+  const { bias, residual, transposeWeight, scale } = down.attrs;
+  return bias && !residual && !transposeWeight && scale === 1 && hasOneReader(down, context);
 }
 
-/** An up-projection linear whose input is a down-projection linear: one adapter. */
-function matchAdapter(graph: IrGraph, node: IrNode, users: number[][]): Adapter | undefined {
-  if (
-    node.op !== 'linear' ||
-    !node.attrs.bias ||
-    node.attrs.activation !== 'none' ||
-    node.attrs.transposeWeight
-  ) {
-    return undefined;
-  }
-  const down = graph.nodes[node.inputs[0]!]!;
-  if (down.op !== 'linear' || !down.attrs.bias || down.attrs.residual || down.attrs.transposeWeight)
-    return undefined;
-  if (down.attrs.scale !== 1 || users[down.id]!.length !== 1) return undefined;
-  const [r, d] = graph.nodes[down.inputs[1]!]!.shape as [number, number];
-  // A feed-forward sublayer expands (r > d); only a true bottleneck fits in workgroup memory.
-  return r < d && r <= MAX_FUSED_BOTTLENECK && d + r <= MAX_ROW_FLOATS
-    ? { down, up: node }
-    : undefined;
+function isUpProjection(up: NodeOf<'linear'>): boolean {
+  const { bias, activation, transposeWeight } = up.attrs;
+  return bias && activation === 'none' && !transposeWeight;
 }
 
+/** W_down [r, d] of a true bottleneck that fits in workgroup memory. */
+function fitsOnChip([r, d]: Shape): boolean {
+  if (typeof r !== 'number' || typeof d !== 'number') return false;
+  return r < d && r <= MAX_FUSED_BOTTLENECK && d + r <= MAX_ROW_FLOATS;
+}
+
+const adapter = constrain(
+  op('linear', {
+    bind: 'up',
+    where: isUpProjection,
+    inputs: [
+      op('linear', {
+        bind: 'down',
+        where: isDownProjection,
+        inputs: [any('z'), any('downWeight'), any('downBias')],
+      }),
+      any('upWeight'),
+      any('upBias'),
+    ],
+  }),
+  ({ downWeight }) => fitsOnChip(downWeight.shape),
+);
+
+/** One adapter of a kernel: what it reads (y_i or u) and its four tensors. */
+interface Module {
+  readonly activation: LinearActivation;
+  readonly scale: number;
+  readonly reads: 'y' | 'u';
+  readonly weights: readonly number[];
+}
+
+/** Adapters applied one after another at one site, fused into one kernel. */
 interface Group {
-  /** The node whose value the group's output replaces. */
-  readonly last: number;
+  /** The up-projection whose value the kernel's output replaces. */
+  last: number;
   readonly members: number[];
   readonly y: number;
   u: number | undefined;
-  readonly activations: string[];
-  readonly scales: number[];
-  readonly reads: ('y' | 'u')[];
-  readonly weights: number[];
+  readonly modules: Module[];
   readonly residual: boolean;
 }
 
-/**
- * Bottleneck fusion: an adapter's down-projection, activation, up-projection, scale and residual
- * add (already `linear` nodes after epilogue fusion) become one `bottleneck` kernel that keeps the
- * r-wide bottleneck on chip. Adapters applied one after another at a site share one kernel.
- * This goes beyond TVM's one-matmul-per-kernel rule: the pattern is known, so it is safe.
- */
 export function fuseBottlenecks(graph: IrGraph): IrGraph {
-  const users = usersOf(graph);
-  const groupOf = new Map<number, Group>();
+  const context = matchContext(graph);
+  const groupEndingAt = new Map<number, Group>();
   for (const node of graph.nodes) {
-    const adapter = matchAdapter(graph, node, users);
-    if (!adapter) continue;
-    const { down, up } = adapter;
-    const z = down.inputs[0]!;
+    const bound = match(context, adapter, node.id);
+    if (!bound) continue;
+    const { down, up, z } = bound;
     const residual = up.attrs.residual ? up.inputs[3]! : undefined;
-    const reads: 'y' | 'u' = residual === undefined || residual === z ? 'y' : 'u';
-    const weights = [down.inputs[1]!, down.inputs[2]!, up.inputs[1]!, up.inputs[2]!];
-    const previous = residual !== undefined ? groupOf.get(residual) : undefined;
-    const canExtend =
+    const module: Module = {
+      activation: down.attrs.activation,
+      scale: up.attrs.scale,
+      reads: residual === undefined || residual === z.id ? 'y' : 'u',
+      weights: [bound.downWeight.id, bound.downBias.id, bound.upWeight.id, bound.upBias.id],
+    };
+    const previous = residual === undefined ? undefined : groupEndingAt.get(residual);
+    const joinsPrevious =
       previous !== undefined &&
       previous.residual &&
-      users[residual!]!.every((user) => user === down.id || user === up.id) &&
-      previous.activations.length < MAX_ADAPTERS_PER_KERNEL &&
-      (reads === 'y' || previous.u === undefined || previous.u === z);
-    if (canExtend) {
+      context.users[previous.last]!.every((user) => user === down.id || user === up.id) &&
+      previous.modules.length < MAX_ADAPTERS_PER_KERNEL &&
+      (module.reads === 'y' || previous.u === undefined || previous.u === z.id);
+    if (joinsPrevious) {
+      groupEndingAt.delete(previous.last);
+      previous.last = up.id;
       previous.members.push(down.id, up.id);
-      previous.activations.push(down.attrs.activation as string);
-      previous.scales.push(up.attrs.scale as number);
-      previous.reads.push(reads);
-      previous.weights.push(...weights);
-      if (reads === 'u') previous.u = z;
-      const extended = { ...previous, last: up.id };
-      for (const id of extended.members) groupOf.set(id, extended);
+      previous.modules.push(module);
+      if (module.reads === 'u') previous.u = z.id;
+      groupEndingAt.set(up.id, previous);
       continue;
     }
-    const group: Group = {
+    groupEndingAt.set(up.id, {
       last: up.id,
       members: [down.id, up.id],
-      y: residual ?? z,
-      u: reads === 'u' ? z : undefined,
-      activations: [down.attrs.activation as string],
-      scales: [up.attrs.scale as number],
-      reads: [reads],
-      weights,
+      y: residual ?? z.id,
+      u: module.reads === 'u' ? z.id : undefined,
+      modules: [module],
       residual: residual !== undefined,
-    };
-    groupOf.set(down.id, group);
-    groupOf.set(up.id, group);
+    });
   }
-  return rewriteGraph(graph, (node, rw) => {
-    const group = groupOf.get(node.id);
-    if (!group) return undefined;
-    if (node.id !== group.last) return 'drop';
-    const y = rw.map(group.y);
-    const inputs = [
-      y,
-      group.u === undefined ? y : rw.map(group.u),
-      ...group.weights.map((w) => rw.map(w)),
-    ];
-    return rw.emit(
-      'bottleneck',
-      inputs,
-      {
-        activations: group.activations,
-        scales: group.scales,
-        reads: group.reads,
-        residual: group.residual,
-      },
-      graph.nodes[group.members[0]!]!.scope,
-    );
-  });
+  return applyFusions(
+    graph,
+    [...groupEndingAt.values()].map((group) => kernelOf(graph, group)),
+  );
+}
+
+function kernelOf(graph: IrGraph, group: Group): Fusion {
+  const { modules } = group;
+  return {
+    root: group.last,
+    absorbed: group.members.filter((id) => id !== group.last),
+    emit(rw) {
+      const y = rw.map(group.y);
+      const u = group.u === undefined ? y : rw.map(group.u);
+      const weights = modules.flatMap((m) => m.weights.map((id) => rw.map(id)));
+      return rw.emit(
+        'bottleneck',
+        [y, u, ...weights],
+        {
+          activations: modules.map((m) => m.activation),
+          scales: modules.map((m) => m.scale),
+          reads: modules.map((m) => m.reads),
+          residual: group.residual,
+        },
+        graph.nodes[group.members[0]!]!.scope,
+      );
+    },
+  };
 }

@@ -1,107 +1,83 @@
-import type { IrGraph, IrNode } from '../ir/types.js';
-import { rewriteGraph, sameShape, usersOf } from './rewrite.js';
-
-const ACTIVATIONS = new Set(['relu', 'gelu', 'gelu_tanh', 'silu', 'tanh']);
+// Rule: matmul(x, W) → add(·, b) with b a vector weight → an activation → scale(·, s) → add(·, r)
+// with r of the output's shape, each step optional and in that order, each node the sole reader
+// of the one before → linear(x, W, b?, r?) with that activation and scale: elementwise ops fuse
+// into their producer, as in TVM. A parallel adapter's delta becomes the residual of its
+// sublayer's output projection this way.
+import type { LinearActivation } from '../../runtime/ops/registry.js';
+import type { IrGraph } from '../ir/types.js';
+import { followChain, previous, step, type Step } from './match/chain.js';
+import { any, constrain, either, group, match, matchContext, op } from './match/pattern.js';
+import { isVector } from './match/predicates.js';
+import { applyFusions, sameShape, type Fusion } from './rewrite.js';
 
 interface Epilogue {
-  /** The chain's last node: the fused linear is emitted in its place. */
-  readonly last: number;
-  readonly members: readonly number[];
   readonly bias?: number;
-  readonly activation: string;
-  readonly scale: number;
+  readonly activation?: LinearActivation;
+  readonly scale?: number;
   readonly residual?: number;
 }
 
-/**
- * Epilogue fusion: a matmul followed by its bias add, an activation, a scale and a residual add,
- * each step the only reader of the one before, becomes one `linear` node. The steps must come in
- * that order and each is optional. (TVM's rule: elementwise ops fuse into their producer.)
- */
+const matmul = op('matmul', { bind: 'matmul' });
+
+const EPILOGUE_STEPS: readonly Step<Epilogue>[] = [
+  step(
+    op('add', { inputs: [previous, op('weight', { bind: 'bias', where: isVector })] }),
+    ({ bias }): Epilogue => ({ bias: bias.id }),
+  ),
+  step(group('activation', { bind: 'activation' }), ({ activation }): Epilogue => ({
+    activation: activation.op,
+  })),
+  step(op('scale', { bind: 'scale' }), ({ scale }): Epilogue => ({ scale: scale.attrs.factor })),
+  step(
+    constrain(
+      either(
+        op('add', { bind: 'sum', inputs: [previous, any('residual')] }),
+        op('add', { bind: 'sum', inputs: [any('residual'), previous] }),
+      ),
+      ({ sum, residual }) => sameShape(residual.shape, sum.shape),
+    ),
+    ({ residual }): Epilogue => ({ residual: residual.id }),
+  ),
+];
+
 export function fuseEpilogues(graph: IrGraph): IrGraph {
-  const users = usersOf(graph);
+  const context = matchContext(graph);
   const claimed = new Set<number>();
-  const chains = new Map<number, Epilogue>();
-  const soleUser = (id: number): IrNode | undefined => {
-    const list = users[id]!;
-    if (list.length !== 1 || list[0]! < 0 || claimed.has(list[0]!)) return undefined;
-    return graph.nodes[list[0]!];
-  };
+  const fusions: Fusion[] = [];
   for (const node of graph.nodes) {
-    if (node.op !== 'matmul') continue;
-    const members = [node.id];
-    let current = node.id;
-    let next = soleUser(current);
-    const chain: { bias?: number; activation: string; scale: number; residual?: number } = {
-      activation: 'none',
-      scale: 1,
-    };
-    const other = (add: IrNode) => add.inputs.find((i) => i !== current)!;
-    let stage = 0;
-    while (next) {
-      if (
-        stage < 1 &&
-        next.op === 'add' &&
-        graph.nodes[next.inputs[1]!]!.op === 'weight' &&
-        next.inputs[0] === current
-      ) {
-        const bias = graph.nodes[next.inputs[1]!]!;
-        if (bias.shape.length !== 1) break;
-        chain.bias = bias.id;
-        stage = 1;
-      } else if (stage < 2 && ACTIVATIONS.has(next.op)) {
-        chain.activation = next.op;
-        stage = 2;
-      } else if (stage < 3 && next.op === 'scale') {
-        chain.scale = next.attrs.factor as number;
-        stage = 3;
-      } else if (
-        stage < 4 &&
-        next.op === 'add' &&
-        next.inputs[0] !== next.inputs[1] &&
-        sameShape(graph.nodes[other(next)]!.shape, next.shape)
-      ) {
-        chain.residual = other(next);
-        stage = 4;
-      } else {
-        break;
-      }
-      members.push(next.id);
-      current = next.id;
-      next = stage < 4 ? soleUser(current) : undefined;
-    }
+    const start = match(context, matmul, node.id);
+    if (!start) continue;
+    const { members, contributions } = followChain(
+      context,
+      node.id,
+      EPILOGUE_STEPS,
+      (id) => !claimed.has(id),
+    );
     for (const id of members) claimed.add(id);
-    chains.set(current, {
-      last: current,
-      members,
-      activation: chain.activation,
-      scale: chain.scale,
-      ...(chain.bias !== undefined ? { bias: chain.bias } : {}),
-      ...(chain.residual !== undefined ? { residual: chain.residual } : {}),
+    const {
+      bias,
+      activation = 'none',
+      scale = 1,
+      residual,
+    } = contributions.reduce<Epilogue>((all, contribution) => ({ ...all, ...contribution }), {});
+    const [x, weight] = start.matmul.inputs;
+    fusions.push({
+      root: members.at(-1)!,
+      absorbed: members.slice(0, -1),
+      emit: (rw) =>
+        rw.emit(
+          'linear',
+          [x!, weight!, bias, residual].filter((id) => id !== undefined).map((id) => rw.map(id)),
+          {
+            activation,
+            scale,
+            bias: bias !== undefined,
+            residual: residual !== undefined,
+            transposeWeight: false,
+          },
+          start.matmul.scope,
+        ),
     });
   }
-  const byMember = new Map<number, Epilogue>();
-  for (const chain of chains.values()) for (const id of chain.members) byMember.set(id, chain);
-
-  return rewriteGraph(graph, (node, rw) => {
-    const chain = byMember.get(node.id);
-    if (!chain) return undefined;
-    if (node.id !== chain.last) return 'drop';
-    const matmul = graph.nodes[chain.members[0]!]!;
-    const inputs = [rw.map(matmul.inputs[0]!), rw.map(matmul.inputs[1]!)];
-    if (chain.bias !== undefined) inputs.push(rw.map(chain.bias));
-    if (chain.residual !== undefined) inputs.push(rw.map(chain.residual));
-    return rw.emit(
-      'linear',
-      inputs,
-      {
-        activation: chain.activation,
-        scale: chain.scale,
-        bias: chain.bias !== undefined,
-        residual: chain.residual !== undefined,
-        transposeWeight: false,
-      },
-      matmul.scope,
-    );
-  });
+  return applyFusions(graph, fusions);
 }

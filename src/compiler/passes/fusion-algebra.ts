@@ -1,14 +1,33 @@
-import type { IrGraph, IrNode } from '../ir/types.js';
+// Rule: the algebra of AdapterFusion (docs/design.md §5), exact up to rounding. Where every key
+// k_i is a projection W_K o_i + b_K with one W_K and b_K, and every value is o_i itself or a
+// projection W_V o_i + b_V with one W_V and b_V:
+// - q·k_i = (W_Kᵀ q)·o_i + q·b_K; the last term is the same for every i and cancels in the
+//   softmax, so W_Kᵀ is applied once to q instead of W_K to each o_i;
+// - Σ α_i (W_V o_i + b_V) = W_V (Σ α_i o_i) + b_V, since Σ α_i = 1, so W_V is applied once.
+// N adapters then cost 3·d² per token (W_Q, W_Kᵀ, W_V) instead of (1 + 2N)·d².
+import type { IrGraph } from '../ir/types.js';
+import { fusionScores, sharedQuery } from './fusion-scores.js';
+import {
+  any,
+  match,
+  matchContext,
+  op,
+  type BindingsOf,
+  type MatchContext,
+} from './match/pattern.js';
 import { rewriteGraph } from './rewrite.js';
 
-/** A projection `add(matmul(x, W), b)`: its input, weight and bias. */
-function projection(graph: IrGraph, id: number): { x: number; w: number; b: number } | undefined {
-  const add = graph.nodes[id]!;
-  if (add.op !== 'add') return undefined;
-  const matmul = graph.nodes[add.inputs[0]!]!;
-  const bias = graph.nodes[add.inputs[1]!]!;
-  if (matmul.op !== 'matmul' || bias.op !== 'weight') return undefined;
-  return { x: matmul.inputs[0]!, w: matmul.inputs[1]!, b: bias.id };
+/** add(matmul(x, W), b) with b a weight. */
+const projection = op('add', {
+  inputs: [op('matmul', { inputs: [any('x'), any('w')] }), op('weight', { bind: 'b' })],
+});
+
+type Projection = BindingsOf<typeof projection>;
+
+/** Whether every one is a projection, all with the first one's weight and bias. */
+function shareWeights(projections: readonly (Projection | undefined)[]): boolean {
+  const first = projections[0];
+  return projections.every((p) => p !== undefined && p.w === first!.w && p.b === first!.b);
 }
 
 interface FusionMatch {
@@ -16,84 +35,68 @@ interface FusionMatch {
   readonly keyWeight: number;
   readonly outputs: readonly number[];
   readonly rowDots: readonly number[];
-  /** W_V and b_V, unless `value identity`. */
+  /** W_V and b_V, unless the values are the o_i themselves. */
   readonly value?: { readonly w: number; readonly b: number };
 }
 
-/** AdapterFusion as lowered: weighted_sum(softmax(scale(concat(row_dot(q, k_i)...))), v_i...). */
-function matchFusion(graph: IrGraph, sum: IrNode): FusionMatch | undefined {
-  const [alphaId, ...valueIds] = sum.inputs as [number, ...number[]];
-  const softmax = graph.nodes[alphaId]!;
-  const scale = graph.nodes[softmax.inputs[0] ?? -1];
-  const concat = graph.nodes[scale?.inputs[0] ?? -1];
-  if (softmax.op !== 'softmax' || scale?.op !== 'scale' || concat?.op !== 'concat')
-    return undefined;
-  const rowDots = concat.inputs.map((i) => graph.nodes[i]!);
-  if (rowDots.some((r) => r.op !== 'row_dot')) return undefined;
-  const query = rowDots[0]!.inputs[0]!;
-  const keys = rowDots.map((r) =>
-    r.inputs[0] === query ? projection(graph, r.inputs[1]!) : undefined,
-  );
-  if (keys.some((k) => !k || k.w !== keys[0]!.w || k.b !== keys[0]!.b)) return undefined;
-  const outputs = keys.map((k) => k!.x);
-  const values = valueIds.map((id) => projection(graph, id));
-  const identity = valueIds.every((id, i) => id === outputs[i]);
-  const shared = values.every(
-    (v, i) => v && v.x === outputs[i] && v.w === values[0]!.w && v.b === values[0]!.b,
-  );
-  if (!identity && !shared) return undefined;
+function matchFusion(context: MatchContext, id: number): FusionMatch | undefined {
+  const fusion = match(context, fusionScores, id);
+  if (!fusion) return undefined;
+  const query = sharedQuery(fusion.rowDots);
+  if (query === undefined) return undefined;
+  const keys = fusion.rowDots.map((rowDot) => match(context, projection, rowDot.inputs[1]!));
+  if (!shareWeights(keys)) return undefined;
+  const outputs = keys.map((key) => key!.x.id);
+  const values = fusion.values.map((value) => match(context, projection, value.id));
+  const identity = fusion.values.every((value, i) => value.id === outputs[i]);
+  const projected = shareWeights(values) && values.every((value, i) => value!.x.id === outputs[i]);
+  if (!identity && !projected) return undefined;
   return {
     query,
-    keyWeight: keys[0]!.w,
+    keyWeight: keys[0]!.w.id,
     outputs,
-    rowDots: rowDots.map((r) => r.id),
-    ...(identity ? {} : { value: { w: values[0]!.w, b: values[0]!.b } }),
+    rowDots: fusion.rowDots.map((rowDot) => rowDot.id),
+    ...(identity ? {} : { value: { w: values[0]!.w.id, b: values[0]!.b.id } }),
   };
 }
 
-/**
- * The algebra of AdapterFusion (docs/design.md §5), exact up to rounding:
- * - q·k_i = q·(W_K o_i + b_K) = (W_Kᵀ q)·o_i + q·b_K; the last term is the same for every i and
- *   cancels in the softmax, so W_Kᵀ is applied once to q instead of W_K to each o_i;
- * - Σ α_i (W_V o_i + b_V) = W_V (Σ α_i o_i) + b_V, since Σ α_i = 1, so W_V is applied once.
- * N adapters then cost 3·d² per token (W_Q, W_Kᵀ, W_V) instead of (1 + 2N)·d².
- */
 export function rewriteFusionAlgebra(graph: IrGraph): IrGraph {
+  const context = matchContext(graph);
   const matches = new Map<number, FusionMatch>();
   const byRowDot = new Map<number, FusionMatch>();
   for (const node of graph.nodes) {
-    if (node.op !== 'weighted_sum') continue;
-    const match = matchFusion(graph, node);
-    if (!match) continue;
-    matches.set(node.id, match);
-    for (const id of match.rowDots) byRowDot.set(id, match);
+    const fusion = matchFusion(context, node.id);
+    if (!fusion) continue;
+    matches.set(node.id, fusion);
+    for (const id of fusion.rowDots) byRowDot.set(id, fusion);
   }
   const projectedQuery = new Map<FusionMatch, number>();
   return rewriteGraph(graph, (node, rw) => {
-    const rowMatch = byRowDot.get(node.id);
-    if (rowMatch) {
-      let query = projectedQuery.get(rowMatch);
+    const scored = byRowDot.get(node.id);
+    if (scored) {
+      // W_Kᵀ q, emitted where the first score was.
+      let query = projectedQuery.get(scored);
       if (query === undefined) {
         query = rw.emit(
           'linear',
-          [rw.map(rowMatch.query), rw.map(rowMatch.keyWeight)],
+          [rw.map(scored.query), rw.map(scored.keyWeight)],
           { activation: 'none', scale: 1, bias: false, residual: false, transposeWeight: true },
           node.scope,
         );
-        projectedQuery.set(rowMatch, query);
+        projectedQuery.set(scored, query);
       }
-      const output = rowMatch.outputs[rowMatch.rowDots.indexOf(node.id)]!;
+      const output = scored.outputs[scored.rowDots.indexOf(node.id)]!;
       return rw.emit('row_dot', [query, rw.map(output)], {}, node.scope);
     }
-    const match = matches.get(node.id);
-    if (!match?.value) return undefined;
+    const fusion = matches.get(node.id);
+    if (!fusion?.value) return undefined;
     const mixed = rw.emit(
       'weighted_sum',
-      [rw.map(node.inputs[0]!), ...match.outputs.map((o) => rw.map(o))],
+      [rw.map(node.inputs[0]!), ...fusion.outputs.map((o) => rw.map(o))],
       {},
       node.scope,
     );
-    const projected = rw.emit('matmul', [mixed, rw.map(match.value.w)], {}, node.scope);
-    return rw.emit('add', [projected, rw.map(match.value.b)], {}, node.scope);
+    const projected = rw.emit('matmul', [mixed, rw.map(fusion.value.w)], {}, node.scope);
+    return rw.emit('add', [projected, rw.map(fusion.value.b)], {}, node.scope);
   });
 }

@@ -86,6 +86,26 @@ export function rewriteGraph(
   });
 }
 
+/** A match to fuse: `root` is replaced by what `emit` builds, the `absorbed` nodes are dropped. */
+export interface Fusion {
+  readonly root: number;
+  readonly absorbed: readonly number[];
+  readonly emit: (rewriter: Rewriter) => number;
+}
+
+/** Rebuilds a graph with each fusion's root replaced and its absorbed nodes dropped. */
+export function applyFusions(graph: IrGraph, fusions: Iterable<Fusion>): IrGraph {
+  const byRoot = new Map<number, Fusion>();
+  const absorbed = new Set<number>();
+  for (const fusion of fusions) {
+    byRoot.set(fusion.root, fusion);
+    for (const id of fusion.absorbed) absorbed.add(id);
+  }
+  return rewriteGraph(graph, (node, rewriter) =>
+    absorbed.has(node.id) ? 'drop' : byRoot.get(node.id)?.emit(rewriter),
+  );
+}
+
 /** The node with a new id and its inputs mapped; the node itself when neither changes. */
 function renumbered(node: IrNode, id: number, map: (input: number) => number): IrNode {
   let same = id === node.id;
