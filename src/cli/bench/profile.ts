@@ -1,8 +1,9 @@
+import type { DispatchSpec, ProgramNode } from '../../runtime/program.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import { initWeights } from '../../runtime/weights.js';
 import { formatTable } from '../table.js';
 import { benchPrograms, type BenchSettings } from './measure.js';
-import { forwardFlops } from '../../compiler/ir/flops.js';
+import { forwardFlops } from '../../compiler/index.js';
 import { randomInputs } from '../../runtime/inputs.js';
 
 export interface KernelGroupTime {
@@ -25,11 +26,16 @@ export interface ProfileReport {
   }[];
 }
 
-/** `%12 linear[1] (L0/ffn/adapter:x)` → `linear · adapter`. */
-function groupOf(label: string): string {
-  const op = (label.split(' ')[1] ?? '?').replace(/\[\d+\]$/, '');
-  const scope = /\((L\d+\/\w+\/)?([a-z]+)/.exec(label)?.[2] ?? 'graph';
-  return `${op} · ${scope}`;
+/** `linear · adapter`: a node's op and its scope's kind (`graph` outside every scope). */
+function groupOf(node: ProgramNode): string {
+  return `${node.op} · ${node.scope?.kind ?? 'graph'}`;
+}
+
+/** How many dispatches compute each node. */
+function partsPerNode(dispatches: readonly DispatchSpec[]): Map<number, number> {
+  const parts = new Map<number, number>();
+  for (const dispatch of dispatches) parts.set(dispatch.node, (parts.get(dispatch.node) ?? 0) + 1);
+  return parts;
 }
 
 /** Where a fused forward pass spends its time, per kernel group. */
@@ -45,9 +51,10 @@ export async function profileGraph(
     if (!model.profile) throw new Error('profiling needs the WebGPU backend');
     const { batch, seq } = settings;
     const profile = await model.profile(randomInputs(fused, batch, seq, 1));
+    const gpuDispatches = fused.gpu!.dispatches;
     const totals = new Map<string, { dispatches: number; ms: number }>();
-    fused.gpu!.dispatches.forEach((dispatch, i) => {
-      const key = groupOf(dispatch.label);
+    gpuDispatches.forEach((dispatch, i) => {
+      const key = groupOf(fused.nodes[dispatch.node]!);
       const entry = totals.get(key) ?? { dispatches: 0, ms: 0 };
       totals.set(key, { dispatches: entry.dispatches + 1, ms: entry.ms + profile.ms[i]! });
     });
@@ -55,10 +62,10 @@ export async function profileGraph(
     const groups = [...totals]
       .map(([group, t]) => ({ group, ...t, share: t.ms / total }))
       .sort((a, b) => b.ms - a.ms);
-    const dispatches = fused.gpu!.dispatches.map((dispatch, i) => {
-      const node = Number(/^%(\d+)/.exec(dispatch.label)![1]);
-      const parts = fused.gpu!.dispatches.filter((d) => d.label.startsWith(`%${node} `)).length;
-      const flops = forwardFlops([fused.nodes[node]!], batch, seq, fused.nodes) / parts;
+    const parts = partsPerNode(gpuDispatches);
+    const dispatches = gpuDispatches.map((dispatch, i) => {
+      const node = fused.nodes[dispatch.node]!;
+      const flops = forwardFlops([node], batch, seq, fused.nodes) / parts.get(dispatch.node)!;
       return { label: dispatch.label, ms: profile.ms[i]!, flops };
     });
     return { method: profile.method, total_ms: total, groups, dispatches };
