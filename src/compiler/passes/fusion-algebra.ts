@@ -5,16 +5,19 @@
 //   softmax, so W_Kᵀ is applied once to q instead of W_K to each o_i;
 // - Σ α_i (W_V o_i + b_V) = W_V (Σ α_i o_i) + b_V, since Σ α_i = 1, so W_V is applied once.
 // N adapters then cost 3·d² per token (W_Q, W_Kᵀ, W_V) instead of (1 + 2N)·d².
+// The scores change by q·b_K, so they must be read by the chain only; the softmax is unchanged.
 import type { IrGraph } from '../ir/types.js';
 import { fusionScores, sharedQuery } from './fusion-scores.js';
 import {
   any,
+  constrain,
   match,
   matchContext,
   op,
   type BindingsOf,
   type MatchContext,
 } from './match/pattern.js';
+import { hasOneReader } from './match/predicates.js';
 import { rewriteGraph } from './rewrite.js';
 
 /** add(matmul(x, W), b) with b a weight. */
@@ -39,8 +42,12 @@ interface FusionMatch {
   readonly value?: { readonly w: number; readonly b: number };
 }
 
+const fusionOfScores = constrain(fusionScores, ({ scale, concat, rowDots }, context) =>
+  [scale, concat, ...rowDots].every((node) => hasOneReader(node, context)),
+);
+
 function matchFusion(context: MatchContext, id: number): FusionMatch | undefined {
-  const fusion = match(context, fusionScores, id);
+  const fusion = match(context, fusionOfScores, id);
   if (!fusion) return undefined;
   const query = sharedQuery(fusion.rowDots);
   if (query === undefined) return undefined;
