@@ -92,7 +92,7 @@ async function main(): Promise<void> {
     if (file === 'pfeiffer.adapt') {
       const profile = await profileGraph(runtime, source, file, settings);
       const ffn = profile.dispatches.filter(
-        (d) => d.label.includes('/ffn/base)') && d.label.includes(' linear'),
+        (d) => d.op === 'linear' && d.scope?.site === 'ffn' && d.scope.kind === 'base',
       );
       ffnGflops = ffn.reduce((n, d) => n + d.flops, 0) / (ffn.reduce((n, d) => n + d.ms, 0) * 1e6);
     }

@@ -26,6 +26,14 @@ export {
 export type { RunInputs, RunOptions } from './inputs.js';
 export type { HostTensor } from './tensor.js';
 export type { Program, ProgramNode, WeightSpec } from './program.js';
+export {
+  formatProvenance,
+  sameProvenance,
+  type NodeOf,
+  type Provenance,
+  type ScopeKind,
+} from './ops/node.js';
+export { OPS, type OpName, type OpAttrs } from './ops/registry.js';
 export { initWeights, bindWeights } from './weights.js';
 export { validateProgram } from './validate-program.js';
 export { interpret } from './cpu/interpreter.js';

@@ -1,4 +1,4 @@
-import type { DispatchSpec, ProgramNode } from '../../runtime/program.js';
+import type { DispatchSpec, OpName, ProgramNode, Provenance } from '../../runtime/program.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import { initWeights } from '../../runtime/weights.js';
 import { formatTable } from '../table.js';
@@ -18,9 +18,11 @@ export interface ProfileReport {
   readonly method: string;
   readonly total_ms: number;
   readonly groups: readonly KernelGroupTime[];
-  /** Every dispatch: its label, time, and floating-point work. */
+  /** Every dispatch: its label, the node's op and provenance, its time and floating-point work. */
   readonly dispatches: readonly {
     readonly label: string;
+    readonly op: OpName;
+    readonly scope?: Provenance;
     readonly ms: number;
     readonly flops: number;
   }[];
@@ -66,7 +68,8 @@ export async function profileGraph(
     const dispatches = gpuDispatches.map((dispatch, i) => {
       const node = fused.nodes[dispatch.node]!;
       const flops = forwardFlops([node], batch, seq, fused.nodes) / parts.get(dispatch.node)!;
-      return { label: dispatch.label, ms: profile.ms[i]!, flops };
+      const scope = node.scope === undefined ? {} : { scope: node.scope };
+      return { label: dispatch.label, op: node.op, ...scope, ms: profile.ms[i]!, flops };
     });
     return { method: profile.method, total_ms: total, groups, dispatches };
   } finally {
