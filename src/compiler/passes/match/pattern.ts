@@ -16,7 +16,7 @@ export function matchContext(graph: IrGraph): MatchContext {
 export type NodeOfAny<O extends OpName> = Extract<IrNode, { readonly op: O }>;
 
 /** The bindings made so far in one match, by name. */
-type Scope = Record<string, unknown>;
+type Scope = Map<string, unknown>;
 type Empty = Record<never, never>;
 
 /**
@@ -28,6 +28,8 @@ export interface Pattern<B> {
   readonly test: (context: MatchContext, id: number, scope: Scope) => boolean;
   /** The names it binds, so that `each` can list them. */
   readonly names: readonly string[];
+  /** The ops a node must have to match, where the pattern says: `match` skips others early. */
+  readonly ops?: ReadonlySet<OpName>;
   /** Only carries the type of the bindings; never set. */
   readonly bindings?: B;
 }
@@ -52,13 +54,14 @@ export interface OpOptions<O extends OpName, N extends string, I, E> {
 
 /** Binds `node` under `name`; a name bound twice must be the same node. */
 function bindName(scope: Scope, name: string, node: IrNode): boolean {
-  if (scope[name] !== undefined && scope[name] !== node) return false;
-  scope[name] = node;
+  const bound = scope.get(name);
+  if (bound !== undefined && bound !== node) return false;
+  scope.set(name, node);
   return true;
 }
 
-function isOneOf<O extends OpName>(node: IrNode, ops: readonly O[]): node is NodeOfAny<O> {
-  return (ops as readonly OpName[]).includes(node.op);
+function isOneOf<O extends OpName>(node: IrNode, ops: ReadonlySet<OpName>): node is NodeOfAny<O> {
+  return ops.has(node.op);
 }
 
 /** A node of op `ops` (or of any op in a list), with its inputs and a predicate as options say. */
@@ -72,7 +75,7 @@ export function op<
   options: OpOptions<O, N, I, E> = {},
 ): Pattern<Record<N, NodeOfAny<O>> & Merged<I> & Listed<E>> {
   const { bind, where, each } = options;
-  const accepted: readonly O[] = typeof ops === 'string' ? [ops] : ops;
+  const accepted = new Set<OpName>(typeof ops === 'string' ? [ops] : ops);
   const positional: readonly Pattern<unknown>[] = options.inputs ?? [];
   return {
     names: [
@@ -80,9 +83,10 @@ export function op<
       ...positional.flatMap((p) => p.names),
       ...(each?.names ?? []),
     ],
+    ops: accepted,
     test(context, id, scope) {
       const node = context.graph.nodes[id];
-      if (node === undefined || !isOneOf(node, accepted)) return false;
+      if (node === undefined || !isOneOf<O>(node, accepted)) return false;
       if (where && !where(node, context)) return false;
       if (bind !== undefined && !bindName(scope, bind, node)) return false;
       if (node.inputs.length < positional.length) return false;
@@ -103,12 +107,12 @@ function listEach(
 ): boolean {
   const lists = new Map(pattern.names.map((name) => [name, [] as unknown[]]));
   for (const id of ids) {
-    // Names bound outside stay visible, for `same`.
-    const element: Scope = Object.create(scope);
+    // A copy, so that names bound outside stay visible, for `same`.
+    const element: Scope = new Map(scope);
     if (!pattern.test(context, id, element)) return false;
-    for (const [name, list] of lists) list.push(element[name]);
+    for (const [name, list] of lists) list.push(element.get(name));
   }
-  for (const [name, list] of lists) scope[name] = list;
+  for (const [name, list] of lists) scope.set(name, list);
   return true;
 }
 
@@ -136,19 +140,23 @@ export function same(name: string): Pattern<Empty> {
   return {
     names: [],
     test: (context, id, scope) =>
-      scope[name] !== undefined && scope[name] === context.graph.nodes[id],
+      scope.get(name) !== undefined && scope.get(name) === context.graph.nodes[id],
   };
 }
 
 /** The first of the alternatives that matches. */
 export function either<B>(...alternatives: readonly Pattern<B>[]): Pattern<B> {
+  const ops = alternatives.every((alternative) => alternative.ops)
+    ? new Set(alternatives.flatMap((alternative) => [...alternative.ops!]))
+    : undefined;
   return {
     names: alternatives[0]?.names ?? [],
+    ...(ops ? { ops } : {}),
     test(context, id, scope) {
       for (const alternative of alternatives) {
-        const trial: Scope = Object.create(scope);
+        const trial: Scope = new Map(scope);
         if (alternative.test(context, id, trial)) {
-          Object.assign(scope, trial);
+          for (const [name, value] of trial) scope.set(name, value);
           return true;
         }
       }
@@ -164,7 +172,9 @@ export function constrain<B>(
 ): Pattern<B> {
   return {
     names: pattern.names,
-    test: (context, id, scope) => pattern.test(context, id, scope) && check(scope as B, context),
+    ...(pattern.ops ? { ops: pattern.ops } : {}),
+    test: (context, id, scope) =>
+      pattern.test(context, id, scope) && check(bindingsOf<B>(scope), context),
   };
 }
 
@@ -173,8 +183,18 @@ export function match<B>(
   context: MatchContext,
   pattern: Pattern<B>,
   id: number,
-  seed: Readonly<Scope> = {},
+  seed: Readonly<Record<string, IrNode>> = {},
 ): B | undefined {
-  const scope: Scope = { ...seed };
-  return pattern.test(context, id, scope) ? (scope as B) : undefined;
+  const node = context.graph.nodes[id];
+  if (node === undefined || (pattern.ops && !pattern.ops.has(node.op))) return undefined;
+  const scope: Scope = new Map();
+  for (const name in seed) scope.set(name, seed[name]);
+  return pattern.test(context, id, scope) ? bindingsOf<B>(scope) : undefined;
+}
+
+/** The bindings as the object a pattern's type describes. */
+function bindingsOf<B>(scope: Scope): B {
+  const bindings: Record<string, unknown> = {};
+  for (const [name, value] of scope) bindings[name] = value;
+  return bindings as B;
 }
