@@ -139,8 +139,7 @@ export function any<const N extends string = never>(name?: N): Pattern<Record<N,
 export function same(name: string): Pattern<Empty> {
   return {
     names: [],
-    test: (context, id, scope) =>
-      scope.get(name) !== undefined && scope.get(name) === context.graph.nodes[id],
+    test: (context, id, scope) => scope.has(name) && scope.get(name) === context.graph.nodes[id],
   };
 }
 
@@ -188,7 +187,7 @@ export function match<B>(
   const node = context.graph.nodes[id];
   if (node === undefined || (pattern.ops && !pattern.ops.has(node.op))) return undefined;
   const scope: Scope = new Map();
-  for (const name in seed) scope.set(name, seed[name]);
+  for (const [name, bound] of Object.entries(seed)) scope.set(name, bound);
   return pattern.test(context, id, scope) ? bindingsOf<B>(scope) : undefined;
 }
 
