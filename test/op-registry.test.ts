@@ -75,7 +75,8 @@ describe('the op registry', () => {
     expect(() => checkAttrs('linear', schema, { ...good, activation: 'swish' }, 'attrs')).toThrow(
       /^attrs\.activation: must be 'none' or 'identity' or 'relu' or 'gelu'/,
     );
-    const { scale: _scale, ...missing } = good;
+    const missing: Record<string, unknown> = { ...good };
+    delete missing.scale;
     expect(() => checkAttrs('linear', schema, missing, 'attrs')).toThrow(
       "attrs: linear needs 'scale'",
     );
