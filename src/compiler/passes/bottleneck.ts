@@ -8,6 +8,7 @@
 // rule: the pattern is known, so it is safe.
 import type { NodeOf } from '../../runtime/ops/node.js';
 import type { LinearActivation } from '../../runtime/ops/registry.js';
+import { MAX_WORKGROUP_FLOATS } from '../ir/limits.js';
 import type { IrGraph, Shape } from '../ir/types.js';
 import { any, constrain, match, matchContext, op, type MatchContext } from './match/pattern.js';
 import { hasOneReader } from './match/predicates.js';
@@ -15,8 +16,6 @@ import { applyFusions, type Fusion } from './rewrite.js';
 
 /** Largest bottleneck a single kernel holds in workgroup memory, per row. */
 export const MAX_FUSED_BOTTLENECK = 1024;
-/** A row of y and the bottleneck must fit the 16 KiB of workgroup memory every device allows. */
-const MAX_ROW_FLOATS = 4096;
 /** Adapters per kernel: each adds 4 weight bindings (packed into one on the GPU). */
 export const MAX_ADAPTERS_PER_KERNEL = 4;
 
@@ -33,7 +32,7 @@ function isUpProjection(up: NodeOf<'linear'>): boolean {
 /** W_down [r, d] of a true bottleneck that fits in workgroup memory. */
 function fitsOnChip([r, d]: Shape): boolean {
   if (typeof r !== 'number' || typeof d !== 'number') return false;
-  return r < d && r <= MAX_FUSED_BOTTLENECK && d + r <= MAX_ROW_FLOATS;
+  return r < d && r <= MAX_FUSED_BOTTLENECK && d + r <= MAX_WORKGROUP_FLOATS;
 }
 
 const adapter = constrain(
