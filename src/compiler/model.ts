@@ -16,6 +16,54 @@ export const ADAPTER_ACTIVATIONS = [
 ] as const;
 export type Activation = (typeof ADAPTER_ACTIVATIONS)[number];
 
+/** The checkpoint families `model NAME from "DIR"` reads, each with its own tensor names. */
+export const FAMILIES = ['bert', 'roberta', 'distilbert', 'gpt2'] as const;
+export type Family = (typeof FAMILIES)[number];
+
+/**
+ * A task head on top of the encoder, as the checkpoint's `architectures` names it:
+ * - pooler: BertForSequenceClassification, tanh(pooler.dense(first token)) then `classifier`;
+ * - dense-tanh: RobertaForSequenceClassification, `classifier.dense` + tanh + `classifier.out_proj`
+ *   on the first token;
+ * - pre-classifier-relu: DistilBertForSequenceClassification, `pre_classifier` + ReLU +
+ *   `classifier` on the first token;
+ * - token: *ForTokenClassification, `classifier` on every token;
+ * - tied-embeddings: GPT2LMHeadModel, next-token logits from the token embedding matrix.
+ */
+export type HeadLayout =
+  'pooler' | 'dense-tanh' | 'pre-classifier-relu' | 'token' | 'tied-embeddings';
+
+export interface HeadSpec {
+  readonly layout: HeadLayout;
+  /** Labels by id, from `id2label`; empty for a language-model head. */
+  readonly labels: readonly string[];
+  /** softmax, or sigmoid where `problem_type` is `multi_label_classification`. */
+  readonly scores: 'softmax' | 'sigmoid';
+}
+
+/** What a Hugging Face checkpoint directory's config.json says beyond the layer sizes. */
+export interface CheckpointSpec {
+  /** The directory as written in the spec, relative to the spec file. */
+  readonly dir: string;
+  readonly family: Family;
+  /** `architectures[0]`, e.g. `BertForSequenceClassification`; absent for a bare encoder. */
+  readonly architecture?: string;
+  readonly vocab: number;
+  readonly maxPositions: number;
+  /** Token-type vocabulary; 0 where the family has none (DistilBERT, GPT-2). */
+  readonly typeVocab: number;
+  readonly padId?: number;
+  /**
+   * Position ids: `absolute` counts 0, 1, … per sequence; `after-padding` (RoBERTa, XLM-R) counts
+   * non-pad tokens from padding_idx + 1 and gives pad tokens padding_idx.
+   */
+  readonly positions: 'absolute' | 'after-padding';
+  /** The embedding LayerNorm's eps; absent where the family has none (GPT-2). */
+  readonly embeddingEps?: number;
+  /** The head the graphs end in; absent with `head none` or a bare encoder. */
+  readonly head?: HeadSpec;
+}
+
 export interface BaseModel {
   readonly name: string;
   readonly hidden: number;
@@ -26,6 +74,8 @@ export interface BaseModel {
   readonly norm: 'post' | 'pre';
   readonly eps: number;
   readonly attention: 'bidirectional' | 'causal';
+  /** Present for `model NAME from "DIR"`: the graph then reads token ids, not hidden states. */
+  readonly checkpoint?: CheckpointSpec;
   readonly span: Span;
 }
 

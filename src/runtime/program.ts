@@ -27,6 +27,16 @@ export interface WeightSpec {
   readonly name: string;
   readonly shape: readonly number[];
   readonly init: WeightInit;
+  /**
+   * Derived at load from a checkpoint tensor of another layout: `tensor` as stored, transposed
+   * where `transpose` says (GPT-2's Conv1D [in, out] to [out, in]), then rows [start, end) of its
+   * first axis (one of q, k, v of GPT-2's fused `c_attn`).
+   */
+  readonly from?: {
+    readonly tensor: string;
+    readonly transpose?: boolean;
+    readonly rows?: readonly [number, number];
+  };
 }
 
 export interface IoSpec {
@@ -39,6 +49,26 @@ export interface IoSpec {
   readonly optional?: boolean;
 }
 
+/**
+ * How a program read from a checkpoint takes text: sizes its token inputs are checked against,
+ * the position-id rule, and the head's labels and scores. Absent for hidden-state programs.
+ */
+export interface ProgramText {
+  readonly family: 'bert' | 'roberta' | 'distilbert' | 'gpt2';
+  readonly vocab: number;
+  readonly maxPositions: number;
+  /** 0 where the family has no token types. */
+  readonly typeVocab: number;
+  readonly padId?: number;
+  /** See CheckpointSpec.positions: 0, 1, … or RoBERTa's count from padding_idx + 1. */
+  readonly positions: 'absolute' | 'after-padding';
+  readonly head?: {
+    readonly layout: 'pooler' | 'dense-tanh' | 'pre-classifier-relu' | 'token' | 'tied-embeddings';
+    readonly labels: readonly string[];
+    readonly scores: 'softmax' | 'sigmoid';
+  };
+}
+
 export interface ProgramModelInfo {
   readonly name: string;
   readonly hidden: number;
@@ -47,6 +77,7 @@ export interface ProgramModelInfo {
   readonly layers: number;
   readonly norm: 'post' | 'pre';
   readonly attention: 'bidirectional' | 'causal';
+  readonly text?: ProgramText;
 }
 
 /** A count that scales with the run's sizes: ceil((perToken·B·T + perSequence·B + fixed) / divide). */
