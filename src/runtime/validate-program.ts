@@ -2,7 +2,6 @@ import {
   PROGRAM_FORMAT,
   PROGRAM_VERSION,
   type AttrValue,
-  type Dim,
   type DType,
   type IoSpec,
   type Program,
@@ -33,13 +32,7 @@ import {
   sameShape,
   showShape,
 } from './validate/read.js';
-
-/** The inputs the runtime knows how to feed (inputs.ts), with their dtype and shape. */
-const INPUTS: Readonly<Record<string, { dtype: DType; shape: (hidden: number) => Shape }>> = {
-  hidden_states: { dtype: 'f32', shape: (hidden) => ['B', 'T', hidden] },
-  attention_mask: { dtype: 'i32', shape: () => ['B', 'T'] },
-  adapter_index: { dtype: 'i32', shape: () => ['B'] },
-};
+import { checkInputs, checkOutputs, readText, readWeightSource } from './validate/text.js';
 
 /** The checked, frozen copies this function returned: checking one again costs nothing. */
 const validated = new WeakSet<object>();
@@ -50,6 +43,7 @@ function readModel(value: unknown): ProgramModelInfo {
   const hidden = readInteger(field(model, 'hidden'), `${path}.hidden`, 1);
   const heads = readInteger(field(model, 'heads'), `${path}.heads`, 1);
   if (hidden % heads !== 0) fail(`${path}.heads`, `${heads} does not divide hidden (${hidden})`);
+  const textValue = field(model, 'text');
   return {
     name: readString(field(model, 'name'), `${path}.name`),
     hidden,
@@ -61,6 +55,7 @@ function readModel(value: unknown): ProgramModelInfo {
       'bidirectional',
       'causal',
     ]),
+    ...(textValue === undefined ? {} : { text: readText(textValue, `${path}.text`) }),
   };
 }
 
@@ -90,7 +85,15 @@ function readWeights(value: unknown): WeightSpec[] {
     names.add(name);
     const shape = readShape(field(weight, 'shape'), `${path}.shape`, false) as number[];
     checkElements(shape, `${path}.shape`);
-    return { name, shape, init: readInit(field(weight, 'init'), `${path}.init`) };
+    const fromValue = field(weight, 'from');
+    return {
+      name,
+      shape,
+      init: readInit(field(weight, 'init'), `${path}.init`),
+      ...(fromValue === undefined
+        ? {}
+        : { from: readWeightSource(fromValue, `${path}.from`, shape) }),
+    };
   });
 }
 
@@ -255,24 +258,6 @@ function checkNode(node: ProgramNode, path: string, context: NodeContext): void 
   checkElements(fixed, `${path}.shape`);
 }
 
-function checkInputs(inputs: readonly IoSpec[], hidden: number): void {
-  inputs.forEach((io, i) => {
-    const path = `program.inputs[${i}]`;
-    const known = Object.hasOwn(INPUTS, io.name) ? INPUTS[io.name] : undefined;
-    if (!known)
-      fail(
-        `${path}.name`,
-        `'${io.name}' is not an input the runtime feeds (${Object.keys(INPUTS).join(', ')})`,
-      );
-    if (io.dtype !== known.dtype) fail(`${path}.dtype`, `must be '${known.dtype}'`);
-    const shape = known.shape(hidden);
-    if (!sameShape(io.shape, shape))
-      fail(`${path}.shape`, `is ${showShape(io.shape)}; must be ${showShape(shape)}`);
-  });
-  if (!inputs.some((io) => io.name === 'hidden_states'))
-    fail('program.inputs', "has no 'hidden_states'");
-}
-
 function checkIoNodes(
   specs: readonly IoSpec[],
   key: 'inputs' | 'outputs',
@@ -289,15 +274,6 @@ function checkIoNodes(
         `node ${io.node} is ${node.dtype} ${showShape(node.shape)}, not ${io.dtype} ${showShape(io.shape)}`,
       );
   });
-}
-
-function checkOutputs(outputs: readonly IoSpec[], hidden: number): void {
-  if (outputs.length === 0) fail('program.outputs', 'must name at least one output');
-  const main = outputs.find((o) => o.name === 'hidden_states');
-  if (!main) fail('program.outputs', "has no 'hidden_states'");
-  const expected: Dim[] = ['B', 'T', hidden];
-  if (main.dtype !== 'f32' || !sameShape(main.shape, expected))
-    fail(`program.outputs[${outputs.indexOf(main)}]`, `must be f32 ${showShape(expected)}`);
 }
 
 /** The branch count against the select nodes and the adapter_index input. */
@@ -363,9 +339,9 @@ function readProgram(value: unknown): Program {
   const model = readModel(field(program, 'model'));
   const weights = readWeights(field(program, 'weights'));
   const inputs = readIo(field(program, 'inputs'), 'inputs');
-  checkInputs(inputs, model.hidden);
+  checkInputs(inputs, model.hidden, model.text);
   const outputs = readIo(field(program, 'outputs'), 'outputs');
-  checkOutputs(outputs, model.hidden);
+  checkOutputs(outputs, model.hidden, model.text);
   const nodes: ProgramNode[] = [];
   const context: NodeContext = {
     nodes,
@@ -392,7 +368,15 @@ function readProgram(value: unknown): Program {
     nodes,
     ...(gpuValue === undefined
       ? {}
-      : { gpu: readGpuPlan(gpuValue, 'program.gpu', { nodes, weights, inputs, outputs }) }),
+      : {
+          gpu: readGpuPlan(gpuValue, 'program.gpu', {
+            nodes,
+            weights,
+            inputs,
+            outputs,
+            text: model.text,
+          }),
+        }),
   };
   deepFreeze(result);
   validated.add(result);

@@ -8,6 +8,7 @@ import type {
   ProgramNode,
   SizeExpr,
   WeightSpec,
+  ProgramText,
 } from '../program.js';
 import { elementCount } from '../tensor.js';
 import {
@@ -68,6 +69,8 @@ interface PlanContext {
   readonly weights: readonly WeightSpec[];
   readonly inputs: readonly IoSpec[];
   readonly outputs: readonly IoSpec[];
+  /** Present for a program that takes token ids: its first output is then last_hidden_state. */
+  readonly text: ProgramText | undefined;
 }
 
 function readUploads(value: unknown, path: string, weights: readonly WeightSpec[]) {
@@ -161,8 +164,8 @@ export function readGpuPlan(value: unknown, path: string, context: PlanContext):
     if (!inputs.some((i) => i.name === spec.name))
       fail(`${path}.inputs`, `has no buffer for the input '${spec.name}'`);
   }
-  if (outputs[0]?.name !== 'hidden_states')
-    fail(`${path}.outputs[0]`, "must be the output 'hidden_states'");
+  const main = context.text ? 'last_hidden_state' : 'hidden_states';
+  if (outputs[0]?.name !== main) fail(`${path}.outputs[0]`, `must be the output '${main}'`);
   const dispatches = readDispatches(field(plan, 'dispatches'), `${path}.dispatches`, {
     nodes: context.nodes,
     kernels,
