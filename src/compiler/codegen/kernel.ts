@@ -49,9 +49,34 @@ export function lastDim(shape: Shape): number {
   return d;
 }
 
-/** A count proportional to the number of rows (B·T), rounded up after dividing. */
-export function perRow(perToken: number, divide: number): SizeExpr {
-  return { perToken, perSequence: 0, fixed: 0, divide };
+/**
+ * What a value's rows are: one per token for [B, T, ...] (B·T rows, `params.rows` in WGSL) or one
+ * per sequence for [B, ...] (B rows, `params.batch`), as a head's values after `first_token`.
+ */
+export type RowKind = 'token' | 'sequence';
+
+export function rowKind(shape: Shape): RowKind {
+  return shape[1] === 'T' ? 'token' : 'sequence';
+}
+
+/** The WGSL expression of the row count. */
+export function rowCount(rows: RowKind): string {
+  return rows === 'token' ? 'params.rows' : 'params.batch';
+}
+
+/** A kernel name's mark for per-sequence rows; token rows keep the name they always had. */
+export function rowSuffix(rows: RowKind): string {
+  return rows === 'token' ? '' : '_seq';
+}
+
+/** A size of `per` for each row, per token (B·T) or per sequence (B). */
+function scaled(per: number, rows: RowKind): Pick<SizeExpr, 'perToken' | 'perSequence'> {
+  return rows === 'token' ? { perToken: per, perSequence: 0 } : { perToken: 0, perSequence: per };
+}
+
+/** A count proportional to the number of rows (B·T, or B), rounded up after dividing. */
+export function perRow(perToken: number, divide: number, rows: RowKind = 'token'): SizeExpr {
+  return { ...scaled(perToken, rows), fixed: 0, divide };
 }
 
 /**
@@ -64,10 +89,10 @@ export function perRowBlock(
   perBlockRow: number,
   rowsPerBlock: number,
   blocksPerGroup: number,
+  rows: RowKind = 'token',
 ): SizeExpr {
   return {
-    perToken: perBlockRow,
-    perSequence: 0,
+    ...scaled(perBlockRow, rows),
     fixed: perBlockRow * (rowsPerBlock - 1),
     divide: rowsPerBlock * blocksPerGroup,
   };

@@ -3,6 +3,7 @@ import type { ComputeOp } from '../../runtime/ops/registry.js';
 import type { KernelContext, KernelEmission, KernelTemplate } from './kernel.js';
 import { attentionKernel } from './kernels/attention.js';
 import { bottleneckKernel } from './kernels/bottleneck.js';
+import { embeddingsKernel, firstTokenKernel, gatherKernel } from './kernels/embeddings.js';
 import { activationKernel, addKernel, scaleKernel, selectKernel } from './kernels/elementwise.js';
 import { linearKernel } from './kernels/linear.js';
 import {
@@ -28,6 +29,7 @@ export const KERNEL_TEMPLATES = {
   gelu_tanh: activationKernel,
   silu: activationKernel,
   tanh: activationKernel,
+  sigmoid: activationKernel,
   layer_norm: layerNormKernel,
   add_layer_norm: layerNormKernel,
   attention: attentionKernel,
@@ -35,9 +37,12 @@ export const KERNEL_TEMPLATES = {
   concat: concatKernel,
   softmax: softmaxKernel,
   weighted_sum: weightedSumKernel,
+  gather: gatherKernel,
+  first_token: firstTokenKernel,
   select: selectKernel,
   bottleneck: bottleneckKernel,
   fusion_mix: fusionMixKernel,
+  embeddings: embeddingsKernel,
 } satisfies KernelTemplates;
 
 /**

@@ -5,7 +5,8 @@ const size = (d: number | string, batch: number, seq: number) =>
   d === 'B' ? batch : d === 'T' ? seq : Number(d);
 
 /**
- * Floating-point operations of one forward pass at B·T tokens, from each op's FLOP formula in the
+ * Floating-point operations of one forward pass at B·T tokens (a head's [B, n] values have B
+ * rows), from each op's FLOP formula in the
  * registry (multiply-adds count two; ops without a formula are a rounding error beside the
  * matmuls).
  */
@@ -26,7 +27,7 @@ export function forwardFlops(
       attrs: node.attrs,
       batch,
       seq,
-      rows: batch * seq,
+      rows: out.slice(0, -1).reduce((n, d) => n * d, 1),
       width: out[out.length - 1]!,
       inputs: node.inputs.map((id) => resolve(graph[id]!.shape)),
     });

@@ -39,6 +39,9 @@ const INPUT_DOCS: Readonly<Record<string, string>> = {
   attention_mask:
     'int32 [B,T]: 1 attend, 0 padding; required here (all ones when nothing is padded)',
   adapter_index: 'int32 [B]: the batch(...) branch of each sequence, 0..k-1',
+  input_ids: 'int32 [B,T]: token ids from the checkpoint tokenizer, 0..vocab-1',
+  token_type_ids: 'int32 [B,T]: segment ids, 0..type_vocab_size-1 (zeros for one segment)',
+  position_ids: "int32 [B,T]: position ids by the checkpoint's rule (text.positions)",
 };
 
 const elementCount = (shape: readonly number[]) => shape.reduce((n, d) => n * d, 1);

@@ -138,6 +138,9 @@ export const ONNX_TRANSLATIONS: { readonly [O in PrimitiveOp]: Translation<O> } 
   concat: (ctx) => ctx.emit('Concat', [...ctx.inputs], { axis: int(-1) }),
   softmax: (ctx) => ctx.emit('Softmax', [ctx.inputs[0]!], { axis: int(-1) }),
   weighted_sum: weightedSum,
+  sigmoid: unaryOp('Sigmoid'),
+  gather: (ctx) => ctx.emit('Gather', [ctx.inputs[0]!, ctx.inputs[1]!], { axis: int(0) }),
+  first_token: (ctx) => ctx.emit('Gather', [ctx.inputs[0]!, ctx.i32(0)], { axis: int(1) }),
   select,
 };
 

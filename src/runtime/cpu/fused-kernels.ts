@@ -95,9 +95,26 @@ const fusionMix: CpuKernel<'fusion_mix'> = ([q, ...outputs], { factor }) => {
   return k.weighted_sum([alpha, ...outputs], NO_ATTRS, q!.shape);
 };
 
+/** LN(word[ids] + position[positionIds] (+ type[typeIds])), added in the unfused graph's order. */
+const embeddings: CpuKernel<'embeddings'> = (inputs, { tokenTypes, layerNorm, eps }) => {
+  const [ids, word, positionIds, position] = inputs as [CpuTensor, CpuTensor, CpuTensor, CpuTensor];
+  const shape = [...ids.shape, word.shape[1]!];
+  const rows = (table: CpuTensor, at: CpuTensor) =>
+    tensor(k.gather([table, at], NO_ATTRS, shape), shape);
+  let sum = tensor(k.add([rows(word, ids), rows(position, positionIds)], NO_ATTRS, shape), shape);
+  if (tokenTypes) {
+    const types = rows(inputs[5]!, inputs[4]!);
+    sum = tensor(k.add([sum, types], NO_ATTRS, shape), shape);
+  }
+  if (!layerNorm) return sum.data;
+  const [gamma, beta] = inputs.slice(-2) as [CpuTensor, CpuTensor];
+  return k.layer_norm([sum, gamma, beta], { eps }, shape);
+};
+
 export const FUSED_KERNELS: { readonly [O in OpsIn<'fused'>]: CpuKernel<O> } = {
   linear,
   add_layer_norm: addLayerNorm,
   bottleneck,
   fusion_mix: fusionMix,
+  embeddings,
 };

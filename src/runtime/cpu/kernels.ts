@@ -233,6 +233,27 @@ const weightedSum: CpuKernel<'weighted_sum'> = ([alpha, ...values]) => {
   return out;
 };
 
+/** Rows of a table [V, d] by ids; an id outside 0..V-1 reads the nearest row (clamped). */
+const gather: CpuKernel<'gather'> = ([table, ids]) => {
+  const [count, d] = table!.shape as [number, number];
+  const out = new Float32Array(ids!.data.length * d);
+  for (let i = 0; i < ids!.data.length; i++) {
+    const row = Math.min(Math.max(ids!.data[i]!, 0), count - 1);
+    out.set(table!.data.subarray(row * d, (row + 1) * d), i * d);
+  }
+  return out;
+};
+
+/** Row 0 of each sequence of x [B, T, ...]. */
+const firstToken: CpuKernel<'first_token'> = ([x]) => {
+  const [batch, seq] = x!.shape as [number, number];
+  const width = x!.data.length / (batch * seq);
+  const out = new Float32Array(batch * width);
+  for (let b = 0; b < batch; b++)
+    out.set(x!.data.subarray(b * seq * width, (b * seq + 1) * width), b * width);
+  return out;
+};
+
 /** Row b of branch index[b]; the runtime has checked every index is in range. */
 const select: CpuKernel<'select'> = ([index, ...branches]) => {
   const first = branches[0]!;
@@ -254,11 +275,14 @@ export const PRIMITIVE_KERNELS: { readonly [O in PrimitiveOp]: CpuKernel<O> } = 
   gelu_tanh: unary(activations.gelu_tanh),
   silu: unary(activations.silu),
   tanh: unary(activations.tanh),
+  sigmoid: unary(activations.sigmoid),
   layer_norm: layerNorm,
   attention,
   row_dot: rowDot,
   concat,
   softmax,
   weighted_sum: weightedSum,
+  gather,
+  first_token: firstToken,
   select,
 };

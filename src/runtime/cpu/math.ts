@@ -37,4 +37,5 @@ export const activations: { readonly [A in ActivationName]: (x: number) => numbe
   gelu_tanh: (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x))),
   silu: (x) => x / (1 + Math.exp(-x)),
   tanh: (x) => Math.tanh(x),
+  sigmoid: (x) => 1 / (1 + Math.exp(-x)),
 };

@@ -1,4 +1,4 @@
-import type { DType, Shape } from '../program.js';
+import type { DType, ProgramNode, Shape } from '../program.js';
 import {
   finite,
   flag,
@@ -16,7 +16,10 @@ import {
   bottleneckShape,
   broadcastShape,
   concatShape,
+  embeddingsShape,
+  firstTokenShape,
   fusionMixShape,
+  gatherShape,
   linearShape,
   matmulShape,
   rowDotShape,
@@ -43,7 +46,7 @@ export interface FlopContext<A> {
   readonly attrs: A;
   readonly batch: number;
   readonly seq: number;
-  /** B·T. */
+  /** The output's rows: the product of every axis but the last (B·T, or B for a head's [B, n]). */
   readonly rows: number;
   /** The last axis of the output. */
   readonly width: number;
@@ -57,6 +60,8 @@ export interface OpDef<S extends AttrSchema, G extends OpGroup> {
   readonly attrs: S;
   /** Positions of the inputs that hold i32 values (masks, indices); every other one is f32. */
   readonly i32Inputs?: readonly number[];
+  /** For an op whose optional inputs move the i32 ones: their positions from the attributes. */
+  readonly i32InputsOf?: (attrs: AttrsOf<S>) => readonly number[];
   readonly dtype: DTypeRule;
   readonly groups: readonly G[];
   /** The output shape from the input shapes; absent for sources, whose nodes carry their own. */
@@ -81,6 +86,7 @@ const ACTIVATION_OPS = {
   gelu_tanh: activation(),
   silu: activation(),
   tanh: activation(),
+  sigmoid: activation(),
 };
 
 export type ActivationName = keyof typeof ACTIVATION_OPS;
@@ -153,6 +159,20 @@ export const OPS = {
     shape: weightedSumShape,
     flops: ({ rows, inputs, width }) => 2 * rows * (inputs.length - 1) * width,
   }),
+  /**
+   * Rows of a table [V, d] by i32 ids [...]: [..., d]. An id outside 0..V-1 reads the nearest row
+   * (clamped): the runtime rejects such ids before running, and no kernel reads out of bounds.
+   */
+  gather: op({
+    arity: 2,
+    i32Inputs: [1],
+    attrs: {},
+    dtype: 'f32',
+    groups: [],
+    shape: ([table, ids]) => gatherShape(table!, ids!),
+  }),
+  /** Row 0 of each sequence: [B, T, ...] → [B, ...] (the head's [CLS] or <s> token). */
+  first_token: op({ arity: 1, attrs: {}, dtype: 'f32', groups: [], shape: firstTokenShape }),
   /** Per sequence b, the row of branch index[b]: index [B] (i32), branches [B, ...]. */
   select: op({
     arity: 2,
@@ -216,6 +236,21 @@ export const OPS = {
     },
   }),
   /**
+   * A transformer's input embeddings in one row kernel: word[ids] + position[positionIds]
+   * (+ type[typeIds] with `tokenTypes`), then LayerNorm with `layerNorm`. Inputs [ids, word,
+   * positionIds, position, (typeIds, type)?, (gamma, beta)?]; ids clamped as `gather`'s.
+   */
+  embeddings: op({
+    arity: 4,
+    variadic: true,
+    attrs: { tokenTypes: flag, layerNorm: flag, eps: nonNegative },
+    i32Inputs: [0, 2],
+    i32InputsOf: (attrs) => (attrs.tokenTypes ? [0, 2, 4] : [0, 2]),
+    dtype: 'f32',
+    groups: ['fused'],
+    shape: embeddingsShape,
+  }),
+  /**
    * AdapterFusion after the algebraic rewrite, in one row kernel: inputs [q', o_1..o_N] and
    * Σ_i softmax_i(factor · q'·o_i) · o_i.
    */
@@ -264,6 +299,13 @@ export function inGroup(name: OpName, group: OpGroup): boolean {
 /** The ops of a group, in table order. */
 export function opsIn<G extends OpGroup>(group: G): readonly OpsIn<G>[] {
   return OP_NAMES.filter((name) => inGroup(name, group)) as OpsIn<G>[];
+}
+
+/** The dtype input `index` of `node` must hold, from its op's rule and its attributes. */
+export function inputDtype(node: ProgramNode, index: number): DType {
+  const rule = opDef(node.op);
+  const positions = rule.i32InputsOf ? rule.i32InputsOf(node.attrs) : rule.i32Inputs;
+  return positions?.includes(index) ? 'i32' : 'f32';
 }
 
 /** The output dtype of an op from its rule and the input dtypes; undefined for sources. */

@@ -147,3 +147,49 @@ export function fusionMixShape(inputs: readonly Shape[]): ShapeResult {
   if (typeof shape === 'string') return shape;
   return shape.length === 0 ? 'the inputs must have at least one axis' : shape;
 }
+
+/** Rows of a table [V, d] by ids [...]: [..., d]. */
+export function gatherShape(table: Shape, ids: Shape): ShapeResult {
+  if (table.length !== 2 || typeof table[0] !== 'number' || typeof table[1] !== 'number')
+    return `the table must be a fixed [V, d], got ${showShape(table)}`;
+  if (ids.length === 0) return 'the ids must have at least one axis';
+  return [...ids, table[1]];
+}
+
+/** Row 0 of each sequence of x [B, T, ...]: [B, ...]. */
+export function firstTokenShape([x]: readonly Shape[]): ShapeResult {
+  if (x!.length < 3 || x![1] !== 'T') return `takes [B, T, ...], got ${showShape(x!)}`;
+  return [x![0]!, ...x!.slice(2)];
+}
+
+export interface EmbeddingsLayout {
+  readonly tokenTypes: boolean;
+  readonly layerNorm: boolean;
+}
+
+/**
+ * [ids, word, positionIds, position, (typeIds, type)?, (gamma, beta)?]: every id tensor of one
+ * shape, every table [*, d], gamma and beta [d]; the output is [...ids, d].
+ */
+export function embeddingsShape(inputs: readonly Shape[], layout: EmbeddingsLayout): ShapeResult {
+  const expected = 4 + (layout.tokenTypes ? 2 : 0) + (layout.layerNorm ? 2 : 0);
+  if (inputs.length !== expected) return `takes ${expected} inputs, got ${inputs.length}`;
+  const pairs = layout.tokenTypes ? [0, 2, 4] : [0, 2];
+  const [ids, word] = inputs as [Shape, Shape];
+  const out = gatherShape(word, ids);
+  if (typeof out === 'string') return `word embeddings: ${out}`;
+  for (const at of pairs.slice(1)) {
+    const [otherIds, table] = [inputs[at]!, inputs[at + 1]!];
+    if (!sameShape(otherIds, ids))
+      return `ids ${showShape(otherIds)} differ from the token ids ${showShape(ids)}`;
+    const rows = gatherShape(table, otherIds);
+    if (typeof rows === 'string' || !sameShape(rows, out))
+      return `table ${showShape(table)} must be [*, ${String(last(out))}]`;
+  }
+  if (layout.layerNorm) {
+    const [gamma, beta] = inputs.slice(-2) as [Shape, Shape];
+    const problem = rowParameters(out, gamma, beta);
+    if (problem) return problem;
+  }
+  return out;
+}

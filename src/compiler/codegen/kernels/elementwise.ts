@@ -1,12 +1,28 @@
 import type { ActivationName } from '../../../runtime/ops/registry.js';
 import { activation, bindings, ENTRY_BUILTINS, f32, FLAT_GROUP } from '../wgsl.js';
-import { argOf, lastDim, perRow, type KernelTemplate } from '../kernel.js';
+import {
+  argOf,
+  lastDim,
+  perRow,
+  rowCount,
+  rowKind,
+  rowSuffix,
+  type RowKind,
+  type KernelTemplate,
+} from '../kernel.js';
 
 const SIZE = 256;
 
-function kernel(name: string, names: string[], functions: string, columns: number, body: string) {
+function kernel(
+  name: string,
+  names: string[],
+  functions: string,
+  columns: number,
+  body: string,
+  rows: RowKind = 'token',
+) {
   return {
-    name,
+    name: `${name}${rowSuffix(rows)}`,
     wgsl: `${bindings([...names, 'out'])}
 ${functions ? `${functions}\n` : ''}const COLUMNS = ${columns}u;
 
@@ -14,7 +30,7 @@ ${functions ? `${functions}\n` : ''}const COLUMNS = ${columns}u;
 fn main(${ENTRY_BUILTINS}) {
   ${FLAT_GROUP}
   let i = group * ${SIZE}u + lid;
-  if (i >= params.rows * COLUMNS) { return; }
+  if (i >= ${rowCount(rows)} * COLUMNS) { return; }
   ${body}
 }
 `,
@@ -26,46 +42,54 @@ export const addKernel: KernelTemplate<'add'> = (node, context) => {
   const [a, b] = node.inputs as [number, number];
   const columns = lastDim(node.shape);
   const broadcast = context.node(b).shape.length === 1;
+  const rows = rowKind(node.shape);
   const { name, wgsl } = kernel(
     `add_${columns}${broadcast ? '_row' : ''}`,
     ['a', 'b'],
     '',
     columns,
     `out[i] = a[i] + b[${broadcast ? 'i % COLUMNS' : 'i'}];`,
+    rows,
   );
   return {
     name,
     wgsl,
     args: [argOf(context, a), argOf(context, b)],
-    groups: perRow(columns, SIZE),
+    groups: perRow(columns, SIZE, rows),
   };
 };
 
 export const scaleKernel: KernelTemplate<'scale'> = (node, context) => {
   const columns = lastDim(node.shape);
   const { factor } = node.attrs;
+  const rows = rowKind(node.shape);
   const { name, wgsl } = kernel(
     `scale_${columns}_${Math.fround(factor)}`,
     ['a'],
     '',
     columns,
     `out[i] = a[i] * ${f32(factor)};`,
+    rows,
   );
-  return { name, wgsl, args: [argOf(context, node.inputs[0]!)], groups: perRow(columns, SIZE) };
+  const groups = perRow(columns, SIZE, rows);
+  return { name, wgsl, args: [argOf(context, node.inputs[0]!)], groups };
 };
 
 /** Every activation op: its attributes are all empty, so one node type serves them. */
 export const activationKernel: KernelTemplate<ActivationName> = (node, context) => {
   const columns = lastDim(node.shape);
   const { functions, apply } = activation(node.op);
+  const rows = rowKind(node.shape);
   const { name, wgsl } = kernel(
     `${node.op}_${columns}`,
     ['a'],
     functions,
     columns,
     `out[i] = ${apply('a[i]')};`,
+    rows,
   );
-  return { name, wgsl, args: [argOf(context, node.inputs[0]!)], groups: perRow(columns, SIZE) };
+  const groups = perRow(columns, SIZE, rows);
+  return { name, wgsl, args: [argOf(context, node.inputs[0]!)], groups };
 };
 
 /**

@@ -5,7 +5,11 @@ import {
   lastDim,
   perRow,
   perRowBlock,
+  rowCount,
+  rowKind,
+  rowSuffix,
   type KernelArg,
+  type RowKind,
   type KernelContext,
   type KernelEmission,
 } from '../kernel.js';
@@ -24,6 +28,8 @@ interface LinearShape {
   readonly activation: LinearActivation;
   readonly scale: number;
   readonly args: KernelArg[];
+  /** Token rows (B·T) or, on a head's [B, n] values, sequence rows (B). */
+  readonly rows: RowKind;
 }
 
 type LinearNode = NodeOf<'matmul'> | NodeOf<'linear'>;
@@ -53,7 +59,7 @@ function describe(node: LinearNode, context: KernelContext): LinearShape {
   const args = [argOf(context, x), argOf(context, w, !transposed, window)];
   if (afterMatmul.bias) args.push(argOf(context, node.inputs[2]!, false, window));
   if (afterMatmul.residual) args.push(argOf(context, node.inputs[node.inputs.length - 1]!));
-  return { k, n, start, count, ...afterMatmul, args };
+  return { k, n, start, count, ...afterMatmul, args, rows: rowKind(node.shape) };
 }
 
 function kernelName(kind: string, s: LinearShape): string {
@@ -66,7 +72,7 @@ function kernelName(kind: string, s: LinearShape): string {
     .filter(Boolean)
     .join('_');
   const window = s.count < s.n ? `_cols${s.start}-${s.start + s.count}` : '';
-  return `${kind}_${s.k}x${s.n}${window}${epilogue ? `_${epilogue}` : ''}`;
+  return `${kind}_${s.k}x${s.n}${window}${epilogue ? `_${epilogue}` : ''}${rowSuffix(s.rows)}`;
 }
 
 function bindingNames(s: LinearShape): string[] {
@@ -114,8 +120,8 @@ fn main(${ENTRY_BUILTINS}) {
   let index = group * 64u + lid;
   let col = index % W4;
   let row0 = (index / W4) * 4u;
-  if (row0 >= params.rows) { return; }
-  let last = params.rows - 1u;
+  if (row0 >= ${rowCount(s.rows)}) { return; }
+  let last = ${rowCount(s.rows)} - 1u;
 ${rows.map((r) => `  let x${r} = min(row0 + ${r}u, last) * K4;`).join('\n')}
 ${rows.map((r) => `  var a${r} = vec4f(0.0);`).join('\n')}
   for (var k = 0u; k < K4; k = k + 1u) {
@@ -125,10 +131,10 @@ ${rows.map((r) => `  var a${r} = vec4f(0.0);`).join('\n')}
     let w3 = w[(4u * k + 3u) * W4 + col];
 ${rows.map((r) => `    let v${r} = x[x${r} + k];\n    a${r} = a${r} + v${r}.x * w0 + v${r}.y * w1 + v${r}.z * w2 + v${r}.w * w3;`).join('\n')}
   }
-${rows.map((r) => `  if (row0 + ${r}u < params.rows) { var v = a${r}; ${epilogue(s, 'vec4f', `(row0 + ${r}u) * N4 + C4 + col`, 'col')} }`).join('\n')}
+${rows.map((r) => `  if (row0 + ${r}u < ${rowCount(s.rows)}) { var v = a${r}; ${epilogue(s, 'vec4f', `(row0 + ${r}u) * N4 + C4 + col`, 'col')} }`).join('\n')}
 }
 `;
-  return { wgsl, groups: perRowBlock(w4, 4, 64) };
+  return { wgsl, groups: perRowBlock(w4, 4, 64, s.rows) };
 }
 
 /** Software profile for sizes that are not multiples of 4: one output per invocation. */
@@ -145,7 +151,7 @@ const C = ${s.start}u;
 fn main(${ENTRY_BUILTINS}) {
   ${FLAT_GROUP}
   let index = group * 64u + lid;
-  if (index >= params.rows * W) { return; }
+  if (index >= ${rowCount(s.rows)} * W) { return; }
   let row = index / W;
   let col = index % W;
   var sum = 0.0;
@@ -154,7 +160,7 @@ fn main(${ENTRY_BUILTINS}) {
   ${epilogue(s, 'f32', 'row * N + C + col', 'col')}
 }
 `;
-  return { wgsl, groups: perRow(s.count, 64) };
+  return { wgsl, groups: perRow(s.count, 64, s.rows) };
 }
 
 /** GPU profile: 16x16 output tiles, x and w tiles staged in workgroup memory. */
@@ -181,7 +187,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     let xk = t + local.x;
     let wk = t + local.y;
     var xv = 0.0;
-    if (row < params.rows && xk < K) { xv = x[row * K + xk]; }
+    if (row < ${rowCount(s.rows)} && xk < K) { xv = x[row * K + xk]; }
     var wv = 0.0;
     if (wk < K && col < W) { wv = w[wk * W + col]; }
     xs[local.y][local.x] = xv;
@@ -190,13 +196,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     for (var i = 0u; i < 16u; i = i + 1u) { sum = sum + xs[local.y][i] * ws[i][local.x]; }
     workgroupBarrier();
   }
-  if (row < params.rows && col < W) {
+  if (row < ${rowCount(s.rows)} && col < W) {
     var v = sum;
     ${epilogue(s, 'f32', 'row * N + C + col', 'col')}
   }
 }
 `;
-  return { wgsl, groups: perRowBlock(tilesN, 16, 1) };
+  return { wgsl, groups: perRowBlock(tilesN, 16, 1, s.rows) };
 }
 
 /** `matmul` and `linear`: the matmul and its fused epilogue, for the target's profile. */

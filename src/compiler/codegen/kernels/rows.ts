@@ -3,6 +3,9 @@ import {
   argOf,
   lastDim,
   perRow,
+  rowCount,
+  rowKind,
+  rowSuffix,
   type KernelContext,
   type KernelEmission,
   type KernelTemplate,
@@ -10,10 +13,10 @@ import {
 import { bindings, ENTRY_BUILTINS, f32, FLAT_GROUP } from '../wgsl.js';
 
 /** Workgroup size of the row kernels: one workgroup reduces one row. */
-const ROW = 64;
+export const ROW = 64;
 
 /** Sum of `value` over the workgroup, left in scratch[0]; every invocation must call it. */
-const REDUCE = `var<workgroup> scratch: array<f32, ${ROW}>;
+export const REDUCE = `var<workgroup> scratch: array<f32, ${ROW}>;
 fn workgroup_sum(value: f32, lid: u32) -> f32 {
   scratch[lid] = value;
   workgroupBarrier();
@@ -27,14 +30,14 @@ fn workgroup_sum(value: f32, lid: u32) -> f32 {
 }`;
 
 /** The start of a kernel in which one workgroup handles one row of width d (at `base`). */
-function rowKernelStart(d: number): string {
+export function rowKernelStart(d: number, rows = 'params.rows'): string {
   return `const D = ${d}u;
 
 @compute @workgroup_size(${ROW})
 fn main(${ENTRY_BUILTINS}) {
   ${FLAT_GROUP}
   let row = group;
-  if (row >= params.rows) { return; }
+  if (row >= ${rows}) { return; }
   let base = row * D;`;
 }
 
@@ -42,12 +45,12 @@ fn main(${ENTRY_BUILTINS}) {
  * LayerNorm of a row, optionally of the sum x + y (the residual add of a post-LN site): mean,
  * then the biased variance around it (two passes, as the reference), one workgroup per row.
  */
-function layerNormWgsl(d: number, eps: number, withSum: boolean): string {
+function layerNormWgsl(d: number, eps: number, withSum: boolean, rows: string): string {
   const names = withSum ? ['x', 'y', 'gamma', 'beta'] : ['x', 'gamma', 'beta'];
   const value = (i: string) => (withSum ? `x[base + ${i}] + y[base + ${i}]` : `x[base + ${i}]`);
   return `${bindings([...names, 'out'])}
 ${REDUCE}
-${rowKernelStart(d)}
+${rowKernelStart(d, rows)}
   var partial = 0.0;
   for (var i = lid; i < D; i = i + ${ROW}u) { partial = partial + ${value('i')}; }
   let mean = workgroup_sum(partial, lid) / f32(D);
@@ -67,11 +70,12 @@ export function layerNormKernel(
   const d = lastDim(node.shape);
   const { eps } = node.attrs;
   const withSum = node.op === 'add_layer_norm';
+  const rows = rowKind(node.shape);
   return {
-    name: `${withSum ? 'add_layer_norm' : 'layer_norm'}_${d}_${eps}`,
-    wgsl: layerNormWgsl(d, eps, withSum),
+    name: `${withSum ? 'add_layer_norm' : 'layer_norm'}_${d}_${eps}${rowSuffix(rows)}`,
+    wgsl: layerNormWgsl(d, eps, withSum, rowCount(rows)),
     args: node.inputs.map((id) => argOf(context, id)),
-    groups: perRow(1, 1),
+    groups: perRow(1, 1, rows),
   };
 }
 
@@ -160,8 +164,9 @@ ${names.map((s, i) => `  out[row * ${n}u + ${start + i}u] = ${s}[row];`).join('\
 
 export const softmaxKernel: KernelTemplate<'softmax'> = (node, context) => {
   const n = lastDim(node.shape);
+  const rows = rowKind(node.shape);
   return {
-    name: `softmax_${n}`,
+    name: `softmax_${n}${rowSuffix(rows)}`,
     wgsl: `${bindings(['x', 'out'])}
 const N = ${n}u;
 
@@ -169,7 +174,7 @@ const N = ${n}u;
 fn main(${ENTRY_BUILTINS}) {
   ${FLAT_GROUP}
   let row = group * 64u + lid;
-  if (row >= params.rows) { return; }
+  if (row >= ${rowCount(rows)}) { return; }
   var top = x[row * N];
   for (var i = 1u; i < N; i = i + 1u) { top = max(top, x[row * N + i]); }
   var total = 0.0;
@@ -178,7 +183,7 @@ fn main(${ENTRY_BUILTINS}) {
 }
 `,
     args: [argOf(context, node.inputs[0]!)],
-    groups: perRow(1, 64),
+    groups: perRow(1, 64, rows),
   };
 };
 
