@@ -1,12 +1,27 @@
 import type { IrGraph } from './ir/types.js';
-import type { Model } from './model.js';
+import type { CheckpointSpec, Model } from './model.js';
 import {
   PROGRAM_FORMAT,
   PROGRAM_VERSION,
   type GpuPlan,
   type IoSpec,
   type Program,
+  type ProgramText,
 } from '../runtime/program.js';
+
+/** What the runtime needs to take text for a checkpoint model: sizes, positions rule, head. */
+export function programText(checkpoint: CheckpointSpec): ProgramText {
+  const { family, vocab, maxPositions, typeVocab, padId, positions, head } = checkpoint;
+  return {
+    family,
+    vocab,
+    maxPositions,
+    typeVocab,
+    ...(padId === undefined ? {} : { padId }),
+    positions,
+    ...(head ? { head: { layout: head.layout, labels: head.labels, scores: head.scores } } : {}),
+  };
+}
 
 /** Packages a graph as the runtime's Program artifact. */
 export function emitProgram(
@@ -40,6 +55,7 @@ export function emitProgram(
       layers: base.layers,
       norm: base.norm,
       attention: base.attention,
+      ...(base.checkpoint ? { text: programText(base.checkpoint) } : {}),
     },
     ...(composition.kind === 'batch' ? { branches: composition.branches.length } : {}),
     inputs: graph.inputs.map(io),

@@ -48,11 +48,17 @@ export class GraphBuilder {
     return value;
   }
 
-  weight(name: string, shape: readonly number[], init: WeightInit): Value {
+  /** A weight, created once per name; `from` derives it at load from a checkpoint tensor. */
+  weight(
+    name: string,
+    shape: readonly number[],
+    init: WeightInit,
+    from?: WeightSpec['from'],
+  ): Value {
     const existing = this.weights.get(name);
     if (existing) return existing.value;
     const value = this.push('weight', 'f32', shape, [], { name });
-    this.weights.set(name, { spec: { name, shape, init }, value });
+    this.weights.set(name, { spec: { name, shape, init, ...(from ? { from } : {}) }, value });
     return value;
   }
 

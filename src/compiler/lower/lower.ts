@@ -9,13 +9,18 @@ import type {
 } from '../model.js';
 import { GraphBuilder, type Value } from '../ir/builder.js';
 import type { IrGraph, WeightInit } from '../ir/types.js';
-import { weightNames } from './weight-names.js';
-
-const BASE_INIT: WeightInit = { kind: 'normal', std: 0.02 };
-const ADAPTER_INIT: WeightInit = { kind: 'normal', std: 0.01 };
-const FUSION_INIT: WeightInit = { kind: 'normal', std: 0.02 };
-const ZEROS: WeightInit = { kind: 'zeros' };
-const ONES: WeightInit = { kind: 'ones' };
+import { lowerEmbeddings, textInputs } from './embeddings.js';
+import { lowerHead } from './heads.js';
+import { ADAPTER_INIT, BASE_INIT, FUSION_INIT, ONES, ZEROS } from './inits.js';
+import {
+  adapterDown,
+  adapterUp,
+  BERT_NAMES,
+  familyNames,
+  fusionProjection,
+  type FamilyNames,
+  type LinearSource,
+} from './weight-names/index.js';
 
 /** What a site's composition reads: y, the sublayer output it rewrites, and u, the sublayer input. */
 interface SiteValues {
@@ -26,7 +31,8 @@ interface SiteValues {
 /**
  * Lowers a checked model and one of its graphs to the IR: the frozen base transformer, with the
  * graph's composition applied to the sublayer output y at every (layer, site) where it has effect.
- * Batch and sequence sizes stay symbolic (B, T).
+ * Batch and sequence sizes stay symbolic (B, T). A model read from a checkpoint starts from token
+ * ids through its embeddings and ends in its task head; any other starts from hidden states.
  */
 export function lowerModel(model: Model, graphName: string): IrGraph {
   const graph = model.graphs.get(graphName);
@@ -40,6 +46,7 @@ const siteKey = (layer: number, site: Site) => `${layer}/${site}`;
 class Lowering {
   private readonly b = new GraphBuilder();
   private readonly d: number;
+  private readonly names: FamilyNames;
   private adapterIndex: Value | undefined;
   /** Each adapter's layers as a set: lowering asks once per (layer, site). */
   private readonly adapterLayers = new Map<string, ReadonlySet<number>>();
@@ -51,6 +58,8 @@ class Lowering {
     private readonly composition: Composition,
   ) {
     this.d = model.base.hidden;
+    const checkpoint = model.base.checkpoint;
+    this.names = checkpoint ? familyNames(checkpoint.family, this.d) : BERT_NAMES;
     for (const [name, adapter] of model.adapters)
       this.adapterLayers.set(name, new Set(adapter.layers));
     for (const [name, fusion] of model.fusions) {
@@ -60,17 +69,40 @@ class Lowering {
 
   run(): IrGraph {
     const { b, d } = this;
-    let x = b.input('hidden_states', 'f32', ['B', 'T', d]);
-    const mask = b.input('attention_mask', 'i32', ['B', 'T'], true);
+    const { checkpoint } = this.model.base;
+    if (!checkpoint) {
+      const x = b.input('hidden_states', 'f32', ['B', 'T', d]);
+      const mask = b.input('attention_mask', 'i32', ['B', 'T'], true);
+      this.selectInput();
+      b.output('hidden_states', this.layers(x, mask));
+      return b.finish();
+    }
+    const inputs = textInputs(b, checkpoint);
+    this.selectInput();
+    const embedded = lowerEmbeddings(b, checkpoint, this.names, inputs, this.model.base);
+    let x = this.layers(embedded, inputs.mask);
+    if (this.names.finalLayerNorm) x = this.layerNormOf(this.names.finalLayerNorm, x);
+    b.output('last_hidden_state', x);
+    if (checkpoint.head) b.output('logits', lowerHead(b, checkpoint, this.names, x, d));
+    return b.finish();
+  }
+
+  /** The per-sequence branch index of a batch(...) graph. */
+  private selectInput(): void {
     if (this.composition.kind === 'batch')
-      this.adapterIndex = b.input('adapter_index', 'i32', ['B']);
+      this.adapterIndex = this.b.input('adapter_index', 'i32', ['B']);
+  }
+
+  /** Every layer with the graph's composition, from the layer-0 input `input`. */
+  private layers(input: Value, mask: Value): Value {
+    const { b } = this;
+    let x = input;
     for (let layer = 0; layer < this.model.base.layers; layer++) {
       x = this.site(layer, 'attn', x, (u) => this.attention(layer, u, mask));
       x = this.site(layer, 'ffn', x, (u) => this.feedForward(layer, u));
     }
     b.scope = undefined;
-    b.output('hidden_states', x);
-    return b.finish();
+    return x;
   }
 
   /** One sublayer with its residual, LayerNorm, and the graph's adapters at this site. */
@@ -87,36 +119,47 @@ class Lowering {
   }
 
   private layerNorm(layer: number, site: Site, x: Value): Value {
-    const name = weightNames.layerNorm(layer, site);
-    const gamma = this.b.weight(`${name}.weight`, [this.d], ONES);
-    const beta = this.b.weight(`${name}.bias`, [this.d], ZEROS);
+    return this.layerNormOf(this.names.layerNorm(layer, site), x);
+  }
+
+  private layerNormOf(module: string, x: Value): Value {
+    const gamma = this.b.weight(`${module}.weight`, [this.d], ONES);
+    const beta = this.b.weight(`${module}.bias`, [this.d], ZEROS);
     return this.b.op('layer_norm', [x, gamma, beta], { eps: this.model.base.eps });
   }
 
-  private linear(x: Value, name: string, outSize: number, inSize: number, init: WeightInit): Value {
-    const w = this.b.weight(`${name}.weight`, [outSize, inSize], init);
-    const bias = this.b.weight(`${name}.bias`, [outSize], ZEROS);
-    return this.b.op('add', [this.b.op('matmul', [x, w], {}), bias], {});
+  private linear(
+    x: Value,
+    source: LinearSource,
+    outSize: number,
+    inSize: number,
+    init: WeightInit,
+  ): Value {
+    const { weight, bias } = source;
+    const w = this.b.weight(weight.name, [outSize, inSize], init, weight.from);
+    const b = this.b.weight(bias.name, [outSize], ZEROS, bias.from);
+    return this.b.op('add', [this.b.op('matmul', [x, w], {}), b], {});
   }
 
   private attention(layer: number, u: Value, mask: Value): Value {
-    const { d } = this;
+    const { d, names } = this;
     const { heads, attention } = this.model.base;
-    const q = this.linear(u, weightNames.query(layer), d, d, BASE_INIT);
-    const k = this.linear(u, weightNames.key(layer), d, d, BASE_INIT);
-    const v = this.linear(u, weightNames.value(layer), d, d, BASE_INIT);
+    const q = this.linear(u, names.linear('query', layer), d, d, BASE_INIT);
+    const k = this.linear(u, names.linear('key', layer), d, d, BASE_INIT);
+    const v = this.linear(u, names.linear('value', layer), d, d, BASE_INIT);
     const context = this.b.op('attention', [q, k, v, mask], {
       heads,
       causal: attention === 'causal',
     });
-    return this.linear(context, weightNames.attentionOutput(layer), d, d, BASE_INIT);
+    return this.linear(context, names.linear('attentionOutput', layer), d, d, BASE_INIT);
   }
 
   private feedForward(layer: number, u: Value): Value {
-    const { d } = this;
+    const { d, names } = this;
     const { ffn, activation } = this.model.base;
-    const h = this.linear(u, weightNames.intermediate(layer), ffn, d, BASE_INIT);
-    return this.linear(this.activate(h, activation), weightNames.output(layer), d, ffn, BASE_INIT);
+    const h = this.linear(u, names.linear('intermediate', layer), ffn, d, BASE_INIT);
+    const out = names.linear('output', layer);
+    return this.linear(this.activate(h, activation), out, d, ffn, BASE_INIT);
   }
 
   private activate(x: Value, activation: Activation): Value {
@@ -166,17 +209,12 @@ class Lowering {
     b.scope = { layer, site, kind: parallel ? 'parallel' : 'adapter', name: adapter.name };
     const r = adapter.bottleneck;
     const z = parallel ? values.u : values.y;
-    const down = this.linear(
-      z,
-      weightNames.adapterDown(layer, site, adapter.name),
-      r,
-      d,
-      ADAPTER_INIT,
-    );
+    const module = this.names.siteModule(layer, site);
+    const down = this.linear(z, adapterDown(module, adapter.name), r, d, ADAPTER_INIT);
     const upInit = adapter.init === 'zero_up' ? ZEROS : ADAPTER_INIT;
     const up = this.linear(
       this.activate(down, adapter.activation),
-      weightNames.adapterUp(layer, site, adapter.name),
+      adapterUp(module, adapter.name),
       d,
       r,
       upInit,
@@ -227,8 +265,9 @@ class Lowering {
       return b.op('add', [values.y, delta], {});
     });
     b.scope = { layer, site, kind: 'fusion', name: fusion.name };
+    const module = this.names.siteModule(layer, site);
     const projection = (x: Value, which: 'query' | 'key' | 'value') =>
-      this.linear(x, weightNames.fusion(layer, site, fusion.name, which), d, d, FUSION_INIT);
+      this.linear(x, fusionProjection(module, fusion.name, which), d, d, FUSION_INIT);
     const q = projection(values.y, 'query');
     const scores = outputs.map((o) => b.op('row_dot', [q, projection(o, 'key')], {}));
     const factor = (fusion.scaleScores ? 1 / Math.sqrt(d) : 1) / fusion.temperature;
