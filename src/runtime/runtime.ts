@@ -7,7 +7,13 @@ import {
   requireLimit,
   requireRecord,
 } from './guards.js';
-import { prepareInputs, type RunInputs, type RunOptions } from './inputs.js';
+import {
+  prepareInputs,
+  type ModelInputs,
+  type RunInputs,
+  type RunOptions,
+  type TextInputs,
+} from './inputs.js';
 import { assertFits, assertRunFits, estimateWeights } from './memory.js';
 import type { Program } from './program.js';
 import type { TensorMap } from './safetensors.js';
@@ -17,6 +23,16 @@ import { requireRunTimeout } from './webgpu/deadline.js';
 import { GpuDevice } from './webgpu/device.js';
 import { GpuModel, type DispatchProfile, type GpuModelStats } from './webgpu/model.js';
 import { bindWeights } from './weights.js';
+import {
+  classifyTexts,
+  encodeTexts,
+  type BatchTokenizer,
+  type ClassifyOptions,
+  type Encoding,
+  type LabelScore,
+  type TextOutputs,
+  type TokenLabel,
+} from './text/classify.js';
 
 export type BackendName = 'cpu' | 'webgpu';
 
@@ -50,12 +66,33 @@ export interface RunOutputs {
   readonly hidden_states: { readonly data: Float32Array; readonly shape: readonly number[] };
 }
 
+export type { TextOutputs };
+
+export interface LoadOptions {
+  /** For a program read from a checkpoint: what `classify` and `encode` tokenize with. */
+  readonly tokenizer?: BatchTokenizer;
+}
+
 /** A program with its weights, ready to run. */
 export interface LoadedModel {
   readonly program: Program;
   readonly backend: BackendName;
   /** Runs the graph once; NaN or ±Infinity in hidden_states is an InputError unless allowed. */
   run(inputs: RunInputs, options?: RunOptions): Promise<RunOutputs>;
+  /** A program read from a checkpoint: token ids in, last_hidden_state (and logits) out. */
+  run(inputs: TextInputs, options?: RunOptions): Promise<TextOutputs>;
+  run(inputs: ModelInputs, options?: RunOptions): Promise<RunOutputs | TextOutputs>;
+  /**
+   * Texts through the tokenizer and the head: per text its labels by score, best first
+   * (softmax, or sigmoid for multi-label heads, computed in f64 from the logits), or for token
+   * classification each token's best label.
+   */
+  classify(
+    texts: readonly string[],
+    options?: ClassifyOptions,
+  ): Promise<LabelScore[][] | TokenLabel[][]>;
+  /** Texts through the tokenizer and the encoder: last_hidden_state and the tokens. */
+  encode(texts: readonly string[]): Promise<Encoding>;
   /** GPU resources in use (WebGPU only). */
   stats?(): GpuModelStats;
   /** Time of every dispatch of one forward pass (WebGPU only). */
@@ -63,7 +100,41 @@ export interface LoadedModel {
   dispose(): void;
 }
 
-class CpuModel implements LoadedModel {
+/** classify and encode on top of a backend's run. */
+abstract class BaseModel {
+  abstract readonly program: Program;
+
+  constructor(
+    private readonly tokenizer: BatchTokenizer | undefined,
+    private readonly onNotice: (message: string) => void,
+  ) {}
+
+  abstract run(inputs: RunInputs, options?: RunOptions): Promise<RunOutputs>;
+  abstract run(inputs: TextInputs, options?: RunOptions): Promise<TextOutputs>;
+  abstract run(inputs: ModelInputs, options?: RunOptions): Promise<RunOutputs | TextOutputs>;
+
+  private runner() {
+    return {
+      program: this.program,
+      tokenizer: this.tokenizer,
+      run: (inputs: TextInputs) => this.run(inputs),
+      onNotice: this.onNotice,
+    };
+  }
+
+  classify(
+    texts: readonly string[],
+    options?: ClassifyOptions,
+  ): Promise<LabelScore[][] | TokenLabel[][]> {
+    return classifyTexts(this.runner(), texts, options);
+  }
+
+  encode(texts: readonly string[]): Promise<Encoding> {
+    return encodeTexts(this.runner(), texts);
+  }
+}
+
+class CpuModel extends BaseModel implements LoadedModel {
   readonly backend = 'cpu' as const;
   private weights: ReadonlyMap<string, Float32Array> | undefined;
 
@@ -71,15 +142,22 @@ class CpuModel implements LoadedModel {
     readonly program: Program,
     weights: ReadonlyMap<string, Float32Array>,
     private readonly memoryLimitBytes: number | undefined,
+    tokenizer: BatchTokenizer | undefined,
+    onNotice: (message: string) => void,
   ) {
+    super(tokenizer, onNotice);
     this.weights = weights;
   }
 
-  async run(inputs: RunInputs, options?: RunOptions): Promise<RunOutputs> {
+  run(inputs: RunInputs, options?: RunOptions): Promise<RunOutputs>;
+  run(inputs: TextInputs, options?: RunOptions): Promise<TextOutputs>;
+  run(inputs: ModelInputs, options?: RunOptions): Promise<RunOutputs | TextOutputs>;
+  async run(inputs: ModelInputs, options?: RunOptions): Promise<RunOutputs | TextOutputs> {
     if (!this.weights) throw new AdaptRuntimeError('this model was disposed');
     const prepared = prepareInputs(this.program, inputs, options);
     assertRunFits(this.program, prepared, 'cpu', this.memoryLimitBytes);
-    return interpret(this.program, this.weights, prepared) as unknown as RunOutputs;
+    // The interpreter returns one tensor per program output, whose names validateProgram checked.
+    return interpret(this.program, this.weights, prepared) as unknown as RunOutputs | TextOutputs;
   }
 
   dispose(): void {
@@ -87,16 +165,25 @@ class CpuModel implements LoadedModel {
   }
 }
 
-class WebGpuModel implements LoadedModel {
+class WebGpuModel extends BaseModel implements LoadedModel {
   readonly backend = 'webgpu' as const;
 
   constructor(
     readonly program: Program,
     private readonly gpu: GpuModel,
-  ) {}
+    tokenizer: BatchTokenizer | undefined,
+    onNotice: (message: string) => void,
+  ) {
+    super(tokenizer, onNotice);
+  }
 
-  async run(inputs: RunInputs, options?: RunOptions): Promise<RunOutputs> {
-    return { hidden_states: await this.gpu.run(inputs, options) };
+  run(inputs: RunInputs, options?: RunOptions): Promise<RunOutputs>;
+  run(inputs: TextInputs, options?: RunOptions): Promise<TextOutputs>;
+  run(inputs: ModelInputs, options?: RunOptions): Promise<RunOutputs | TextOutputs>;
+  async run(inputs: ModelInputs, options?: RunOptions): Promise<RunOutputs | TextOutputs> {
+    // GpuModel checks its inputs with prepareInputs, which takes token ids as well.
+    const first = await this.gpu.run(inputs as RunInputs, options);
+    return this.program.model.text ? { last_hidden_state: first } : { hidden_states: first };
   }
 
   stats(): GpuModelStats {
@@ -143,6 +230,23 @@ function readRuntimeOptions(options: unknown) {
     limit: requireLimit(given.memoryLimitBytes, 'memoryLimitBytes'),
     runTimeoutMs: requireRunTimeout(given.runTimeoutMs, 'runTimeoutMs'),
   };
+}
+
+function readLoadOptions(options: unknown): BatchTokenizer | undefined {
+  requireRecord(options, 'load options');
+  const given = options as Record<string, unknown>;
+  requireKnownKeys(given, ['tokenizer'], 'load options');
+  const tokenizer = given.tokenizer;
+  if (tokenizer === undefined) return undefined;
+  if (
+    typeof tokenizer !== 'object' ||
+    tokenizer === null ||
+    typeof (tokenizer as Partial<BatchTokenizer>).encodeBatch !== 'function'
+  )
+    throw new ArgumentError(
+      `tokenizer must be a tokenizer with encodeBatch(), as loadTokenizer returns, got ${describeValue(tokenizer)}`,
+    );
+  return tokenizer as BatchTokenizer;
 }
 
 /** Opens the device; a GPU object of the caller's that misbehaves is an error of the runtime's. */
@@ -197,9 +301,11 @@ export class Runtime {
   async load(
     program: Program | unknown,
     weights: TensorMap | readonly TensorMap[],
+    options: LoadOptions = {},
   ): Promise<LoadedModel> {
     if (this.disposed) throw new AdaptRuntimeError('this runtime was disposed');
     const valid = validateProgram(program);
+    const tokenizer = readLoadOptions(options);
     if (!(weights instanceof Map) && !Array.isArray(weights)) {
       throw new ArgumentError(
         `weights must be a Map of tensors (as loadSafetensors returns), got ${describeValue(weights)}`,
@@ -220,7 +326,7 @@ export class Runtime {
     }
     let model: LoadedModel;
     if (this.backend === 'cpu') {
-      model = new CpuModel(valid, bound.tensors, this.memoryLimitBytes);
+      model = new CpuModel(valid, bound.tensors, this.memoryLimitBytes, tokenizer, this.onNotice);
     } else {
       if (!valid.gpu)
         throw new ProgramError('this program has no GPU plan; compile it with a WebGPU target');
@@ -242,7 +348,7 @@ export class Runtime {
         gpu.dispose();
         throw new AdaptRuntimeError('this runtime was disposed while the model was loading');
       }
-      model = new WebGpuModel(valid, gpu);
+      model = new WebGpuModel(valid, gpu, tokenizer, this.onNotice);
     }
     this.models.add(model);
     return model;
