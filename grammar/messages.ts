@@ -12,7 +12,7 @@ function describeType(type: TokenType): string {
 }
 
 const expectedInRule: Record<string, string> = {
-  declaration: "'{' or '='",
+  declaration: `'{', '=' or from "DIR"`,
   value: 'a value (a number, a range like 0..5, or a word)',
   argument: 'an adapter, fusion or combinator name',
   expression: 'an adapter, fusion or combinator name',

@@ -12,6 +12,7 @@ import {
   NumberLiteral,
   RCurly,
   RParen,
+  StringLiteral,
 } from './tokens.js';
 
 /**
@@ -77,6 +78,7 @@ export class AdaptParser extends CstParser {
   });
 
   // model NAME { ... } | adapter NAME { ... } | fusion NAME { ... } | graph NAME = expression
+  // | model NAME from "DIR" [{ ... }]
   public declaration = this.RULE('declaration', () => {
     this.CONSUME(Identifier, { LABEL: 'keyword' });
     this.CONSUME2(Identifier, { LABEL: 'name' });
@@ -86,6 +88,15 @@ export class AdaptParser extends CstParser {
         ALT: () => {
           this.CONSUME(Equals);
           this.SUBRULE(this.expression);
+        },
+      },
+      {
+        // Only a word followed by a string: `model m hidden 64` is a forgotten '{', not a source.
+        GATE: () => this.LA(2).tokenType === StringLiteral,
+        ALT: () => {
+          this.CONSUME3(Identifier, { LABEL: 'from' });
+          this.CONSUME(StringLiteral, { LABEL: 'path' });
+          this.OPTION(() => this.SUBRULE2(this.block));
         },
       },
     ]);

@@ -34,6 +34,32 @@ export const BadNumber = createToken({
   line_breaks: false,
   start_chars_hint: ['-', '.', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
 });
+// A string is one line in double quotes; its only escapes are \" and \\. A run that starts with
+// a quote but is not such a string (no closing quote on the line, another escape) is one BadString
+// token, reported as one malformed string.
+export const STRING_FORM = /^"(?:[^"\\\r\n]|\\["\\])*"$/;
+export const StringLiteral = createToken({
+  name: 'StringLiteral',
+  pattern: /"(?:[^"\\\r\n]|\\["\\])*"/,
+  label: 'a directory in double quotes',
+});
+
+// From a quote to the closing quote (a backslash takes the character after it along) or to the
+// end of the line.
+const STRING_RUN = /"(?:[^"\\\r\n]|\\[^\r\n])*(?:"|\\?(?=[\r\n]|$))/y;
+
+function matchBadString(text: string, offset: number): RegExpExecArray | null {
+  STRING_RUN.lastIndex = offset;
+  const run = STRING_RUN.exec(text);
+  return run && !STRING_FORM.test(run[0]) ? run : null;
+}
+
+export const BadString = createToken({
+  name: 'BadString',
+  pattern: { exec: matchBadString },
+  line_breaks: false,
+  start_chars_hint: ['"'],
+});
 export const DotDot = createToken({ name: 'DotDot', pattern: /\.\./, label: "'..'" });
 export const Comma = createToken({ name: 'Comma', pattern: /,/, label: "','" });
 export const Colon = createToken({ name: 'Colon', pattern: /:/, label: "':'" });
@@ -48,6 +74,8 @@ export const allTokens: TokenType[] = [
   Comment,
   BadNumber,
   NumberLiteral,
+  BadString,
+  StringLiteral,
   Identifier,
   DotDot,
   Comma,

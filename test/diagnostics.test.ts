@@ -4,9 +4,12 @@ import { checkSource } from '../src/compiler/frontend.js';
 import { compile } from '../src/compiler/index.js';
 import { diagnose, MODEL } from './helpers/frontend.js';
 
+/** Codes about a checkpoint's config.json: their cases read files through `readFile`. */
+type CheckpointCode = 'E0114' | 'E0115' | 'E0116' | 'E0117' | 'E0118' | 'W0119';
+
 /** One case per diagnostic code: the source, and the exact diagnostics with their spans. */
 const CASES: Record<
-  Exclude<keyof typeof DIAGNOSTIC_CODES, 'E0410'>,
+  Exclude<keyof typeof DIAGNOSTIC_CODES, 'E0410' | CheckpointCode>,
   { source: string; expected: string[] }
 > = {
   E0001: {
@@ -40,6 +43,14 @@ const CASES: Record<
   E0008: {
     source: `${MODEL}${'adapter a { at ffn }\n'.repeat(120)}`,
     expected: [...Array.from({ length: 100 }, (_, i) => `E0102 ${i + 3}:9 'a'`), "E0008 103:9 'a'"],
+  },
+  E0010: {
+    source: 'model m from "ckpt\nadapter a { bottleneck 8 at ffn }',
+    expected: ["E0010 1:14 '\"ckpt'"],
+  },
+  E0011: {
+    source: 'model m from "ck\\pt"',
+    expected: ["E0011 1:17 '\\p'"],
   },
   W0009: {
     source: `${MODEL}${Array.from({ length: 110 }, (_, i) => `adapter a${i} { bottleneck 64 at ffn }`).join('\n')}`,
@@ -186,10 +197,78 @@ const CASES: Record<
   },
 };
 
+const BERT_CONFIG = {
+  model_type: 'bert',
+  architectures: ['BertModel'],
+  hidden_size: 32,
+  num_attention_heads: 4,
+  intermediate_size: 64,
+  num_hidden_layers: 2,
+  hidden_act: 'gelu',
+  layer_norm_eps: 1e-12,
+  max_position_embeddings: 64,
+  vocab_size: 100,
+  type_vocab_size: 2,
+  pad_token_id: 0,
+};
+
+/** The cases of the checkpoint codes: a spec, the text of `ckpt/config.json`, the diagnostics. */
+const CHECKPOINT_CASES: Record<
+  CheckpointCode,
+  { source: string; config?: string; expected: string[] }
+> = {
+  E0114: { source: 'model m from "ckpt"', expected: ['E0114 1:14 \'"ckpt"\''] },
+  E0115: {
+    source: 'model m from "ckpt"',
+    config: '{"model_type": "bert",}',
+    expected: ['E0115 1:14 \'"ckpt"\''],
+  },
+  E0116: {
+    source: 'model m from "ckpt"',
+    config: JSON.stringify({ ...BERT_CONFIG, num_hidden_layers: '2' }),
+    expected: ['E0116 1:14 \'"ckpt"\''],
+  },
+  E0117: {
+    source: 'model m from "ckpt"',
+    config: JSON.stringify({ ...BERT_CONFIG, model_type: 'llama' }),
+    expected: ['E0117 1:14 \'"ckpt"\''],
+  },
+  E0118: {
+    source: 'model m from "ckpt" { hidden 64 }',
+    config: JSON.stringify(BERT_CONFIG),
+    expected: ["E0118 1:30 '64'"],
+  },
+  W0119: {
+    source: 'model m from "ckpt"',
+    config: JSON.stringify({ ...BERT_CONFIG, architectures: ['BertForMaskedLM'] }),
+    expected: ['W0119 1:14 \'"ckpt"\''],
+  },
+};
+
+function checkWithConfig(source: string, config: string | undefined) {
+  const readFile = (path: string) => (path === 'ckpt/config.json' ? config : undefined);
+  return checkSource(source, 'test.adapt', { readFile });
+}
+
 describe('every diagnostic code', () => {
   it('has a case here', () => {
-    expect([...Object.keys(CASES), 'E0410'].sort()).toEqual(Object.keys(DIAGNOSTIC_CODES).sort());
+    expect([...Object.keys(CASES), ...Object.keys(CHECKPOINT_CASES), 'E0410'].sort()).toEqual(
+      Object.keys(DIAGNOSTIC_CODES).sort(),
+    );
   });
+
+  for (const [code, { source, config, expected }] of Object.entries(CHECKPOINT_CASES)) {
+    it(`${code}: ${DIAGNOSTIC_CODES[code as CheckpointCode].summary}`, () => {
+      const result = checkWithConfig(source, config);
+      const found = result.diagnostics.map((d) => {
+        const { line, column } = result.source.position(d.span!.start);
+        return `${d.code} ${line}:${column} '${source.slice(d.span!.start, d.span!.end)}'`;
+      });
+      expect(found).toEqual(expected);
+      expect(result.diagnostics[0]!.severity).toBe(code.startsWith('W') ? 'warning' : 'error');
+      expect(result.diagnostics[0]!.message.length).toBeGreaterThan(10);
+    });
+  }
 
   it('E0410: requested graph does not exist (reported by compile)', () => {
     const { program, diagnostics } = compile(`${MODEL}adapter a { bottleneck 8 at ffn }`, {

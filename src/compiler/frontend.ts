@@ -1,4 +1,4 @@
-import { check } from './check/index.js';
+import { check, type ReadFile } from './check/index.js';
 import { DiagnosticBag, sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import type { Model } from './model.js';
 import { SourceFile, type Span } from './source.js';
@@ -34,18 +34,56 @@ export function requireString(value: unknown, what: string): asserts value is st
   }
 }
 
+export interface CheckOptions {
+  /**
+   * Reads a file the spec names, synchronously: `model NAME from "DIR"` asks for `DIR/config.json`
+   * exactly so (DIR as written, relative to the spec), and the host resolves it; undefined means
+   * there is no such file. The compiler reads no files itself, so it runs in a browser too;
+   * without a reader, a model read from a checkpoint is an error.
+   */
+  readonly readFile?: ReadFile;
+}
+
+/** Throws an ArgumentError unless `options` is undefined or an object whose readFile is a function. */
+function requireCheckOptions(options: unknown): asserts options is CheckOptions | undefined {
+  if (options === undefined) return;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new ArgumentError(
+      `checkSource: options must be an object, got ${describeArgument(options)}`,
+    );
+  }
+  for (const [key, value] of Object.entries(options)) {
+    if (key !== 'readFile') {
+      throw new ArgumentError(
+        `checkSource: unknown option '${key}'; the only option is 'readFile'`,
+      );
+    }
+    if (value !== undefined && typeof value !== 'function') {
+      throw new ArgumentError(
+        `checkSource: option 'readFile' must be a function, got ${describeArgument(value)}`,
+      );
+    }
+  }
+}
+
 /**
  * Parses and checks one .adapt source text. Never throws for bad input; a text or file name
- * that is not a string is an ArgumentError.
+ * that is not a string, or options of the wrong kind, are an ArgumentError. What `readFile`
+ * throws is passed on.
  */
-export function checkSource(text: string, fileName = '<input>'): FrontendResult {
+export function checkSource(
+  text: string,
+  fileName = '<input>',
+  options?: CheckOptions,
+): FrontendResult {
   requireString(text, 'checkSource: source');
   requireString(fileName, 'checkSource: fileName');
+  requireCheckOptions(options);
   const source = new SourceFile(fileName, text);
   const bag = new DiagnosticBag(fileName);
   const recovered: Span[] = [];
   const ast = parse(source, bag, recovered);
-  const model = check(ast, bag);
+  const model = check(ast, bag, options?.readFile ? { readFile: options.readFile } : {});
   // check() judges what parsed; a syntax error elsewhere rejects the file all the same.
   const clean = bag.errorCount === 0;
   const diagnostics = bag.items.filter((d) => !judgesRecovered(d, recovered));

@@ -10,10 +10,12 @@ import { optimize } from './passes/pipeline.js';
 import { didYouMean, quoteList } from './suggest.js';
 import { ArgumentError } from '../runtime/errors.js';
 import type { Model } from './model.js';
+import type { ReadFile } from './check/index.js';
 import type { Program, Target } from '../runtime/program.js';
 
 // Checking a spec: diagnostics, and the source positions they point at.
-export { checkSource, type FrontendResult } from './frontend.js';
+export { checkSource, type CheckOptions, type FrontendResult } from './frontend.js';
+export type { ReadFile } from './check/index.js';
 export { DIAGNOSTIC_CODES, hasErrors, type Diagnostic } from './diagnostics.js';
 export { SourceFile, type Position } from './source.js';
 export { MAX_LAYERS } from './check/limits.js';
@@ -47,6 +49,11 @@ export interface CompileOptions {
   readonly maxBindingBytes?: number;
   /** For benchmarks only: compile a variant of the model instead of the spec as written. */
   readonly benchmark?: BenchmarkVariant;
+  /**
+   * Reads `DIR/config.json` for `model NAME from "DIR"` (the path exactly so; the host resolves
+   * it relative to the spec); undefined when there is no such file. See checkSource.
+   */
+  readonly readFile?: ReadFile;
 }
 
 export interface CompileResult {
@@ -83,6 +90,7 @@ const OPTION_KINDS: OptionKinds<CompileOptions> = {
     checkOptions(v, BENCHMARK_OPTION_KINDS);
     return undefined;
   },
+  readFile: (v) => (typeof v === 'function' ? undefined : 'a function'),
 };
 
 const isPlainObject = (value: unknown): value is object =>
@@ -126,7 +134,7 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
   requireString(source, 'compile: source');
   checkCompileOptions(options);
   const fileName = options.fileName ?? '<input>';
-  const front = checkSource(source, fileName);
+  const front = checkSource(source, fileName, { readFile: options.readFile });
   const diagnostics = [...front.diagnostics];
   let model = front.model;
   let graphName = options.graph ?? 'default';

@@ -5,6 +5,8 @@ import type { BlockDeclaration, Property } from '../syntax/ast.js';
 import { formatBytes, MAX_LAYERS, MAX_WEIGHT_BYTES } from './limits.js';
 import { collectProperties, readChoice, readPositive, readSize } from './properties.js';
 import { baseParams, describeWeights } from './weight-memory.js';
+import { checkCheckpointModel } from './checkpoint-model.js';
+import type { ReadFile } from './checkpoint/read-config.js';
 
 const MODEL_PROPERTIES = [
   'hidden',
@@ -32,8 +34,10 @@ export const MODEL_DEFAULTS = {
 export function checkBaseModel(
   block: BlockDeclaration,
   bag: DiagnosticBag,
+  readFile?: ReadFile,
 ): { base: BaseModel | undefined; hidden?: number; layers?: number } {
-  const properties = collectProperties(block, MODEL_PROPERTIES, bag);
+  if (block.from) return checkCheckpointModel(block, block.from, readFile, bag);
+  const properties = collectProperties(withoutHead(block, bag), MODEL_PROPERTIES, bag);
   const missing = REQUIRED.filter((name) => !properties.has(name));
   if (missing.length > 0) {
     bag.report(
@@ -107,6 +111,22 @@ export function checkBaseModel(
     span: block.span,
   };
   return { base, ...known };
+}
+
+/** The block without `head`, reported: it belongs to a model read from a checkpoint. */
+function withoutHead(block: BlockDeclaration, bag: DiagnosticBag): BlockDeclaration {
+  const head = block.properties.filter((p) => p.name.text === 'head');
+  for (const property of head) {
+    bag.report(
+      'E0106',
+      property.name.span,
+      `'head' applies to a model read from a checkpoint, not to '${block.name.text}'`,
+      `write model ${block.name.text} from "DIR" { head none } to drop a checkpoint's head; this model's properties are ${quoteList(MODEL_PROPERTIES)}`,
+    );
+  }
+  return head.length === 0
+    ? block
+    : { ...block, properties: block.properties.filter((p) => p.name.text !== 'head') };
 }
 
 /**

@@ -1,13 +1,28 @@
 import type { DiagnosticBag } from '../diagnostics.js';
 import type { AdapterSpec, Composition, FusionSpec, GraphSpec, Model } from '../model.js';
-import type { Span } from '../source.js';
+import { spanCover, type Span } from '../source.js';
 import { didYouMean } from '../suggest.js';
-import type { AssignDeclaration, BlockDeclaration, Declaration, SourceAst } from '../syntax/ast.js';
+import type {
+  AssignDeclaration,
+  BlockDeclaration,
+  Declaration,
+  SourceAst,
+  SourceClause,
+} from '../syntax/ast.js';
 import { checkAdapter } from './adapters.js';
 import { checkBaseModel } from './base-model.js';
 import { checkFusion } from './fusions.js';
 import { namesUsed, resolveGraph } from './graphs.js';
 import { checkWeightMemory, type CheckedComponent } from './weight-memory.js';
+import type { ReadFile } from './checkpoint/read-config.js';
+
+export type { ReadFile } from './checkpoint/read-config.js';
+
+/** What the checker needs from its host. */
+export interface CheckHost {
+  /** Reads `DIR/config.json` for `model NAME from "DIR"`; without it such a model is an error. */
+  readonly readFile?: ReadFile;
+}
 
 const DECLARATION_KINDS = ['model', 'adapter', 'fusion', 'graph'] as const;
 type DeclarationKind = (typeof DECLARATION_KINDS)[number];
@@ -32,7 +47,9 @@ function classify(ast: SourceAst, bag: DiagnosticBag) {
       );
       continue;
     }
-    if (kind === 'graph') {
+    if (declaration.kind === 'block' && declaration.from && kind !== 'model') {
+      sourcedNonModel(declaration, declaration.from, bag);
+    } else if (kind === 'graph') {
       if (declaration.kind === 'assign') graphs.push(declaration);
       else wrongForm(declaration, bag);
     } else if (declaration.kind === 'block') {
@@ -54,6 +71,18 @@ function wrongForm(declaration: Declaration, bag: DiagnosticBag): void {
       ? `a graph is written 'graph ${name.text} = expression', not with a block`
       : `${keyword.text} '${name.text}' is declared with a block, not '='`,
     declaration.kind === 'block'
+      ? `for example: graph ${name.text} = stack(a, b)`
+      : `for example: ${keyword.text} ${name.text} { ... }`,
+  );
+}
+
+function sourcedNonModel(declaration: Declaration, from: SourceClause, bag: DiagnosticBag): void {
+  const { keyword, name } = declaration;
+  bag.report(
+    'E0111',
+    spanCover(spanOfHead(declaration), from.span),
+    `only a model is read from a checkpoint directory, not ${keyword.text === 'adapter' ? 'an' : 'a'} ${keyword.text}`,
+    keyword.text === 'graph'
       ? `for example: graph ${name.text} = stack(a, b)`
       : `for example: ${keyword.text} ${name.text} { ... }`,
   );
@@ -91,7 +120,7 @@ function firstByName<T extends Declaration>(declarations: readonly T[]): T[] {
  * Checks a parsed file and builds the Model. Reports every independent problem; returns
  * undefined if any error was found.
  */
-export function check(ast: SourceAst, bag: DiagnosticBag): Model | undefined {
+export function check(ast: SourceAst, bag: DiagnosticBag, host: CheckHost = {}): Model | undefined {
   const errorsBefore = bag.errorCount;
   const kinds = classify(ast, bag);
 
@@ -111,7 +140,9 @@ export function check(ast: SourceAst, bag: DiagnosticBag): Model | undefined {
       'add a block like: model bert-base { hidden 768 heads 12 ffn 3072 layers 12 }',
     );
   }
-  const baseFacts = modelBlock ? checkBaseModel(modelBlock, bag) : { base: undefined };
+  const baseFacts = modelBlock
+    ? checkBaseModel(modelBlock, bag, host.readFile)
+    : { base: undefined };
   const modelFacts = {
     ...baseFacts,
     ...(baseFacts.layers !== undefined

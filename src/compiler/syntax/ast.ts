@@ -39,11 +39,35 @@ export interface Property {
   readonly span: Span;
 }
 
-/** `keyword name { properties }`: model, adapter and fusion declarations. */
+/** A double-quoted string: `"./ckpt"`. */
+export interface StringValue {
+  readonly kind: 'string';
+  /** The text between the quotes with its escapes resolved. */
+  readonly value: string;
+  /** As written, quotes included. */
+  readonly text: string;
+  readonly span: Span;
+  /** Not a string (unterminated, a bad escape); already reported, so the checker says nothing. */
+  readonly malformed?: true;
+}
+
+/** `from "DIR"` after a model's name: the checkpoint directory it is read from. */
+export interface SourceClause {
+  /** The word before the string; the checker requires `from`. */
+  readonly keyword: Name;
+  readonly path: StringValue;
+  readonly span: Span;
+}
+
+/**
+ * `keyword name { properties }`: model, adapter and fusion declarations; also
+ * `model name from "DIR"` with an optional block (properties then empty without one).
+ */
 export interface BlockDeclaration {
   readonly kind: 'block';
   readonly keyword: Name;
   readonly name: Name;
+  readonly from?: SourceClause;
   readonly properties: readonly Property[];
   readonly span: Span;
 }

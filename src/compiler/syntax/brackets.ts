@@ -8,12 +8,24 @@ function isName(token: IToken | undefined): boolean {
   return token?.tokenType.name === 'Identifier';
 }
 
+/** `name name name "string"` at tokens[i]: `model m from "DIR"`, the only place a string goes. */
+export function startsSourcedDeclaration(tokens: IToken[], i: number): boolean {
+  return (
+    isName(tokens[i]) &&
+    isName(tokens[i + 1]) &&
+    isName(tokens[i + 2]) &&
+    tokens[i + 3]?.tokenType.name === 'StringLiteral'
+  );
+}
+
 /**
- * Whether tokens[i] begins a new declaration while brackets are open: `name name =` anywhere,
- * and `name name` inside parentheses, where two names in a row are never valid.
+ * Whether tokens[i] begins a new declaration while brackets are open: `name name =` and
+ * `name name name "string"` anywhere, and `name name` inside parentheses, where two names in a
+ * row are never valid.
  */
 function startsDeclaration(tokens: IToken[], i: number, open: IToken[]): boolean {
   if (!isName(tokens[i]) || !isName(tokens[i + 1])) return false;
+  if (startsSourcedDeclaration(tokens, i)) return true;
   // In `f(a, b adapter c {`, `b` is still an argument; the declaration starts at `adapter`.
   const previous = tokens[i - 1]?.tokenType.name;
   if (previous === 'LParen' || previous === 'Comma') return false;
@@ -64,7 +76,8 @@ export function repairBrackets(tokens: IToken[], source: SourceFile, bag: Diagno
     const token = tokens[i]!;
     const kind = token.tokenType.name;
     if (open.length > 0 && (startsDeclaration(tokens, i, open) || kind === 'LCurly')) {
-      // With `keyword name {`, the closers belong before `keyword`, which was already emitted.
+      // With `keyword name {`, the closers belong before `keyword`, which was already emitted
+      // (`keyword name from "DIR" {` was closed before at `keyword`).
       const head = kind === 'LCurly' && isName(tokens[i - 1]) && isName(tokens[i - 2]) ? 2 : 0;
       const moved = repaired.splice(repaired.length - head, head);
       closeAll(moved[0] ?? token, (moved[0] ?? token).startOffset);

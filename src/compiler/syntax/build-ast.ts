@@ -2,7 +2,8 @@ import type { CstNode, IToken } from 'chevrotain';
 import { adaptParser } from '../../../grammar/parser.js';
 import type { Span } from '../source.js';
 import { spanCover } from '../source.js';
-import { isMalformedNumber } from './lex.js';
+import { isMalformed } from './lex.js';
+import { stringContent } from './strings.js';
 import type {
   Argument,
   Declaration,
@@ -10,6 +11,8 @@ import type {
   Name,
   NumberValue,
   Property,
+  SourceClause,
+  StringValue,
   Value,
 } from './ast.js';
 
@@ -23,6 +26,8 @@ interface DeclarationChildren {
   block?: CstNode[];
   Equals?: IToken[];
   expression?: CstNode[];
+  from?: IToken[];
+  path?: IToken[];
 }
 interface BlockChildren {
   LCurly?: IToken[];
@@ -64,10 +69,27 @@ function nameOf(token: IToken): Name {
 
 function numberOf(token: IToken): NumberValue {
   const span = tokenSpan(token);
-  if (isMalformedNumber(token)) {
+  if (isMalformed(token)) {
     return { kind: 'number', value: NaN, text: token.image, span, malformed: true };
   }
   return { kind: 'number', value: Number(token.image), text: token.image, span };
+}
+
+function stringOf(token: IToken): StringValue {
+  const span = tokenSpan(token);
+  const text = token.image;
+  if (isMalformed(token)) return { kind: 'string', value: '', text, span, malformed: true };
+  return { kind: 'string', value: stringContent(text), text, span };
+}
+
+/** `from "DIR"`, when both tokens were read from the text. */
+function sourceClause(children: DeclarationChildren): SourceClause | undefined {
+  const word = children.from?.[0];
+  const path = children.path?.[0];
+  if (!present(word) || !present(path)) return undefined;
+  const keyword = nameOf(word);
+  const value = stringOf(path);
+  return { keyword, path: value, span: spanCover(keyword.span, value.span) };
 }
 
 const BaseVisitor = adaptParser.getBaseCstVisitorConstructor();
@@ -92,14 +114,18 @@ class AstBuilder extends BaseVisitor {
     const keyword = children.keyword?.[0];
     const name = children.name?.[0];
     if (!present(keyword) || !present(name)) return undefined;
-    const head = spanCover(tokenSpan(keyword), tokenSpan(name));
+    const from = sourceClause(children);
+    const head = spanCover(tokenSpan(keyword), from?.span ?? tokenSpan(name));
     const blockNode = children.block?.[0];
-    if (blockNode) {
-      const block = this.visit(blockNode) as { properties: Property[]; end: Span | undefined };
+    if (blockNode || from) {
+      const block = blockNode
+        ? (this.visit(blockNode) as { properties: Property[]; end: Span | undefined })
+        : { properties: [], end: undefined };
       return {
         kind: 'block',
         keyword: nameOf(keyword),
         name: nameOf(name),
+        ...(from ? { from } : {}),
         properties: block.properties,
         span: block.end ? spanCover(head, block.end) : head,
       };

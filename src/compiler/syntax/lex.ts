@@ -1,9 +1,10 @@
 import type { IToken } from 'chevrotain';
-import { adaptLexer, NumberLiteral } from '../../../grammar/tokens.js';
+import { adaptLexer, NumberLiteral, StringLiteral } from '../../../grammar/tokens.js';
 import type { DiagnosticBag } from '../diagnostics.js';
 import type { SourceFile } from '../source.js';
 import { screenCharacters } from './characters.js';
 import { describeMalformedNumber } from './numbers.js';
+import { describeBadString, MAX_STRING_LENGTH } from './strings.js';
 
 /** The longest name or number; longer ones are reported and shortened in every later message. */
 export const MAX_TOKEN_LENGTH = 256;
@@ -109,14 +110,14 @@ export function lookalikeHelp(chars: string, ascii: string): string {
   return `${describeLookalike(chars)} that ${verb} like ${shown}; type ${shown} instead`;
 }
 
-/** A NumberLiteral that stands for text that is not a number, already reported. */
-export function isMalformedNumber(token: IToken): boolean {
+/** A NumberLiteral or StringLiteral that stands for text that is not one, already reported. */
+export function isMalformed(token: IToken): boolean {
   return (token.payload as { malformed?: boolean } | undefined)?.malformed === true;
 }
 
-function markMalformed(token: IToken): void {
-  token.tokenType = NumberLiteral;
-  token.tokenTypeIdx = NumberLiteral.tokenTypeIdx!;
+function markMalformed(token: IToken, type = NumberLiteral): void {
+  token.tokenType = type;
+  token.tokenTypeIdx = type.tokenTypeIdx!;
   token.payload = { malformed: true };
 }
 
@@ -150,7 +151,9 @@ export function lex(source: SourceFile, bag: DiagnosticBag): IToken[] {
   for (const token of lexed.tokens) {
     const kind = token.tokenType.name;
     const span = { start: token.startOffset, end: token.startOffset + token.image.length };
-    if (token.image.length > MAX_TOKEN_LENGTH) {
+    if (kind === 'StringLiteral' || kind === 'BadString') {
+      lexString(token, bag);
+    } else if (token.image.length > MAX_TOKEN_LENGTH) {
       const what = kind === 'Identifier' ? 'name' : 'number';
       bag.report(
         'E0007',
@@ -170,4 +173,26 @@ export function lex(source: SourceFile, bag: DiagnosticBag): IToken[] {
     }
   }
   return lexed.tokens;
+}
+
+/** Reports a malformed or overlong string; either goes on as a string marked malformed. */
+function lexString(token: IToken, bag: DiagnosticBag): void {
+  const start = token.startOffset;
+  if (token.tokenType.name === 'BadString') {
+    const problem = describeBadString(token.image);
+    bag.report(
+      problem.code,
+      { start: start + problem.start, end: start + problem.end },
+      problem.message,
+      problem.help,
+    );
+    markMalformed(token, StringLiteral);
+  } else if (token.image.length - 2 > MAX_STRING_LENGTH) {
+    bag.report(
+      'E0007',
+      { start, end: start + token.image.length },
+      `this string is ${token.image.length - 2} characters long; strings have at most ${MAX_STRING_LENGTH}`,
+    );
+    markMalformed(token, StringLiteral);
+  }
 }

@@ -5,7 +5,7 @@ import type { DiagnosticBag } from '../diagnostics.js';
 import type { SourceFile, Span } from '../source.js';
 import type { Declaration, SourceAst } from './ast.js';
 import { astBuilder } from './build-ast.js';
-import { repairBrackets } from './brackets.js';
+import { repairBrackets, startsSourcedDeclaration } from './brackets.js';
 import { lex } from './lex.js';
 import { limitNesting } from './nesting.js';
 
@@ -24,8 +24,8 @@ function nextDeclarationStart(tokens: IToken[], from: number): number {
 }
 
 /**
- * Where each declaration begins: `KIND NAME {` or `KIND NAME =` outside brackets (bracket repair
- * has closed every bracket before such a head). Parsing each piece on its own keeps Chevrotain's
+ * Where each declaration begins: `KIND NAME {`, `KIND NAME =` or `KIND NAME from "DIR"` outside
+ * brackets (bracket repair has closed every bracket before such a head). Parsing each piece on its own keeps Chevrotain's
  * error recovery, which looks ahead to the end of its input, linear in the file.
  */
 function declarationStarts(tokens: IToken[]): number[] {
@@ -40,7 +40,8 @@ function declarationStarts(tokens: IToken[]): number[] {
       i > 0 &&
       kind === 'Identifier' &&
       tokens[i + 1]?.tokenType.name === 'Identifier' &&
-      ['LCurly', 'Equals'].includes(tokens[i + 2]?.tokenType.name ?? '')
+      (['LCurly', 'Equals'].includes(tokens[i + 2]?.tokenType.name ?? '') ||
+        startsSourcedDeclaration(tokens, i))
     ) {
       starts.push(i);
     }
