@@ -1,4 +1,4 @@
-import type { Composition, Model, Site } from './model.js';
+import type { CheckpointSpec, Composition, Model, Site } from './model.js';
 import { SITES } from './model.js';
 
 /** Parameter counts of docs/language.md §4.6, for `adapt params`. */
@@ -40,6 +40,9 @@ export interface ParamReport {
     readonly ffn: number;
     readonly layerNorms: number;
     readonly perLayer: number;
+    /** A checkpoint model's parameters outside its layers; absent for hidden-state specs. */
+    readonly checkpoint?: CheckpointParams;
+    /** Every layer, and the checkpoint's embeddings, final LayerNorm and head. */
     readonly total: number;
   };
   readonly adapters: readonly AdapterParams[];
@@ -55,6 +58,38 @@ export interface ParamReport {
     readonly adaptersPercentOfBase: number;
     /** Adapter and fusion parameters as a percentage of everything. */
     readonly trainablePercentOfTotal: number;
+  };
+}
+
+export interface CheckpointParams {
+  /** Word, position and token-type tables, and the embedding LayerNorm. */
+  readonly embeddings: number;
+  /** GPT-2's `ln_f`. */
+  readonly finalLayerNorm: number;
+  /** The task head: pooler or dense layers and the classifier; 0 for a head tied to the embeddings. */
+  readonly head: number;
+  readonly total: number;
+}
+
+/** The parameters a checkpoint model holds outside its layers, as lowering reads them. */
+function checkpointParams(checkpoint: CheckpointSpec, d: number): CheckpointParams {
+  const { vocab, maxPositions, typeVocab, embeddingEps, head } = checkpoint;
+  const embeddings =
+    (vocab + maxPositions + typeVocab) * d + (embeddingEps === undefined ? 0 : 2 * d);
+  const finalLayerNorm = checkpoint.family === 'gpt2' ? 2 * d : 0;
+  const classifier = head ? head.labels.length * (d + 1) : 0;
+  const dense = d * d + d;
+  const headParams =
+    head === undefined || head.layout === 'tied-embeddings'
+      ? 0
+      : head.layout === 'token'
+        ? classifier
+        : dense + classifier;
+  return {
+    embeddings,
+    finalLayerNorm,
+    head: headParams,
+    total: embeddings + finalLayerNorm + headParams,
   };
 }
 
@@ -131,14 +166,22 @@ export function countParams(model: Model, graphName: string): ParamReport {
       };
     });
 
-  const base = perLayer * layers;
+  const checkpoint = model.base.checkpoint && checkpointParams(model.base.checkpoint, d);
+  const base = perLayer * layers + (checkpoint?.total ?? 0);
   const adapterTotal = adapters.reduce((sum, a) => sum + a.total, 0);
   const fusionTotal = fusions.reduce((sum, f) => sum + f.total, 0);
   const trainable = adapterTotal + fusionTotal;
   return {
     model: model.base.name,
     graph: graphName,
-    base: { attention, ffn: ffnParams, layerNorms, perLayer, total: base },
+    base: {
+      attention,
+      ffn: ffnParams,
+      layerNorms,
+      perLayer,
+      ...(checkpoint ? { checkpoint } : {}),
+      total: base,
+    },
     adapters,
     fusions,
     layers: Array.from({ length: layers }, (_, layer) => ({

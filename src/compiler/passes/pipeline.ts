@@ -1,6 +1,7 @@
 import type { IrGraph } from '../ir/types.js';
 import { fuseAddLayerNorm } from './add-layer-norm.js';
 import { fuseBottlenecks } from './bottleneck.js';
+import { fuseEmbeddings } from './embeddings.js';
 import { fuseEpilogues } from './epilogue.js';
 import { rewriteFusionAlgebra } from './fusion-algebra.js';
 import { fuseFusionMix } from './fusion-mix.js';
@@ -13,10 +14,12 @@ export interface Pass {
 /**
  * The optimizing passes, in order. Each is a pure function Graph → Graph, so the IR can be
  * dumped after any of them, and the verifier and the CPU reference can check each one.
- * The order matters: the residual add before a LayerNorm must go to add_layer_norm before
+ * The order matters: the embeddings' sum must be fused before add-layer-norm could claim its
+ * last add and LayerNorm; the residual add before a LayerNorm must go to add_layer_norm before
  * epilogue fusion could claim it; bottleneck fusion matches the linears epilogue fusion made.
  */
 export const PASSES: readonly Pass[] = [
+  { name: 'embeddings', run: fuseEmbeddings },
   { name: 'fusion-algebra', run: rewriteFusionAlgebra },
   { name: 'add-layer-norm', run: fuseAddLayerNorm },
   { name: 'epilogue', run: fuseEpilogues },
