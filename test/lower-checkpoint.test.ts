@@ -308,4 +308,32 @@ describe('lowering a checkpoint model', () => {
       }
     });
   });
+
+  describe.each(['pfeiffer', 'fusion'])('bert-seq-cls with the %s adapter fixture', (kind) => {
+    const entry = CASES[0]!;
+    const spec = readFileSync(join(FIXTURES, `bert-seq-cls.${kind}.adapt`), 'utf8');
+    const model = modelOf(entry, spec.replace(/^model .*$/m, ''));
+    const lowered = lowerModel(model, 'default');
+    const tensors = checkpointTensors(entry);
+    const adapters = loadSafetensors(
+      readFileSync(join(FIXTURES, `bert-seq-cls.${kind}.adapters.safetensors`)),
+    );
+    for (const [name, tensor] of adapters) tensors.set(name, tensor);
+    const weights = new Map(lowered.weights.map((w) => [w.name, derive(w, tensors)]));
+    const expected = loadSafetensors(
+      readFileSync(join(FIXTURES, `bert-seq-cls.${kind}.expected.safetensors`)),
+    );
+
+    it.each([
+      ['as lowered', lowered],
+      ['after the passes', optimize(lowered)],
+    ])('%s: within 1e-4 of PyTorch', (_, graph) => {
+      const outputs = run(model, graph, weights, expected);
+      for (const name of ['last_hidden_state', 'logits'])
+        expect(
+          maxError(outputs[name]!.data, expected.get(name)!.data as Float32Array),
+          name,
+        ).toBeLessThan(1e-4);
+    });
+  });
 });
