@@ -1,0 +1,139 @@
+import { statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadSafetensors, type TensorMap } from '../runtime/safetensors.js';
+import { readBinaryFile, readInputFile } from './input-file.js';
+import { CliError } from './io.js';
+import { toCliError } from './runtime-errors.js';
+import { decodeUtf8 } from './utf8.js';
+
+/**
+ * A Hugging Face checkpoint directory's files: its weights, whole (`model.safetensors`) or
+ * sharded (`model.safetensors.index.json` naming the shard of every tensor), and its JSON files.
+ */
+
+export const SINGLE_FILE = 'model.safetensors';
+export const SHARD_INDEX = 'model.safetensors.index.json';
+
+/** The most bytes of a checkpoint's JSON file: real ones are a few MiB at most (tokenizer.json). */
+const MAX_JSON_BYTES = 64 * 2 ** 20;
+
+export interface CheckpointWeights {
+  /** Every tensor of the checkpoint, from however many files. */
+  readonly tensors: TensorMap;
+  /** The files read, as paths under the directory. */
+  readonly files: readonly string[];
+}
+
+/** One safetensors file of the checkpoint; a corrupt one is an error naming it. */
+function readSafetensorsFile(cwd: string, path: string): TensorMap {
+  const bytes = readBinaryFile(cwd, path);
+  try {
+    return loadSafetensors(bytes, path);
+  } catch (error) {
+    throw toCliError(error);
+  }
+}
+
+function isFile(cwd: string, path: string): boolean {
+  try {
+    return statSync(resolve(cwd, path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The tensors of the checkpoint in `dir`: `model.safetensors`, or the shards that
+ * `model.safetensors.index.json` lists. A directory with both, or with neither, is an error.
+ */
+export function readCheckpointWeights(cwd: string, dir: string): CheckpointWeights {
+  const single = join(dir, SINGLE_FILE);
+  const index = join(dir, SHARD_INDEX);
+  const [hasSingle, hasIndex] = [isFile(cwd, single), isFile(cwd, index)];
+  if (hasSingle && hasIndex)
+    throw new CliError(
+      `${dir}: error: holds both ${SINGLE_FILE} and ${SHARD_INDEX}; keep the one the checkpoint was saved as`,
+    );
+  if (hasSingle) return { tensors: readSafetensorsFile(cwd, single), files: [single] };
+  if (hasIndex) return readShards(cwd, dir, index);
+  throw new CliError(`${dir}: error: no weights: neither ${SINGLE_FILE} nor ${SHARD_INDEX}`);
+}
+
+/** A JSON file of the checkpoint, or undefined where the directory has none. */
+export function readCheckpointJson(cwd: string, dir: string, name: string): unknown {
+  const path = join(dir, name);
+  if (!isFile(cwd, path)) return undefined;
+  const text = decodeUtf8(
+    readInputFile(cwd, { path, what: `a checkpoint's ${name}`, maxBytes: MAX_JSON_BYTES }),
+    path,
+  );
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new CliError(
+      `${path}: error: not JSON (${error instanceof Error ? error.message : String(error)})`,
+    );
+  }
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** `weight_map` read strictly: tensor name → the file name of a shard beside the index. */
+function readWeightMap(value: unknown, index: string): Map<string, string[]> {
+  const fail = (key: string, why: string): never => {
+    throw new CliError(`${index}: error: ${key}: ${why}`);
+  };
+  if (!isRecord(value)) return fail('the file', 'must be a JSON object');
+  for (const key of Object.keys(value)) {
+    if (key !== 'metadata' && key !== 'weight_map')
+      fail(key, "is not a key of a shard index ('metadata', 'weight_map')");
+  }
+  if (value.metadata !== undefined && !isRecord(value.metadata))
+    fail('metadata', 'must be an object');
+  const map = value.weight_map;
+  if (!isRecord(map)) return fail('weight_map', 'must be an object of tensor name → shard file');
+  const byShard = new Map<string, string[]>();
+  for (const [tensor, shard] of Object.entries(map)) {
+    const key = `weight_map[${JSON.stringify(tensor)}]`;
+    if (typeof shard !== 'string' || shard === '')
+      return fail(key, 'must be the file name of a shard');
+    // Shards sit beside the index: a path could reach outside the checkpoint.
+    if (/[/\\]/.test(shard) || shard === '.' || shard === '..')
+      fail(key, `'${shard}' is not a file name; shards sit beside the index`);
+    byShard.set(shard, [...(byShard.get(shard) ?? []), tensor]);
+  }
+  if (byShard.size === 0) fail('weight_map', 'lists no tensors');
+  return byShard;
+}
+
+/** Every shard of the index read, each holding exactly the tensors the index gives it. */
+function readShards(cwd: string, dir: string, index: string): CheckpointWeights {
+  const byShard = readWeightMap(readCheckpointJson(cwd, dir, SHARD_INDEX), index);
+  const tensors: TensorMap = new Map();
+  const files: string[] = [];
+  for (const [shard, listed] of byShard) {
+    const path = join(dir, shard);
+    if (!isFile(cwd, path))
+      throw new CliError(
+        `${index}: error: weight_map[${JSON.stringify(listed[0])}]: the shard ${path} does not exist`,
+      );
+    const contents = readSafetensorsFile(cwd, path);
+    const expected = new Set(listed);
+    for (const name of listed) {
+      if (!contents.has(name))
+        throw new CliError(
+          `${index}: error: tensor '${name}' is listed in ${shard}, but ${path} does not hold it`,
+        );
+    }
+    for (const [name, tensor] of contents) {
+      if (!expected.has(name))
+        throw new CliError(
+          `${path}: error: tensor '${name}' is not listed for this shard in ${index}${tensors.has(name) ? '; an earlier shard holds it too' : ''}`,
+        );
+      tensors.set(name, tensor);
+    }
+    files.push(path);
+  }
+  return { tensors, files };
+}
