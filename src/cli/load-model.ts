@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import {
   checkSource,
   compile,
@@ -5,12 +7,38 @@ import {
   quoteList,
   type Diagnostic,
   type Model,
+  type ReadFile,
   type SourceFile,
 } from '../compiler/index.js';
 import type { Program, Target } from '../runtime/program.js';
 import { CliError, type CliIO } from './io.js';
-import { readTextFile } from './input-file.js';
+import { MAX_SPEC_BYTES, readInputFile, readTextFile } from './input-file.js';
+import { decodeUtf8 } from './utf8.js';
 import { renderDiagnostic, summarize } from './render.js';
+
+/**
+ * The reader the compiler is given for a spec: a path the spec names (`DIR/config.json`) is
+ * relative to the spec file's folder. A missing file is undefined (the compiler reports it at
+ * the spec's string); anything else that cannot be read, one that is not a regular file, one past
+ * the spec size limit or not UTF-8, is a CliError naming the path.
+ */
+export function specFileReader(cwd: string, specPath: string): ReadFile {
+  return (path) => {
+    const shown = isAbsolute(path) ? path : join(dirname(specPath), path);
+    try {
+      statSync(resolve(cwd, shown));
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    }
+    const bytes = readInputFile(cwd, {
+      path: shown,
+      what: 'a checkpoint file',
+      maxBytes: MAX_SPEC_BYTES,
+    });
+    return decodeUtf8(bytes, shown);
+  };
+}
 
 /** Prints diagnostics; fails with one summary line if any is an error. */
 function report(io: CliIO, diagnostics: readonly Diagnostic[], source: SourceFile): void {
@@ -37,29 +65,30 @@ export function loadChecked(
   io: CliIO,
   path: string,
   graph?: string,
-): { model: Model; source: string } {
+): { model: Model; source: string; readFile: ReadFile } {
   const text = readTextFile(io.cwd, path);
-  const result = checkSource(text, path);
+  const readFile = specFileReader(io.cwd, path);
+  const result = checkSource(text, path, { readFile });
   report(io, result.diagnostics, result.source);
   requireGraph(path, result.model!, graph);
-  return { model: result.model!, source: text };
+  return { model: result.model!, source: text, readFile };
 }
 
 export function loadModel(io: CliIO, path: string, graph?: string): Model {
   return loadChecked(io, path, graph).model;
 }
 
-/** Reads, checks and compiles a spec to a Program for one graph; `source` is the text read. */
+/**
+ * Reads, checks and compiles a spec to a Program for one graph; `source` is the text read and
+ * `readFile` the reader it was compiled with, for compiling it again.
+ */
 export function loadProgram(
   io: CliIO,
   path: string,
   graph: string,
   options: { fuse?: boolean; target?: Target } = {},
-): { model: Model; program: Program; source: string } {
-  const text = readTextFile(io.cwd, path);
-  const front = checkSource(text, path);
-  report(io, front.diagnostics, front.source);
-  requireGraph(path, front.model!, graph);
-  const { program, model } = compile(text, { fileName: path, graph, ...options });
-  return { model: model!, program: program!, source: text };
+): { model: Model; program: Program; source: string; readFile: ReadFile } {
+  const { source, readFile } = loadChecked(io, path, graph);
+  const { program, model } = compile(source, { fileName: path, graph, readFile, ...options });
+  return { model: model!, program: program!, source, readFile };
 }

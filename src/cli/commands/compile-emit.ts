@@ -6,6 +6,7 @@ import {
   printPlan,
   printWgsl,
   type CompileResult,
+  type ReadFile,
 } from '../../compiler/index.js';
 import type { Target } from '../../runtime/program.js';
 import { CliError, EXIT, type CliIO, printable } from '../io.js';
@@ -25,13 +26,14 @@ export interface CompileOptions {
 interface EmitContext {
   readonly source: string;
   readonly file: string;
+  readonly readFile: ReadFile;
   /** Compiles on first use: `--emit ast` needs only the front end. */
   readonly result: () => CompileResult;
 }
 
 /** What each `--emit` value writes. */
 const EMITTERS: Readonly<Record<string, (context: EmitContext) => string>> = {
-  ast: ({ source, file }) => json(checkSource(source, file).ast),
+  ast: ({ source, file, readFile }) => json(checkSource(source, file, { readFile }).ast),
   ir: ({ result }) => printGraph(result().ir!),
   fused: ({ result }) => printGraph(result().optimized!),
   dot: ({ result }) => graphToDot(result().optimized!),
@@ -56,15 +58,16 @@ export function runCompile(io: CliIO, file: string, options: CompileOptions): nu
     [{ option: 'the spec', path: file }],
     options.force,
   );
-  const { source } = loadChecked(io, file, options.graph);
+  const { source, readFile } = loadChecked(io, file, options.graph);
   const result = () =>
     compile(source, {
       fileName: file,
+      readFile,
       graph: options.graph,
       fuse: options.fuse,
       target: options.target,
     });
-  const text = emit({ source, file, result });
+  const text = emit({ source, file, readFile, result });
   if (output === undefined) {
     io.stdout(text);
   } else {

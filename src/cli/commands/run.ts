@@ -183,6 +183,7 @@ export async function runRun(io: CliIO, file: string, options: RunOptions): Prom
     const program = onGpu
       ? compile(lowered.source, {
           fileName: file,
+          readFile: lowered.readFile,
           graph: options.graph,
           fuse: options.fuse,
           target: options.target ?? runtime.adapter?.profile ?? 'software',
