@@ -22,9 +22,11 @@ function need(node: IrNode): BufferNeed {
   const [first, second] = node.shape;
   const rest = node.shape.slice(2).reduce<number>((n, d) => n * (d as number), 1);
   if (first === 'B' && second === 'T') return { perToken: rest, perSequence: 0 };
-  if (first === 'B' && node.shape.length === 1) return { perToken: 0, perSequence: 1 };
+  const perSequence = node.shape.slice(1).reduce<number>((n, d) => n * (d as number), 1);
+  if (first === 'B' && node.shape.slice(1).every((d) => typeof d === 'number'))
+    return { perToken: 0, perSequence };
   throw new Error(
-    `node %${node.id} has shape [${node.shape.join(',')}]; values must be [B,T,...] or [B]`,
+    `node %${node.id} has shape [${node.shape.join(',')}]; values must be [B,T,...] or [B,...]`,
   );
 }
 
