@@ -315,3 +315,57 @@ describe('agreement with the Rust tokenizers (reference.json, made by reference.
     });
   }
 });
+
+describe('the Hugging Face checkpoint fixtures (test/fixtures/hf/cases.json)', () => {
+  interface Case {
+    name: string;
+    dir: string;
+    pad_id: number;
+    texts: { text: string; tokens: string[]; ids: number[] }[];
+    input_ids: number[][];
+    attention_mask: number[][];
+  }
+  const hf = (path: string) =>
+    readFileSync(new URL(`fixtures/hf/${path}`, import.meta.url), 'utf8');
+  const { checkpoints } = JSON.parse(hf('cases.json')) as { checkpoints: Case[] };
+
+  it('has a case for each family', () => {
+    expect(checkpoints.map((c) => c.name)).toEqual([
+      'bert-seq-cls',
+      'roberta-seq-cls',
+      'distilbert-token-cls',
+      'distilbert-seq-cls',
+      'gpt2-lm',
+    ]);
+  });
+
+  for (const c of checkpoints) {
+    it(`gives ${c.name}'s tokens, ids, padding and mask`, () => {
+      const config = JSON.parse(hf(`${c.dir}/config.json`)) as Record<string, number>;
+      const tokenizer = loadTokenizer(
+        hf(`${c.dir}/tokenizer.json`),
+        JSON.parse(hf(`${c.dir}/tokenizer_config.json`)) as object,
+        `${c.dir}/tokenizer.json`,
+      );
+      const out = tokenizer.encodeBatch(
+        c.texts.map((t) => t.text),
+        { maxLength: config.max_position_embeddings ?? config.n_positions! },
+      );
+      expect(out.tokens).toEqual(c.texts.map((t) => t.tokens));
+      expect(out.padId).toBe(c.pad_id);
+      expect(rows(out.inputIds, out.seq)).toEqual(c.input_ids);
+      expect(rows(out.attentionMask, out.seq)).toEqual(c.attention_mask);
+      expect(out.truncated).toEqual([]);
+    });
+  }
+
+  it("truncates RoBERTa to tokenizer_config.json's model_max_length, 2 below its positions", () => {
+    const tokenizer = loadTokenizer(
+      hf('roberta-seq-cls/tokenizer.json'),
+      JSON.parse(hf('roberta-seq-cls/tokenizer_config.json')) as object,
+    );
+    expect(tokenizer.modelMaxLength).toBe(30);
+    const out = tokenizer.encodeBatch(['hello world '.repeat(40)], { maxLength: 32 });
+    expect([out.seq, out.truncated, out.tokens[0]!.at(-1)]).toEqual([30, [0], '</s>']);
+  });
+});

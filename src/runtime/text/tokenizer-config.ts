@@ -1,10 +1,12 @@
 import { describeValue, isRecord } from '../guards.js';
 import { TokenizerError } from './tokenizer-error.js';
 
-/** What adaptc reads from tokenizer_config.json: the names of the padding and end tokens. */
+/** What adaptc reads from tokenizer_config.json: special token names and the length limit. */
 export interface TokenizerConfigTokens {
   readonly padToken?: string;
   readonly eosToken?: string;
+  /** `model_max_length`, where it is a real limit (transformers writes 1e30 for none). */
+  readonly modelMaxLength?: number;
 }
 
 /**
@@ -17,9 +19,20 @@ export function readTokenizerConfig(config: unknown, source: string): TokenizerC
     throw new TokenizerError(source, `must be a JSON object, got ${describeValue(config)}`);
   const padToken = readTokenName(config.pad_token, 'pad_token', source);
   const eosToken = readTokenName(config.eos_token, 'eos_token', source);
+  const limit = config.model_max_length;
+  if (limit !== undefined && limit !== null && !(typeof limit === 'number' && limit >= 1)) {
+    throw new TokenizerError(
+      source,
+      `must be a positive number, got ${describeValue(limit)}`,
+      'model_max_length',
+    );
+  }
+  const modelMaxLength =
+    typeof limit === 'number' && limit <= 0x7fffffff ? Math.floor(limit) : undefined;
   return {
     ...(padToken === undefined ? {} : { padToken }),
     ...(eosToken === undefined ? {} : { eosToken }),
+    ...(modelMaxLength === undefined ? {} : { modelMaxLength }),
   };
 }
 

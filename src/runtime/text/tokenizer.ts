@@ -14,7 +14,8 @@ import {
  * Text to token ids with a Hugging Face tokenizer.json, as `tokenizer(texts, padding=True,
  * truncation=True, max_length=maxLength)` does in transformers: special tokens from the
  * post-processor, right padding to the longest text, truncation of the text (never of the special
- * tokens) to the model's positions.
+ * tokens) to the model's positions, or to tokenizer_config.json's `model_max_length` where that
+ * is smaller (RoBERTa's positions start after the pad id, so it says 2 fewer).
  *
  * The normalizer, pre-tokenizer, model and post-processor are the tokenizer library's; this
  * module drives them word by word, so that each token knows the word it came from (what a token
@@ -92,6 +93,8 @@ export class TextTokenizer {
   readonly modelType: TokenizerModelType;
   /** One past the largest id the tokenizer can give: at most the model's vocabulary. */
   readonly vocabSize: number;
+  /** tokenizer_config.json `model_max_length`, where it sets a real limit. */
+  readonly modelMaxLength: number | undefined;
   private readonly before: readonly Special[];
   private readonly after: readonly Special[];
   private readonly textTypeId: number;
@@ -108,6 +111,7 @@ export class TextTokenizer {
   ) {
     this.modelType = file.modelType;
     this.vocabSize = file.vocabSize;
+    this.modelMaxLength = config.modelMaxLength;
     const normalizer = library.normalizer;
     const matchNormalized = (normalizedToken: boolean) => normalizedToken && normalizer !== null;
     this.unnormalized = new AddedTokenSplitter(
@@ -173,12 +177,12 @@ export class TextTokenizer {
       if (typeof text !== 'string')
         throw new ArgumentError(`texts[${i}] must be a string, got ${describeValue(text)}`);
     });
-    const { maxLength } = options;
-    if (!(Number.isSafeInteger(maxLength) && maxLength >= 1)) {
+    if (!(Number.isSafeInteger(options.maxLength) && options.maxLength >= 1)) {
       throw new ArgumentError(
-        `maxLength must be a positive integer, got ${describeValue(maxLength)}`,
+        `maxLength must be a positive integer, got ${describeValue(options.maxLength)}`,
       );
     }
+    const maxLength = Math.min(options.maxLength, this.modelMaxLength ?? options.maxLength);
     const room = maxLength - this.specialTokens;
     if (room < 1) {
       throw new ArgumentError(
