@@ -60,10 +60,7 @@ export function loadTokenizer(
   source = 'tokenizer.json',
 ): TextTokenizer {
   const file = readTokenizerFile(json, source);
-  const configTokens = readTokenizerConfig(
-    config,
-    source.replace(/[^/\\]*$/, 'tokenizer_config.json'),
-  );
+  const configTokens = readTokenizerConfig(config, configFileBeside(source));
   let library: Tokenizer;
   try {
     library = new Tokenizer(file.json, {});
@@ -71,6 +68,11 @@ export function loadTokenizer(
     throw new TokenizerError(source, e instanceof Error ? e.message : String(e));
   }
   return new TextTokenizer(library, file, configTokens, source);
+}
+
+/** Where tokenizer_config.json sits: beside tokenizer.json, for naming it in errors. */
+function configFileBeside(source: string): string {
+  return source.replace(/[^/\\]*$/, 'tokenizer_config.json');
 }
 
 interface Special {
@@ -149,7 +151,7 @@ export class TextTokenizer {
     this.after = specials.slice(at + 1);
     this.textTypeId = specials[at]!.typeId;
 
-    const configSource = source.replace(/[^/\\]*$/, 'tokenizer_config.json');
+    const configSource = configFileBeside(source);
     const idOfConfigToken = (token: string | undefined, key: string) => {
       if (token === undefined) return undefined;
       const id = library.token_to_id(token);
