@@ -24,7 +24,7 @@ describe('the ops of token inputs and heads on the CPU reference', () => {
     const out = CPU_KERNELS.gather([table, i32([2, 0, 1, -4, 9, 1], [2, 3])], {}, [2, 3, 2]);
     expect(list(out)).toEqual([20, 21, 0, 1, 10, 11, 0, 1, 20, 21, 10, 11]);
     expect(
-      OPS.gather.shape(
+      OPS.gather.shape!(
         [
           [3, 2],
           ['B', 'T'],
@@ -33,7 +33,7 @@ describe('the ops of token inputs and heads on the CPU reference', () => {
       ),
     ).toEqual(['B', 'T', 2]);
     expect(
-      OPS.gather.shape(
+      OPS.gather.shape!(
         [
           ['B', 2],
           ['B', 'T'],
@@ -46,8 +46,8 @@ describe('the ops of token inputs and heads on the CPU reference', () => {
   it('takes row 0 of each sequence: [B, T, d] → [B, d]', () => {
     const x = f32([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], [2, 3, 2]);
     expect(list(CPU_KERNELS.first_token([x], {}, [2, 2]))).toEqual([1, 2, 7, 8]);
-    expect(OPS.first_token.shape([['B', 'T', 4]], {})).toEqual(['B', 4]);
-    expect(OPS.first_token.shape([['B', 4]], {})).toMatch(/takes \[B, T/);
+    expect(OPS.first_token.shape!([['B', 'T', 4]], {})).toEqual(['B', 4]);
+    expect(OPS.first_token.shape!([['B', 4]], {})).toMatch(/takes \[B, T/);
   });
 
   it('computes the sigmoid', () => {

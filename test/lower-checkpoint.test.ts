@@ -9,7 +9,10 @@ import { lowerModel } from '../src/compiler/lower/lower.js';
 import type { BaseModel, CheckpointSpec, Model } from '../src/compiler/model.js';
 import { optimize } from '../src/compiler/passes/pipeline.js';
 import { countParams } from '../src/compiler/params.js';
+import { planGpu } from '../src/compiler/codegen/plan.js';
 import { interpret } from '../src/runtime/cpu/interpreter.js';
+import type { TextInputs } from '../src/runtime/inputs.js';
+import { gpuIt, gpuRuntime } from './helpers/gpu.js';
 import type { WeightSpec } from '../src/runtime/program.js';
 import { loadSafetensors, type TensorMap } from '../src/runtime/safetensors.js';
 
@@ -120,8 +123,8 @@ function modelOf(entry: Case, adapters = ''): Model {
   };
 }
 
-/** Every tensor of a checkpoint directory (one file or shards), keyed without the task prefix. */
-function checkpointTensors(entry: Case): TensorMap {
+/** Every tensor of a checkpoint directory (one file or shards), without the task prefix where `strip`. */
+function checkpointTensors(entry: Case, strip = true): TensorMap {
   const dir = join(FIXTURES, entry.checkpoint.dir);
   const index = join(dir, 'model.safetensors.index.json');
   let files = ['model.safetensors'];
@@ -134,7 +137,10 @@ function checkpointTensors(entry: Case): TensorMap {
   const tensors: TensorMap = new Map();
   for (const file of files) {
     for (const [name, tensor] of loadSafetensors(readFileSync(join(dir, file)), file))
-      tensors.set(name.startsWith(entry.prefix) ? name.slice(entry.prefix.length) : name, tensor);
+      tensors.set(
+        strip && name.startsWith(entry.prefix) ? name.slice(entry.prefix.length) : name,
+        tensor,
+      );
   }
   return tensors;
 }
@@ -335,5 +341,49 @@ describe('lowering a checkpoint model', () => {
           name,
         ).toBeLessThan(1e-4);
     });
+  });
+
+  describe('on WebGPU against PyTorch', () => {
+    gpuIt(
+      'every family, fused, software and gpu profiles: last_hidden_state within 1e-4',
+      async () => {
+        const runtime = await gpuRuntime();
+        try {
+          for (const entry of CASES) {
+            for (const target of ['software', 'gpu'] as const) {
+              const model = modelOf(entry);
+              const lowered = lowerModel(model, 'default');
+              const optimized = optimize(lowered);
+              const program = emitProgram(model, 'default', optimized, {
+                gpu: planGpu(optimized, target, true),
+                weights: lowered.weights,
+              });
+              const expected = loadSafetensors(
+                readFileSync(join(FIXTURES, `${entry.name}.expected.safetensors`)),
+              );
+              const inputs: Record<string, { data: Int32Array; shape: readonly number[] }> = {};
+              for (const input of program.inputs) {
+                const given = expected.get(input.name);
+                if (given)
+                  inputs[input.name] = { data: given.data as Int32Array, shape: given.shape };
+              }
+              const loaded = await runtime.load(program, checkpointTensors(entry, false));
+              try {
+                const outputs = await loaded.run(inputs as unknown as TextInputs);
+                const want = expected.get('last_hidden_state')!;
+                expect(
+                  maxError(outputs.last_hidden_state.data, want.data as Float32Array),
+                  `${entry.name} ${target}`,
+                ).toBeLessThan(1e-4);
+              } finally {
+                loaded.dispose();
+              }
+            }
+          }
+        } finally {
+          runtime.dispose();
+        }
+      },
+    );
   });
 });
