@@ -162,9 +162,7 @@ function checkRange(name: string, values: Int32Array, seq: number, count: number
     const where = `tensor '${name}': ${name}${at(i, seq)}`;
     const range = count === 1 ? '0' : `0..${count - 1}`;
     throw new InputError(
-      value < 0
-        ? `${where}: ${value} is negative; ${what} are ${range}`
-        : `${where}: ${value} is past the ${what} (${range})`,
+      `${where}: ${value} is ${value < 0 ? 'below' : 'past'} the ${what} (${range})`,
     );
   }
 }
