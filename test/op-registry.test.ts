@@ -35,9 +35,15 @@ describe('the op registry', () => {
 
   it('names its groups once: sources, activations and fused ops', () => {
     expect(opsIn('source')).toEqual(['input', 'weight']);
-    expect(opsIn('activation')).toEqual(['relu', 'gelu', 'gelu_tanh', 'silu', 'tanh']);
+    expect(opsIn('activation')).toEqual(['relu', 'gelu', 'gelu_tanh', 'silu', 'tanh', 'sigmoid']);
     expect(opsIn('activation')).toEqual(ACTIVATIONS);
-    expect(opsIn('fused')).toEqual(['linear', 'add_layer_norm', 'bottleneck', 'fusion_mix']);
+    expect(opsIn('fused')).toEqual([
+      'linear',
+      'add_layer_norm',
+      'bottleneck',
+      'embeddings',
+      'fusion_mix',
+    ]);
     expect(OP_NAMES.length).toBe(COMPUTE_OPS.length + 2);
   });
 
