@@ -2,9 +2,18 @@ export {
   Runtime,
   type BackendName,
   type LoadedModel,
+  type LoadOptions,
   type RunOutputs,
   type RuntimeOptions,
+  type TextOutputs,
 } from './runtime.js';
+export type {
+  BatchTokenizer,
+  ClassifyOptions,
+  Encoding,
+  LabelScore,
+  TokenLabel,
+} from './text/classify.js';
 export {
   loadSafetensors,
   readSafetensors,
@@ -23,9 +32,9 @@ export {
   ResourceError,
   WeightError,
 } from './errors.js';
-export type { RunInputs, RunOptions } from './inputs.js';
+export type { IdTensor, ModelInputs, RunInputs, RunOptions, TextInputs } from './inputs.js';
 export type { HostTensor } from './tensor.js';
-export type { Program, ProgramNode, WeightSpec } from './program.js';
+export type { Program, ProgramNode, ProgramText, WeightSpec } from './program.js';
 export {
   formatProvenance,
   sameProvenance,
@@ -37,7 +46,7 @@ export { OPS, type OpName, type OpAttrs } from './ops/registry.js';
 export { initWeights, bindWeights } from './weights.js';
 export { validateProgram } from './validate-program.js';
 export { interpret } from './cpu/interpreter.js';
-export { prepareInputs, randomInputs } from './inputs.js';
+export { positionIds, prepareInputs, randomInputs } from './inputs.js';
 export { relativeError, GPU_TOLERANCE } from './compare.js';
 export { normalArray } from './random.js';
 export {
