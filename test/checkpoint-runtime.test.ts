@@ -1,8 +1,9 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readCheckpointWeights } from '../src/cli/checkpoint-files.js';
+import { compile } from '../src/compiler/index.js';
+import { readCheckpointJson, readCheckpointWeights } from '../src/cli/checkpoint-files.js';
 import { readWeightFiles } from '../src/cli/weights-files.js';
 import { InputError, ProgramError, WeightError } from '../src/runtime/errors.js';
 import { positionIds, prepareInputs, randomInputs } from '../src/runtime/inputs.js';
@@ -10,7 +11,8 @@ import type { Program, ProgramText } from '../src/runtime/program.js';
 import { normalArray } from '../src/runtime/random.js';
 import { Runtime } from '../src/runtime/runtime.js';
 import { loadSafetensors, saveSafetensors, type TensorMap } from '../src/runtime/safetensors.js';
-import type { BatchTokenizer } from '../src/runtime/text/classify.js';
+import type { BatchTokenizer, TokenLabel } from '../src/runtime/text/classify.js';
+import { loadTokenizer } from '../src/runtime/text/tokenizer.js';
 import { validateProgram } from '../src/runtime/validate-program.js';
 
 const D = 4;
@@ -800,4 +802,86 @@ describe('classify', () => {
       "graph 'default' ends in a language-model head, which predicts tokens, not labels",
     );
   });
+});
+
+const FIXTURES = 'test/fixtures/hf';
+
+/** One checkpoint of test/fixtures/hf/cases.json, with PyTorch's results. */
+interface FixtureCase {
+  readonly name: string;
+  readonly dir: string;
+  readonly head: string;
+  readonly input_ids: number[][];
+  readonly attention_mask: number[][];
+  readonly position_ids: number[][];
+  readonly texts: {
+    readonly text: string;
+    readonly tokens: string[];
+    readonly scores?: Record<string, number>;
+    readonly token_labels?: string[];
+  }[];
+}
+
+const FIXTURE_CASES = (
+  JSON.parse(readFileSync(join(FIXTURES, 'cases.json'), 'utf8')) as { checkpoints: FixtureCase[] }
+).checkpoints;
+
+/** The checkpoint's graph, its weights read from the directory, and its tokenizer. */
+async function fixtureModel(entry: FixtureCase) {
+  const compiled = compile(`model tiny from "${entry.dir}"\n`, {
+    fileName: join(FIXTURES, 'spec.adapt'),
+    fuse: false,
+    readFile: (path) => {
+      const file = join(FIXTURES, path);
+      return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+    },
+  });
+  expect(compiled.diagnostics).toEqual([]);
+  const dir = join(FIXTURES, entry.dir);
+  const tokenizer = loadTokenizer(
+    readFileSync(join(dir, 'tokenizer.json'), 'utf8'),
+    readCheckpointJson('.', dir, 'tokenizer_config.json') as object,
+    join(dir, 'tokenizer.json'),
+  );
+  const notices: string[] = [];
+  const rt = await Runtime.create({ backend: 'cpu', onNotice: (n) => notices.push(n) });
+  const program = compiled.program!;
+  const model = await rt.load(program, readCheckpointWeights('.', dir).tensors, { tokenizer });
+  return { program, model, notices };
+}
+
+describe('the fixture checkpoints (test/fixtures/hf/)', () => {
+  it.each(FIXTURE_CASES.map((entry) => [entry.name, entry] as const))(
+    "%s: position ids as Hugging Face computes them, and PyTorch's labels and scores",
+    async (_, entry) => {
+      const { program, model, notices } = await fixtureModel(entry);
+      // Every tensor of the directory is read or a known buffer.
+      expect(notices).toEqual([]);
+      const shape = [entry.input_ids.length, entry.input_ids[0]!.length];
+      const prepared = prepareInputs(program, {
+        input_ids: { data: Int32Array.from(entry.input_ids.flat()), shape },
+        attention_mask: { data: Int32Array.from(entry.attention_mask.flat()), shape },
+      });
+      expect([...prepared.values.get('position_ids')!]).toEqual(entry.position_ids.flat());
+      const texts = entry.texts.map((t) => t.text);
+      if (entry.head === 'tied-embeddings') {
+        const encoding = await model.encode(texts);
+        expect(encoding.tokens).toEqual(entry.texts.map((t) => t.tokens));
+        return;
+      }
+      const results = await model.classify(texts);
+      entry.texts.forEach((text, b) => {
+        if (text.token_labels) {
+          const tokens = results[b] as TokenLabel[];
+          // [CLS] and [SEP], first and last, are special tokens: classify leaves them out.
+          expect(tokens.map((t) => t.token)).toEqual(text.tokens.slice(1, -1));
+          expect(tokens.map((t) => t.label)).toEqual(text.token_labels.slice(1, -1));
+          return;
+        }
+        const scores = Object.fromEntries(results[b]!.map((l) => [l.label, l.score]));
+        for (const [label, score] of Object.entries(text.scores!))
+          expect(Math.abs(scores[label]! - score)).toBeLessThan(1e-5);
+      });
+    },
+  );
 });
