@@ -242,9 +242,11 @@ function runSize(program: Program, given: Record<string, unknown>) {
   }
   return { name, main, batch, seq };
 }
+
 /**
  * Checks run inputs against the program: names, shapes, dtypes and values (finite hidden
- * states, a mask of 0 and 1, adapter indices in range). Every input error starts with
+ * states, a mask of 0 and 1, adapter indices in range; for a text program ids within the
+ * vocabularies and the positions, position ids computed where absent). Every input error starts with
  * `tensor 'NAME': `, so a caller can put the file in front.
  */
 export function prepareInputs(
@@ -312,8 +314,7 @@ const DEFAULTED: readonly string[] = ['token_type_ids', 'position_ids'];
 
 /**
  * Seeded N(0, 1) hidden states, or for a text program uniform token ids, of `batch` x `seq`
- * tokens; for a batch(...) graph, sequence b
- * takes branch b mod k. What `adapt run`, `adapt bench` and the playground feed without an input.
+ * tokens; for a batch(...) graph, sequence b takes branch b mod k. What `adapt run`, `adapt bench` and the playground feed without an input.
  * Refuses, before allocating, inputs past `memoryLimitBytes` or larger than a typed array holds.
  */
 export function randomInputs(
