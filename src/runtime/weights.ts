@@ -200,7 +200,9 @@ function checkWeight(spec: WeightSpec, match: Match): Float32Array | string {
 
 /**
  * Matches the given tensors to the program's weight manifest by name (docs/design.md §3). One
- * map per file: each may carry one model prefix such as `bert.` on all its tensors. Reports
+ * map per file: each may carry one model prefix such as `bert.` on all its tensors. For a
+ * program read from a checkpoint the family's task prefix is taken or left per tensor, weights
+ * with `from` are derived from the tensor it names, and the buffers PyTorch saves are passed by. Reports
  * every missing, mis-shaped, non-float or non-finite tensor at once; tensors the program does
  * not read are returned as `ignored` for the caller to mention.
  */
