@@ -13,6 +13,7 @@ import { Runtime } from '../src/runtime/runtime.js';
 import { loadSafetensors, saveSafetensors, type TensorMap } from '../src/runtime/safetensors.js';
 import type { BatchTokenizer, TokenLabel } from '../src/runtime/text/classify.js';
 import { loadTokenizer } from '../src/runtime/text/tokenizer.js';
+import { gpuIt, gpuRuntime } from './helpers/gpu.js';
 import { validateProgram } from '../src/runtime/validate-program.js';
 
 const D = 4;
@@ -827,10 +828,11 @@ const FIXTURE_CASES = (
 ).checkpoints;
 
 /** The checkpoint's graph, its weights read from the directory, and its tokenizer. */
-async function fixtureModel(entry: FixtureCase) {
+async function fixtureModel(entry: FixtureCase, runtime?: Runtime) {
   const compiled = compile(`model tiny from "${entry.dir}"\n`, {
     fileName: join(FIXTURES, 'spec.adapt'),
-    fuse: false,
+    fuse: runtime !== undefined,
+    target: 'software',
     readFile: (path) => {
       const file = join(FIXTURES, path);
       return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
@@ -844,7 +846,8 @@ async function fixtureModel(entry: FixtureCase) {
     join(dir, 'tokenizer.json'),
   );
   const notices: string[] = [];
-  const rt = await Runtime.create({ backend: 'cpu', onNotice: (n) => notices.push(n) });
+  const rt =
+    runtime ?? (await Runtime.create({ backend: 'cpu', onNotice: (n) => notices.push(n) }));
   const program = compiled.program!;
   const model = await rt.load(program, readCheckpointWeights('.', dir).tensors, { tokenizer });
   return { program, model, notices };
@@ -884,4 +887,25 @@ describe('the fixture checkpoints (test/fixtures/hf/)', () => {
       });
     },
   );
+});
+
+describe('the fixture checkpoints on WebGPU', () => {
+  gpuIt("classify gives PyTorch's scores within 1e-4 from the fused graph's logits", async () => {
+    const runtime = await gpuRuntime();
+    try {
+      for (const entry of FIXTURE_CASES.filter((c) => c.texts.every((t) => t.scores))) {
+        const { model } = await fixtureModel(entry, runtime);
+        expect(model.backend).toBe('webgpu');
+        const results = await model.classify(entry.texts.map((t) => t.text));
+        entry.texts.forEach((text, b) => {
+          const scores = Object.fromEntries(results[b]!.map((l) => [l.label, l.score]));
+          for (const [label, score] of Object.entries(text.scores!))
+            expect(Math.abs(scores[label]! - score), `${entry.name} ${label}`).toBeLessThan(1e-4);
+        });
+        model.dispose();
+      }
+    } finally {
+      runtime.dispose();
+    }
+  });
 });

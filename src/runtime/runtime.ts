@@ -182,8 +182,9 @@ class WebGpuModel extends BaseModel implements LoadedModel {
   run(inputs: ModelInputs, options?: RunOptions): Promise<RunOutputs | TextOutputs>;
   async run(inputs: ModelInputs, options?: RunOptions): Promise<RunOutputs | TextOutputs> {
     // GpuModel checks its inputs with prepareInputs, which takes token ids as well.
-    const first = await this.gpu.run(inputs as RunInputs, options);
-    return this.program.model.text ? { last_hidden_state: first } : { hidden_states: first };
+    const outputs = await this.gpu.runOutputs(inputs as RunInputs, options);
+    // One tensor per program output, whose names validateProgram checked.
+    return Object.fromEntries(outputs) as unknown as RunOutputs | TextOutputs;
   }
 
   stats(): GpuModelStats {

@@ -17,7 +17,7 @@ import { elementCount, MAX_TENSOR_ELEMENTS } from './tensor.js';
 import { readGpuPlan } from './validate/gpu-plan.js';
 import { checkAttrs } from './ops/attr-schema.js';
 import { SCOPE_KINDS, type Provenance } from './ops/node.js';
-import { isOpName, opDef, outputDtype } from './ops/registry.js';
+import { inputDtype, isOpName, opDef, outputDtype } from './ops/registry.js';
 import {
   fail,
   field,
@@ -232,7 +232,7 @@ function checkNode(node: ProgramNode, path: string, context: NodeContext): void 
   }
   const sources = node.inputs.map((ref) => context.nodes[ref]!);
   sources.forEach((source, i) => {
-    const wanted = rule.i32Inputs?.includes(i) ? 'i32' : 'f32';
+    const wanted = inputDtype(node, i);
     if (source.dtype !== wanted)
       fail(
         `${path}.inputs[${i}]`,
