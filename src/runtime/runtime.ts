@@ -96,7 +96,7 @@ export interface LoadedModel {
   /** GPU resources in use (WebGPU only). */
   stats?(): GpuModelStats;
   /** Time of every dispatch of one forward pass (WebGPU only). */
-  profile?(inputs: RunInputs, options?: RunOptions): Promise<DispatchProfile>;
+  profile?(inputs: ModelInputs, options?: RunOptions): Promise<DispatchProfile>;
   dispose(): void;
 }
 
@@ -191,8 +191,8 @@ class WebGpuModel extends BaseModel implements LoadedModel {
     return this.gpu.stats();
   }
 
-  profile(inputs: RunInputs, options?: RunOptions): Promise<DispatchProfile> {
-    return this.gpu.profile(inputs, options);
+  profile(inputs: ModelInputs, options?: RunOptions): Promise<DispatchProfile> {
+    return this.gpu.profile(inputs as RunInputs, options);
   }
 
   dispose(): void {
