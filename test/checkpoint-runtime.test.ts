@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../src/compiler/index.js';
-import { readCheckpointJson, readCheckpointWeights } from '../src/cli/checkpoint-files.js';
+import { readCheckpoint, readCheckpointWeights } from '../src/cli/checkpoint-files.js';
 import { readWeightFiles } from '../src/cli/weights-files.js';
 import { InputError, ProgramError, WeightError } from '../src/runtime/errors.js';
 import { positionIds, prepareInputs, randomInputs } from '../src/runtime/inputs.js';
@@ -12,7 +12,6 @@ import { normalArray } from '../src/runtime/random.js';
 import { Runtime } from '../src/runtime/runtime.js';
 import { loadSafetensors, saveSafetensors, type TensorMap } from '../src/runtime/safetensors.js';
 import type { BatchTokenizer, TokenLabel } from '../src/runtime/text/classify.js';
-import { loadTokenizer } from '../src/runtime/text/tokenizer.js';
 import { gpuIt, gpuRuntime } from './helpers/gpu.js';
 import { validateProgram } from '../src/runtime/validate-program.js';
 
@@ -643,6 +642,19 @@ describe('checkpoint directories', () => {
     ]);
   });
 
+  it('read the tokenizer beside the weights, naming the file of a bad one', () => {
+    const weights = shard(['bert.a', 'bert.b', 'classifier.weight']);
+    const bare = directory({ 'model.safetensors': weights });
+    expect(readCheckpoint('/', join(bare, 'spec.adapt'), '.').tokenizer).toBeUndefined();
+    const dir = directory({
+      'model.safetensors': weights,
+      'tokenizer.json': JSON.stringify({ model: { type: 'Unigram' } }),
+    });
+    expect(() => readCheckpoint('/', '/spec.adapt', dir)).toThrow(
+      new RegExp(`^${join(dir, 'tokenizer.json')}: error: model\\.type: `),
+    );
+  });
+
   it('read the shard index strictly', () => {
     const broken = (files: Record<string, string | Uint8Array>) => {
       const dir = directory({ ...sharded, ...files });
@@ -827,11 +839,13 @@ const FIXTURE_CASES = (
   JSON.parse(readFileSync(join(FIXTURES, 'cases.json'), 'utf8')) as { checkpoints: FixtureCase[] }
 ).checkpoints;
 
-/** The checkpoint's graph, its weights read from the directory, and its tokenizer. */
-async function fixtureModel(entry: FixtureCase, runtime?: Runtime) {
-  const compiled = compile(`model tiny from "${entry.dir}"\n`, {
-    fileName: join(FIXTURES, 'spec.adapt'),
-    fuse: runtime !== undefined,
+const SPEC_PATH = join(FIXTURES, 'spec.adapt');
+
+/** The spec compiled as the CLI compiles it, config.json read beside the spec. */
+function compileFixture(spec: string, fuse: boolean) {
+  const compiled = compile(spec, {
+    fileName: SPEC_PATH,
+    fuse,
     target: 'software',
     readFile: (path) => {
       const file = join(FIXTURES, path);
@@ -839,17 +853,20 @@ async function fixtureModel(entry: FixtureCase, runtime?: Runtime) {
     },
   });
   expect(compiled.diagnostics).toEqual([]);
-  const dir = join(FIXTURES, entry.dir);
-  const tokenizer = loadTokenizer(
-    readFileSync(join(dir, 'tokenizer.json'), 'utf8'),
-    readCheckpointJson('.', dir, 'tokenizer_config.json') as object,
-    join(dir, 'tokenizer.json'),
-  );
+  return compiled.program!;
+}
+
+/** The checkpoint's graph, its weights read from the directory, and its tokenizer. */
+async function fixtureModel(entry: FixtureCase, runtime?: Runtime) {
+  const program = compileFixture(`model tiny from "${entry.dir}"\n`, runtime !== undefined);
+  const checkpoint = readCheckpoint('.', SPEC_PATH, entry.dir);
+  expect(checkpoint.dir).toBe(join(FIXTURES, entry.dir));
   const notices: string[] = [];
   const rt =
     runtime ?? (await Runtime.create({ backend: 'cpu', onNotice: (n) => notices.push(n) }));
-  const program = compiled.program!;
-  const model = await rt.load(program, readCheckpointWeights('.', dir).tensors, { tokenizer });
+  const model = await rt.load(program, checkpoint.weights.tensors, {
+    tokenizer: checkpoint.tokenizer!,
+  });
   return { program, model, notices };
 }
 
@@ -908,4 +925,36 @@ describe('the fixture checkpoints on WebGPU', () => {
       runtime.dispose();
     }
   });
+});
+
+describe('a checkpoint with adapters', () => {
+  it.each(['pfeiffer', 'fusion'])(
+    "bert-seq-cls with %s adapters from a second file: PyTorch's outputs within 1e-4",
+    async (kind) => {
+      const program = compileFixture(
+        readFileSync(join(FIXTURES, `bert-seq-cls.${kind}.adapt`), 'utf8'),
+        false,
+      );
+      const checkpoint = readCheckpoint('.', SPEC_PATH, 'bert-seq-cls');
+      const adapters = loadSafetensors(
+        readFileSync(join(FIXTURES, `bert-seq-cls.${kind}.adapters.safetensors`)),
+      );
+      const rt = await Runtime.create({ backend: 'cpu' });
+      const model = await rt.load(program, [checkpoint.weights.tensors, adapters]);
+      const expected = loadSafetensors(
+        readFileSync(join(FIXTURES, `bert-seq-cls.${kind}.expected.safetensors`)),
+      );
+      const outputs = await model.run({
+        input_ids: expected.get('input_ids')!,
+        attention_mask: expected.get('attention_mask')!,
+      });
+      for (const name of ['last_hidden_state', 'logits'] as const) {
+        const want = expected.get(name)!.data;
+        const got = outputs[name]!.data;
+        expect(got.length).toBe(want.length);
+        const worst = got.reduce((m, v, i) => Math.max(m, Math.abs(v - want[i]!)), 0);
+        expect(worst, name).toBeLessThan(1e-4);
+      }
+    },
+  );
 });

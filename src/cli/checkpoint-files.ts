@@ -1,6 +1,8 @@
 import { statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { loadSafetensors, type TensorMap } from '../runtime/safetensors.js';
+import { loadTokenizer, type TextTokenizer } from '../runtime/text/tokenizer.js';
+import { TokenizerError } from '../runtime/text/tokenizer-error.js';
 import { readBinaryFile, readInputFile } from './input-file.js';
 import { CliError } from './io.js';
 import { toCliError } from './runtime-errors.js';
@@ -59,14 +61,54 @@ export function readCheckpointWeights(cwd: string, dir: string): CheckpointWeigh
   throw new CliError(`${dir}: error: no weights: neither ${SINGLE_FILE} nor ${SHARD_INDEX}`);
 }
 
-/** A JSON file of the checkpoint, or undefined where the directory has none. */
-export function readCheckpointJson(cwd: string, dir: string, name: string): unknown {
+/** A checkpoint directory as the spec names it: relative to the spec file's folder. */
+export function checkpointDirectory(specPath: string, dir: string): string {
+  return isAbsolute(dir) ? dir : join(dirname(specPath), dir);
+}
+
+export interface Checkpoint {
+  readonly dir: string;
+  readonly weights: CheckpointWeights;
+  /** From tokenizer.json (and tokenizer_config.json where present); undefined without one. */
+  readonly tokenizer: TextTokenizer | undefined;
+}
+
+/** What `model NAME from "DIR"` reads at run time: the weights and the tokenizer of DIR. */
+export function readCheckpoint(cwd: string, specPath: string, dir: string): Checkpoint {
+  const path = checkpointDirectory(specPath, dir);
+  const weights = readCheckpointWeights(cwd, path);
+  const text = readCheckpointText(cwd, path, 'tokenizer.json');
+  if (text === undefined) return { dir: path, weights, tokenizer: undefined };
+  const config = readCheckpointJson(cwd, path, 'tokenizer_config.json');
+  if (config !== undefined && !isRecord(config))
+    throw new CliError(`${join(path, 'tokenizer_config.json')}: error: must be a JSON object`);
+  try {
+    return {
+      dir: path,
+      weights,
+      tokenizer: loadTokenizer(text, config, join(path, 'tokenizer.json')),
+    };
+  } catch (error) {
+    if (!(error instanceof TokenizerError)) throw toCliError(error);
+    throw new CliError(`${error.file}: error: ${error.message.slice(error.file.length + 2)}`);
+  }
+}
+
+/** A text file of the checkpoint (strict UTF-8), or undefined where the directory has none. */
+export function readCheckpointText(cwd: string, dir: string, name: string): string | undefined {
   const path = join(dir, name);
   if (!isFile(cwd, path)) return undefined;
-  const text = decodeUtf8(
+  return decodeUtf8(
     readInputFile(cwd, { path, what: `a checkpoint's ${name}`, maxBytes: MAX_JSON_BYTES }),
     path,
   );
+}
+
+/** A JSON file of the checkpoint, or undefined where the directory has none. */
+export function readCheckpointJson(cwd: string, dir: string, name: string): unknown {
+  const text = readCheckpointText(cwd, dir, name);
+  if (text === undefined) return undefined;
+  const path = join(dir, name);
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
