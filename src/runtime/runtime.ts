@@ -182,7 +182,7 @@ class WebGpuModel extends BaseModel implements LoadedModel {
   run(inputs: ModelInputs, options?: RunOptions): Promise<RunOutputs | TextOutputs>;
   async run(inputs: ModelInputs, options?: RunOptions): Promise<RunOutputs | TextOutputs> {
     // GpuModel checks its inputs with prepareInputs, which takes token ids as well.
-    const outputs = await this.gpu.runOutputs(inputs as RunInputs, options);
+    const outputs = await this.gpu.runOutputs(inputs, options);
     // One tensor per program output, whose names validateProgram checked.
     return Object.fromEntries(outputs) as unknown as RunOutputs | TextOutputs;
   }
@@ -192,7 +192,7 @@ class WebGpuModel extends BaseModel implements LoadedModel {
   }
 
   profile(inputs: ModelInputs, options?: RunOptions): Promise<DispatchProfile> {
-    return this.gpu.profile(inputs as RunInputs, options);
+    return this.gpu.profile(inputs, options);
   }
 
   dispose(): void {

@@ -1,5 +1,10 @@
 import { AdaptRuntimeError, ProgramError, ResourceError } from '../errors.js';
-import { prepareInputs, type PreparedInputs, type RunInputs, type RunOptions } from '../inputs.js';
+import {
+  prepareInputs,
+  type ModelInputs,
+  type PreparedInputs,
+  type RunOptions,
+} from '../inputs.js';
 import { assertRunFits, formatBytes } from '../memory.js';
 import {
   evaluateSize,
@@ -9,6 +14,7 @@ import {
   type WeightSpec,
   type WeightUpload,
 } from '../program.js';
+import { elementCount, resolveShape } from '../tensor.js';
 import { BufferUsage, MapMode, MAX_WORKGROUPS_PER_DIMENSION, ShaderStage } from './constants.js';
 import { formatDuration, withDeadline } from './deadline.js';
 import { withErrorScopes, type GpuDevice } from './device.js';
@@ -56,6 +62,8 @@ function weightPart(data: Float32Array, shape: readonly number[], part: WeightPa
 }
 
 type RunResult = { data: Float32Array; shape: number[] };
+/** Every output of one run, by name, in the program's order. */
+export type RunResults = ReadonlyMap<string, RunResult>;
 
 /** Awaits a GPU promise that `start` begins, as gpuWait does. */
 export type GpuWaiter = <T>(start: () => Promise<T>) => Promise<T>;
@@ -288,7 +296,14 @@ export class GpuModel {
     return this.bindGroups;
   }
 
-  run(inputs: RunInputs, options?: RunOptions): Promise<RunResult> {
+  /** Runs once; the program's first output. */
+  async run(inputs: ModelInputs, options?: RunOptions): Promise<RunResult> {
+    const results = await this.runOutputs(inputs, options);
+    return results.values().next().value!;
+  }
+
+  /** Runs once; every output of the program, by name. */
+  runOutputs(inputs: ModelInputs, options?: RunOptions): Promise<RunResults> {
     return this.schedule(inputs, options, (prepared) => this.runNow(prepared));
   }
 
@@ -297,7 +312,7 @@ export class GpuModel {
    * in turn. The caller stops waiting when the model is disposed or the runtime's timeout passes.
    */
   private async schedule<T>(
-    inputs: RunInputs,
+    inputs: ModelInputs,
     options: RunOptions | undefined,
     work: (prepared: PreparedInputs) => Promise<T>,
   ): Promise<T> {
@@ -326,7 +341,7 @@ export class GpuModel {
   }
 
   /** One forward pass; a device lost before or during it is replaced and the pass run again. */
-  private async runNow(prepared: PreparedInputs): Promise<RunResult> {
+  private async runNow(prepared: PreparedInputs): Promise<RunResults> {
     await this.recoverIfLost();
     if (this.generation !== this.gpu.generation) await this.build();
     try {
@@ -357,21 +372,25 @@ export class GpuModel {
     this.onNotice(`the GPU device was lost (${reason}); created a new one`);
   }
 
-  /** One forward pass: inputs written, every dispatch in one compute pass, one submit, output read. */
-  private async forward(
-    prepared: PreparedInputs,
-  ): Promise<{ data: Float32Array; shape: number[] }> {
+  /** One forward pass: inputs written, every dispatch in one compute pass, one submit, outputs read. */
+  private async forward(prepared: PreparedInputs): Promise<RunResults> {
     const { batch, seq } = prepared;
-    const output = this.plan.outputs[0]!;
-    const d = this.program.model.hidden;
-    const outBytes = batch * seq * d * 4;
-
-    const data = await withErrorScopes(this.device, 'running the program', async () => {
+    // Each output at a 16-byte aligned offset of one staging buffer, read back with one map.
+    let total = 0;
+    const outputs = this.plan.outputs.map((output) => {
+      const spec = this.program.outputs.find((io) => io.name === output.name)!;
+      const shape = resolveShape(spec.shape, batch, seq);
+      const bytes = elementCount(shape) * 4;
+      const entry = { ...output, shape, bytes, offset: total };
+      total += roundUp16(bytes);
+      return entry;
+    });
+    const results = await withErrorScopes(this.device, 'running the program', async () => {
       const groups = this.stage(prepared);
-      if (!this.staging || this.staging.size < roundUp16(outBytes)) {
+      if (!this.staging || this.staging.size < total) {
         this.destroyBuffer(this.staging);
         this.staging = this.createBuffer(
-          roundUp16(outBytes),
+          total,
           BufferUsage.MAP_READ | BufferUsage.COPY_DST,
           'output',
         );
@@ -381,22 +400,22 @@ export class GpuModel {
       this.plan.dispatches.forEach((_, i) => this.dispatch(pass, i, groups, batch, seq));
       pass.end();
       const staging = this.staging;
-      encoder.copyBufferToBuffer(
-        this.activations[output.buffer]!,
-        0,
-        staging,
-        0,
-        roundUp16(outBytes),
-      );
+      for (const output of outputs) {
+        const source = this.activations[output.buffer]!;
+        encoder.copyBufferToBuffer(source, 0, staging, output.offset, roundUp16(output.bytes));
+      }
       this.device.queue.submit([encoder.finish()]);
-      await this.readbackWait(() => staging.mapAsync(MapMode.READ, 0, roundUp16(outBytes)));
-      const result = new Float32Array(
-        staging.getMappedRange(0, roundUp16(outBytes)).slice(0, outBytes),
-      );
+      await this.readbackWait(() => staging.mapAsync(MapMode.READ, 0, total));
+      const mapped = staging.getMappedRange(0, total);
+      const read = new Map<string, RunResult>();
+      for (const output of outputs) {
+        const data = new Float32Array(mapped.slice(output.offset, output.offset + output.bytes));
+        read.set(output.name, { data, shape: output.shape });
+      }
       staging.unmap();
-      return result;
+      return read;
     });
-    return { data, shape: [batch, seq, d] };
+    return results;
   }
 
   /** Sizes the buffers for the run and writes its inputs and params; returns the bind groups. */
@@ -439,7 +458,7 @@ export class GpuModel {
    * Time of every dispatch of one forward pass, in milliseconds: from timestamp queries where the
    * device has them (each dispatch in a pass of its own), else by submitting one dispatch at a time.
    */
-  profile(inputs: RunInputs, options?: RunOptions): Promise<DispatchProfile> {
+  profile(inputs: ModelInputs, options?: RunOptions): Promise<DispatchProfile> {
     return this.schedule(inputs, options, async (prepared) => {
       await this.runNow(prepared);
       return this.profileNow(prepared);
