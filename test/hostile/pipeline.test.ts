@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compile } from '../../src/compiler/index.js';
 import { MAX_STORAGE_BINDINGS } from '../../src/compiler/ir/limits.js';
 import { Runtime } from '../../src/runtime/runtime.js';
-import { randomInputs } from '../../src/runtime/inputs.js';
+import { randomInputs, type RunInputs } from '../../src/runtime/inputs.js';
 import { initWeights } from '../../src/runtime/weights.js';
 import { gpuIt, gpuRuntime } from '../helpers/gpu.js';
 import { relativeError } from '../helpers/numerics.js';
@@ -52,7 +52,7 @@ describe('kernels bind no more storage buffers than every WebGPU device allows',
         for (const program of programs(source)) {
           const weights = initWeights(program, 1);
           // 16 sequences: every branch of a batch is taken, and an index past them gives zeros.
-          const inputs = randomInputs(program, 16, 3, 2);
+          const inputs = randomInputs(program, 16, 3, 2) as RunInputs;
           const expected = (await (await cpu.load(program, weights)).run(inputs)).hidden_states;
           const got = (await (await gpu.load(program, weights)).run(inputs)).hidden_states;
           expect(relativeError(got.data, expected.data)).toBeLessThanOrEqual(1e-4);

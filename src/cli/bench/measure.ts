@@ -1,5 +1,5 @@
-import { compile, forwardFlops, plannedBytes } from '../../compiler/index.js';
-import { randomInputs, type RunInputs } from '../../runtime/inputs.js';
+import { compile, forwardFlops, plannedBytes, type ReadFile } from '../../compiler/index.js';
+import { randomInputs, type ModelInputs } from '../../runtime/inputs.js';
 import type { Program, Target } from '../../runtime/program.js';
 import type { LoadedModel, Runtime } from '../../runtime/runtime.js';
 import type { TensorMap } from '../../runtime/safetensors.js';
@@ -42,6 +42,8 @@ export interface BenchSettings {
   readonly target: Target;
   /** Called after every run, for a progress bar. */
   readonly tick?: () => void;
+  /** How the spec's `model NAME from "DIR"` reads DIR/config.json. */
+  readonly readFile?: ReadFile;
 }
 
 function summarize(samples: number[]): Timing {
@@ -60,14 +62,11 @@ function summarize(samples: number[]): Timing {
 }
 
 /** The inputs a program takes: the bare base model has no adapter_index. */
-function inputsFor(program: Program, inputs: RunInputs): RunInputs {
+function inputsFor(program: Program, inputs: ModelInputs): ModelInputs {
   const takes = new Set(program.inputs.map((input) => input.name));
-  const { attention_mask, adapter_index } = inputs;
-  return {
-    hidden_states: inputs.hidden_states,
-    ...(attention_mask && takes.has('attention_mask') ? { attention_mask } : {}),
-    ...(adapter_index && takes.has('adapter_index') ? { adapter_index } : {}),
-  };
+  return Object.fromEntries(
+    Object.entries(inputs).filter(([name]) => takes.has(name)),
+  ) as unknown as ModelInputs;
 }
 
 /**
@@ -76,7 +75,7 @@ function inputsFor(program: Program, inputs: RunInputs): RunInputs {
  */
 async function timeInterleaved<K extends string>(
   models: Readonly<Record<K, LoadedModel>>,
-  inputs: RunInputs,
+  inputs: ModelInputs,
   settings: BenchSettings,
 ): Promise<Record<K, Timing>> {
   const kinds = Object.keys(models) as K[];
@@ -94,7 +93,12 @@ async function timeInterleaved<K extends string>(
 
 /** The three programs a graph is measured with: fused, unfused, and the base alone. */
 export function benchPrograms(source: string, fileName: string, settings: BenchSettings) {
-  const common = { fileName, graph: settings.graph, target: settings.target };
+  const common = {
+    fileName,
+    graph: settings.graph,
+    target: settings.target,
+    ...(settings.readFile ? { readFile: settings.readFile } : {}),
+  };
   const layers = settings.layers;
   return {
     fused: compile(source, { ...common, fuse: true, benchmark: { layers } }).program!,

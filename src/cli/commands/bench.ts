@@ -93,7 +93,7 @@ export async function runBench(io: CliIO, file: string, options: BenchOptions): 
     [{ option: 'the spec', path: file }],
     options.force,
   );
-  const { model, source } = loadChecked(io, file, options.graph);
+  const { model, source, readFile } = loadChecked(io, file, options.graph);
   const runtime = await userErrors(() =>
     Runtime.create({
       backend: options.backend,
@@ -107,7 +107,7 @@ export async function runBench(io: CliIO, file: string, options: BenchOptions): 
     const bar = io.color
       ? new SingleBar({ format: 'bench {bar} {value}/{total} runs', stream: cliStderr() })
       : undefined;
-    const settings = { ...options, layers, target, tick: () => bar?.increment() };
+    const settings = { ...options, layers, target, readFile, tick: () => bar?.increment() };
     requireBenchMemory(source, file, settings, runtime.backend);
     bar?.start(3 * (options.warmup + options.iters), 0);
     const result = await userErrors(() => benchGraph(runtime, source, file, settings)).finally(() =>
