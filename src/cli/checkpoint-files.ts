@@ -154,7 +154,9 @@ function readShards(cwd: string, dir: string, index: string): CheckpointWeights 
   const byShard = readWeightMap(readCheckpointJson(cwd, dir, SHARD_INDEX), index);
   const tensors: TensorMap = new Map();
   const files: string[] = [];
-  for (const [shard, listed] of byShard) {
+  // In file-name order, which is the shards' numbering: errors and listings follow it.
+  const shards = [...byShard].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [shard, listed] of shards) {
     const path = join(dir, shard);
     if (!isFile(cwd, path))
       throw new CliError(

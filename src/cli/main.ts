@@ -17,6 +17,7 @@ import {
   SEED_RANGE,
   SIZE_RANGE,
   TIMEOUT_RANGE,
+  TOP_K_RANGE,
   WARMUP_RANGE,
 } from './numbers.js';
 import { toCliError } from './runtime-errors.js';
@@ -96,10 +97,22 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
     )
     .option(
       '--input <file>',
-      'safetensors with hidden_states [B,T,d], optional attention_mask, adapter_index',
+      'safetensors with hidden_states [B,T,d] (or input_ids [B,T] for a checkpoint), optional attention_mask, token_type_ids, adapter_index',
       path,
     )
-    .option('--output <file>', 'write the output hidden_states as safetensors', path)
+    .option(
+      '--text <text>',
+      'a text to classify, for a model read from a checkpoint (repeatable)',
+      collectText,
+      [],
+    )
+    .option('--text-file <file>', 'texts to classify, one a line', path)
+    .option('--top-k <k>', 'labels (or next tokens) to print per text', integerIn(TOP_K_RANGE), 1)
+    .option(
+      '--output <file>',
+      'write the outputs as safetensors (with a checkpoint: input_ids, attention_mask, last_hidden_state, logits)',
+      path,
+    )
     .addOption(forceOption())
     .addOption(backendOption())
     .addOption(targetOption())
@@ -234,8 +247,14 @@ function collectPath(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), path(value)];
 }
 
+/** Each `--text` is one text; an empty one is refused, since it gives no tokens to classify. */
+function collectText(value: string, previous: string[] | undefined): string[] {
+  if (value.trim() === '') throw new InvalidArgumentError('expected a text, found an empty one');
+  return [...(previous ?? []), value];
+}
+
 /** Options that may be given more than once: each occurrence adds a value. */
-const REPEATABLE = new Set(['weights']);
+const REPEATABLE = new Set(['weights', 'text']);
 
 /**
  * Makes a second occurrence of any other option a usage error: commander would keep the last

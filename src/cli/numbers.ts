@@ -21,6 +21,9 @@ export const RUNS_RANGE: IntegerRange = { min: 1, max: 1_000_000 };
 export const WARMUP_RANGE: IntegerRange = { min: 0, max: 1_000_000 };
 export const PORT_RANGE: IntegerRange = { min: 1, max: 65_535, why: 'ports are 16-bit' };
 
+/** --top-k: labels per text; a language model's vocabulary is the most there can be. */
+export const TOP_K_RANGE: IntegerRange = { min: 1, max: 1_000_000 };
+
 /** Seconds a GPU run may take (--timeout): up to a day. */
 export const TIMEOUT_RANGE: IntegerRange = { min: 1, max: 86_400 };
 

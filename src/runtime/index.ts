@@ -7,13 +7,22 @@ export {
   type RuntimeOptions,
   type TextOutputs,
 } from './runtime.js';
-export type {
-  BatchTokenizer,
-  ClassifyOptions,
-  Encoding,
-  LabelScore,
-  TokenLabel,
+export {
+  predictions,
+  type BatchTokenizer,
+  type ClassifyOptions,
+  type Encoding,
+  type LabelScore,
+  type Predictions,
+  type TokenLabel,
 } from './text/classify.js';
+export {
+  loadTokenizer,
+  TextTokenizer,
+  type EncodeOptions,
+  type EncodedBatch,
+} from './text/tokenizer.js';
+export { TokenizerError } from './text/tokenizer-error.js';
 export {
   loadSafetensors,
   readSafetensors,
@@ -46,7 +55,7 @@ export { OPS, type OpName, type OpAttrs } from './ops/registry.js';
 export { initWeights, bindWeights } from './weights.js';
 export { validateProgram } from './validate-program.js';
 export { interpret } from './cpu/interpreter.js';
-export { positionIds, prepareInputs, randomInputs } from './inputs.js';
+export { maxTokens, positionIds, prepareInputs, randomInputs } from './inputs.js';
 export { relativeError, GPU_TOLERANCE } from './compare.js';
 export { normalArray } from './random.js';
 export {

@@ -1,11 +1,22 @@
 import { totalmem } from 'node:os';
 import { compile } from '../../compiler/index.js';
-import { randomInputs, type RunInputs } from '../../runtime/inputs.js';
+import {
+  maxTokens,
+  randomInputs,
+  type ModelInputs,
+  type TextInputs,
+} from '../../runtime/inputs.js';
+import { predictions } from '../../runtime/text/classify.js';
+import type { EncodedBatch, TextTokenizer } from '../../runtime/text/tokenizer.js';
 import { GPU_TOLERANCE, relativeError } from '../../runtime/compare.js';
 import { estimateMemory } from '../../runtime/memory.js';
 import type { Program, Target } from '../../runtime/program.js';
 import { Runtime, type BackendName } from '../../runtime/runtime.js';
-import { saveSafetensors, type TensorMap } from '../../runtime/safetensors.js';
+import {
+  saveSafetensors,
+  type SafetensorsEntry,
+  type TensorMap,
+} from '../../runtime/safetensors.js';
 import type { HostTensor } from '../../runtime/tensor.js';
 import { initWeights } from '../../runtime/weights.js';
 import { CliError, EXIT, type CliIO } from '../io.js';
@@ -14,6 +25,9 @@ import { addEstimates, requireMemory } from '../memory-check.js';
 import { prepareOutput, writeOutput, type NamedPath } from '../output-file.js';
 import { userErrors, type ErrorSource } from '../runtime-errors.js';
 import { thousands } from '../table.js';
+import { readCheckpoint, type Checkpoint } from '../checkpoint-files.js';
+import { readTexts } from '../text-input.js';
+import { renderTextResults, textResults } from '../text-output.js';
 import { readTensorFile, readWeightFiles } from '../weights-files.js';
 
 export interface RunOptions {
@@ -36,22 +50,84 @@ export interface RunOptions {
   readonly allowNonfinite: boolean;
   /** Seconds a WebGPU run may take. */
   readonly timeout?: number;
+  /** Texts to classify (each occurrence one text), for a spec read from a checkpoint. */
+  readonly text: readonly string[];
+  readonly textFile?: string;
+  /** Labels (or next tokens) per text, best first. */
+  readonly topK: number;
 }
 
-const INPUT_NAMES = ['hidden_states', 'attention_mask', 'adapter_index'] as const;
+const HIDDEN_INPUTS = ['hidden_states', 'attention_mask', 'adapter_index'] as const;
+const TEXT_INPUTS = [
+  'input_ids',
+  'attention_mask',
+  'token_type_ids',
+  'position_ids',
+  'adapter_index',
+] as const;
 
-function inputsFromFile(io: CliIO, path: string): RunInputs {
+/** The inputs of --input: hidden states, or token ids for a program read from a checkpoint. */
+function inputsFromFile(io: CliIO, path: string, program: Program): ModelInputs {
   const tensors = readTensorFile(io.cwd, path);
-  const extra = [...tensors.keys()].filter((n) => !(INPUT_NAMES as readonly string[]).includes(n));
+  const names: readonly string[] = program.model.text ? TEXT_INPUTS : HIDDEN_INPUTS;
+  const extra = [...tensors.keys()].filter((n) => !names.includes(n));
   if (extra.length > 0) io.stderr(`note: ignored tensors in ${path}: ${extra.join(', ')}\n`);
-  const get = (name: string) => tensors.get(name) as HostTensor | undefined;
-  const hidden = get('hidden_states');
-  if (!hidden) throw new CliError(`${path}: error: no 'hidden_states' tensor`);
+  const main = names[0]!;
+  if (!tensors.has(main)) throw new CliError(`${path}: error: no '${main}' tensor`);
+  const inputs = Object.fromEntries(
+    names.flatMap((name) => {
+      const tensor = tensors.get(name) as HostTensor | undefined;
+      return tensor ? [[name, tensor]] : [];
+    }),
+  );
+  return inputs as unknown as ModelInputs;
+}
+
+/** The texts as token ids, with the inputs the program takes. */
+function textInputs(program: Program, encoded: EncodedBatch): TextInputs {
+  const shape = [encoded.batch, encoded.seq];
+  const takes = new Set(program.inputs.map((io) => io.name));
   return {
-    hidden_states: hidden,
-    ...(get('attention_mask') ? { attention_mask: get('attention_mask') } : {}),
-    ...(get('adapter_index') ? { adapter_index: get('adapter_index') } : {}),
+    input_ids: { data: encoded.inputIds, shape },
+    ...(takes.has('attention_mask')
+      ? { attention_mask: { data: encoded.attentionMask, shape } }
+      : {}),
+    ...(takes.has('token_type_ids')
+      ? { token_type_ids: { data: encoded.tokenTypeIds, shape } }
+      : {}),
   };
+}
+
+/** Tokenizes --text and --text-file for a checkpoint's program; undefined without texts. */
+function tokenizeTexts(
+  io: CliIO,
+  file: string,
+  program: Program,
+  checkpoint: Checkpoint | undefined,
+  options: RunOptions,
+): { texts: string[]; encoded: EncodedBatch; tokenizer: TextTokenizer } | undefined {
+  const texts = readTexts(io.cwd, options.text, options.textFile);
+  if (!texts) return undefined;
+  const text = program.model.text;
+  if (!checkpoint || !text)
+    throw new CliError(
+      `${file}: error: --text needs a model read from a checkpoint (model NAME from "DIR"); this one reads hidden states`,
+    );
+  if (!checkpoint.tokenizer)
+    throw new CliError(
+      `${checkpoint.dir}: error: no tokenizer.json, so --text cannot be tokenized`,
+    );
+  const encoded = checkpoint.tokenizer.encodeBatch(texts, {
+    maxLength: maxTokens(text),
+    ...(text.padId === undefined ? {} : { padId: text.padId }),
+  });
+  if (encoded.truncated.length > 0) {
+    const which = encoded.truncated.map((i) => i + 1).join(', ');
+    io.stderr(
+      `note: cut to ${maxTokens(text)} tokens, as the model takes no more: text ${which}\n`,
+    );
+  }
+  return { texts, encoded, tokenizer: checkpoint.tokenizer };
 }
 
 function statistics(data: Float32Array): { mean: number; std: number } {
@@ -68,7 +144,11 @@ const shapeText = (shape: readonly number[]) => `[${shape.join(', ')}]`;
 interface Summary {
   readonly weights: string | readonly string[];
   readonly parameters: number;
+  /** The main input's name: hidden_states, or input_ids for a checkpoint's program. */
+  readonly input_name: string;
   readonly input: string;
+  /** The main output's name: hidden_states, or last_hidden_state. */
+  readonly output_name: string;
   readonly output: string;
   readonly mean: number;
   readonly std: number;
@@ -77,12 +157,20 @@ interface Summary {
   readonly reference_error?: number;
 }
 
+function describeInput(summary: Summary, options: RunOptions): string {
+  if (options.input) return ` from ${options.input}`;
+  if (options.text.length > 0 || options.textFile) return ' from the texts';
+  return summary.input_name === 'hidden_states'
+    ? ` random N(0, 1) (seed ${options.seed})`
+    : ` random ids (seed ${options.seed})`;
+}
+
 function renderSummary(summary: Summary, backend: string, options: RunOptions): string {
   const lines = [
     `  backend   ${backend}`,
     `  weights   ${typeof summary.weights === 'string' ? summary.weights : summary.weights.join(', ')}, ${thousands(summary.parameters)} parameters`,
-    `  input     hidden_states ${summary.input}${options.input ? ` from ${options.input}` : ` random N(0, 1) (seed ${options.seed})`}`,
-    `  output    hidden_states ${summary.output}  mean ${summary.mean.toFixed(6)}  std ${summary.std.toFixed(6)}`,
+    `  input     ${summary.input_name} ${summary.input}${describeInput(summary, options)}`,
+    `  output    ${summary.output_name} ${summary.output}  mean ${summary.mean.toFixed(6)}  std ${summary.std.toFixed(6)}`,
     `  time      load ${summary.load_ms.toFixed(1)} ms, run ${summary.run_ms.toFixed(1)} ms`,
     ...(summary.reference_error !== undefined
       ? [
@@ -94,19 +182,30 @@ function renderSummary(summary: Summary, backend: string, options: RunOptions): 
   return `${lines.join('\n')}\n`;
 }
 
-/** Runs the CPU reference (the unfused graph) on the same weights and inputs. */
+type Outputs = Readonly<
+  Record<string, { readonly data: Float32Array; readonly shape: readonly number[] }>
+>;
+
+/**
+ * Runs the CPU reference (the unfused graph) on the same weights and inputs; the error is the
+ * largest relative error over the outputs.
+ */
 async function compareWithReference(
   reference: Program,
   weights: TensorMap | readonly TensorMap[],
-  inputs: RunInputs,
-  output: Float32Array,
+  inputs: ModelInputs,
+  outputs: Outputs,
   options: RunOptions,
 ): Promise<{ error: number; ok: boolean }> {
   const runtime = await Runtime.create({ backend: 'cpu', memoryLimitBytes: totalmem() });
   try {
     const model = await runtime.load(reference, weights);
-    const result = await model.run(inputs, { allowNonFinite: options.allowNonfinite });
-    const error = relativeError(output, result.hidden_states.data);
+    const expected = named(await model.run(inputs, { allowNonFinite: options.allowNonfinite }));
+    const error = Math.max(
+      ...Object.entries(outputs).map(([name, got]) =>
+        relativeError(got.data, expected[name]!.data),
+      ),
+    );
     return { error, ok: error <= GPU_TOLERANCE };
   } finally {
     runtime.dispose();
@@ -119,14 +218,16 @@ function inputsOf(file: string, options: RunOptions): NamedPath[] {
     { option: 'the spec', path: file },
     ...options.weights.map((path) => ({ option: '--weights', path })),
     ...(options.input ? [{ option: '--input', path: options.input }] : []),
+    ...(options.textFile ? [{ option: '--text-file', path: options.textFile }] : []),
   ];
 }
 
-/** The run's batch and sequence size: the input file's, or --batch and --seq. */
-function runShape(inputs: RunInputs | undefined, options: RunOptions) {
-  const shape = inputs?.hidden_states.shape;
-  if (shape && shape.length === 3 && shape.every((n) => Number.isSafeInteger(n) && n > 0)) {
-    return { batch: shape[0]!, seq: shape[1]!, what: `${options.input} [${shape.join(', ')}]` };
+/** The run's batch and sequence size: the input's, or --batch and --seq. */
+function runShape(inputs: ModelInputs | undefined, options: RunOptions, from: string | undefined) {
+  const main = inputs && ('hidden_states' in inputs ? inputs.hidden_states : inputs.input_ids);
+  const shape = main?.shape;
+  if (shape && shape.length >= 2 && shape.every((n) => Number.isSafeInteger(n) && n > 0)) {
+    return { batch: shape[0]!, seq: shape[1]!, what: `${from} [${shape.join(', ')}]` };
   }
   return {
     batch: options.batch,
@@ -152,15 +253,21 @@ export async function runRun(io: CliIO, file: string, options: RunOptions): Prom
     inputsOf(file, options),
     options.force,
   );
-  // Files first: a bad weight or input file is reported before a GPU device is opened.
-  const weightFiles =
-    options.weights.length > 0 ? readWeightFiles(io.cwd, options.weights) : undefined;
-  const inputFile = options.input ? inputsFromFile(io, options.input) : undefined;
-  const source: ErrorSource = { weights: options.weights, input: options.input, spec: file };
   // The graph as lowered: what the CPU runs, the reference of --check, and the memory estimate
   // made before a GPU device is opened (the fused graph needs no more).
   const lowered = loadProgram(io, file, options.graph, { fuse: false, target: options.target });
-  const shape = runShape(inputFile, options);
+  // Files next: a bad weight, checkpoint or input file is reported before a GPU device is opened.
+  const spec = lowered.model.base.checkpoint;
+  const checkpoint = spec ? readCheckpoint(io.cwd, file, spec.dir) : undefined;
+  const weightFiles =
+    options.weights.length > 0 ? readWeightFiles(io.cwd, options.weights) : undefined;
+  const inputFile = options.input ? inputsFromFile(io, options.input, lowered.program) : undefined;
+  const tokenized = tokenizeTexts(io, file, lowered.program, checkpoint, options);
+  if (tokenized && inputFile) throw new CliError('adapt: error: give --text or --input, not both');
+  const givenInputs = tokenized ? textInputs(lowered.program, tokenized.encoded) : inputFile;
+  const weightSources = [...(checkpoint?.weights.files ?? []), ...options.weights];
+  const source: ErrorSource = { weights: weightSources, input: options.input, spec: file };
+  const shape = runShape(givenInputs, options, tokenized ? 'the texts' : options.input);
   const estimateOn = options.backend === 'auto' ? undefined : options.backend;
   requireMemory(
     shape.what,
@@ -190,27 +297,32 @@ export async function runRun(io: CliIO, file: string, options: RunOptions): Prom
         }).program!
       : lowered.program;
     const reference = options.check ? lowered.program : undefined;
-    const weights = weightFiles ?? initWeights(program, options.seed);
-    const inputs = inputFile ?? randomInputs(program, options.batch, options.seq, options.seed);
+    const weights = checkpoint
+      ? [checkpoint.weights.tensors, ...(weightFiles ?? [])]
+      : (weightFiles ?? initWeights(program, options.seed));
+    const inputs = givenInputs ?? randomInputs(program, options.batch, options.seq, options.seed);
 
     const loadStart = performance.now();
     const model = await userErrors(() => runtime.load(program, weights), source);
     const loadMs = performance.now() - loadStart;
     for (const notice of notices) io.stderr(`note: ${notice}\n`);
     const runStart = performance.now();
-    const { hidden_states } = await userErrors(
-      () => model.run(inputs, { allowNonFinite: options.allowNonfinite }),
-      source,
+    const outputs = named(
+      await userErrors(() => model.run(inputs, { allowNonFinite: options.allowNonfinite }), source),
     );
     const runMs = performance.now() - runStart;
     model.dispose();
-    if (output) writeOutput(output, saveSafetensors({ hidden_states }));
+    const mainOutput = program.outputs[0]!.name;
+    const main = outputs[mainOutput]!;
+    if (output) writeOutput(output, saveSafetensors(outputTensors(inputs, outputs)));
     const check = reference
       ? await userErrors(
-          () => compareWithReference(reference, weights, inputs, hidden_states.data, options),
+          () => compareWithReference(reference, weights, inputs, outputs, options),
           source,
         )
       : undefined;
+    const mainInput = program.inputs[0]!.name;
+    const results = tokenized && textResultsOf(program, tokenized, outputs, options);
     const summary = {
       file,
       graph: program.graph,
@@ -223,20 +335,23 @@ export async function runRun(io: CliIO, file: string, options: RunOptions): Prom
             dispatches: program.gpu.dispatches.length,
           }
         : {}),
-      weights: options.weights.length > 0 ? options.weights : `seeded init (seed ${options.seed})`,
+      weights: weightSources.length > 0 ? weightSources : `seeded init (seed ${options.seed})`,
       parameters: program.weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0),
-      input: shapeText(inputs.hidden_states.shape),
-      output: shapeText(hidden_states.shape),
-      ...statistics(hidden_states.data),
+      input_name: mainInput,
+      input: shapeText(inputTensor(inputs, mainInput).shape),
+      output_name: mainOutput,
+      output: shapeText(main.shape),
+      ...statistics(main.data),
       load_ms: loadMs,
       run_ms: runMs,
       ...(check ? { reference_error: check.error } : {}),
       ...(options.output ? { written: options.output } : {}),
+      ...(results ? { texts: results } : {}),
     };
     io.stdout(
       options.json
         ? `${JSON.stringify(summary, null, 2)}\n`
-        : `${file}, graph '${program.graph}'\n${renderSummary(summary, describeBackend(runtime, program), options)}`,
+        : `${results ? renderTextResults(results) : ''}${file}, graph '${program.graph}'\n${renderSummary(summary, describeBackend(runtime, program), options)}`,
     );
     if (check && !check.ok) {
       throw new CliError(
@@ -247,4 +362,50 @@ export async function runRun(io: CliIO, file: string, options: RunOptions): Prom
   } finally {
     runtime.dispose();
   }
+}
+
+function inputTensor(inputs: ModelInputs, name: string): { readonly shape: readonly number[] } {
+  return (inputs as unknown as Record<string, { readonly shape: readonly number[] }>)[name]!;
+}
+
+/** A run's outputs by name. */
+function named(result: object): Outputs {
+  const outputs: Record<string, { data: Float32Array; shape: readonly number[] }> = {};
+  for (const [name, tensor] of Object.entries(result) as [string, Outputs[string] | undefined][])
+    if (tensor) outputs[name] = tensor;
+  return outputs;
+}
+
+/** What --output writes: the token inputs of a text run (as int32), then every output. */
+function outputTensors(inputs: ModelInputs, outputs: Outputs): Record<string, SafetensorsEntry> {
+  const written: Record<string, SafetensorsEntry> = {};
+  if ('input_ids' in inputs) {
+    for (const name of ['input_ids', 'attention_mask', 'token_type_ids'] as const) {
+      const tensor = inputs[name];
+      if (tensor)
+        written[name] = { data: Int32Array.from(tensor.data, Number), shape: tensor.shape };
+    }
+  }
+  for (const [name, tensor] of Object.entries(outputs)) written[name] = tensor;
+  return written;
+}
+
+/** Per text, the head's predictions from the run's logits (or just its tokens, without a head). */
+function textResultsOf(
+  program: Program,
+  tokenized: NonNullable<ReturnType<typeof tokenizeTexts>>,
+  outputs: Outputs,
+  options: RunOptions,
+) {
+  const head = program.model.text?.head;
+  const logits = outputs.logits;
+  const topK = Math.min(
+    options.topK,
+    head && head.labels.length > 0 ? head.labels.length : Infinity,
+  );
+  const predicted =
+    head && logits ? predictions(head, tokenized.encoded, logits.data, topK) : undefined;
+  return textResults(tokenized.texts, tokenized.encoded, predicted, (ids) =>
+    tokenized.tokenizer.decode(ids),
+  );
 }

@@ -160,6 +160,61 @@ function readClassifyOptions(options: unknown, labels: number): number {
   return Math.min(requireCount(options.topK, 'topK'), labels);
 }
 
+/** What the head says of a batch: labels per text, a label per token, or the next tokens. */
+export type Predictions =
+  | { readonly kind: 'sequence'; readonly labels: LabelScore[][] }
+  | { readonly kind: 'token'; readonly labels: TokenLabel[][] }
+  | { readonly kind: 'next-token'; readonly next: { id: number; score: number }[][] };
+
+/** The tokens of a batch as the tokenizer gave them, with each token's word. */
+export interface TokenizedBatch {
+  readonly seq: number;
+  readonly tokens: readonly (readonly string[])[];
+  readonly words: readonly (readonly (number | null)[])[];
+}
+
+/**
+ * The head's logits as predictions: per text its `topK` labels by score (sequence
+ * classification), each token's best label (token classification; special tokens left out), or
+ * the `topK` likeliest tokens after the text's last token (a language-model head, by softmax).
+ */
+export function predictions(
+  head: NonNullable<ProgramText['head']>,
+  batch: TokenizedBatch,
+  logits: Float32Array,
+  topK: number,
+): Predictions {
+  if (head.layout === 'tied-embeddings') {
+    const vocab = logits.length / (batch.tokens.length * batch.seq);
+    const next = batch.tokens.map((tokens, b) => {
+      const at = (b * batch.seq + tokens.length - 1) * vocab;
+      const scores = scoreLogits(logits, at, vocab, 'softmax');
+      return [...scores.keys()]
+        .sort((x, y) => scores[y]! - scores[x]! || x - y)
+        .slice(0, topK)
+        .map((id) => ({ id, score: scores[id]! }));
+    });
+    return { kind: 'next-token', next };
+  }
+  const count = head.labels.length;
+  if (head.layout !== 'token') {
+    const labels = batch.tokens.map((_, b) =>
+      rankLabels(scoreLogits(logits, b * count, count, head.scores), head.labels, topK),
+    );
+    return { kind: 'sequence', labels };
+  }
+  const labels = batch.tokens.map((tokens, b) =>
+    tokens.flatMap((token, t): TokenLabel[] => {
+      const word = batch.words[b]![t];
+      if (word === null || word === undefined) return [];
+      const scores = scoreLogits(logits, (b * batch.seq + t) * count, count, head.scores);
+      const [best] = rankLabels(scores, head.labels, 1);
+      return [{ token, word, label: best!.label, score: best!.score }];
+    }),
+  );
+  return { kind: 'token', labels };
+}
+
 /**
  * Per text, its labels with scores (sequence classification), or each token's best label
  * (token classification; special tokens left out).
@@ -181,21 +236,8 @@ export async function classifyTexts(
   const { encoded, inputs } = tokenize(runner, texts);
   const { logits } = await runner.run(inputs);
   if (!logits) throw new AdaptRuntimeError("the run returned no 'logits'");
-  const count = head.labels.length;
-  if (head.layout !== 'token') {
-    return encoded.tokens.map((_, b) =>
-      rankLabels(scoreLogits(logits.data, b * count, count, head.scores), head.labels, topK),
-    );
-  }
-  return encoded.tokens.map((tokens, b) =>
-    tokens.flatMap((token, t): TokenLabel[] => {
-      const word = encoded.words[b]![t];
-      if (word === null || word === undefined) return [];
-      const scores = scoreLogits(logits.data, (b * encoded.seq + t) * count, count, head.scores);
-      const [best] = rankLabels(scores, head.labels, 1);
-      return [{ token, word, label: best!.label, score: best!.score }];
-    }),
-  );
+  const predicted = predictions(head, encoded, logits.data, topK);
+  return predicted.kind === 'next-token' ? [] : predicted.labels;
 }
 
 /** The encoder's output for each text. */

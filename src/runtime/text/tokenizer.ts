@@ -169,6 +169,11 @@ export class TextTokenizer {
     return this.before.length + this.after.length;
   }
 
+  /** The text of token ids, special tokens left out (a word of several tokens, a next token). */
+  decode(ids: readonly number[]): string {
+    return this.library.decode([...ids], { skip_special_tokens: true });
+  }
+
   encodeBatch(texts: readonly string[], options: EncodeOptions): EncodedBatch {
     if (!Array.isArray(texts) || texts.length === 0) {
       throw new ArgumentError(
