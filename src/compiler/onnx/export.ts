@@ -3,6 +3,8 @@ import { OnnxGraphBuilder } from './builder.js';
 import { VisibilityBuilder } from './mask.js';
 import { formatProvenance } from '../../runtime/ops/node.js';
 import { inGroup, type PrimitiveOp } from '../../runtime/ops/registry.js';
+import type { ProgramText } from '../../runtime/program.js';
+import { POSITION_IDS, buildPositionIds } from './positions.js';
 import { translate, type TranslationContext } from './ops.js';
 import {
   IR_VERSION,
@@ -21,6 +23,11 @@ export interface OnnxExportOptions {
   readonly fileName: string;
   readonly graph: string;
   readonly producerVersion?: string;
+  /**
+   * A checkpoint program's text facts (`program.model.text`): with them the position ids are
+   * computed in the graph from `input_ids` (positions.ts) rather than read as an input.
+   */
+  readonly text?: ProgramText;
 }
 
 /** An IR graph that cannot be exported (a fused op, a missing weight): one clear message. */
@@ -39,9 +46,12 @@ const INPUT_DOCS: Readonly<Record<string, string>> = {
   attention_mask:
     'int32 [B,T]: 1 attend, 0 padding; required here (all ones when nothing is padded)',
   adapter_index: 'int32 [B]: the batch(...) branch of each sequence, 0..k-1',
-  input_ids: 'int32 [B,T]: token ids from the checkpoint tokenizer, 0..vocab-1',
-  token_type_ids: 'int32 [B,T]: segment ids, 0..type_vocab_size-1 (zeros for one segment)',
-  position_ids: "int32 [B,T]: position ids by the checkpoint's rule (text.positions)",
+  input_ids:
+    'int32 [B,T]: token ids from the checkpoint tokenizer, 0..vocab-1, padded on the right with the pad id',
+  token_type_ids:
+    'int32 [B,T]: segment ids, 0..type_vocab_size-1; required here (all zeros for one segment)',
+  position_ids:
+    "int32 [B,T]: position ids by the checkpoint's rule: 0, 1, … per sequence, or for RoBERTa and XLM-R padding_idx + 1, + 2, … on non-pad tokens and padding_idx on pads",
 };
 
 const elementCount = (shape: readonly number[]) => shape.reduce((n, d) => n * d, 1);
@@ -65,6 +75,10 @@ export function buildOnnxModel(
   for (const node of ir.nodes) {
     if (node.op === 'input') {
       const { name } = node.attrs;
+      if (name === POSITION_IDS && options.text) {
+        values.set(node.id, buildPositionIds(b, options.text, inputIdsOf(ir)));
+        continue;
+      }
       inputs.push(valueInfo(name, node.dtype, node.shape, INPUT_DOCS[name]));
       values.set(node.id, name);
     } else if (node.op === 'weight') {
@@ -80,7 +94,7 @@ export function buildOnnxModel(
       b.initializer(tensorProto(name, 'f32', shape, data));
       values.set(node.id, name);
     } else {
-      values.set(node.id, translateNode(b, node, values, transposed, masks));
+      values.set(node.id, translateNode(b, ir, node, values, transposed, masks));
     }
   }
 
@@ -116,6 +130,13 @@ export function buildOnnxModel(
   };
 }
 
+/** The name of the token-id input the position ids are computed from. */
+function inputIdsOf(ir: IrGraph): string {
+  if (!ir.inputs.some((input) => input.name === 'input_ids'))
+    throw new OnnxExportError("the graph reads position_ids but has no input 'input_ids'");
+  return 'input_ids';
+}
+
 /** The model as ONNX protobuf bytes. */
 export function exportOnnx(
   ir: IrGraph,
@@ -131,6 +152,7 @@ export function exportOnnx(
  */
 function translateNode(
   b: OnnxGraphBuilder,
+  ir: IrGraph,
   node: IrNode,
   values: ReadonlyMap<number, string>,
   transposed: Map<string, string>,
@@ -148,6 +170,7 @@ function translateNode(
   const ctx: TranslationContext = {
     node,
     inputs,
+    inputShapes: node.inputs.map((id) => ir.nodes[id]!.shape),
     emit: (opType, ins, attrs = {}) => {
       const out = `v${node.id}_${own.length + 1}`;
       own.push(b.node(`${prefix}_${own.length + 1}`, opType, ins, [out], attrs, docString));

@@ -1,4 +1,5 @@
 import type { NodeOf } from '../../runtime/ops/node.js';
+import type { Shape } from '../../runtime/program.js';
 import type { PrimitiveOp } from '../../runtime/ops/registry.js';
 import type { Visibility } from './mask.js';
 import { float, int, ints, type OnnxAttr } from './proto.js';
@@ -8,6 +9,8 @@ export interface TranslationContext<O extends PrimitiveOp = PrimitiveOp> {
   readonly node: NodeOf<O>;
   /** ONNX value names of the node's inputs, in order. */
   readonly inputs: readonly string[];
+  /** The IR shapes of the node's inputs, in order. */
+  readonly inputShapes: readonly Shape[];
   /** Appends one ONNX node with one output and returns the output's name. */
   emit(
     opType: string,
@@ -112,6 +115,18 @@ const select: Translation<'select'> = (ctx) => {
 };
 
 /**
+ * Rows of table [n, d] at ids [B,T] → [B,T,d]. Ids are clipped to 0..n-1 first, as the CPU and
+ * WebGPU kernels clamp them: ONNX's Gather would count a negative id from the end and stop at
+ * one past it.
+ */
+const gather: Translation<'gather'> = (ctx) => {
+  const [table, ids] = ctx.inputs as [string, string];
+  const rows = ctx.inputShapes[0]![0] as number;
+  const clipped = ctx.emit('Clip', [ids, ctx.i32(0), ctx.i32(rows - 1)]);
+  return ctx.emit('Gather', [table, clipped], { axis: int(0) });
+};
+
+/**
  * One ONNX translation per IR op of the unfused graph (sources, `input` and `weight`, are graph
  * inputs and initializers, handled by the exporter). The fused ops have none: export the graph
  * as lowered.
@@ -139,7 +154,8 @@ export const ONNX_TRANSLATIONS: { readonly [O in PrimitiveOp]: Translation<O> } 
   softmax: (ctx) => ctx.emit('Softmax', [ctx.inputs[0]!], { axis: int(-1) }),
   weighted_sum: weightedSum,
   sigmoid: unaryOp('Sigmoid'),
-  gather: (ctx) => ctx.emit('Gather', [ctx.inputs[0]!, ctx.inputs[1]!], { axis: int(0) }),
+  gather,
+  // Row 0 of each sequence: a scalar index drops the T axis, [B,T,d] → [B,d].
   first_token: (ctx) => ctx.emit('Gather', [ctx.inputs[0]!, ctx.i32(0)], { axis: int(1) }),
   select,
 };
