@@ -1,7 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readCheckpointWeights } from '../src/cli/checkpoint-files.js';
 import { checkSource } from '../src/compiler/frontend.js';
 import { countParams, type ParamReport } from '../src/compiler/params.js';
+import { loadSafetensors, type TensorMap } from '../src/runtime/safetensors.js';
 import { runCli } from './helpers/cli.js';
 
 // Counted by PyTorch's nn.MultiheadAttention, nn.Linear and nn.LayerNorm: param_counts.py.
@@ -143,5 +147,118 @@ fusion f { adapters a, b value identity }`;
         total: 24 * 99_136,
       },
     ]);
+  });
+});
+
+describe('adapt params on a checkpoint (test/fixtures/hf/)', () => {
+  const FIXTURES = 'test/fixtures/hf';
+  const CHECKPOINTS = [
+    'bert-seq-cls',
+    'roberta-seq-cls',
+    'distilbert-token-cls',
+    'distilbert-seq-cls',
+    'gpt2-lm',
+  ];
+
+  /** Every tensor of a checkpoint directory, whole or sharded, as Hugging Face saved it. */
+  function checkpointTensors(dir: string): TensorMap {
+    return readCheckpointWeights('.', join(FIXTURES, dir)).tensors;
+  }
+
+  /** The parameters a file holds: every tensor's size, less the buffers PyTorch saves beside them. */
+  function parameterCount(tensors: TensorMap): number {
+    let count = 0;
+    for (const [name, tensor] of tensors) {
+      if (name.endsWith('embeddings.position_ids')) continue;
+      expect(tensor.dtype, name).toBe('F32');
+      count += tensor.shape.reduce((n, d) => n * d, 1);
+    }
+    return count;
+  }
+
+  function checkpointReport(spec: string, fileName = join(FIXTURES, 'spec.adapt')) {
+    const readFile = (path: string) => {
+      const file = join(FIXTURES, path);
+      return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+    };
+    const { model, diagnostics } = checkSource(spec, fileName, { readFile });
+    expect(diagnostics).toEqual([]);
+    return countParams(model!, 'default');
+  }
+
+  it.each(CHECKPOINTS)(
+    "%s: the base is the checkpoint's tensor count (its buffers left out)",
+    (dir) => {
+      const report = checkpointReport(`model tiny from "${dir}"\n`);
+      const tensors = checkpointTensors(dir);
+      expect(report.base.total).toBe(parameterCount(tensors));
+      expect(report.totals.total).toBe(parameterCount(tensors));
+      const { embeddings, finalLayerNorm, head, total } = report.base.checkpoint!;
+      expect(embeddings + finalLayerNorm + head).toBe(total);
+      expect(report.base.perLayer * report.layers.length + total).toBe(report.base.total);
+      // The embedding tables and LayerNorm, counted from the file.
+      const embeddingTensors = [...tensors].filter(([name]) =>
+        /(^|\.)(embeddings\.(word|position|token_type)_embeddings|embeddings\.LayerNorm|wte|wpe)\./.test(
+          name,
+        ),
+      );
+      expect(embeddings).toBe(parameterCount(new Map(embeddingTensors)));
+    },
+  );
+
+  it.each(['pfeiffer', 'fusion'])(
+    'bert-seq-cls.%s: adapters and fusion are the adapter file, the base the checkpoint',
+    (kind) => {
+      const spec = readFileSync(join(FIXTURES, `bert-seq-cls.${kind}.adapt`), 'utf8');
+      const report = checkpointReport(spec);
+      const adapters = loadSafetensors(
+        readFileSync(join(FIXTURES, `bert-seq-cls.${kind}.adapters.safetensors`)),
+      );
+      expect(report.totals.trainable).toBe(parameterCount(adapters));
+      expect(report.totals.base).toBe(parameterCount(checkpointTensors('bert-seq-cls')));
+      expect(report.totals.total).toBe(report.totals.base + parameterCount(adapters));
+    },
+  );
+
+  it('prints the embeddings, the head and a base that adds up', async () => {
+    const result = await runCli(['params', join(FIXTURES, 'bert-seq-cls.pfeiffer.adapt')]);
+    expect(result.code).toBe(0);
+    const base = parameterCount(checkpointTensors('bert-seq-cls'));
+    expect(result.stdout).toContain(
+      "tiny, graph 'default': 2 layers of the bert checkpoint bert-seq-cls, with its embeddings and head\n",
+    );
+    expect(result.stdout).not.toContain('no embeddings');
+    // d = 32, ffn = 64: 4d² + 4d + 2·d·ffn + ffn + d + 4d per layer.
+    const layers = 2 * (4 * 32 * 32 + 4 * 32 + 2 * 32 * 64 + 64 + 32 + 4 * 32);
+    expect(result.stdout).toMatch(/\n {2}2 layers\s+17,088\n/);
+    expect(result.stdout).toMatch(
+      /\n {2}embeddings \(word, position, token type, LayerNorm\)\s+2,560\n/,
+    );
+    expect(result.stdout).toMatch(/\n {2}head \(pooler\.dense, classifier\)\s+1,155\n/);
+    expect(layers + 2_560 + 1_155).toBe(base);
+    expect(result.stdout).toMatch(new RegExp(`\\n  in all\\s+${base.toLocaleString('en-US')}\\n`));
+    expect(result.stdout).toMatch(
+      new RegExp(`\\n  base \\(frozen\\)\\s+${base.toLocaleString('en-US')}\\s*\\n`),
+    );
+  });
+
+  it("prints GPT-2's final LayerNorm and its head tied to wte", async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'adaptc-params-'));
+    try {
+      const spec = join(tmp, 'gpt2.adapt');
+      writeFileSync(spec, `model g from "${resolve(FIXTURES, 'gpt2-lm')}"\n`);
+      const result = await runCli(['params', spec]);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain(', with its embeddings, final LayerNorm and head\n');
+      expect(result.stdout).toMatch(/\n {2}embeddings \(word, position\)\s+1,376\n/);
+      expect(result.stdout).toMatch(/\n {2}final LayerNorm \(ln_f\)\s+32\n/);
+      expect(result.stdout).toMatch(/\n {2}head \(tied to wte\.weight\)\s+0\n/);
+      const base = parameterCount(checkpointTensors('gpt2-lm'));
+      expect(result.stdout).toMatch(
+        new RegExp(`\\n  total\\s+${base.toLocaleString('en-US')}\\s*\\n`),
+      );
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { countParams, SITES, type ParamReport } from '../../compiler/index.js';
+import { countParams, SITES, type Model, type ParamReport } from '../../compiler/index.js';
 import { EXIT, type CliIO } from '../io.js';
 import { loadModel } from '../load-model.js';
 import { formatTable, percent, thousands } from '../table.js';
@@ -24,25 +24,66 @@ export function runParams(io: CliIO, file: string, options: ParamsOptions): numb
       ),
     ]),
   );
-  io.stdout(`${renderParams(report, placements)}\n`);
+  io.stdout(`${renderParams(report, placements, model.base.checkpoint)}\n`);
   return EXIT.ok;
 }
 
-export function renderParams(report: ParamReport, sites: ReadonlyMap<string, string[]>): string {
+type Checkpoint = NonNullable<Model['base']['checkpoint']>;
+
+/** What a checkpoint's head holds, by its layout (docs/design.md §3). */
+const HEAD_PARTS: Readonly<Record<NonNullable<Checkpoint['head']>['layout'], string>> = {
+  pooler: 'head (pooler.dense, classifier)',
+  'dense-tanh': 'head (classifier.dense, classifier.out_proj)',
+  'pre-classifier-relu': 'head (pre_classifier, classifier)',
+  token: 'head (classifier, per token)',
+  'tied-embeddings': 'head (tied to wte.weight)',
+};
+
+/** The tables of an embeddings row: word and position, token types and a LayerNorm where the family has them. */
+function embeddingParts(checkpoint: Checkpoint): string {
+  const parts = ['word', 'position'];
+  if (checkpoint.typeVocab > 0) parts.push('token type');
+  if (checkpoint.embeddingEps !== undefined) parts.push('LayerNorm');
+  return `embeddings (${parts.join(', ')})`;
+}
+
+function baseRows(report: ParamReport, checkpoint: Checkpoint | undefined): string[][] {
+  const { base } = report;
+  const layerCount = report.layers.length;
+  const rows = [
+    ['attention (Q, K, V, output)', thousands(base.attention)],
+    ['feed-forward', thousands(base.ffn)],
+    ['layer norms', thousands(base.layerNorms)],
+    ['one layer', thousands(base.perLayer)],
+    [`${layerCount} layer${layerCount === 1 ? '' : 's'}`, thousands(base.perLayer * layerCount)],
+  ];
+  const counts = base.checkpoint;
+  if (!checkpoint || !counts) return rows;
+  rows.push([embeddingParts(checkpoint), thousands(counts.embeddings)]);
+  if (counts.finalLayerNorm > 0)
+    rows.push(['final LayerNorm (ln_f)', thousands(counts.finalLayerNorm)]);
+  if (checkpoint.head) rows.push([HEAD_PARTS[checkpoint.head.layout], thousands(counts.head)]);
+  rows.push(['in all', thousands(base.total)]);
+  return rows;
+}
+
+export function renderParams(
+  report: ParamReport,
+  sites: ReadonlyMap<string, string[]>,
+  checkpoint?: Checkpoint,
+): string {
   const { base, totals } = report;
   const layerCount = report.layers.length;
+  const layers = `${layerCount} layer${layerCount === 1 ? '' : 's'}`;
+  const scope = checkpoint
+    ? `${layers} of the ${checkpoint.family} checkpoint ${checkpoint.dir}, with its embeddings${base.checkpoint?.finalLayerNorm ? ', final LayerNorm' : ''} and ${checkpoint.head ? 'head' : 'no head'}`
+    : `${layers} (encoder layers only; no embeddings)`;
   const out: string[] = [
-    `${report.model}, graph '${report.graph}': ${layerCount} layer${layerCount === 1 ? '' : 's'} (encoder layers only; no embeddings)`,
+    `${report.model}, graph '${report.graph}': ${scope}`,
     '',
     formatTable(
-      ['base, per layer', 'params'],
-      [
-        ['attention (Q, K, V, output)', thousands(base.attention)],
-        ['feed-forward', thousands(base.ffn)],
-        ['layer norms', thousands(base.layerNorms)],
-        ['one layer', thousands(base.perLayer)],
-        [`${layerCount} layer${layerCount === 1 ? '' : 's'}`, thousands(base.total)],
-      ],
+      checkpoint ? ['base', 'params'] : ['base, per layer', 'params'],
+      baseRows(report, checkpoint),
     ),
   ];
   if (report.adapters.length > 0) {
