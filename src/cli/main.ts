@@ -91,7 +91,7 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
     .option('--graph <name>', 'graph to run', 'default')
     .option(
       '--weights <file>',
-      'safetensors weights (repeatable); default: seeded init',
+      "safetensors weights (repeatable); default: seeded init; for model NAME from DIR, the checkpoint's weights plus these",
       collectPath,
       [],
     )
@@ -155,11 +155,11 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
     .description('write a graph as an ONNX model (opset 17) with its weights, for ONNX Runtime')
     .argument('<file>', '.adapt file', path)
     .option('--graph <name>', 'graph to export', 'default')
-    .requiredOption('--onnx <path>', 'output .onnx file', path)
+    .requiredOption('-o, --onnx <path>', 'output .onnx file', path)
     .addOption(forceOption())
     .option(
       '--weights <file>',
-      'safetensors weights (repeatable); default: seeded init',
+      "safetensors weights (repeatable); default: seeded init; for model NAME from DIR, the checkpoint's weights plus these",
       collectPath,
       [],
     )
