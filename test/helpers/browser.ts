@@ -1,6 +1,9 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { it } from 'vitest';
+import { PLAYGROUND_FOLDER } from '../../src/cli/commands/playground.js';
 import { requireGpu } from './gpu.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -42,4 +45,15 @@ export function browserIt(name: string, body: () => Promise<void>, timeout = 300
     },
     timeout,
   );
+}
+
+/**
+ * A temporary folder to serve: the built playground with extra files beside it (a checkpoint
+ * directory, weight files), each copied from `from` in the repository to `to` under the folder.
+ */
+export function playgroundFolderWith(files: readonly { from: string; to: string }[]): string {
+  const folder = mkdtempSync(join(tmpdir(), 'adaptc-playground-'));
+  cpSync(PLAYGROUND_FOLDER, folder, { recursive: true });
+  for (const { from, to } of files) cpSync(from, join(folder, to), { recursive: true });
+  return folder;
 }

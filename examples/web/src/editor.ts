@@ -1,7 +1,13 @@
 import { basicSetup, EditorView } from 'codemirror';
 import { StreamLanguage } from '@codemirror/language';
-import { linter, lintGutter, type Diagnostic as LintDiagnostic } from '@codemirror/lint';
+import {
+  forceLinting,
+  linter,
+  lintGutter,
+  type Diagnostic as LintDiagnostic,
+} from '@codemirror/lint';
 import { checkSource } from '../../../src/compiler/index.js';
+import { readSpecFile } from './spec-files.js';
 
 const KEYWORDS = new Set(['model', 'adapter', 'fusion', 'graph', 'stack', 'average', 'batch']);
 
@@ -21,14 +27,14 @@ const adaptLanguage = StreamLanguage.define({
 /** The compiler's diagnostics as editor underlines. */
 const adaptLinter = linter(
   (view) =>
-    checkSource(view.state.doc.toString(), 'playground.adapt').diagnostics.map(
-      (d): LintDiagnostic => ({
-        from: d.span?.start ?? 0,
-        to: Math.min(d.span?.end ?? 0, view.state.doc.length),
-        severity: d.severity,
-        message: `${d.code}: ${d.message}${d.help ? `\nhelp: ${d.help}` : ''}`,
-      }),
-    ),
+    checkSource(view.state.doc.toString(), 'playground.adapt', {
+      readFile: readSpecFile,
+    }).diagnostics.map((d): LintDiagnostic => ({
+      from: d.span?.start ?? 0,
+      to: Math.min(d.span?.end ?? 0, view.state.doc.length),
+      severity: d.severity,
+      message: `${d.code}: ${d.message}${d.help ? `\nhelp: ${d.help}` : ''}`,
+    })),
   { delay: 250 },
 );
 
@@ -59,4 +65,9 @@ export function replaceText(view: EditorView, text: string): void {
 export function selectRange(view: EditorView, from: number, to: number): void {
   view.dispatch({ selection: { anchor: from, head: to }, scrollIntoView: true });
   view.focus();
+}
+
+/** Re-checks the spec now: the files it reads have changed. */
+export function relint(view: EditorView): void {
+  forceLinting(view);
 }

@@ -1,5 +1,5 @@
-import { checkSource } from '../../../src/compiler/index.js';
-import { createEditor, replaceText, selectRange } from './editor.js';
+import { checkSource, type Model } from '../../../src/compiler/index.js';
+import { createEditor, relint, replaceText, selectRange } from './editor.js';
 import {
   compileFor,
   element,
@@ -9,10 +9,14 @@ import {
   renderWgsl,
 } from './panels.js';
 import { renderHeatmap, renderRunResult, runOnWebGpu, type RunResult } from './run.js';
+import { setUpLoaders } from './loaders.js';
+import { checkpointFor, loadedExtraWeights, readSpecFile } from './spec-files.js';
+import { renderTextResult } from './text-panels.js';
+import { runTexts, type TextRunResult } from './text-run.js';
 
 declare global {
   interface Window {
-    adaptcRun?: RunResult | { error: string };
+    adaptcRun?: RunResult | TextRunResult | { error: string };
   }
 }
 
@@ -21,6 +25,8 @@ const exampleSelect = $<HTMLSelectElement>('example');
 const graphSelect = $<HTMLSelectElement>('graph');
 const runButton = $<HTMLButtonElement>('run');
 const status = $<HTMLSpanElement>('status');
+const textInput = $<HTMLLabelElement>('text-input');
+const seqInput = $<HTMLInputElement>('seq');
 let activeTab = 'diagnostics';
 let text = '';
 
@@ -41,9 +47,11 @@ function scheduleUpdate(): void {
   timer = setTimeout(() => void update(), 250);
 }
 
+const checkSpec = () => checkSource(text, 'playground.adapt', { readFile: readSpecFile });
+
 /** Re-checks the spec and redraws the visible tab. */
 async function update(): Promise<void> {
-  const result = checkSource(text, 'playground.adapt');
+  const result = checkSpec();
   renderDiagnostics($('tab-diagnostics'), result, (from, to) => selectRange(editor, from, to));
   const model = result.model;
   const previous = graphSelect.value;
@@ -52,6 +60,10 @@ async function update(): Promise<void> {
   runButton.disabled = !model;
   const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
   status.textContent = model ? 'spec checks clean' : `${errors} error${errors === 1 ? '' : 's'}`;
+  // A spec read from a checkpoint takes text; the others take `--seq` random hidden states.
+  const readsText = model?.base.checkpoint !== undefined;
+  textInput.hidden = !readsText;
+  seqInput.disabled = readsText;
   if (!model) return;
   const graph = graphSelect.value;
   if (activeTab === 'graph') await renderGraph($('tab-graph'), model, graph);
@@ -87,7 +99,9 @@ async function run(): Promise<void> {
   (document.querySelector('[data-tab="run"]') as HTMLButtonElement).click();
   const target = $('run-result');
   target.dataset.state = 'running';
-  if (!('gpu' in navigator) || !navigator.gpu) {
+  const model = checkSpec().model!;
+  // Text runs fall back to the CPU reference; hidden-state runs are WebGPU demonstrations.
+  if (!model.base.checkpoint && (!('gpu' in navigator) || !navigator.gpu)) {
     const message =
       'WebGPU is not available in this browser (navigator.gpu is missing). Use a browser with WebGPU enabled, such as a recent Chrome or Edge, served from localhost or https.';
     target.replaceChildren(element('p', message, 'notice'));
@@ -97,6 +111,10 @@ async function run(): Promise<void> {
   }
   runButton.disabled = true;
   try {
+    if (model.base.checkpoint) {
+      await runTextSpec(model, target);
+      return;
+    }
     const seq = Math.max(1, Math.min(512, Number($<HTMLInputElement>('seq').value) || 16));
     const mode = $<HTMLSelectElement>('weights').value as 'vivid' | 'init';
     const { result, alphas } = await runOnWebGpu(text, graphSelect.value, seq, mode, (m) => {
@@ -104,7 +122,7 @@ async function run(): Promise<void> {
       target.textContent = m;
     });
     renderRunResult(target, result);
-    renderHeatmap($('heatmap'), alphas, checkSource(text, 'playground.adapt').model!);
+    renderHeatmap($('heatmap'), alphas, model);
     status.textContent = `ran in ${result.runMs.toFixed(1)} ms`;
     window.adaptcRun = result;
   } catch (error) {
@@ -116,6 +134,38 @@ async function run(): Promise<void> {
     runButton.disabled = false;
   }
 }
+
+/** Texts through the checkpoint's tokenizer and the graph, then its predictions. */
+async function runTextSpec(model: Model, target: HTMLElement): Promise<void> {
+  const checkpoint = checkpointFor(model.base.checkpoint!.dir)!;
+  const texts = $<HTMLTextAreaElement>('texts')
+    .value.split('\n')
+    .filter((line) => line.trim() !== '');
+  if (texts.length === 0) throw new Error('no text to run: write one text per line');
+  const mode = $<HTMLSelectElement>('weights').value as 'vivid' | 'init';
+  const { result, alphas, tokens } = await runTexts(
+    text,
+    graphSelect.value,
+    model,
+    checkpoint,
+    loadedExtraWeights(),
+    texts,
+    mode,
+    (m) => {
+      status.textContent = m;
+      target.textContent = m;
+    },
+  );
+  renderTextResult(target, result);
+  renderHeatmap($('heatmap'), alphas, model, { tokens, texts });
+  status.textContent = `ran in ${result.runMs.toFixed(1)} ms`;
+  window.adaptcRun = result;
+}
+
+setUpLoaders(() => {
+  relint(editor);
+  void update();
+});
 
 await update();
 document.body.dataset.ready = 'true';

@@ -8,6 +8,7 @@ import {
   type Model,
   type Program,
 } from '../../../src/compiler/index.js';
+import { readSpecFile } from './spec-files.js';
 
 export function element<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -134,5 +135,11 @@ export function renderParams(target: HTMLElement, model: Model, graph: string): 
 }
 
 export function compileFor(text: string, graph: string, target: 'software' | 'gpu', fuse = true) {
-  return compile(text, { fileName: 'playground.adapt', graph, target, fuse });
+  return compile(text, {
+    fileName: 'playground.adapt',
+    graph,
+    target,
+    fuse,
+    readFile: readSpecFile,
+  });
 }

@@ -36,7 +36,23 @@ interface SiteAlphas {
   readonly shape: readonly number[];
 }
 /** Every covered site's α, by its scope as text (`L3/ffn/fusion:multitask`). */
-type Alphas = Map<string, SiteAlphas>;
+export type Alphas = Map<string, SiteAlphas>;
+
+/** The interpreter's observer that keeps each fusion site's α in `alphas`. */
+export function keepFusionAlphas(alphas: Alphas): Parameters<typeof interpret>[3] {
+  return (node, value) => {
+    const { scope } = node;
+    if (node.op === 'softmax' && scope?.kind === 'fusion') {
+      alphas.set(formatProvenance(scope), { scope, data: value.data, shape: value.shape });
+    }
+  };
+}
+
+/** The WebGPU runtime, opened once for the page. */
+export function webGpuRuntime(): Promise<Runtime> {
+  runtime ??= Runtime.create({ backend: 'webgpu' });
+  return runtime;
+}
 
 export function inputsFor(program: Program, seq: number): RunInputs {
   // The playground's specs read hidden states.
@@ -56,15 +72,21 @@ export function playgroundWeights(program: Program, mode: 'vivid' | 'init') {
   const weights = initWeights(program, 0);
   if (mode === 'vivid') {
     for (const [name, tensor] of weights) {
-      const factor = name.includes('.adapters.')
-        ? 10
-        : name.includes('adapter_fusion_layer')
-          ? 5
-          : 1;
+      const factor = vividFactor(name);
       if (factor !== 1) tensor.data.set(tensor.data.map((v) => v * factor));
     }
   }
   return weights;
+}
+
+/** What 'vivid' scales a seeded weight by: adapters 10, fusion projections 5, the rest 1. */
+export function vividFactor(name: string): number {
+  return isAdapterWeight(name) ? (name.includes('.adapters.') ? 10 : 5) : 1;
+}
+
+/** An adapter's or a fusion's weight (docs/design.md §3 names), not the base model's. */
+export function isAdapterWeight(name: string): boolean {
+  return name.includes('.adapters.') || name.includes('adapter_fusion_layer');
 }
 
 export async function runOnWebGpu(
@@ -74,8 +96,7 @@ export async function runOnWebGpu(
   mode: 'vivid' | 'init',
   status: (message: string) => void,
 ): Promise<{ result: RunResult; alphas: Alphas }> {
-  runtime ??= Runtime.create({ backend: 'webgpu' });
-  const rt = await runtime;
+  const rt = await webGpuRuntime();
   const adapter = rt.adapter!;
   const program = compileFor(text, graph, adapter.profile).program!;
   const reference = compileFor(text, graph, 'software', false).program!;
@@ -101,12 +122,7 @@ export async function runOnWebGpu(
     reference,
     bindWeights(reference, weights).tensors,
     prepareInputs(reference, inputs),
-    (node, value) => {
-      const { scope } = node;
-      if (node.op === 'softmax' && scope?.kind === 'fusion') {
-        alphas.set(formatProvenance(scope), { scope, data: value.data, shape: value.shape });
-      }
-    },
+    keepFusionAlphas(alphas),
   ).hidden_states!;
   const result: RunResult = {
     adapter: adapter.description || adapter.architecture || adapter.vendor || 'unknown adapter',
@@ -141,40 +157,81 @@ export function renderRunResult(target: HTMLElement, result: RunResult): void {
   target.dataset.error = String(result.relativeError);
 }
 
+/**
+ * The rows of the heat map: for text, each text's real tokens (padding left out); for hidden
+ * states, the positions of the first sequence.
+ */
+export interface HeatmapRows {
+  /** Per text, its tokens: the first rows of its α, padding after them. */
+  readonly tokens: readonly (readonly string[])[];
+  readonly texts: readonly string[];
+}
+
+function heatmapTable(
+  alpha: SiteAlphas,
+  members: readonly string[],
+  sequence: number,
+  rows: readonly string[],
+): HTMLTableElement {
+  const [, seq, count] = alpha.shape as [number, number, number];
+  const t = element('table', undefined, 'heatmap');
+  const head = t.createTHead().insertRow();
+  head.append(element('th', 'token'), ...members.map((m) => element('th', m)));
+  const body = t.createTBody();
+  rows.forEach((label, token) => {
+    const row = body.insertRow();
+    row.append(element('th', label));
+    for (let i = 0; i < count; i++) {
+      const value = alpha.data[(sequence * seq + token) * count + i]!;
+      const cell = element('td', value.toFixed(2));
+      cell.style.background = `rgba(47, 111, 223, ${value.toFixed(3)})`;
+      cell.style.color = value > 0.55 ? 'white' : 'inherit';
+      row.append(cell);
+    }
+  });
+  return t;
+}
+
 /** The fusion attention weights per token and adapter, as the adapter chapter draws them. */
-export function renderHeatmap(target: HTMLElement, alphas: Alphas, model: Model): void {
+export function renderHeatmap(
+  target: HTMLElement,
+  alphas: Alphas,
+  model: Model,
+  text?: HeatmapRows,
+): void {
   target.replaceChildren();
   if (alphas.size === 0) return;
   const select = element('select');
+  select.className = 'heatmap-site';
   for (const key of alphas.keys()) select.append(new Option(key, key));
+  const textSelect = element('select');
+  textSelect.className = 'heatmap-text';
+  text?.texts.forEach((input, b) =>
+    textSelect.append(new Option(`text ${b + 1}: ${input}`, String(b))),
+  );
   const holder = element('div');
   const draw = () => {
     const alpha = alphas.get(select.value)!;
     const { layer, site, name } = alpha.scope;
     const fusion = model.fusions.get(name!)!;
     const members = fusion.covers.find((c) => c.layer === layer && c.site === site)!.members;
-    const [, seq, count] = alpha.shape as [number, number, number];
-    const t = element('table', undefined, 'heatmap');
-    const head = t.createTHead().insertRow();
-    head.append(element('th', 'token'), ...members.map((m) => element('th', m)));
-    const body = t.createTBody();
-    for (let token = 0; token < seq; token++) {
-      const row = body.insertRow();
-      row.append(element('th', String(token)));
-      for (let i = 0; i < count; i++) {
-        const value = alpha.data[token * count + i]!;
-        const cell = element('td', value.toFixed(2));
-        cell.style.background = `rgba(47, 111, 223, ${value.toFixed(3)})`;
-        cell.style.color = value > 0.55 ? 'white' : 'inherit';
-        row.append(cell);
-      }
-    }
-    holder.replaceChildren(t);
+    const sequence = text ? Number(textSelect.value) : 0;
+    const rows = text
+      ? text.tokens[sequence]!
+      : Array.from({ length: alpha.shape[1]! }, (_, token) => String(token));
+    holder.replaceChildren(heatmapTable(alpha, members, sequence, rows));
   };
   select.onchange = draw;
+  textSelect.onchange = draw;
   target.append(
-    element('h3', 'Fusion attention weights α (first sequence, per token and adapter)'),
+    element(
+      'h3',
+      text
+        ? 'Fusion attention weights α (per token of the text, padding left out, and adapter)'
+        : 'Fusion attention weights α (first sequence, per token and adapter)',
+    ),
     select,
+    ...(text ? [textSelect] : []),
     holder,
   );
   draw();
