@@ -17,6 +17,8 @@ const FIXTURES = 'test/fixtures/hf/';
 interface FixtureText {
   readonly text: string;
   readonly tokens: string[];
+  readonly token_labels?: string[];
+  readonly next_token?: string;
   readonly label?: string;
   readonly scores?: Record<string, number>;
 }
@@ -42,6 +44,8 @@ beforeAll(async () => {
   folder = playgroundFolderWith([
     { from: `${FIXTURES}bert-seq-cls`, to: 'checkpoints/bert-seq-cls' },
     { from: `${FIXTURES}roberta-seq-cls`, to: 'checkpoints/roberta-seq-cls' },
+    { from: `${FIXTURES}distilbert-token-cls`, to: 'checkpoints/distilbert-token-cls' },
+    { from: `${FIXTURES}gpt2-lm`, to: 'checkpoints/gpt2-lm' },
     {
       from: `${FIXTURES}bert-seq-cls.fusion.adapters.safetensors`,
       to: 'checkpoints/bert-seq-cls.fusion.adapters.safetensors',
@@ -87,6 +91,7 @@ async function writeSpec(page: Page, spec: string): Promise<void> {
 interface ShownResult {
   readonly tokens: string[];
   readonly labels: { label: string; score: number }[];
+  readonly words: { word: string; label: string }[];
 }
 
 /** Runs the texts and reads back what the page shows for each. */
@@ -112,6 +117,10 @@ async function runTexts(page: Page, texts: readonly string[]): Promise<ShownResu
       labels: [...section.querySelectorAll('table.scores tbody tr')].map((row) => ({
         label: row.querySelector('.label')!.textContent ?? '',
         score: Number(row.querySelector('.score')!.textContent),
+      })),
+      words: [...section.querySelectorAll('.entity')].map((entity) => ({
+        word: entity.querySelector('.word')!.textContent ?? '',
+        label: entity.querySelector('.label')!.textContent ?? '',
       })),
     })),
   );
@@ -167,6 +176,60 @@ describe('the playground on text, in headless Chromium', () => {
       await page.close();
     },
   );
+
+  browserIt(
+    'shows each word with its entity, and the likeliest next token of a language model',
+    async () => {
+      const { page, errors } = await open();
+      const tokens = fixture('distilbert-token-cls');
+      await loadByUrl(page, 'checkpoints/distilbert-token-cls');
+      await writeSpec(page, 'model tiny from "distilbert-token-cls"\n');
+      const shown = await runTexts(
+        page,
+        tokens.texts.map((t) => t.text),
+      );
+      tokens.texts.forEach((text, b) => {
+        // A word's entity is its first token's label; [CLS] and [SEP] are no word.
+        const words: { word: string; label: string }[] = [];
+        text.tokens.slice(1, -1).forEach((token, t) => {
+          if (token.startsWith('##')) words[words.length - 1]!.word += token.slice(2);
+          else words.push({ word: token, label: text.token_labels![t + 1]! });
+        });
+        expect(shown[b]!.words).toEqual(words);
+      });
+      await page.screenshot({ path: `${OUTPUT_DIR}playground-text-token-cls.png` });
+
+      const lm = fixture('gpt2-lm');
+      await loadByUrl(page, 'checkpoints/gpt2-lm');
+      await writeSpec(page, 'model tiny from "gpt2-lm"\n');
+      const next = await runTexts(
+        page,
+        lm.texts.map((t) => t.text),
+      );
+      lm.texts.forEach((text, b) => {
+        expect(next[b]!.tokens).toEqual(text.tokens);
+        expect(next[b]!.labels[0]!.label).toBe(text.next_token);
+      });
+      expect(errors).toEqual([]);
+      await page.close();
+    },
+  );
+
+  browserIt('loads a sharded checkpoint from a picked folder', async () => {
+    const { page, errors } = await open();
+    await page.setInputFiles('#checkpoint-folder', `${FIXTURES}roberta-seq-cls`);
+    await page.waitForSelector('#checkpoint-status:is([data-state=loaded], [data-state=failed])');
+    await expect(page.textContent('#checkpoint-status')).resolves.toContain(
+      'loaded roberta-seq-cls: ',
+    );
+    await expect(page.textContent('#checkpoint-status')).resolves.toContain('from 2 shards');
+    const entry = fixture('roberta-seq-cls');
+    await writeSpec(page, 'model tiny from "roberta-seq-cls"\n');
+    const shown = await runTexts(page, [entry.texts[0]!.text]);
+    expectShown(shown[0]!, entry.texts[0]!.tokens, entry.texts[0]!.scores!);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
 
   browserIt(
     'runs an AdapterFusion spec on the checkpoint: its scores, and α per real token',

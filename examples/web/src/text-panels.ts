@@ -29,6 +29,18 @@ function scoreTable(header: [string, string], rows: { label: string; score: numb
   return table;
 }
 
+function nextTokens(prediction: TextPrediction): HTMLTableElement {
+  const table = scoreTable(
+    ['next token', 'score'],
+    prediction.next!.map((n) => ({ label: n.token, score: n.score })),
+  );
+  table.tHead!.rows[0]!.append(element('th', 'reads as'));
+  prediction.next!.forEach((n, i) => {
+    table.tBodies[0]!.rows[i]!.append(element('td', JSON.stringify(n.text), 'text'));
+  });
+  return table;
+}
+
 function entities(prediction: TextPrediction): HTMLElement {
   const list = element('div', undefined, 'entities');
   for (const word of prediction.words!) {
@@ -51,10 +63,7 @@ function predictionOf(prediction: TextPrediction): HTMLElement[] {
       ),
     ];
   if (prediction.words) return [entities(prediction)];
-  if (prediction.next) {
-    const rows = prediction.next.map((n) => ({ label: JSON.stringify(n.text), score: n.score }));
-    return [element('p', 'the likeliest next tokens'), scoreTable(['next token', 'score'], rows)];
-  }
+  if (prediction.next) return [element('p', 'the likeliest next tokens'), nextTokens(prediction)];
   return [element('p', 'no head: the graph gives last_hidden_state only', 'muted')];
 }
 
