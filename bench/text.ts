@@ -8,9 +8,8 @@
  */
 import { loadavg } from 'node:os';
 import { join, relative } from 'node:path';
-import { AdaptError, Runtime, type BackendName } from '../src/runtime/index.js';
+import { AdaptError, maxTokens, Runtime, type BackendName } from '../src/runtime/index.js';
 import { CliError } from '../src/cli/io.js';
-import { maxTokens } from '../src/runtime/inputs.js';
 import { table, writeReport } from './kernels/report.js';
 import { repositoryRoot } from './kernels/root.js';
 import { mean } from './kernels/statistics.js';
@@ -76,7 +75,10 @@ function describeSection(
   tokens: readonly TokenStatistics[],
 ): string {
   const { count, seed, minWords, maxWords } = SENTENCES;
-  const calls = BATCH_SIZES.map((b) => `${b} (${Math.ceil(count / b)} forward passes)`);
+  const calls = BATCH_SIZES.map((b) => {
+    const passes = Math.ceil(count / b);
+    return `${b} (${passes} forward pass${passes === 1 ? '' : 'es'})`;
+  });
   const models = subjects.map((s, i) => {
     const head = s.text.head;
     const stats = tokens[i]!;

@@ -1,7 +1,11 @@
 import { performance } from 'node:perf_hooks';
-import type { BackendName, LoadedModel, TextInputs } from '../../src/runtime/index.js';
-import { maxTokens } from '../../src/runtime/inputs.js';
-import { scoreLogits } from '../../src/runtime/text/classify.js';
+import {
+  maxTokens,
+  predictions as headPredictions,
+  type BackendName,
+  type LoadedModel,
+  type TextInputs,
+} from '../../src/runtime/index.js';
 import type { Subject } from './subjects.js';
 
 /** One configuration: a model on one backend, fed the texts this many at a time. */
@@ -20,10 +24,10 @@ export interface PassTimes {
   readonly total: number;
 }
 
-/** A text's best label and every label's score. */
+/** A text's best label and every label's score, in the head's label order. */
 export interface Prediction {
   readonly label: string;
-  readonly scores: Float64Array;
+  readonly scores: readonly number[];
 }
 
 export interface PassResult {
@@ -41,8 +45,8 @@ export function batches<T>(items: readonly T[], size: number): T[][] {
 /**
  * Classifies every text as `model.classify` does, timing its three phases apart: tokenizing
  * (encodeBatch, padded to the batch's longest text and cut to the model's positions), the
- * forward pass (`model.run` on the ids, every output read back) and the scores (softmax or
- * sigmoid of the logits on the host, in f64, and the best label).
+ * forward pass (`model.run` on the ids, every output read back) and the scores (what classify
+ * does with the logits on the host: softmax or sigmoid in f64, and the labels ranked).
  */
 export async function classifyPass(
   config: Configuration,
@@ -78,13 +82,14 @@ export async function classifyPass(
     const ran = performance.now();
     const logits = outputs.logits;
     if (!logits) throw new Error(`${subject.specPath}: the run returned no logits`);
-    for (let b = 0; b < encoded.batch; b++) {
-      const row = scoreLogits(logits.data, b * labels.length, labels.length, text.head.scores);
-      let best = 0;
-      for (let i = 1; i < row.length; i++) if (row[i]! > row[best]!) best = i;
-      predictions.push({ label: labels[best]!, scores: row });
-    }
+    const result = headPredictions(text.head, encoded, logits.data, labels.length);
     const scored = performance.now();
+    if (result.kind !== 'sequence')
+      throw new Error(`${subject.specPath}: the head does not classify sequences`);
+    for (const ranked of result.labels) {
+      const score = new Map(ranked.map((l) => [l.label, l.score]));
+      predictions.push({ label: ranked[0]!.label, scores: labels.map((l) => score.get(l)!) });
+    }
     tokenize += tokenized - start;
     forward += ran - tokenized;
     scores += scored - ran;

@@ -10,9 +10,9 @@ import {
   type ProgramText,
   type Runtime,
   type TensorMap,
+  type TextTokenizer,
 } from '../../src/runtime/index.js';
 import type { Target } from '../../src/runtime/program.js';
-import type { TextTokenizer } from '../../src/runtime/text/tokenizer.js';
 
 /** The fixture checkpoints' folder, relative to the repository root. */
 export const FIXTURES = 'test/fixtures/hf';
