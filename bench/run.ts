@@ -6,6 +6,7 @@
  * bench/results/latest.json and the table in bench/README.md.
  */
 import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { SECTION_HEADING } from './text/report.js';
 import { benchGraph, type GraphBench } from '../src/cli/bench/measure.js';
 import { profileGraph } from '../src/cli/bench/profile.js';
 import { compile } from '../src/compiler/index.js';
@@ -159,7 +160,11 @@ ORT CPU: ${cpuProviders}.
 \`overhead\` = fused / base − 1; \`fusion speedup\` = unfused / fused. Raw figures:
 \`bench/results/latest.json\`.
 `;
-  writeFileSync(new URL('bench/README.md', root), readme);
+  // The other benchmarks' sections (from `npm run bench:text`'s heading on) stay as they were.
+  const readmeUrl = new URL('bench/README.md', root);
+  const previous = readFileSync(readmeUrl, 'utf8');
+  const kept = previous.indexOf(`\n${SECTION_HEADING}\n`);
+  writeFileSync(readmeUrl, kept < 0 ? readme : `${readme}${previous.slice(kept)}`);
   process.stdout.write(
     `${table}\n\nORT CPU: ${cpuProviders}\nFFN matmuls: ${ffnGflops.toFixed(1)} GFLOP/s\nwrote bench/results/latest.json, bench/README.md\n`,
   );
