@@ -61,8 +61,10 @@ afterAll(async () => {
   if (folder) rmSync(folder, { recursive: true, force: true });
 });
 
-async function open(): Promise<{ page: Page; errors: string[] }> {
+async function open(webgpu = true): Promise<{ page: Page; errors: string[] }> {
   const page = await browser!.newPage({ viewport: { width: 1400, height: 900 } });
+  // A browser without WebGPU, as most are without a flag.
+  if (!webgpu) await page.addInitScript(() => Object.defineProperty(navigator, 'gpu', {}));
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
   await page.goto(server!.url);
@@ -95,7 +97,11 @@ interface ShownResult {
 }
 
 /** Runs the texts and reads back what the page shows for each. */
-async function runTexts(page: Page, texts: readonly string[]): Promise<ShownResult[]> {
+async function runTexts(
+  page: Page,
+  texts: readonly string[],
+  backend: 'webgpu' | 'cpu' = 'webgpu',
+): Promise<ShownResult[]> {
   await page.fill('#texts', texts.join('\n'));
   await page.evaluate(() => delete window.adaptcRun);
   await page.click('#run');
@@ -109,8 +115,8 @@ async function runTexts(page: Page, texts: readonly string[]): Promise<ShownResu
   expect(run.error).toBeUndefined();
   // Every weight came from the loaded files.
   expect(run.seeded).toEqual([]);
-  expect(run.backend).toBe('webgpu');
-  expect(run.relativeError).toBeLessThan(1e-4);
+  expect(run.backend).toBe(backend);
+  if (backend === 'webgpu') expect(run.relativeError).toBeLessThan(1e-4);
   return page.$$eval('.text-result', (sections) =>
     sections.map((section) => ({
       tokens: [...section.querySelectorAll('.token')].map((t) => t.textContent ?? ''),
@@ -281,6 +287,22 @@ describe('the playground on text, in headless Chromium', () => {
       await page.close();
     },
   );
+
+  browserIt('runs text on the CPU reference where the browser has no WebGPU', async () => {
+    const { page, errors } = await open(false);
+    const entry = fixture('bert-seq-cls');
+    await loadByUrl(page, 'checkpoints/bert-seq-cls');
+    await writeSpec(page, 'model tiny from "bert-seq-cls"\n');
+    const shown = await runTexts(
+      page,
+      entry.texts.map((t) => t.text),
+      'cpu',
+    );
+    entry.texts.forEach((text, b) => expectShown(shown[b]!, text.tokens, text.scores!));
+    await expect(page.textContent('#run-result dd')).resolves.toContain('the CPU reference');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
 
   browserIt('names the missing file when a checkpoint cannot be loaded', async () => {
     const { page, errors } = await open();

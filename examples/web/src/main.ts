@@ -146,7 +146,6 @@ async function runTextSpec(model: Model, target: HTMLElement): Promise<void> {
   const { result, alphas, tokens } = await runTexts(
     text,
     graphSelect.value,
-    model,
     checkpoint,
     loadedExtraWeights(),
     texts,

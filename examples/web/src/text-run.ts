@@ -1,5 +1,5 @@
 import { Tokenizer } from '@huggingface/tokenizers';
-import type { Model, Program } from '../../../src/compiler/index.js';
+import type { Program } from '../../../src/compiler/index.js';
 import {
   bindWeights,
   interpret,
@@ -127,7 +127,6 @@ const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 export async function runTexts(
   source: string,
   graph: string,
-  model: Model,
   checkpoint: LoadedCheckpoint,
   extraWeights: readonly TensorMap[],
   texts: string[],
