@@ -154,9 +154,7 @@ function readShards(cwd: string, dir: string, index: string): CheckpointWeights 
   const byShard = readWeightMap(readCheckpointJson(cwd, dir, SHARD_INDEX), index);
   const tensors: TensorMap = new Map();
   const files: string[] = [];
-  // In file-name order, which is the shards' numbering: errors and listings follow it.
-  const shards = [...byShard].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  for (const [shard, listed] of shards) {
+  for (const [shard, listed] of byShard) {
     const path = join(dir, shard);
     if (!isFile(cwd, path))
       throw new CliError(
@@ -179,5 +177,6 @@ function readShards(cwd: string, dir: string, index: string): CheckpointWeights 
     }
     files.push(path);
   }
-  return { tensors, files };
+  // Listed in file-name order, which is the shards' numbering.
+  return { tensors, files: files.sort() };
 }
