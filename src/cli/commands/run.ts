@@ -294,6 +294,7 @@ export async function runRun(io: CliIO, file: string, options: RunOptions): Prom
           graph: options.graph,
           fuse: options.fuse,
           target: options.target ?? runtime.adapter?.profile ?? 'software',
+          ...(runtime.adapter ? { maxBindingBytes: runtime.adapter.maxBindingBytes } : {}),
         }).program!
       : lowered.program;
     const reference = options.check ? lowered.program : undefined;

@@ -47,6 +47,11 @@ export interface AdapterDescription {
   readonly architecture: string;
   readonly description: string;
   readonly profile: 'software' | 'gpu';
+  /**
+   * The largest storage binding the device grants (the runtime requests the adapter's limit):
+   * what to compile with as `maxBindingBytes`, so that only weights past it are split.
+   */
+  readonly maxBindingBytes: number;
 }
 
 export function describeAdapter(adapter: GPUAdapter): AdapterDescription {
@@ -62,5 +67,9 @@ export function describeAdapter(adapter: GPUAdapter): AdapterDescription {
     architecture,
     description,
     profile: software ? 'software' : 'gpu',
+    maxBindingBytes: Math.min(
+      adapter.limits.maxStorageBufferBindingSize,
+      adapter.limits.maxBufferSize,
+    ),
   };
 }
