@@ -86,7 +86,7 @@ export function loadProgram(
   io: CliIO,
   path: string,
   graph: string,
-  options: { fuse?: boolean; target?: Target } = {},
+  options: { fuse?: boolean; target?: Target; gpu?: boolean; maxBindingBytes?: number } = {},
 ): { model: Model; program: Program; source: string; readFile: ReadFile } {
   const { source, readFile } = loadChecked(io, path, graph);
   const { program, model } = compile(source, { fileName: path, graph, readFile, ...options });

@@ -47,6 +47,12 @@ export interface CompileOptions {
   readonly target?: Target;
   /** Largest storage binding (default 128 MiB, WebGPU's portable limit); bigger weights are split. */
   readonly maxBindingBytes?: number;
+  /**
+   * Plan the graph for WebGPU (default true). False compiles for the CPU reference only: the
+   * program has no `gpu` plan, and no WebGPU limit applies. With it, weights that one storage
+   * binding cannot hold and that cannot be split (a word table) are a ResourceError.
+   */
+  readonly gpu?: boolean;
   /** For benchmarks only: compile a variant of the model instead of the spec as written. */
   readonly benchmark?: BenchmarkVariant;
   /**
@@ -91,6 +97,7 @@ const OPTION_KINDS: OptionKinds<CompileOptions> = {
     return undefined;
   },
   readFile: (v) => (typeof v === 'function' ? undefined : 'a function'),
+  gpu: (v) => (typeof v === 'boolean' ? undefined : 'a boolean'),
 };
 
 const isPlainObject = (value: unknown): value is object =>
@@ -156,7 +163,10 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
   const ir = lowerModel(model, graphName);
   const fuse = options.fuse ?? true;
   const optimized = fuse ? optimize(ir) : ir;
-  const gpu = planGpu(optimized, options.target ?? 'software', fuse, options.maxBindingBytes);
+  const gpu =
+    options.gpu === false
+      ? undefined
+      : planGpu(optimized, options.target ?? 'software', fuse, options.maxBindingBytes);
   // The manifest lists every weight of the model as lowered, also those a pass made
   // unnecessary (the key bias of a fusion cancels), so weight files bind the same either way.
   const program = emitProgram(model, graphName, optimized, { gpu, weights: ir.weights });

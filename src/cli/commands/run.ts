@@ -255,7 +255,14 @@ export async function runRun(io: CliIO, file: string, options: RunOptions): Prom
   );
   // The graph as lowered: what the CPU runs, the reference of --check, and the memory estimate
   // made before a GPU device is opened (the fused graph needs no more).
-  const lowered = loadProgram(io, file, options.graph, { fuse: false, target: options.target });
+  // Its WebGPU plan serves the estimate only, so it is made without the binding limit, which is
+  // the device's and known once the device is open; on the CPU alone no plan is needed.
+  const lowered = loadProgram(io, file, options.graph, {
+    fuse: false,
+    target: options.target,
+    gpu: options.backend !== 'cpu',
+    maxBindingBytes: Number.MAX_SAFE_INTEGER,
+  });
   // Files next: a bad weight, checkpoint or input file is reported before a GPU device is opened.
   const spec = lowered.model.base.checkpoint;
   const checkpoint = spec ? readCheckpoint(io.cwd, file, spec.dir) : undefined;

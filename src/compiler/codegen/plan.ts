@@ -8,6 +8,8 @@ import type {
   Target,
   WeightUpload,
 } from '../../runtime/program.js';
+import { ResourceError } from '../../runtime/errors.js';
+import { formatBytes } from '../../runtime/memory.js';
 import { MAX_STORAGE_BINDINGS } from '../ir/limits.js';
 import type { IrGraph, IrNode, WeightSpec } from '../ir/types.js';
 import type { KernelContext } from './kernel.js';
@@ -78,8 +80,9 @@ export function planGpu(
       uploadIndex.set(key, upload);
       const bytes = uploadBytes(uploads[upload]!, weightSpecs);
       if (bytes > maxBindingBytes) {
-        throw new Error(
-          `weights ${parts.map((p) => p.weight).join(', ')} take ${bytes} bytes, over the ${maxBindingBytes}-byte limit of one storage binding`,
+        // Matmul weights are split by columns before this; a table read by rows is not split.
+        throw new ResourceError(
+          `${parts.map((p) => p.weight).join(', ')} takes ${formatBytes(bytes)}, past the ${formatBytes(maxBindingBytes)} one storage binding holds for this compile; a table read by rows is not split over bindings, so run it on a device whose WebGPU grants a larger maxStorageBufferBindingSize (adapt run compiles for the device's), or on the CPU reference (--backend cpu)`,
         );
       }
     }
