@@ -31,6 +31,13 @@ export interface KernelContext {
    * output's untouched elements; a weighted sum's later parts add to it.
    */
   readonly inputs?: { readonly start: number; readonly count: number };
+  /**
+   * For a gather or embeddings whose table is too big to bind: this part's window of the
+   * table's rows, whose ids it writes (every id lies in one window). An embeddings node's last
+   * part has `wordsWritten` instead: it adds the rest to the word rows the parts wrote.
+   */
+  readonly tableRows?: { readonly start: number; readonly count: number };
+  readonly wordsWritten?: boolean;
 }
 
 /**

@@ -80,9 +80,10 @@ export function planGpu(
       uploadIndex.set(key, upload);
       const bytes = uploadBytes(uploads[upload]!, weightSpecs);
       if (bytes > maxBindingBytes) {
-        // Matmul weights are split by columns before this; a table read by rows is not split.
+        // Matmul weights are split by columns and word tables by rows before this.
+        const names = parts.map((p) => p.weight);
         throw new ResourceError(
-          `${parts.map((p) => p.weight).join(', ')} takes ${formatBytes(bytes)}, past the ${formatBytes(maxBindingBytes)} one storage binding holds for this compile; a table read by rows is not split over bindings, so run it on a device whose WebGPU grants a larger maxStorageBufferBindingSize (adapt run compiles for the device's), or on the CPU reference (--backend cpu)`,
+          `${names.join(', ')} ${names.length > 1 ? 'take' : 'takes'} ${formatBytes(bytes)}, past the ${formatBytes(maxBindingBytes)} one storage binding holds for this compile; run it on a device whose WebGPU grants a larger maxStorageBufferBindingSize (adapt run compiles for the device's), or on the CPU reference (--backend cpu)`,
         );
       }
     }
@@ -92,11 +93,14 @@ export function planGpu(
   for (const node of graph.nodes) {
     if (node.op === 'input' || node.op === 'weight') continue;
     const windows = inputWindows(node).flatMap((inputs) =>
-      columnWindows(node, graph, maxBindingBytes).map((columns) => ({
-        ...base,
-        ...(columns ? { columns } : {}),
-        ...(inputs ? { inputs } : {}),
-      })),
+      columnWindows(node, graph, maxBindingBytes).flatMap((columns) =>
+        tableWindows(node, graph, maxBindingBytes).map((table) => ({
+          ...base,
+          ...(columns ? { columns } : {}),
+          ...(inputs ? { inputs } : {}),
+          ...table,
+        })),
+      ),
     );
     const dispatches = windows.map((context) => {
       const emission = emitKernel(node, context);
@@ -193,6 +197,27 @@ function inputWindows(node: NodeOf<ComputeOp>): ({ start: number; count: number 
  * each part binds a slice of the weight and writes its columns of the one output. Windows are
  * multiples of 4 columns, so the vec4 kernels still apply. [undefined] means no split.
  */
+/**
+ * The parts of a gather or embeddings whose table [V, d] one binding cannot hold: one per window
+ * of rows that fits, then for embeddings the part that adds positions and types and normalizes.
+ */
+function tableWindows(
+  node: IrNode,
+  graph: IrGraph,
+  maxBindingBytes: number,
+): Pick<KernelContext, 'tableRows' | 'wordsWritten'>[] {
+  if (node.op !== 'gather' && node.op !== 'embeddings') return [{}];
+  const table = graph.nodes[node.inputs[node.op === 'gather' ? 0 : 1]!]!;
+  const [rows, d] = table.shape as [number, number];
+  if (4 * rows * d <= maxBindingBytes) return [{}];
+  const perPart = Math.floor(maxBindingBytes / 4 / d);
+  if (perPart < 1) throw new Error(`a single row of node %${table.id} exceeds one storage binding`);
+  const parts: Pick<KernelContext, 'tableRows' | 'wordsWritten'>[] = [];
+  for (let start = 0; start < rows; start += perPart)
+    parts.push({ tableRows: { start, count: Math.min(perPart, rows - start) } });
+  return node.op === 'embeddings' ? [...parts, { wordsWritten: true }] : parts;
+}
+
 function columnWindows(
   node: IrNode,
   graph: IrGraph,

@@ -20,10 +20,59 @@ function tableRows(context: KernelContext, id: number): number {
 /** `u32(clamp(ids[row], 0, rows - 1))`: the row an id reads. */
 const clamped = (ids: string, rows: number) => `u32(clamp(${ids}[row], 0, ${rows - 1}))`;
 
+/**
+ * One window of a table too big to bind, rows [start, start + count), bound transposed as
+ * [d, count]: each token whose (clamped) id lies in the window gets its row written; the other
+ * windows write the rest.
+ */
+function gatherWindow(
+  context: KernelContext,
+  table: number,
+  ids: number,
+  d: number,
+  order: 'table-first' | 'ids-first',
+) {
+  const v = tableRows(context, table);
+  const { start, count } = context.tableRows!;
+  const weight = context.weightName(table);
+  if (weight === undefined) throw new Error(`a table split by rows must be a weight (%${table})`);
+  const tableArg: KernelArg = {
+    kind: 'weights',
+    parts: [{ weight, transpose: true, columns: [start, start + count] }],
+  };
+  const named =
+    order === 'table-first'
+      ? { names: ['table', 'ids', 'out'], types: ['f32', 'i32', 'f32'] }
+      : { names: ['ids', 'table', 'out'], types: ['i32', 'f32', 'f32'] };
+  return {
+    name: `gather_${v}x${d}_rows${start}+${count}_${order}`,
+    wgsl: `${bindings(named.names, named.types)}
+const D = ${d}u;
+const START = ${start};
+const COUNT = ${count};
+
+@compute @workgroup_size(${SIZE})
+fn main(${ENTRY_BUILTINS}) {
+  ${FLAT_GROUP}
+  let i = group * ${SIZE}u + lid;
+  if (i >= params.rows * D) { return; }
+  let row = i / D;
+  let id = clamp(ids[row], 0, ${v - 1});
+  if (id < START || id >= START + COUNT) { return; }
+  out[i] = table[(i % D) * u32(COUNT) + u32(id - START)];
+}
+`,
+    args:
+      order === 'table-first' ? [tableArg, argOf(context, ids)] : [argOf(context, ids), tableArg],
+    groups: perRow(d, SIZE),
+  };
+}
+
 /** Rows of a table by i32 ids, one invocation per output element; ids are clamped. */
 export const gatherKernel: KernelTemplate<'gather'> = (node, context) => {
   const [table, ids] = node.inputs as [number, number];
   const d = lastDim(node.shape);
+  if (context.tableRows) return gatherWindow(context, table, ids, d, 'table-first');
   const v = tableRows(context, table);
   return {
     name: `gather_${v}x${d}`,
@@ -82,6 +131,9 @@ export const embeddingsKernel: KernelTemplate<'embeddings'> = (node, context) =>
   const { tokenTypes, layerNorm, eps } = node.attrs;
   const [ids, word, positionIds, position, typeIds, type] = node.inputs as number[];
   const d = lastDim(node.shape);
+  if (context.tableRows) return gatherWindow(context, word!, ids!, d, 'ids-first');
+  // The last part of a word table split by rows: the parts before wrote the word rows.
+  const written = context.wordsWritten === true;
   const v = tableRows(context, word!);
   const p = tableRows(context, position!);
   const y = tokenTypes ? tableRows(context, type!) : 0;
@@ -91,10 +143,10 @@ export const embeddingsKernel: KernelTemplate<'embeddings'> = (node, context) =>
     ...(layerNorm ? node.inputs.slice(-2) : []),
   ];
   const names = [
-    'ids',
+    ...(written ? [] : ['ids']),
     'position_ids',
     ...(tokenTypes ? ['type_ids'] : []),
-    'word',
+    ...(written ? [] : ['word']),
     'small',
     'out',
   ];
@@ -103,12 +155,11 @@ export const embeddingsKernel: KernelTemplate<'embeddings'> = (node, context) =>
   const gammaOffset = typeOffset + y * d;
   const sum = (i: string) =>
     [
-      `word[w + ${i}]`,
+      written ? `out[base + ${i}]` : `word[w + ${i}]`,
       `small[pos + ${i}]`,
       ...(tokenTypes ? [`small[${typeOffset}u + typ + ${i}]`] : []),
     ].join(' + ');
-  const rows = `  let w = ${clamped('ids', v)} * D;
-  let pos = ${clamped('position_ids', p)} * D;${tokenTypes ? `\n  let typ = ${clamped('type_ids', y)} * D;` : ''}`;
+  const rows = `${written ? '' : `  let w = ${clamped('ids', v)} * D;\n`}  let pos = ${clamped('position_ids', p)} * D;${tokenTypes ? `\n  let typ = ${clamped('type_ids', y)} * D;` : ''}`;
   const body = layerNorm
     ? `  var partial = 0.0;
   for (var i = lid; i < D; i = i + ${ROW}u) { partial = partial + ${sum('i')}; }
@@ -119,14 +170,14 @@ export const embeddingsKernel: KernelTemplate<'embeddings'> = (node, context) =>
   for (var i = lid; i < D; i = i + ${ROW}u) { out[base + i] = (${sum('i')} - mean) * inv * small[${gammaOffset}u + i] + small[${gammaOffset + d}u + i]; }`
     : `  for (var i = lid; i < D; i = i + ${ROW}u) { out[base + i] = ${sum('i')}; }`;
   const args: KernelArg[] = [
-    argOf(context, ids!),
+    ...(written ? [] : [argOf(context, ids!)]),
     argOf(context, positionIds!),
     ...(tokenTypes ? [argOf(context, typeIds!)] : []),
-    { kind: 'weights', parts: [weightPart(context, word!)] },
+    ...(written ? [] : [{ kind: 'weights', parts: [weightPart(context, word!)] } as const]),
     { kind: 'weights', parts: packed.map((id) => weightPart(context, id)) },
   ];
   return {
-    name: `embeddings_${v}x${d}_p${p}${tokenTypes ? `_t${y}` : ''}${layerNorm ? `_ln${eps}` : ''}`,
+    name: `embeddings_${written ? 'rest_' : ''}${v}x${d}_p${p}${tokenTypes ? `_t${y}` : ''}${layerNorm ? `_ln${eps}` : ''}`,
     wgsl: `${bindings(names, types)}
 ${layerNorm ? REDUCE : ''}
 ${rowKernelStart(d)}
