@@ -1,5 +1,7 @@
 import { statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { readShardIndex, ShardIndexError } from '../runtime/checkpoint/shard-index.js';
+import { isRecord } from '../runtime/guards.js';
 import { loadSafetensors, type TensorMap } from '../runtime/safetensors.js';
 import { loadTokenizer, type TextTokenizer } from '../runtime/text/tokenizer.js';
 import { TokenizerError } from '../runtime/text/tokenizer-error.js';
@@ -118,35 +120,14 @@ export function readCheckpointJson(cwd: string, dir: string, name: string): unkn
   }
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/** `weight_map` read strictly: tensor name → the file name of a shard beside the index. */
+/** `weight_map` read strictly (readShardIndex): tensor name → a shard file beside the index. */
 function readWeightMap(value: unknown, index: string): Map<string, string[]> {
-  const fail = (key: string, why: string): never => {
-    throw new CliError(`${index}: error: ${key}: ${why}`);
-  };
-  if (!isRecord(value)) return fail('the file', 'must be a JSON object');
-  for (const key of Object.keys(value)) {
-    if (key !== 'metadata' && key !== 'weight_map')
-      fail(key, "is not a key of a shard index ('metadata', 'weight_map')");
+  try {
+    return readShardIndex(value, index);
+  } catch (error) {
+    if (!(error instanceof ShardIndexError)) throw error;
+    throw new CliError(`${error.file}: error: ${error.key}: ${error.why}`);
   }
-  if (value.metadata !== undefined && !isRecord(value.metadata))
-    fail('metadata', 'must be an object');
-  const map = value.weight_map;
-  if (!isRecord(map)) return fail('weight_map', 'must be an object of tensor name → shard file');
-  const byShard = new Map<string, string[]>();
-  for (const [tensor, shard] of Object.entries(map)) {
-    const key = `weight_map[${JSON.stringify(tensor)}]`;
-    if (typeof shard !== 'string' || shard === '')
-      return fail(key, 'must be the file name of a shard');
-    // Shards sit beside the index: a path could reach outside the checkpoint.
-    if (/[/\\]/.test(shard) || shard === '.' || shard === '..')
-      fail(key, `'${shard}' is not a file name; shards sit beside the index`);
-    byShard.set(shard, [...(byShard.get(shard) ?? []), tensor]);
-  }
-  if (byShard.size === 0) fail('weight_map', 'lists no tensors');
-  return byShard;
 }
 
 /** Every shard of the index read, each holding exactly the tensors the index gives it. */
