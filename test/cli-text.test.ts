@@ -181,4 +181,30 @@ describe('adapt run --text', () => {
     expect(result.stdout).toMatch(/input {5}input_ids \[3, 13\] from /);
     expect(result.stdout).toMatch(/output {4}last_hidden_state \[3, 13, 32\]/);
   });
+
+  it('says where adapter weights go when the checkpoint lacks them', async () => {
+    const result = await runCli([
+      'run',
+      `${fixtures}/bert-seq-cls.pfeiffer.adapt`,
+      '--text',
+      'hi',
+      '--backend',
+      'cpu',
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /^test\/fixtures\/hf\/bert-seq-cls\/model\.safetensors: error: the weights do not fit .*8 tensors are missing: .*; the checkpoint holds the base model: pass the adapters' weights with --weights FILE\n$/,
+    );
+    const given = await runCli([
+      'run',
+      `${fixtures}/bert-seq-cls.pfeiffer.adapt`,
+      '--weights',
+      `${fixtures}/bert-seq-cls.pfeiffer.adapters.safetensors`,
+      '--text',
+      'hi',
+      '--backend',
+      'cpu',
+    ]);
+    expect(given.code).toBe(0);
+  });
 });

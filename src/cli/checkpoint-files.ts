@@ -75,11 +75,20 @@ export interface Checkpoint {
   readonly tokenizer: TextTokenizer | undefined;
 }
 
-/** What `model NAME from "DIR"` reads at run time: the weights and the tokenizer of DIR. */
-export function readCheckpoint(cwd: string, specPath: string, dir: string): Checkpoint {
+/**
+ * What `model NAME from "DIR"` reads at run time: the weights and the tokenizer of DIR (left
+ * unread with `tokenizer: false`, for runs on token ids, which need none).
+ */
+export function readCheckpoint(
+  cwd: string,
+  specPath: string,
+  dir: string,
+  options: { readonly tokenizer?: boolean } = {},
+): Checkpoint {
   const path = checkpointDirectory(specPath, dir);
   const weights = readCheckpointWeights(cwd, path);
-  const text = readCheckpointText(cwd, path, 'tokenizer.json');
+  const text =
+    options.tokenizer === false ? undefined : readCheckpointText(cwd, path, 'tokenizer.json');
   if (text === undefined) return { dir: path, weights, tokenizer: undefined };
   const config = readCheckpointJson(cwd, path, 'tokenizer_config.json');
   if (config !== undefined && !isRecord(config))

@@ -265,7 +265,10 @@ export async function runRun(io: CliIO, file: string, options: RunOptions): Prom
   });
   // Files next: a bad weight, checkpoint or input file is reported before a GPU device is opened.
   const spec = lowered.model.base.checkpoint;
-  const checkpoint = spec ? readCheckpoint(io.cwd, file, spec.dir) : undefined;
+  const hasTexts = options.text.length > 0 || options.textFile !== undefined;
+  const checkpoint = spec
+    ? readCheckpoint(io.cwd, file, spec.dir, { tokenizer: hasTexts })
+    : undefined;
   const weightFiles =
     options.weights.length > 0 ? readWeightFiles(io.cwd, options.weights) : undefined;
   const inputFile = options.input ? inputsFromFile(io, options.input, lowered.program) : undefined;
@@ -311,7 +314,16 @@ export async function runRun(io: CliIO, file: string, options: RunOptions): Prom
     const inputs = givenInputs ?? randomInputs(program, options.batch, options.seq, options.seed);
 
     const loadStart = performance.now();
-    const model = await userErrors(() => runtime.load(program, weights), source);
+    const model = await userErrors(() => runtime.load(program, weights), source).catch(
+      (error: unknown) => {
+        // Adapters trained on top of a checkpoint live in files of their own.
+        if (error instanceof CliError && checkpoint && options.weights.length === 0)
+          throw new CliError(
+            `${error.message}; the checkpoint holds the base model: pass the adapters' weights with --weights FILE`,
+          );
+        throw error;
+      },
+    );
     const loadMs = performance.now() - loadStart;
     for (const notice of notices) io.stderr(`note: ${notice}\n`);
     const runStart = performance.now();
