@@ -24,9 +24,26 @@ export function cliStderr(): NodeJS.WritableStream & { isTTY?: boolean } {
   return messages;
 }
 
+/**
+ * A reader that stops early (`adapt weights --list | head`) closes the pipe: the rest of the
+ * output has nowhere to go, so the CLI ends quietly, as Unix tools do, instead of crashing.
+ */
+function endOnClosedPipe(stream: NodeJS.WritableStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode ?? 0);
+  });
+}
+
+let pipesWatched = false;
+
 export function processIO(): CliIO {
   const forced = process.env.FORCE_COLOR !== undefined && process.env.FORCE_COLOR !== '0';
   const stderr = cliStderr();
+  if (!pipesWatched) {
+    pipesWatched = true;
+    endOnClosedPipe(process.stdout);
+  }
   return {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => stderr.write(text),

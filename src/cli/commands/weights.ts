@@ -1,5 +1,6 @@
 import { estimateWeights, formatBytes } from '../../runtime/memory.js';
 import { saveSafetensors, type SafetensorsEntry } from '../../runtime/safetensors.js';
+import type { WeightSpec } from '../../runtime/program.js';
 import { initWeights } from '../../runtime/weights.js';
 import { CliError, EXIT, type CliIO, printable } from '../io.js';
 import { loadProgram } from '../load-model.js';
@@ -42,13 +43,16 @@ export function runWeights(io: CliIO, file: string, options: WeightsOptions): nu
   );
   const { program } = loadProgram(io, file, options.graph);
   if (options.list) {
+    const derived = program.weights.some((w) => w.from);
     const rows = program.weights.map((w) => {
       const count = w.shape.reduce((a, b) => a * b, 1);
       const init = w.init.kind === 'normal' ? `N(0, ${w.init.std})` : w.init.kind;
-      return [w.name, `[${w.shape.join(', ')}]`, thousands(count), init];
+      const row = [w.name, `[${w.shape.join(', ')}]`, thousands(count), init];
+      return derived ? [...row, w.from ? describeSource(w.from) : ''] : row;
     });
     const total = program.weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
-    io.stdout(`${formatTable(['tensor', 'shape', 'params', 'init'], rows)}\n`);
+    const headers = ['tensor', 'shape', 'params', 'init', ...(derived ? ['read from'] : [])];
+    io.stdout(`${formatTable(headers, rows)}\n`);
     io.stdout(
       `  ${thousands(program.weights.length)} tensors, ${thousands(total)} parameters (graph '${program.graph}')\n`,
     );
@@ -70,4 +74,10 @@ export function runWeights(io: CliIO, file: string, options: WeightsOptions): nu
     `wrote ${printable(output!.path)} (${tensors.size} tensors, seed ${options.seed}, graph '${program.graph}')\n`,
   );
   return EXIT.ok;
+}
+
+/** Where a weight derived at load comes from: `h.0.attn.c_attn.weight, transposed, rows 0..16`. */
+function describeSource(from: NonNullable<WeightSpec['from']>): string {
+  const rows = from.rows ? `, rows ${from.rows[0]}..${from.rows[1]}` : '';
+  return `${from.tensor}${from.transpose ? ', transposed' : ''}${rows}`;
 }
