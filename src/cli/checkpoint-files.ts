@@ -2,7 +2,8 @@ import { statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { readShardIndex, ShardIndexError } from '../runtime/checkpoint/shard-index.js';
 import { isRecord } from '../runtime/guards.js';
-import { loadSafetensors, type TensorMap } from '../runtime/safetensors.js';
+import type { TensorMap } from '../runtime/safetensors.js';
+import { parseTensorFile } from './tensor-file.js';
 import { loadTokenizer, type TextTokenizer } from '../runtime/text/tokenizer.js';
 import { TokenizerError } from '../runtime/text/tokenizer-error.js';
 import { readBinaryFile, readInputFile } from './input-file.js';
@@ -17,6 +18,8 @@ import { decodeUtf8 } from './utf8.js';
 
 export const SINGLE_FILE = 'model.safetensors';
 export const SHARD_INDEX = 'model.safetensors.index.json';
+/** What checkpoints saved before safetensors hold: one PyTorch state dict. */
+export const PYTORCH_FILE = 'pytorch_model.bin';
 
 /** The most bytes of a checkpoint's JSON file: real ones are a few MiB at most (tokenizer.json). */
 const MAX_JSON_BYTES = 64 * 2 ** 20;
@@ -28,14 +31,9 @@ export interface CheckpointWeights {
   readonly files: readonly string[];
 }
 
-/** One safetensors file of the checkpoint; a corrupt one is an error naming it. */
-function readSafetensorsFile(cwd: string, path: string): TensorMap {
-  const bytes = readBinaryFile(cwd, path);
-  try {
-    return loadSafetensors(bytes, path);
-  } catch (error) {
-    throw toCliError(error);
-  }
+/** One weights file of the checkpoint (safetensors or .bin); a corrupt one is an error naming it. */
+function readWeightsFile(cwd: string, path: string): TensorMap {
+  return parseTensorFile(readBinaryFile(cwd, path), path);
 }
 
 function isFile(cwd: string, path: string): boolean {
@@ -58,9 +56,13 @@ export function readCheckpointWeights(cwd: string, dir: string): CheckpointWeigh
     throw new CliError(
       `${dir}: error: holds both ${SINGLE_FILE} and ${SHARD_INDEX}; keep the one the checkpoint was saved as`,
     );
-  if (hasSingle) return { tensors: readSafetensorsFile(cwd, single), files: [single] };
+  if (hasSingle) return { tensors: readWeightsFile(cwd, single), files: [single] };
   if (hasIndex) return readShards(cwd, dir, index);
-  throw new CliError(`${dir}: error: no weights: neither ${SINGLE_FILE} nor ${SHARD_INDEX}`);
+  const pytorch = join(dir, PYTORCH_FILE);
+  if (isFile(cwd, pytorch)) return { tensors: readWeightsFile(cwd, pytorch), files: [pytorch] };
+  throw new CliError(
+    `${dir}: error: no weights: neither ${SINGLE_FILE}, ${SHARD_INDEX} nor ${PYTORCH_FILE}`,
+  );
 }
 
 /** A checkpoint directory as the spec names it: relative to the spec file's folder. */
@@ -150,7 +152,7 @@ function readShards(cwd: string, dir: string, index: string): CheckpointWeights 
       throw new CliError(
         `${index}: error: weight_map[${JSON.stringify(listed[0])}]: the shard ${path} does not exist`,
       );
-    const contents = readSafetensorsFile(cwd, path);
+    const contents = readWeightsFile(cwd, path);
     const expected = new Set(listed);
     for (const name of listed) {
       if (!contents.has(name))

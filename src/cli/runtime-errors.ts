@@ -1,4 +1,5 @@
 import { AdaptError, InputError, WeightError } from '../runtime/errors.js';
+import { PytorchCheckpointError } from '../runtime/pytorch/index.js';
 import { SafetensorsError } from '../runtime/safetensors.js';
 import { CliError } from './io.js';
 
@@ -18,7 +19,7 @@ export interface ErrorSource {
  */
 export function toCliError(error: unknown, source: ErrorSource = {}): unknown {
   if (error instanceof CliError) return error;
-  if (error instanceof SafetensorsError) {
+  if (error instanceof SafetensorsError || error instanceof PytorchCheckpointError) {
     const detail = error.message.startsWith(`${error.file}: `)
       ? error.message.slice(error.file.length + 2)
       : error.message;

@@ -1,19 +1,14 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadSafetensors, type TensorMap } from '../runtime/safetensors.js';
+import type { TensorMap } from '../runtime/safetensors.js';
 import { readCheckpointWeights } from './checkpoint-files.js';
 import { CliError } from './io.js';
 import { readBinaryFile } from './input-file.js';
-import { toCliError } from './runtime-errors.js';
+import { parseTensorFile } from './tensor-file.js';
 
-/** Reads one safetensors file; a corrupt file is one clear error naming it. */
+/** Reads one weight file, safetensors or PyTorch (.bin); a corrupt file is one error naming it. */
 export function readTensorFile(cwd: string, path: string): TensorMap {
-  const bytes = readBinaryFile(cwd, path);
-  try {
-    return loadSafetensors(bytes, path);
-  } catch (error) {
-    throw toCliError(error);
-  }
+  return parseTensorFile(readBinaryFile(cwd, path), path);
 }
 
 function isDirectory(cwd: string, path: string): boolean {
