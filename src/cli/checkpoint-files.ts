@@ -61,7 +61,7 @@ export function readCheckpointWeights(cwd: string, dir: string): CheckpointWeigh
   const pytorch = join(dir, PYTORCH_FILE);
   if (isFile(cwd, pytorch)) return { tensors: readWeightsFile(cwd, pytorch), files: [pytorch] };
   throw new CliError(
-    `${dir}: error: no weights: neither ${SINGLE_FILE}, ${SHARD_INDEX} nor ${PYTORCH_FILE}`,
+    `${dir}: error: no weights: neither ${SINGLE_FILE} nor ${SHARD_INDEX}, nor ${PYTORCH_FILE}`,
   );
 }
 
