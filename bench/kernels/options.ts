@@ -1,4 +1,7 @@
 import { parseArgs } from 'node:util';
+import { count, UsageError } from '../usage.js';
+
+export { UsageError } from '../usage.js';
 
 /** Every measurement is at these sizes: batch 1, one BERT-length sequence. */
 export const BATCH = 1;
@@ -23,16 +26,6 @@ export interface KernelBenchOptions {
   /** Only the variants whose name matches. */
   readonly match: RegExp;
   readonly out: string | undefined;
-}
-
-/** A command line the benchmark cannot run with; the entry point exits with status 2. */
-export class UsageError extends Error {}
-
-function count(name: string, text: string, least: number): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < least)
-    throw new UsageError(`--${name} must be an integer of at least ${least}, got '${text}'`);
-  return value;
 }
 
 export function readOptions(args: readonly string[]): KernelBenchOptions {

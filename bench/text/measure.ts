@@ -4,7 +4,7 @@ import {
   predictions as headPredictions,
   type BackendName,
   type LoadedModel,
-  type TextInputs,
+  textInputs,
 } from '../../src/runtime/index.js';
 import type { Subject } from './subjects.js';
 
@@ -58,7 +58,6 @@ export async function classifyPass(
     maxLength: maxTokens(text),
     ...(text.padId === undefined ? {} : { padId: text.padId }),
   };
-  const takes = new Set(subject.program.inputs.map((io) => io.name));
   const labels = text.head.labels;
   const predictions: Prediction[] = [];
   let tokenize = 0;
@@ -67,16 +66,7 @@ export async function classifyPass(
   for (const chunk of batches(texts, config.batch)) {
     const start = performance.now();
     const encoded = tokenizer.encodeBatch(chunk, encodeOptions);
-    const shape = [encoded.batch, encoded.seq];
-    const inputs: TextInputs = {
-      input_ids: { data: encoded.inputIds, shape },
-      ...(takes.has('attention_mask')
-        ? { attention_mask: { data: encoded.attentionMask, shape } }
-        : {}),
-      ...(takes.has('token_type_ids')
-        ? { token_type_ids: { data: encoded.tokenTypeIds, shape } }
-        : {}),
-    };
+    const inputs = textInputs(subject.program, encoded);
     const tokenized = performance.now();
     const outputs = await model.run(inputs);
     const ran = performance.now();

@@ -1,4 +1,7 @@
 import { parseArgs } from 'node:util';
+import { count, UsageError } from '../usage.js';
+
+export { UsageError } from '../usage.js';
 
 export const BATCH_SIZES: readonly number[] = [1, 8, 100];
 
@@ -9,16 +12,6 @@ export interface TextBenchOptions {
   readonly backends: 'auto' | 'cpu' | 'webgpu';
   /** Where the JSON goes; the default (bench/results/text.json) also updates bench/README.md. */
   readonly out: string | undefined;
-}
-
-/** A command line the benchmark cannot run with; the entry point exits with status 2. */
-export class UsageError extends Error {}
-
-function count(name: string, text: string, least: number): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < least)
-    throw new UsageError(`--${name} must be an integer of at least ${least}, got '${text}'`);
-  return value;
 }
 
 export function readOptions(args: readonly string[]): TextBenchOptions {

@@ -9,6 +9,7 @@ export {
 } from './runtime.js';
 export {
   predictions,
+  textInputs,
   type BatchTokenizer,
   type ClassifyOptions,
   type Encoding,

@@ -5,9 +5,9 @@ import {
   interpret,
   prepareInputs,
   relativeError,
+  textInputs,
   type ProgramText,
   type TensorMap,
-  type TextInputs,
 } from '../../../src/runtime/index.js';
 import { maxTokens } from '../../../src/runtime/inputs.js';
 import type { EncodedBatch } from '../../../src/runtime/text/tokenizer.js';
@@ -84,17 +84,7 @@ function tokenize(
     maxLength: maxTokens(text),
     ...(text.padId === undefined ? {} : { padId: text.padId }),
   });
-  const shape = [encoded.batch, encoded.seq];
-  const takes = new Set(program.inputs.map((io) => io.name));
-  const inputs: TextInputs = {
-    input_ids: { data: encoded.inputIds, shape },
-    ...(takes.has('attention_mask')
-      ? { attention_mask: { data: encoded.attentionMask, shape } }
-      : {}),
-    ...(takes.has('token_type_ids')
-      ? { token_type_ids: { data: encoded.tokenTypeIds, shape } }
-      : {}),
-  };
+  const inputs = textInputs(program, encoded);
   return { encoded, inputs };
 }
 

@@ -4,9 +4,8 @@ import {
   maxTokens,
   randomInputs,
   type ModelInputs,
-  type TextInputs,
 } from '../../runtime/inputs.js';
-import { predictions } from '../../runtime/text/classify.js';
+import { predictions, textInputs } from '../../runtime/text/classify.js';
 import type { EncodedBatch, TextTokenizer } from '../../runtime/text/tokenizer.js';
 import { GPU_TOLERANCE, relativeError } from '../../runtime/compare.js';
 import { estimateMemory } from '../../runtime/memory.js';
@@ -81,21 +80,6 @@ function inputsFromFile(io: CliIO, path: string, program: Program): ModelInputs 
     }),
   );
   return inputs as unknown as ModelInputs;
-}
-
-/** The texts as token ids, with the inputs the program takes. */
-function textInputs(program: Program, encoded: EncodedBatch): TextInputs {
-  const shape = [encoded.batch, encoded.seq];
-  const takes = new Set(program.inputs.map((io) => io.name));
-  return {
-    input_ids: { data: encoded.inputIds, shape },
-    ...(takes.has('attention_mask')
-      ? { attention_mask: { data: encoded.attentionMask, shape } }
-      : {}),
-    ...(takes.has('token_type_ids')
-      ? { token_type_ids: { data: encoded.tokenTypeIds, shape } }
-      : {}),
-  };
 }
 
 /** Tokenizes --text and --text-file for a checkpoint's program; undefined without texts. */

@@ -102,9 +102,23 @@ function tokenize(runner: TextRunner, texts: unknown) {
     const which = encoded.truncated.map((i) => `texts[${i}]`).join(', ');
     runner.onNotice(`cut to ${maxLength} tokens, as the model takes no more: ${which}`);
   }
+  return { text, encoded, inputs: textInputs(runner.program, encoded) };
+}
+
+/** An encoded batch as the inputs the program takes: token ids, and the mask and types it reads. */
+export function textInputs(
+  program: Program,
+  encoded: {
+    readonly batch: number;
+    readonly seq: number;
+    readonly inputIds: Int32Array;
+    readonly attentionMask: Int32Array;
+    readonly tokenTypeIds: Int32Array;
+  },
+): TextInputs {
   const shape = [encoded.batch, encoded.seq];
-  const takes = new Set(runner.program.inputs.map((io) => io.name));
-  const inputs: TextInputs = {
+  const takes = new Set(program.inputs.map((io) => io.name));
+  return {
     input_ids: { data: encoded.inputIds, shape },
     ...(takes.has('attention_mask')
       ? { attention_mask: { data: encoded.attentionMask, shape } }
@@ -113,7 +127,6 @@ function tokenize(runner: TextRunner, texts: unknown) {
       ? { token_type_ids: { data: encoded.tokenTypeIds, shape } }
       : {}),
   };
-  return { text, encoded, inputs };
 }
 
 /** Softmax or sigmoid of `count` logits from `offset`, in f64. */
