@@ -1,10 +1,6 @@
 import { totalmem } from 'node:os';
 import { compile } from '../../compiler/index.js';
-import {
-  maxTokens,
-  randomInputs,
-  type ModelInputs,
-} from '../../runtime/inputs.js';
+import { maxTokens, randomInputs, type ModelInputs } from '../../runtime/inputs.js';
 import { predictions, textInputs } from '../../runtime/text/classify.js';
 import type { EncodedBatch, TextTokenizer } from '../../runtime/text/tokenizer.js';
 import { GPU_TOLERANCE, relativeError } from '../../runtime/compare.js';
