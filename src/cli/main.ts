@@ -4,6 +4,7 @@ import { runCheck } from './commands/check.js';
 import { runCompile, type CompileOptions } from './commands/compile-emit.js';
 import { runExport, type ExportOptions } from './commands/export.js';
 import { runGraph, type GraphOptions } from './commands/graph.js';
+import { runInit, type InitOptions } from './commands/init.js';
 import { runParams } from './commands/params.js';
 import { runPlayground } from './commands/playground.js';
 import { runRun, type RunOptions } from './commands/run.js';
@@ -41,6 +42,22 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
     .argument('<file...>', '.adapt files', collectPath)
     .action((files: string[]) => {
       exit.code = runCheck(io, files);
+    });
+
+  program
+    .command('init')
+    .description(
+      'write a .adapt spec for a Hugging Face checkpoint and the adapters, heads and fusions the Python adapters library saved',
+    )
+    .argument(
+      '<dir...>',
+      'the checkpoint directory and the saved adapter, head and fusion directories',
+      collectPath,
+    )
+    .option('-o, --output <file>', 'write the spec to a file instead of stdout', path)
+    .addOption(forceOption())
+    .action((dirs: string[], options: InitOptions) => {
+      exit.code = runInit(io, dirs, options);
     });
 
   program

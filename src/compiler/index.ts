@@ -20,6 +20,7 @@ export { DIAGNOSTIC_CODES, hasErrors, type Diagnostic } from './diagnostics.js';
 export { SourceFile, type Position } from './source.js';
 export { MAX_LAYERS } from './check/limits.js';
 export { quoteList } from './suggest.js';
+export { parseJson, type JsonObject, type JsonValue } from './check/checkpoint/json.js';
 
 // The checked model and its parameter counts.
 export { SITES, type Composition, type Model } from './model.js';
