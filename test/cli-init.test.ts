@@ -268,6 +268,19 @@ describe('adapt init', () => {
       ['bert', 'x', 'y'],
       "adapt: error: x and y both declare the adapter or fusion name 'en_wiki'; give one of them",
     ],
+    [
+      'a head given beside an adapter that holds a head of that name',
+      {
+        ...checkpoint,
+        ...adapter('a', 'a'),
+        'a/head_config.json': { name: 'tags' },
+        'a/model_head.safetensors': '',
+        'tags/head_config.json': { name: 'tags' },
+        'tags/model_head.safetensors': '',
+      },
+      ['bert', 'a', 'tags'],
+      "adapt: error: a and tags both declare the head name 'tags'; give one of them",
+    ],
   ];
   for (const [what, files, args, message] of failures) {
     it(`refuses ${what} with one message`, async () => {
