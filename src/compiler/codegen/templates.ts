@@ -4,7 +4,13 @@ import type { KernelContext, KernelEmission, KernelTemplate } from './kernel.js'
 import { attentionKernel } from './kernels/attention.js';
 import { bottleneckKernel } from './kernels/bottleneck.js';
 import { embeddingsKernel, firstTokenKernel, gatherKernel } from './kernels/embeddings.js';
-import { activationKernel, addKernel, scaleKernel, selectKernel } from './kernels/elementwise.js';
+import {
+  activationKernel,
+  addKernel,
+  mulKernel,
+  scaleKernel,
+  selectKernel,
+} from './kernels/elementwise.js';
 import { linearKernel } from './kernels/linear.js';
 import {
   concatKernel,
@@ -14,6 +20,7 @@ import {
   softmaxKernel,
   weightedSumKernel,
 } from './kernels/rows.js';
+import { tokenMeanKernel } from './kernels/token-mean.js';
 
 /** One template per op that computes; an op the registry adds without one is a type error. */
 export type KernelTemplates = { readonly [O in ComputeOp]: KernelTemplate<O> };
@@ -23,6 +30,7 @@ export const KERNEL_TEMPLATES = {
   matmul: linearKernel,
   linear: linearKernel,
   add: addKernel,
+  mul: mulKernel,
   scale: scaleKernel,
   relu: activationKernel,
   gelu: activationKernel,
@@ -39,6 +47,7 @@ export const KERNEL_TEMPLATES = {
   weighted_sum: weightedSumKernel,
   gather: gatherKernel,
   first_token: firstTokenKernel,
+  token_mean: tokenMeanKernel,
   select: selectKernel,
   bottleneck: bottleneckKernel,
   fusion_mix: fusionMixKernel,

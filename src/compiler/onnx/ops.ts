@@ -134,6 +134,8 @@ const gather: Translation<'gather'> = (ctx) => {
 export const ONNX_TRANSLATIONS: { readonly [O in PrimitiveOp]: Translation<O> } = {
   matmul: (ctx) => ctx.emit('MatMul', [ctx.inputs[0]!, ctx.transposed(1)]),
   add: (ctx) => ctx.emit('Add', [ctx.inputs[0]!, ctx.inputs[1]!]),
+  // ONNX broadcasts from the right as the IR does: b [d], [1] or [B,1,1] onto a [B,T,d].
+  mul: (ctx) => ctx.emit('Mul', [ctx.inputs[0]!, ctx.inputs[1]!]),
   scale: (ctx) => ctx.emit('Mul', [ctx.inputs[0]!, ctx.f32(ctx.node.attrs.factor)]),
   relu: unaryOp('Relu'),
   gelu,
@@ -157,6 +159,9 @@ export const ONNX_TRANSLATIONS: { readonly [O in PrimitiveOp]: Translation<O> } 
   gather,
   // Row 0 of each sequence: a scalar index drops the T axis, [B,T,d] → [B,d].
   first_token: (ctx) => ctx.emit('Gather', [ctx.inputs[0]!, ctx.i32(0)], { axis: int(1) }),
+  // Opset 17's ReduceMean takes its axes as an attribute (opset 18 made them an input).
+  token_mean: (ctx) =>
+    ctx.emit('ReduceMean', [ctx.inputs[0]!], { axes: ints([1]), keepdims: int(1) }),
   select,
 };
 

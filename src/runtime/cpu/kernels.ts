@@ -31,33 +31,35 @@ function unary<O extends ComputeOp>(f: (x: number) => number): CpuKernel<O> {
   };
 }
 
-/** a + b with b broadcast onto a from the right (b's dims equal a's or are 1). */
-const add: CpuKernel<'add'> = ([a, b]) => {
-  const out = new Float32Array(a!.data.length);
-  const rank = a!.shape.length;
-  const bShape = [...new Array<number>(rank - b!.shape.length).fill(1), ...b!.shape];
-  if (b!.data.length === a!.data.length) {
-    for (let i = 0; i < out.length; i++) out[i] = a!.data[i]! + b!.data[i]!;
-    return out;
-  }
-  const strides = new Array<number>(rank);
-  let stride = 1;
-  for (let axis = rank - 1; axis >= 0; axis--) {
-    strides[axis] = bShape[axis] === 1 ? 0 : stride;
-    stride *= bShape[axis]!;
-  }
-  for (let i = 0; i < out.length; i++) {
-    let rest = i;
-    let j = 0;
-    for (let axis = rank - 1; axis >= 0; axis--) {
-      const dim = a!.shape[axis]!;
-      j += (rest % dim) * strides[axis]!;
-      rest = Math.floor(rest / dim);
+/** f(a, b) elementwise with b broadcast onto a from the right (b's dims equal a's or are 1). */
+function broadcast<O extends 'add' | 'mul'>(f: (a: number, b: number) => number): CpuKernel<O> {
+  return ([a, b]) => {
+    const out = new Float32Array(a!.data.length);
+    const rank = a!.shape.length;
+    const bShape = [...new Array<number>(rank - b!.shape.length).fill(1), ...b!.shape];
+    if (b!.data.length === a!.data.length) {
+      for (let i = 0; i < out.length; i++) out[i] = f(a!.data[i]!, b!.data[i]!);
+      return out;
     }
-    out[i] = a!.data[i]! + b!.data[j]!;
-  }
-  return out;
-};
+    const strides = new Array<number>(rank);
+    let stride = 1;
+    for (let axis = rank - 1; axis >= 0; axis--) {
+      strides[axis] = bShape[axis] === 1 ? 0 : stride;
+      stride *= bShape[axis]!;
+    }
+    for (let i = 0; i < out.length; i++) {
+      let rest = i;
+      let j = 0;
+      for (let axis = rank - 1; axis >= 0; axis--) {
+        const dim = a!.shape[axis]!;
+        j += (rest % dim) * strides[axis]!;
+        rest = Math.floor(rest / dim);
+      }
+      out[i] = f(a!.data[i]!, b!.data[j]!);
+    }
+    return out;
+  };
+}
 
 /** out[row, col] = Σ_i x[row, i] · w[col, i] for w [n, k] (PyTorch Linear layout). */
 function dot(
@@ -254,6 +256,20 @@ const firstToken: CpuKernel<'first_token'> = ([x]) => {
   return out;
 };
 
+/** The mean of each sequence's T rows of x [B, T, C], summed in f64: [B, 1, C]. */
+const tokenMean: CpuKernel<'token_mean'> = ([x]) => {
+  const [batch, seq, width] = x!.shape as [number, number, number];
+  const out = new Float32Array(batch * width);
+  for (let b = 0; b < batch; b++) {
+    for (let c = 0; c < width; c++) {
+      let sum = 0;
+      for (let t = 0; t < seq; t++) sum += x!.data[(b * seq + t) * width + c]!;
+      out[b * width + c] = sum / seq;
+    }
+  }
+  return out;
+};
+
 /** Row b of branch index[b]; the runtime has checked every index is in range. */
 const select: CpuKernel<'select'> = ([index, ...branches]) => {
   const first = branches[0]!;
@@ -268,7 +284,8 @@ const select: CpuKernel<'select'> = ([index, ...branches]) => {
 
 export const PRIMITIVE_KERNELS: { readonly [O in PrimitiveOp]: CpuKernel<O> } = {
   matmul,
-  add,
+  add: broadcast((a, b) => a + b),
+  mul: broadcast((a, b) => a * b),
   scale: ([x], { factor }) => unary<'scale'>((v) => v * factor)([x!], { factor }, []),
   relu: unary(activations.relu),
   gelu: unary(activations.gelu),
@@ -284,5 +301,6 @@ export const PRIMITIVE_KERNELS: { readonly [O in PrimitiveOp]: CpuKernel<O> } = 
   weighted_sum: weightedSum,
   gather,
   first_token: firstToken,
+  token_mean: tokenMean,
   select,
 };

@@ -26,6 +26,7 @@ import {
   rowParameters,
   sameAsFirst,
   selectShape,
+  tokenMeanShape,
   weightedSumShape,
   type ShapeResult,
 } from './shape-rules.js';
@@ -116,6 +117,8 @@ export const OPS = {
     flops: (c) => matmulFlops(c.inputs[1]![1]!, c),
   }),
   add: op({ arity: 2, attrs: {}, dtype: 'f32', groups: [], shape: broadcastShape }),
+  /** a · b elementwise, b broadcast onto a as for `add`: a scaling [1] or [d], a gate [B, 1, 1]. */
+  mul: op({ arity: 2, attrs: {}, dtype: 'f32', groups: [], shape: broadcastShape }),
   scale: op({ arity: 1, attrs: { factor: finite }, dtype: 'f32', groups: [], shape: sameAsFirst }),
   ...ACTIVATION_OPS,
   layer_norm: op({
@@ -173,6 +176,8 @@ export const OPS = {
   }),
   /** Row 0 of each sequence: [B, T, ...] → [B, ...] (the head's [CLS] or <s> token). */
   first_token: op({ arity: 1, attrs: {}, dtype: 'f32', groups: [], shape: firstTokenShape }),
+  /** The mean over all T positions of each sequence, padding included: [B, T, C] → [B, 1, C]. */
+  token_mean: op({ arity: 1, attrs: {}, dtype: 'f32', groups: [], shape: tokenMeanShape }),
   /** Per sequence b, the row of branch index[b]: index [B] (i32), branches [B, ...]. */
   select: op({
     arity: 2,

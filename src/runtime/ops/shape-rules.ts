@@ -162,6 +162,12 @@ export function firstTokenShape([x]: readonly Shape[]): ShapeResult {
   return [x![0]!, ...x!.slice(2)];
 }
 
+/** The mean over the positions of x [B, T, C]: [B, 1, C]. */
+export function tokenMeanShape([x]: readonly Shape[]): ShapeResult {
+  if (x!.length !== 3 || x![1] !== 'T') return `takes [B, T, C], got ${showShape(x!)}`;
+  return [x![0]!, 1, x![2]!];
+}
+
 export interface EmbeddingsLayout {
   readonly tokenTypes: boolean;
   readonly layerNorm: boolean;

@@ -1,4 +1,5 @@
 import type { ActivationName } from '../../../runtime/ops/registry.js';
+import type { Dim, Shape } from '../../../runtime/program.js';
 import { activation, bindings, ENTRY_BUILTINS, f32, FLAT_GROUP } from '../wgsl.js';
 import {
   argOf,
@@ -53,6 +54,73 @@ export const addKernel: KernelTemplate<'add'> = (node, context) => {
   );
   return {
     name,
+    wgsl,
+    args: [argOf(context, a), argOf(context, b)],
+    groups: perRow(columns, SIZE, rows),
+  };
+};
+
+/** The WGSL expression of one dimension of a value: B and T come from the params uniform. */
+function dimExpr(dim: Dim): string {
+  if (dim === 'B') return 'params.batch';
+  if (dim === 'T') return 'params.seq';
+  return `${dim}u`;
+}
+
+/**
+ * The element of b that element `i` of a reads, b broadcast onto a from the right. Each run of
+ * adjacent axes where b is not 1 is one coordinate of a, the run's dims taken together, times
+ * b's stride there; a b of a's shape reads `i`, a [1] reads element 0.
+ */
+export function broadcastIndex(a: Shape, b: Shape): string {
+  const padded = [...new Array<Dim>(a.length - b.length).fill(1), ...b];
+  const product = (dims: readonly string[]) => dims.join(' * ');
+  const terms: string[] = [];
+  const inner: string[] = [];
+  const bStride: string[] = [];
+  let axis = a.length - 1;
+  while (axis >= 0) {
+    if (padded[axis] === 1) {
+      inner.push(dimExpr(a[axis]!));
+      axis--;
+      continue;
+    }
+    const run: string[] = [];
+    for (; axis >= 0 && padded[axis] !== 1; axis--) run.push(dimExpr(a[axis]!));
+    const above = inner.length === 0 ? 'i' : `(i / (${product(inner)}))`;
+    const coordinate = axis < 0 ? above : `(${above} % (${product(run)}))`;
+    terms.push(bStride.length === 0 ? coordinate : `${coordinate} * ${product(bStride)}`);
+    inner.push(...run);
+    bStride.push(...run);
+  }
+  return terms.length === 0 ? '0u' : terms.join(' + ');
+}
+
+/** The elements of each row of a value [B, T, ...] (per token) or [B, ...] (per sequence). */
+function rowElements(shape: Shape, rows: RowKind): number {
+  return shape.slice(rows === 'token' ? 2 : 1).reduce<number>((n, d) => {
+    if (typeof d !== 'number')
+      throw new Error(`shape [${shape.join(', ')}] must be [B, T, ...] or [B, ...]`);
+    return n * d;
+  }, 1);
+}
+
+/** a · b with b broadcast onto a from the right: [B, T, d] by [B, T, d], [d], [1] or [B, 1, 1]. */
+export const mulKernel: KernelTemplate<'mul'> = (node, context) => {
+  const [a, b] = node.inputs as [number, number];
+  const bShape = context.node(b).shape;
+  const rows = rowKind(node.shape);
+  const columns = rowElements(node.shape, rows);
+  const { wgsl } = kernel(
+    'mul',
+    ['a', 'b'],
+    '',
+    columns,
+    `out[i] = a[i] * b[${broadcastIndex(node.shape, bShape)}];`,
+    rows,
+  );
+  return {
+    name: `mul_${node.shape.join('x')}_by_${bShape.join('x')}`,
     wgsl,
     args: [argOf(context, a), argOf(context, b)],
     groups: perRow(columns, SIZE, rows),
