@@ -108,7 +108,7 @@ export function writeSpec(entries: readonly SavedDirectory[], base: string): str
       adaptersAndFusions.declare(name, entry.dir);
       if (entry.head !== undefined) heads.declare(declaredName(entry.head, entry.dir), entry.dir);
       adapters.push({ entry, name });
-      const notes = [];
+      const notes: string[] = [];
       if (name !== entry.name) notes.push(`saved as ${quoteForComment(entry.name)}`);
       if (entry.head !== undefined) notes.push('with its head');
       declarations.push(lineWithComment(`adapter ${name} from ${pathOf(entry)}`, notes));
