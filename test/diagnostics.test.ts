@@ -5,7 +5,7 @@ import { compile } from '../src/compiler/index.js';
 import { diagnose, MODEL } from './helpers/frontend.js';
 
 /** Codes about a checkpoint's config.json: their cases read files through `readFile`. */
-type CheckpointCode = 'E0114' | 'E0115' | 'E0116' | 'E0117' | 'E0118' | 'W0119';
+type CheckpointCode = 'E0114' | 'E0115' | 'E0116' | 'E0117' | 'E0118' | 'W0119' | 'E0120' | 'E0121';
 
 /** One case per diagnostic code: the source, and the exact diagnostics with their spans. */
 const CASES: Record<
@@ -195,6 +195,19 @@ const CASES: Record<
     source: `${MODEL}adapter a { bottleneck 8 at ffn }\nadapter b { bottleneck 8 at ffn }\ngraph default = a`,
     expected: ["W0409 3:9 'b'"],
   },
+  E0122: {
+    source:
+      'model m { hidden 64 heads 4 ffn 128 layers 4 norm pre }\nadapter a { preset seq_bn }\ngraph g = a',
+    expected: ["E0122 2:1 'adapter a { preset seq_bn }'"],
+  },
+  E0209: {
+    source: `${MODEL}adapter a { bottleneck 8 at ffn residual_before_ln post_add }`,
+    expected: ["E0209 2:33 'residual_before_ln post_add'"],
+  },
+  E0305: {
+    source: `${MODEL}adapter a { preset seq_bn }\nadapter b { preset seq_bn }\nfusion f { adapters a, b }`,
+    expected: ["E0305 4:1 'fusion f { adapters a, b }'"],
+  },
 };
 
 const BERT_CONFIG = {
@@ -215,7 +228,7 @@ const BERT_CONFIG = {
 /** The cases of the checkpoint codes: a spec, the text of `ckpt/config.json`, the diagnostics. */
 const CHECKPOINT_CASES: Record<
   CheckpointCode,
-  { source: string; config?: string; expected: string[] }
+  { source: string; config?: string; files?: Record<string, string>; expected: string[] }
 > = {
   E0114: { source: 'model m from "ckpt"', expected: ['E0114 1:14 \'"ckpt"\''] },
   E0115: {
@@ -243,10 +256,37 @@ const CHECKPOINT_CASES: Record<
     config: JSON.stringify({ ...BERT_CONFIG, architectures: ['BertForMaskedLM'] }),
     expected: ['W0119 1:14 \'"ckpt"\''],
   },
+  E0120: {
+    source: 'model m from "ckpt"\nadapter a from "sentiment"',
+    config: JSON.stringify(BERT_CONFIG),
+    expected: ['E0120 2:16 \'"sentiment"\''],
+  },
+  E0121: {
+    source: 'model m from "ckpt"\nadapter a from "sentiment"',
+    config: JSON.stringify(BERT_CONFIG),
+    files: {
+      'sentiment/adapter_config.json': JSON.stringify({
+        config: {
+          mh_adapter: false,
+          output_adapter: true,
+          reduction_factor: 16,
+          non_linearity: 'relu',
+          phm_layer: true,
+        },
+        name: 'sentiment',
+      }),
+    },
+    expected: ['E0121 2:16 \'"sentiment"\''],
+  },
 };
 
-function checkWithConfig(source: string, config: string | undefined) {
-  const readFile = (path: string) => (path === 'ckpt/config.json' ? config : undefined);
+function checkWithConfig(
+  source: string,
+  config: string | undefined,
+  files: Record<string, string> = {},
+) {
+  const readFile = (path: string) =>
+    path === 'ckpt/config.json' ? config : Object.hasOwn(files, path) ? files[path] : undefined;
   return checkSource(source, 'test.adapt', { readFile });
 }
 
@@ -257,9 +297,9 @@ describe('every diagnostic code', () => {
     );
   });
 
-  for (const [code, { source, config, expected }] of Object.entries(CHECKPOINT_CASES)) {
+  for (const [code, { source, config, files, expected }] of Object.entries(CHECKPOINT_CASES)) {
     it(`${code}: ${DIAGNOSTIC_CODES[code as CheckpointCode].summary}`, () => {
-      const result = checkWithConfig(source, config);
+      const result = checkWithConfig(source, config, files);
       const found = result.diagnostics.map((d) => {
         const { line, column } = result.source.position(d.span!.start);
         return `${d.code} ${line}:${column} '${source.slice(d.span!.start, d.span!.end)}'`;

@@ -35,7 +35,15 @@ describe('the op registry', () => {
 
   it('names its groups once: sources, activations and fused ops', () => {
     expect(opsIn('source')).toEqual(['input', 'weight']);
-    expect(opsIn('activation')).toEqual(['relu', 'gelu', 'gelu_tanh', 'silu', 'tanh', 'sigmoid']);
+    expect(opsIn('activation')).toEqual([
+      'relu',
+      'gelu',
+      'gelu_tanh',
+      'silu',
+      'tanh',
+      'sigmoid',
+      'leaky_relu',
+    ]);
     expect(opsIn('activation')).toEqual(ACTIVATIONS);
     expect(opsIn('fused')).toEqual([
       'linear',

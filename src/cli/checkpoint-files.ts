@@ -36,7 +36,7 @@ function readWeightsFile(cwd: string, path: string): TensorMap {
   return parseTensorFile(readBinaryFile(cwd, path), path);
 }
 
-function isFile(cwd: string, path: string): boolean {
+export function isFile(cwd: string, path: string): boolean {
   try {
     return statSync(resolve(cwd, path)).isFile();
   } catch {

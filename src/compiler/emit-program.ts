@@ -1,5 +1,6 @@
 import type { IrGraph } from './ir/types.js';
-import type { CheckpointSpec, Model } from './model.js';
+import { graphHead } from './graph-head.js';
+import type { CheckpointSpec, Model, PredictionHeadSpec } from './model.js';
 import {
   PROGRAM_FORMAT,
   PROGRAM_VERSION,
@@ -9,9 +10,19 @@ import {
   type ProgramText,
 } from '../runtime/program.js';
 
-/** What the runtime needs to take text for a checkpoint model: sizes, positions rule, head. */
-export function programText(checkpoint: CheckpointSpec): ProgramText {
-  const { family, vocab, maxPositions, typeVocab, padId, positions, head } = checkpoint;
+/**
+ * What the runtime needs to take text for a checkpoint model: sizes, positions rule, head (the
+ * graph's AdapterHub head where it ends in one, else the checkpoint's).
+ */
+export function programText(checkpoint: CheckpointSpec, hubHead?: PredictionHeadSpec): ProgramText {
+  const { family, vocab, maxPositions, typeVocab, padId, positions } = checkpoint;
+  const head: ProgramText['head'] = hubHead
+    ? {
+        layout: hubHead.type === 'tagging' ? 'token' : 'adapterhub',
+        labels: hubHead.labels,
+        scores: hubHead.type === 'multilabel_classification' ? 'sigmoid' : 'softmax',
+      }
+    : checkpoint.head;
   return {
     family,
     vocab,
@@ -55,7 +66,9 @@ export function emitProgram(
       layers: base.layers,
       norm: base.norm,
       attention: base.attention,
-      ...(base.checkpoint ? { text: programText(base.checkpoint) } : {}),
+      ...(base.checkpoint
+        ? { text: programText(base.checkpoint, graphHead(model, composition)) }
+        : {}),
     },
     ...(composition.kind === 'batch' ? { branches: composition.branches.length } : {}),
     inputs: graph.inputs.map(io),

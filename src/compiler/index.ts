@@ -25,6 +25,7 @@ export { parseJson, type JsonObject, type JsonValue } from './check/checkpoint/j
 // The checked model and its parameter counts.
 export { SITES, type Composition, type Model } from './model.js';
 export { countParams, type ParamReport } from './params.js';
+export { savedWeightsOf, type SavedWeights } from './graph-uses.js';
 
 // The graph IR: lowering, and the text, DOT and picture views of a graph.
 export { lowerModel } from './lower/lower.js';

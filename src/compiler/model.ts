@@ -15,6 +15,8 @@ export const ADAPTER_ACTIVATIONS = [
   'identity',
 ] as const;
 export type Activation = (typeof ADAPTER_ACTIVATIONS)[number];
+/** What an adapter read from a directory may use besides: AdapterHub's `sigmoid` and `leakyrelu`. */
+export type AdapterActivation = Activation | 'sigmoid' | 'leaky_relu';
 
 /** The checkpoint families `model NAME from "DIR"` reads, each with its own tensor names. */
 export const FAMILIES = ['bert', 'roberta', 'distilbert', 'gpt2'] as const;
@@ -81,10 +83,62 @@ export interface BaseModel {
 
 export type Placement = 'sequential' | 'parallel';
 
+/**
+ * How a bottleneck adapter meets the sublayer, field by field as AdapterHub's `BnConfig` names
+ * them (docs/language.md §4.7). The defaults are the article's adapter: y + s·Δ(y), then the
+ * model's LayerNorm of that plus the residual.
+ */
+export interface BottleneckFields {
+  /** The adapter reads LN(y + x) with the model's LayerNorm, not y. */
+  readonly originalLnBefore: boolean;
+  /** The site's output is LN(h + x) with the model's LayerNorm, else h itself. */
+  readonly originalLnAfter: boolean;
+  /** The adapter's residual: y (true), its own input (false), or y + x (`post_add`). */
+  readonly residualBeforeLn: boolean | 'post_add';
+  /** The residual is added before the adapter's own `ln_after` (else after it). */
+  readonly adapterResidualBeforeLn: boolean;
+  /** The adapter's own LayerNorm (eps 1e-5) on its input, before the down projection. */
+  readonly lnBefore: boolean;
+  /** The adapter's own LayerNorm (eps 1e-5) on its output. */
+  readonly lnAfter: boolean;
+  /** A learned scaling weight instead of `scale`: one number, or one per channel. */
+  readonly scaling?: 'learned' | 'channel';
+  /** Output times the mean over positions of sigmoid(W_g h + b_g). */
+  readonly gating: boolean;
+}
+
+export const ARTICLE_FIELDS: BottleneckFields = {
+  originalLnBefore: false,
+  originalLnAfter: true,
+  residualBeforeLn: true,
+  adapterResidualBeforeLn: false,
+  lnBefore: false,
+  lnAfter: false,
+  gating: false,
+};
+
+/** Where an adapter, head or fusion was read from: `… from "DIR"`. */
+export interface SavedSource {
+  /** The directory as written in the spec, relative to the spec file. */
+  readonly dir: string;
+  /** The name its tensors carry (`…adapters.NAME.…`, `heads.NAME.…`, `adapter_fusion_layer.a,b.…`). */
+  readonly savedName: string;
+}
+
 export interface AdapterSpec {
   readonly name: string;
+  /** r; where `layerBottlenecks` has an entry for a layer, that one. */
   readonly bottleneck: number;
-  readonly activation: Activation;
+  readonly layerBottlenecks?: ReadonlyMap<number, number>;
+  /**
+   * `article`: compositions compute as docs/language.md §4.3 says; `adapterhub`: as the
+   * `adapters` library composes them (§4.7). Read from a directory, or with `preset` or any
+   * AdapterHub field written, an adapter is `adapterhub`.
+   */
+  readonly semantics: 'article' | 'adapterhub';
+  readonly fields: BottleneckFields;
+  readonly source?: SavedSource;
+  readonly activation: AdapterActivation;
   /** Where the adapter sits: sequential (`at`) or parallel (`parallel`) per site. */
   readonly placements: Readonly<Partial<Record<Site, Placement>>>;
   /** Sorted layer indices. */
@@ -102,9 +156,26 @@ export interface FusionSite {
   readonly members: readonly string[];
 }
 
+/**
+ * AdapterHub's fusion (`adapter_fusion_config.py`), where it differs from the article's: scores
+ * without 1/sqrt(d), keys and values from the adapters' scaled up projections, a value matrix
+ * without bias, and a residual (docs/language.md §4.7).
+ */
+export interface HubFusionFields {
+  readonly query: boolean;
+  readonly key: boolean;
+  readonly value: boolean;
+  readonly valueBeforeSoftmax: boolean;
+  readonly queryBeforeLn: boolean;
+  readonly residualBefore: boolean;
+}
+
 export interface FusionSpec {
   readonly name: string;
   readonly adapters: readonly string[];
+  /** Present for AdapterHub's fusion (read from a directory or written with `preset`). */
+  readonly hub?: HubFusionFields;
+  readonly source?: SavedSource;
   readonly temperature: number;
   /** False with `scale none`: scores are not divided by sqrt(d). */
   readonly scaleScores: boolean;
@@ -133,14 +204,37 @@ export interface GraphSpec {
   readonly span?: Span;
 }
 
+/** An AdapterHub prediction head (`heads/base.py`), read from `head_config.json`. */
+export interface PredictionHeadSpec {
+  readonly name: string;
+  readonly type: 'classification' | 'multilabel_classification' | 'tagging';
+  /** The Linear layers: all but the last d→d with `activation` after, the last d→labels. */
+  readonly layers: number;
+  /** `none`: `activation_function` null, no activation module between the layers. */
+  readonly activation: AdapterActivation | 'none';
+  /** Classification heads: read BERT's pooler output instead of the first token. */
+  readonly usePooler: boolean;
+  /** The last Linear has a bias. */
+  readonly bias: boolean;
+  /** Label names by id, from `label2id`. */
+  readonly labels: readonly string[];
+  readonly source: SavedSource;
+  readonly span: Span;
+}
+
 export interface Model {
   readonly fileName: string;
   readonly base: BaseModel;
   readonly adapters: ReadonlyMap<string, AdapterSpec>;
+  readonly heads: ReadonlyMap<string, PredictionHeadSpec>;
   readonly fusions: ReadonlyMap<string, FusionSpec>;
   readonly graphs: ReadonlyMap<string, GraphSpec>;
 }
 
 export function isAdapterAt(adapter: AdapterSpec, layer: number, site: Site): boolean {
   return adapter.placements[site] !== undefined && adapter.layers.includes(layer);
+}
+
+export function bottleneckAt(adapter: AdapterSpec, layer: number): number {
+  return adapter.layerBottlenecks?.get(layer) ?? adapter.bottleneck;
 }

@@ -1,4 +1,5 @@
-import type { CheckpointSpec, Composition, Model, Site } from './model.js';
+import type { CheckpointSpec, Model, Site } from './model.js';
+import { usedByGraph } from './graph-uses.js';
 import { SITES } from './model.js';
 
 /** Parameter counts of docs/language.md §4.6, for `adapt params`. */
@@ -91,34 +92,6 @@ function checkpointParams(checkpoint: CheckpointSpec, d: number): CheckpointPara
     head: headParams,
     total: embeddings + finalLayerNorm + headParams,
   };
-}
-
-/** Adapters and fusions a graph uses; the members of a used fusion count as used. */
-function usedByGraph(
-  model: Model,
-  composition: Composition,
-): { adapters: Set<string>; fusions: Set<string> } {
-  const adapters = new Set<string>();
-  const fusions = new Set<string>();
-  const visit = (node: Composition): void => {
-    switch (node.kind) {
-      case 'adapter':
-        adapters.add(node.name);
-        return;
-      case 'fusion':
-        fusions.add(node.name);
-        for (const member of model.fusions.get(node.name)!.adapters) adapters.add(member);
-        return;
-      case 'stack':
-        return node.items.forEach(visit);
-      case 'average':
-        return node.items.forEach((item) => adapters.add(item.name));
-      case 'batch':
-        return node.branches.forEach(visit);
-    }
-  };
-  visit(composition);
-  return { adapters, fusions };
 }
 
 export function countParams(model: Model, graphName: string): ParamReport {

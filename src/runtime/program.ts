@@ -63,7 +63,9 @@ export interface ProgramText {
   /** See CheckpointSpec.positions: 0, 1, … or RoBERTa's count from padding_idx + 1. */
   readonly positions: 'absolute' | 'after-padding';
   readonly head?: {
-    readonly layout: 'pooler' | 'dense-tanh' | 'pre-classifier-relu' | 'token' | 'tied-embeddings';
+    /** `adapterhub`: an AdapterHub classification head, one row per sequence (its tagging head is `token`). */
+    readonly layout:
+      'pooler' | 'dense-tanh' | 'pre-classifier-relu' | 'token' | 'tied-embeddings' | 'adapterhub';
     readonly labels: readonly string[];
     readonly scores: 'softmax' | 'sigmoid';
   };

@@ -24,6 +24,7 @@ import { readCheckpoint, type Checkpoint } from '../checkpoint-files.js';
 import { readTexts } from '../text-input.js';
 import { renderTextResults, textResults } from '../text-output.js';
 import { readTensorFile, readWeightFiles } from '../weights-files.js';
+import { readSavedWeights } from '../saved-weights.js';
 
 export interface RunOptions {
   readonly graph: string;
@@ -249,13 +250,15 @@ export async function runRun(io: CliIO, file: string, options: RunOptions): Prom
   const checkpoint = spec
     ? readCheckpoint(io.cwd, file, spec.dir, { tokenizer: hasTexts })
     : undefined;
+  const saved = readSavedWeights(io.cwd, file, lowered.model, options.graph);
+  const given = options.weights.length > 0 ? readWeightFiles(io.cwd, options.weights) : [];
   const weightFiles =
-    options.weights.length > 0 ? readWeightFiles(io.cwd, options.weights) : undefined;
+    saved.tensors.length + given.length > 0 ? [...saved.tensors, ...given] : undefined;
   const inputFile = options.input ? inputsFromFile(io, options.input, lowered.program) : undefined;
   const tokenized = tokenizeTexts(io, file, lowered.program, checkpoint, options);
   if (tokenized && inputFile) throw new CliError('adapt: error: give --text or --input, not both');
   const givenInputs = tokenized ? textInputs(lowered.program, tokenized.encoded) : inputFile;
-  const weightSources = [...(checkpoint?.weights.files ?? []), ...options.weights];
+  const weightSources = [...(checkpoint?.weights.files ?? []), ...saved.files, ...options.weights];
   const source: ErrorSource = { weights: weightSources, input: options.input, spec: file };
   const shape = runShape(givenInputs, options, tokenized ? 'the texts' : options.input);
   const estimateOn = options.backend === 'auto' ? undefined : options.backend;
@@ -297,7 +300,12 @@ export async function runRun(io: CliIO, file: string, options: RunOptions): Prom
     const model = await userErrors(() => runtime.load(program, weights), source).catch(
       (error: unknown) => {
         // Adapters trained on top of a checkpoint live in files of their own.
-        if (error instanceof CliError && checkpoint && options.weights.length === 0)
+        if (
+          error instanceof CliError &&
+          checkpoint &&
+          options.weights.length === 0 &&
+          saved.files.length === 0
+        )
           throw new CliError(
             `${error.message}; the checkpoint holds the base model: pass the adapters' weights with --weights FILE`,
           );

@@ -7,6 +7,7 @@ import {
   type Site,
 } from '../model.js';
 import type { BlockDeclaration, Property } from '../syntax/ast.js';
+import { HUB_PROPERTIES, readHubProperties } from './adapterhub/inline-fields.js';
 import { MAX_FACTOR } from './limits.js';
 import {
   collectProperties,
@@ -26,6 +27,7 @@ const ADAPTER_PROPERTIES = [
   'layers',
   'scale',
   'init',
+  ...HUB_PROPERTIES,
 ] as const;
 
 export const ADAPTER_DEFAULTS = { activation: 'relu', scale: 1, init: 'near_identity' } as const;
@@ -71,6 +73,9 @@ export function checkAdapter(
   const properties = collectProperties(block, ADAPTER_PROPERTIES, bag);
   const name = block.name.text;
   let ok = true;
+  const hub = readHubProperties(properties, model, bag);
+  if (hub === undefined) ok = false;
+  const preset = hub?.preset;
 
   const bottleneckProperty = properties.get('bottleneck');
   const reductionProperty = properties.get('reduction');
@@ -99,7 +104,9 @@ export function checkAdapter(
         bottleneck = undefined;
       }
     }
-  } else {
+  } else if (preset) {
+    bottleneck = preset.bottleneck;
+  } else if (hub !== undefined) {
     bag.report(
       'E0201',
       block.name.span,
@@ -140,7 +147,9 @@ export function checkAdapter(
       placements[site] = placement;
     }
   }
-  if (!properties.has('at') && !properties.has('parallel')) {
+  if (!properties.has('at') && !properties.has('parallel') && preset) {
+    Object.assign(placements, preset.placements);
+  } else if (!properties.has('at') && !properties.has('parallel')) {
     bag.report(
       'E0208',
       block.name.span,
@@ -151,25 +160,35 @@ export function checkAdapter(
   }
 
   const layersProperty = properties.get('layers');
-  const layers = layersProperty ? readLayers(layersProperty, model.layers, bag) : model.allLayers;
+  const layers = layersProperty
+    ? readLayers(layersProperty, model.layers, bag)
+    : (preset?.layers ?? model.allLayers);
   if (layers === undefined) ok = false;
 
   const activationProperty = properties.get('activation');
   const activation = activationProperty
     ? readChoice(activationProperty, ADAPTER_ACTIVATIONS, bag)
-    : ADAPTER_DEFAULTS.activation;
+    : (preset?.activation ?? ADAPTER_DEFAULTS.activation);
   const scaleProperty = properties.get('scale');
-  const scale = scaleProperty ? readScale(scaleProperty, bag) : ADAPTER_DEFAULTS.scale;
+  const learned = hub?.fields.scaling !== undefined && scaleProperty !== undefined;
+  const scale =
+    scaleProperty && !learned
+      ? readScale(scaleProperty, bag)
+      : (preset?.scale ?? ADAPTER_DEFAULTS.scale);
   const initProperty = properties.get('init');
   const init = initProperty
     ? readChoice(initProperty, ['near_identity', 'zero_up'] as const, bag)
     : ADAPTER_DEFAULTS.init;
 
-  if (!ok || activation === undefined || scale === undefined || init === undefined)
+  if (!ok || !hub || activation === undefined || scale === undefined || init === undefined)
     return undefined;
+  const sized = bottleneckProperty || reductionProperty ? undefined : preset?.layerBottlenecks;
   return {
     name,
     bottleneck: bottleneck!,
+    ...(sized ? { layerBottlenecks: sized } : {}),
+    semantics: hub.semantics,
+    fields: hub.fields,
     activation,
     placements,
     layers: layers!,

@@ -1,5 +1,13 @@
 import type { DiagnosticBag } from '../diagnostics.js';
-import { SITES, type AdapterSpec, type FusionSite, type FusionSpec } from '../model.js';
+import {
+  SITES,
+  type AdapterSpec,
+  type FusionSite,
+  type FusionSpec,
+  type HubFusionFields,
+  type SavedSource,
+} from '../model.js';
+import { FUSION_PRESETS, readFusionFields } from './adapterhub/fusion-config.js';
 import type { Span } from '../source.js';
 import { didYouMean, quoteList } from '../suggest.js';
 import type { BlockDeclaration, Property } from '../syntax/ast.js';
@@ -22,7 +30,19 @@ const FUSION_PROPERTIES = [
   'scale',
   'value',
   'residual',
+  'preset',
 ] as const;
+
+/** The article's fusion options, which AdapterHub's fusion (`preset` or `from`) does not take. */
+const ARTICLE_OPTIONS = ['temperature', 'scale', 'value', 'residual'] as const;
+
+/** A fusion read from a directory: its fields and the members as its file names them. */
+export interface SavedFusion {
+  readonly fields: HubFusionFields;
+  readonly members: readonly string[];
+  readonly source: SavedSource;
+  readonly span: Span;
+}
 
 export const FUSION_DEFAULTS = {
   at: ['ffn'],
@@ -46,14 +66,53 @@ export function checkFusion(
   block: BlockDeclaration,
   context: FusionContext,
   bag: DiagnosticBag,
+  saved?: SavedFusion,
 ): FusionSpec | undefined {
-  const properties = collectProperties(block, FUSION_PROPERTIES, bag);
+  const properties = collectProperties(
+    block,
+    saved ? ['adapters', 'at', 'layers'] : FUSION_PROPERTIES,
+    bag,
+  );
   const name = block.name.text;
   let ok = true;
 
+  let hub = saved?.fields;
+  const presetProperty = properties.get('preset');
+  if (presetProperty) {
+    const preset = readChoice(presetProperty, [...FUSION_PRESETS.keys()], bag);
+    if (preset === undefined) ok = false;
+    else hub = readFusionFields(preset, preset, '');
+    for (const option of ARTICLE_OPTIONS) {
+      const written = properties.get(option);
+      if (!written) continue;
+      bag.report(
+        'E0106',
+        written.name.span,
+        `'${option}' sets the article's fusion; fusion '${name}' is AdapterHub's (it has a preset)`,
+        "AdapterHub's fusion has no temperature, 1/sqrt(d) or value option: drop it, or drop 'preset'",
+      );
+      ok = false;
+    }
+  }
+
   const adaptersProperty = properties.get('adapters');
   const members: { text: string; span: Span }[] = [];
-  if (!adaptersProperty) {
+  if (!adaptersProperty && saved) {
+    for (const text of saved.members) {
+      if (context.adapterNames.has(text)) members.push({ text, span: saved.span });
+      else {
+        ok = false;
+        bag.report(
+          'E0302',
+          saved.span,
+          `${saved.source.dir}: fuses adapter '${text}', which is not declared`,
+          () =>
+            didYouMean(text, context.adapterNames) ??
+            `declare it (adapter ${text} from "DIR"), or list the declared names in order: fusion ${name} from "${saved.source.dir}" { adapters … }`,
+        );
+      }
+    }
+  } else if (!adaptersProperty) {
     bag.report(
       'E0301',
       block.name.span,
@@ -62,8 +121,17 @@ export function checkFusion(
     );
     return undefined;
   }
-  const listed = readWords(adaptersProperty, bag);
-  for (const word of listed) {
+  const listed = adaptersProperty ? readWords(adaptersProperty, bag) : members.slice();
+  if (adaptersProperty && saved && listed.length !== saved.members.length) {
+    bag.report(
+      'E0301',
+      adaptersProperty.span,
+      `${saved.source.dir} fuses ${saved.members.length} adapters (${saved.members.join(', ')}); 'adapters' lists ${listed.length}`,
+      'list the declared adapters in the order the fusion saved them',
+    );
+    ok = false;
+  }
+  for (const word of adaptersProperty ? listed : []) {
     if (context.adapterNames.has(word.text)) {
       members.push(word);
       continue;
@@ -74,10 +142,10 @@ export function checkFusion(
       : `'${word.text}' is not an adapter`;
     bag.report('E0302', word.span, what, () => didYouMean(word.text, context.adapterNames));
   }
-  if (adaptersProperty.values.length > 0 && listed.length < 2) {
+  if ((adaptersProperty?.values.length ?? 1) > 0 && listed.length < 2) {
     bag.report(
       'E0301',
-      adaptersProperty.span,
+      adaptersProperty?.span ?? block.name.span,
       `fusion '${name}' needs at least two different adapters, found ${listed.length}`,
       'a single adapter needs no fusion: use it directly in a graph',
     );
@@ -111,7 +179,8 @@ export function checkFusion(
     name,
     block,
     specs as AdapterSpec[],
-    sites?.map((s) => s.site) ?? [...FUSION_DEFAULTS.at],
+    sites?.map((s) => s.site) ??
+      (hub ? commonSites(specs as AdapterSpec[]) : [...FUSION_DEFAULTS.at]),
     layers ?? Array.from({ length: context.layerCount }, (_, i) => i),
     { at: atProperty?.span, layers: layersProperty?.span },
     bag,
@@ -124,9 +193,19 @@ export function checkFusion(
     scaleScores: scale === 'sqrt',
     value: value!,
     residual: residual === 'on',
+    ...(hub ? { hub } : {}),
+    ...(saved ? { source: saved.source } : {}),
     covers,
     span: block.span,
   };
+}
+
+/**
+ * AdapterHub adds a fusion layer where every member has the same location flag set
+ * (`BottleneckLayer.add_fusion_layer`, `common_config_value`): the sites all members share.
+ */
+function commonSites(members: readonly AdapterSpec[]): (typeof SITES)[number][] {
+  return SITES.filter((site) => members.every((m) => m.placements[site] !== undefined));
 }
 
 /** Scores are multiplied by 1 / temperature, which MAX_FACTOR bounds as it does a scale. */

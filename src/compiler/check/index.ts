@@ -1,5 +1,12 @@
 import type { DiagnosticBag } from '../diagnostics.js';
-import type { AdapterSpec, Composition, FusionSpec, GraphSpec, Model } from '../model.js';
+import type {
+  AdapterSpec,
+  Composition,
+  FusionSpec,
+  GraphSpec,
+  Model,
+  PredictionHeadSpec,
+} from '../model.js';
 import { spanCover, type Span } from '../source.js';
 import { didYouMean } from '../suggest.js';
 import type {
@@ -10,10 +17,15 @@ import type {
   SourceClause,
 } from '../syntax/ast.js';
 import { checkAdapter } from './adapters.js';
+import { readAdapterHead, checkSavedAdapter } from './adapterhub/saved-adapter.js';
+import { readSavedFusion } from './adapterhub/saved-fusion.js';
+import { checkHubFit } from './adapterhub/fit.js';
 import { checkBaseModel } from './base-model.js';
 import { checkFusion } from './fusions.js';
 import { namesUsed, resolveGraph } from './graphs.js';
 import { checkWeightMemory, type CheckedComponent } from './weight-memory.js';
+import { collectProperties } from './properties.js';
+import { checkSourceClause } from './adapterhub/saved-adapter.js';
 import type { ReadFile } from './checkpoint/read-config.js';
 
 export type { ReadFile } from './checkpoint/read-config.js';
@@ -24,7 +36,7 @@ export interface CheckHost {
   readonly readFile?: ReadFile;
 }
 
-const DECLARATION_KINDS = ['model', 'adapter', 'fusion', 'graph'] as const;
+const DECLARATION_KINDS = ['model', 'adapter', 'fusion', 'head', 'graph'] as const;
 type DeclarationKind = (typeof DECLARATION_KINDS)[number];
 
 /** Sorts declarations by kind, reporting unknown kinds and the wrong form (block vs `=`). */
@@ -33,6 +45,7 @@ function classify(ast: SourceAst, bag: DiagnosticBag) {
     model: [],
     adapter: [],
     fusion: [],
+    head: [],
   };
   const graphs: AssignDeclaration[] = [];
   let misformedModel = false;
@@ -43,12 +56,20 @@ function classify(ast: SourceAst, bag: DiagnosticBag) {
         'E0101',
         declaration.keyword.span,
         `unknown declaration '${kind}'`,
-        didYouMean(kind, DECLARATION_KINDS) ?? 'declarations are model, adapter, fusion and graph',
+        didYouMean(kind, DECLARATION_KINDS) ??
+          'declarations are model, adapter, fusion, head and graph',
       );
       continue;
     }
-    if (declaration.kind === 'block' && declaration.from && kind !== 'model') {
-      sourcedNonModel(declaration, declaration.from, bag);
+    if (declaration.kind === 'block' && declaration.from && kind === 'graph') {
+      sourcedGraph(declaration, declaration.from, bag);
+    } else if (declaration.kind === 'block' && !declaration.from && kind === 'head') {
+      bag.report(
+        'E0111',
+        spanOfHead(declaration),
+        `a head is read from a directory: head ${declaration.name.text} from "DIR"`,
+        'the directory holds head_config.json, as the adapters library saves a head',
+      );
     } else if (kind === 'graph') {
       if (declaration.kind === 'assign') graphs.push(declaration);
       else wrongForm(declaration, bag);
@@ -76,15 +97,13 @@ function wrongForm(declaration: Declaration, bag: DiagnosticBag): void {
   );
 }
 
-function sourcedNonModel(declaration: Declaration, from: SourceClause, bag: DiagnosticBag): void {
-  const { keyword, name } = declaration;
+function sourcedGraph(declaration: Declaration, from: SourceClause, bag: DiagnosticBag): void {
+  const { name } = declaration;
   bag.report(
     'E0111',
     spanCover(spanOfHead(declaration), from.span),
-    `only a model is read from a checkpoint directory, not ${keyword.text === 'adapter' ? 'an' : 'a'} ${keyword.text}`,
-    keyword.text === 'graph'
-      ? `for example: graph ${name.text} = stack(a, b)`
-      : `for example: ${keyword.text} ${name.text} { ... }`,
+    `a graph is not read from a directory`,
+    `for example: graph ${name.text} = stack(a, b)`,
   );
 }
 
@@ -163,20 +182,51 @@ export function check(ast: SourceAst, bag: DiagnosticBag, host: CheckHost = {}):
   const fusionBlocks = components.filter((b) => b.keyword.text === 'fusion');
 
   const adapters = new Map<string, AdapterSpec>();
+  const heads = new Map<string, PredictionHeadSpec>();
+  const addHead = (head: PredictionHeadSpec, at: Span) => {
+    const earlier = heads.get(head.name);
+    if (earlier) {
+      bag.report(
+        'E0102',
+        at,
+        `head '${head.name}' is already declared (read from ${JSON.stringify(earlier.source.dir)})`,
+        'a directory that holds head_config.json beside adapter_config.json declares its head; give the other head another name',
+      );
+    } else heads.set(head.name, head);
+  };
   const checked: CheckedComponent[] = [];
   for (const block of adapterBlocks) {
-    const adapter = checkAdapter(block, modelFacts, bag);
+    let adapter: AdapterSpec | undefined;
+    if (block.from) {
+      const saved = checkSavedAdapter(block, block.from, modelFacts, host.readFile, bag);
+      adapter = saved?.adapter;
+      if (saved?.head) addHead(saved.head, block.name.span);
+    } else adapter = checkAdapter(block, modelFacts, bag);
     if (!adapter) continue;
     adapters.set(adapter.name, adapter);
     checked.push({ kind: 'adapter', spec: adapter, name: block.name.span });
   }
+  for (const block of kinds.head) {
+    if (!block.from || modelFacts.hidden === undefined) continue;
+    collectProperties(block, [], bag);
+    if (!checkSourceClause(block, block.from, bag)) continue;
+    const head = readAdapterHead(block, block.from, modelFacts.hidden, host.readFile, bag, {
+      optional: false,
+    });
+    if (head) addHead(head, block.name.span);
+  }
   const fusionNames = new Set(fusionBlocks.map((b) => b.name.text));
   const fusions = new Map<string, FusionSpec>();
   for (const block of fusionBlocks) {
+    const saved = block.from
+      ? readSavedFusion(block, block.from, modelFacts.hidden, host.readFile, bag)
+      : undefined;
+    if (block.from && !saved) continue;
     const fusion = checkFusion(
       block,
       { layerCount: modelFacts.layers, adapters, adapterNames, fusionNames },
       bag,
+      saved,
     );
     if (!fusion) continue;
     fusions.set(fusion.name, fusion);
@@ -219,8 +269,9 @@ export function check(ast: SourceAst, bag: DiagnosticBag, host: CheckHost = {}):
     reportUnused([...adapterBlocks, ...fusionBlocks], graphs, fusions, bag);
   }
 
+  if (modelFacts.base) checkHubFit(modelFacts.base, adapters, fusions, heads, bag);
   if (bag.errorCount > errorsBefore || !modelFacts.base) return undefined;
-  return { fileName: ast.fileName, base: modelFacts.base, adapters, fusions, graphs };
+  return { fileName: ast.fileName, base: modelFacts.base, adapters, fusions, heads, graphs };
 }
 
 /** Without `graph default`: every fusion and every adapter in no fusion, stacked in file order. */

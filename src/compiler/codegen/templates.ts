@@ -38,6 +38,7 @@ export const KERNEL_TEMPLATES = {
   silu: activationKernel,
   tanh: activationKernel,
   sigmoid: activationKernel,
+  leaky_relu: activationKernel,
   layer_norm: layerNormKernel,
   add_layer_norm: layerNormKernel,
   attention: attentionKernel,

@@ -50,6 +50,7 @@ fn act_gelu(x: f32) -> f32 { return 0.5 * x * (1.0 + erf_approx(x * 0.7071067811
   silu: 'fn act_silu(x: f32) -> f32 { return x / (1.0 + exp(-x)); }',
   tanh: 'fn act_tanh(x: f32) -> f32 { return tanh(clamp(x, -15.0, 15.0)); }',
   sigmoid: 'fn act_sigmoid(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }',
+  leaky_relu: 'fn act_leaky_relu(x: f32) -> f32 { return select(0.01 * x, x, x > 0.0); }',
 } as const satisfies Readonly<Record<ActivationName, string>>;
 
 /** The WGSL function for an activation, or '' for none; `apply` wraps an expression with it. */

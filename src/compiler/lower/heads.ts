@@ -1,4 +1,4 @@
-import type { CheckpointSpec } from '../model.js';
+import type { AdapterActivation, CheckpointSpec, PredictionHeadSpec } from '../model.js';
 import type { GraphBuilder, Value } from '../ir/builder.js';
 import { BASE_INIT, ZEROS } from './inits.js';
 import type { FamilyNames } from './weight-names/index.js';
@@ -52,4 +52,39 @@ export function lowerHead(
       return b.op('matmul', [x, table], {});
     }
   }
+}
+
+/**
+ * An AdapterHub prediction head (`adapters/src/adapters/heads/base.py`): the pooler output or
+ * the first token for classification heads, every token for tagging, then the `nn.Sequential`
+ * of `PredictionHead.build`: per layer a Dropout (index i) and a Linear (i + 1), the activation
+ * after all but the last, which maps to the labels.
+ */
+export function lowerPredictionHead(
+  b: GraphBuilder,
+  head: PredictionHeadSpec,
+  x: Value,
+  d: number,
+  activate: (x: Value, activation: AdapterActivation) => Value,
+): Value {
+  b.scope = undefined;
+  let z = x;
+  if (head.type !== 'tagging') {
+    const first = b.op('first_token', [x], {});
+    z = head.usePooler ? b.op('tanh', [dense(b, first, 'pooler.dense', d, d)], {}) : first;
+  }
+  let index = 0;
+  for (let layer = 0; layer < head.layers; layer++) {
+    const module = `heads.${head.name}.${index + 1}`;
+    const lastLayer = layer === head.layers - 1;
+    if (lastLayer && !head.bias) {
+      const w = b.weight(`${module}.weight`, [head.labels.length, d], BASE_INIT);
+      return b.op('matmul', [z, w], {});
+    }
+    z = dense(b, z, module, lastLayer ? head.labels.length : d, d);
+    if (lastLayer) return z;
+    if (head.activation !== 'none') z = activate(z, head.activation);
+    index += head.activation === 'none' ? 2 : 3;
+  }
+  return z;
 }

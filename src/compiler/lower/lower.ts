@@ -1,16 +1,20 @@
-import type {
-  Activation,
-  AdapterSpec,
-  Composition,
-  FusionSite,
-  FusionSpec,
-  Model,
-  Site,
+import {
+  bottleneckAt,
+  type AdapterActivation,
+  type AdapterSpec,
+  type Composition,
+  type FusionSite,
+  type FusionSpec,
+  type Model,
+  type Site,
 } from '../model.js';
 import { GraphBuilder, type Value } from '../ir/builder.js';
 import type { IrGraph, WeightInit } from '../ir/types.js';
 import { lowerEmbeddings, textInputs } from './embeddings.js';
-import { lowerHead } from './heads.js';
+import { graphHead } from '../graph-head.js';
+import { lowerHubSite } from './adapterhub-site.js';
+import { usesAdapterHub } from './adapterhub-mode.js';
+import { lowerHead, lowerPredictionHead } from './heads.js';
 import { ADAPTER_INIT, BASE_INIT, FUSION_INIT, ONES, ZEROS } from './inits.js';
 import {
   adapterDown,
@@ -52,6 +56,8 @@ class Lowering {
   private readonly adapterLayers = new Map<string, ReadonlySet<number>>();
   /** Each fusion's covered sites by siteKey. */
   private readonly fusionCovers = new Map<string, ReadonlyMap<string, FusionSite>>();
+  /** The composition involves an AdapterHub adapter or fusion: every site computes as §4.7. */
+  private readonly hub: boolean;
 
   constructor(
     private readonly model: Model,
@@ -65,6 +71,7 @@ class Lowering {
     for (const [name, fusion] of model.fusions) {
       this.fusionCovers.set(name, new Map(fusion.covers.map((c) => [siteKey(c.layer, c.site), c])));
     }
+    this.hub = usesAdapterHub(model, composition);
   }
 
   run(): IrGraph {
@@ -74,7 +81,13 @@ class Lowering {
       const x = b.input('hidden_states', 'f32', ['B', 'T', d]);
       const mask = b.input('attention_mask', 'i32', ['B', 'T'], true);
       this.selectInput();
-      b.output('hidden_states', this.layers(x, mask));
+      const out = this.layers(x, mask);
+      b.output('hidden_states', out);
+      const hubHead = graphHead(this.model, this.composition);
+      if (hubHead) {
+        const activate = (v: Value, a: AdapterActivation) => this.activate(v, a);
+        b.output('logits', lowerPredictionHead(b, hubHead, out, d, activate));
+      }
       return b.finish();
     }
     const inputs = textInputs(b, checkpoint);
@@ -83,7 +96,11 @@ class Lowering {
     let x = this.layers(embedded, inputs.mask);
     if (this.names.finalLayerNorm) x = this.layerNormOf(this.names.finalLayerNorm, x);
     b.output('last_hidden_state', x);
-    if (checkpoint.head) b.output('logits', lowerHead(b, checkpoint, this.names, x, d));
+    const hubHead = graphHead(this.model, this.composition);
+    if (hubHead) {
+      const activate = (v: Value, a: AdapterActivation) => this.activate(v, a);
+      b.output('logits', lowerPredictionHead(b, hubHead, x, d, activate));
+    } else if (checkpoint.head) b.output('logits', lowerHead(b, checkpoint, this.names, x, d));
     return b.finish();
   }
 
@@ -112,10 +129,36 @@ class Lowering {
     b.scope = { layer, site, kind: 'base' };
     const u = pre ? this.layerNorm(layer, site, x) : x;
     let y = sublayer(u);
+    if (this.hub) return this.hubSite(layer, site, x, y);
     y = this.apply(this.composition, layer, site, { y, u });
     b.scope = { layer, site, kind: 'residual' };
     const sum = b.op('add', [x, y], {});
     return pre ? sum : this.layerNorm(layer, site, sum);
+  }
+
+  /** A post-LN site as the adapters library computes it (the checker refuses pre-LN models). */
+  private hubSite(layer: number, site: Site, x: Value, y: Value): Value {
+    return lowerHubSite(
+      {
+        b: this.b,
+        d: this.d,
+        layer,
+        site,
+        y,
+        x,
+        module: this.names.siteModule(layer, site),
+        layerNorm: (v) => this.layerNorm(layer, site, v),
+        linear: (v, source, out, inSize, init) => this.linear(v, source, out, inSize, init),
+        activate: (v, activation) => this.activate(v, activation),
+        present: (name) => this.present(name, layer, site),
+        fusions: this.model.fusions,
+        fusionMembers: (fusion) =>
+          this.fusionCovers.get(fusion.name)!.get(siteKey(layer, site))?.members,
+        articleFusion: (fusion, value) => this.applyFusion(fusion, layer, site, { y: value, u: x }),
+        adapterIndex: this.adapterIndex,
+      },
+      this.composition,
+    );
   }
 
   private layerNorm(layer: number, site: Site, x: Value): Value {
@@ -162,7 +205,7 @@ class Lowering {
     return this.linear(this.activate(h, activation), out, d, ffn, BASE_INIT);
   }
 
-  private activate(x: Value, activation: Activation): Value {
+  private activate(x: Value, activation: AdapterActivation): Value {
     return activation === 'identity' ? x : this.b.op(activation, [x], {});
   }
 
@@ -207,7 +250,7 @@ class Lowering {
     const { b, d } = this;
     const parallel = adapter.placements[site] === 'parallel';
     b.scope = { layer, site, kind: parallel ? 'parallel' : 'adapter', name: adapter.name };
-    const r = adapter.bottleneck;
+    const r = bottleneckAt(adapter, layer);
     const z = parallel ? values.u : values.y;
     const module = this.names.siteModule(layer, site);
     const down = this.linear(z, adapterDown(module, adapter.name), r, d, ADAPTER_INIT);

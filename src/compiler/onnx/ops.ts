@@ -156,6 +156,7 @@ export const ONNX_TRANSLATIONS: { readonly [O in PrimitiveOp]: Translation<O> } 
   softmax: (ctx) => ctx.emit('Softmax', [ctx.inputs[0]!], { axis: int(-1) }),
   weighted_sum: weightedSum,
   sigmoid: unaryOp('Sigmoid'),
+  leaky_relu: (ctx) => ctx.emit('LeakyRelu', [ctx.inputs[0]!], { alpha: float(0.01) }),
   gather,
   // Row 0 of each sequence: a scalar index drops the T axis, [B,T,d] → [B,d].
   first_token: (ctx) => ctx.emit('Gather', [ctx.inputs[0]!, ctx.i32(0)], { axis: int(1) }),

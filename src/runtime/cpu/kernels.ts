@@ -293,6 +293,7 @@ export const PRIMITIVE_KERNELS: { readonly [O in PrimitiveOp]: CpuKernel<O> } = 
   silu: unary(activations.silu),
   tanh: unary(activations.tanh),
   sigmoid: unary(activations.sigmoid),
+  leaky_relu: unary(activations.leaky_relu),
   layer_norm: layerNorm,
   attention,
   row_dot: rowDot,

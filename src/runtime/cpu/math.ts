@@ -38,4 +38,5 @@ export const activations: { readonly [A in ActivationName]: (x: number) => numbe
   silu: (x) => x / (1 + Math.exp(-x)),
   tanh: (x) => Math.tanh(x),
   sigmoid: (x) => 1 / (1 + Math.exp(-x)),
+  leaky_relu: (x) => (x > 0 ? x : 0.01 * x),
 };

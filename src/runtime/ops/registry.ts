@@ -88,6 +88,8 @@ const ACTIVATION_OPS = {
   silu: activation(),
   tanh: activation(),
   sigmoid: activation(),
+  /** PyTorch's `nn.LeakyReLU()`: slope 0.01 below zero (AdapterHub's `leakyrelu`). */
+  leaky_relu: activation(),
 };
 
 export type ActivationName = keyof typeof ACTIVATION_OPS;

@@ -21,6 +21,7 @@ const LAYOUTS = [
   'pre-classifier-relu',
   'token',
   'tied-embeddings',
+  'adapterhub',
 ] as const;
 
 /** Fields from outside are read strictly: a key this runtime does not know is an error. */

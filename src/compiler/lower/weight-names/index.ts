@@ -6,7 +6,7 @@ import { ROBERTA_NAMES } from './roberta.js';
 import type { FamilyNames } from './types.js';
 
 export type { FamilyNames, LinearSource, WeightSource } from './types.js';
-export { adapterDown, adapterUp, fusionProjection } from './types.js';
+export { adapterDown, adapterUp, fusionProjection, plainLinear } from './types.js';
 export { BERT_NAMES } from './bert.js';
 
 /** The tensor names of a checkpoint family at hidden size d. */
