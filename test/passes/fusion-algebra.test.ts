@@ -57,6 +57,36 @@ describe('fusion algebra', () => {
     });
   });
 
+  it("applies AdapterHub's value matrix, which has no bias, once to the mix", () => {
+    const g = new TestGraph();
+    const { outputs, query, keys } = members(g);
+    const w = g.weight([HIDDEN, HIDDEN]);
+    const values = outputs.map((o) => g.builder.op('matmul', [o, w], {}));
+    const { sum } = fusionOf(g, query, keys, values);
+    const rewritten = checkPass(rewriteFusionAlgebra, g.finish(sum));
+    expect(opsOf(rewritten)).toEqual([
+      ...QUERY,
+      'linear',
+      'row_dot',
+      'row_dot',
+      'row_dot',
+      'concat',
+      'scale',
+      'softmax',
+      'weighted_sum',
+      'matmul',
+    ]);
+  });
+
+  it('leaves values without bias that do not share their matrix', () => {
+    const g = new TestGraph();
+    const { outputs, query, keys } = members(g);
+    const values = outputs.map((o) => g.builder.op('matmul', [o, g.weight([HIDDEN, HIDDEN])], {}));
+    const { sum } = fusionOf(g, query, keys, values);
+    const graph = g.finish(sum);
+    expect(opsOf(checkPass(rewriteFusionAlgebra, graph))).toEqual(opsOf(graph));
+  });
+
   it('keeps the mix of the outputs themselves (value identity)', () => {
     const g = new TestGraph();
     const { outputs, query, keys } = members(g);

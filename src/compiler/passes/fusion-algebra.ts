@@ -1,12 +1,12 @@
 // Rule: the algebra of AdapterFusion (docs/design.md §5), exact up to rounding. Where every key
 // k_i is a projection W_K o_i + b_K with one W_K and b_K, and every value is o_i itself or a
-// projection W_V o_i + b_V with one W_V and b_V:
+// projection W_V o_i + b_V with one W_V and b_V (or W_V o_i, AdapterHub's value without bias):
 // - q·k_i = (W_Kᵀ q)·o_i + q·b_K; the last term is the same for every i and cancels in the
 //   softmax, so W_Kᵀ is applied once to q instead of W_K to each o_i;
 // - Σ α_i (W_V o_i + b_V) = W_V (Σ α_i o_i) + b_V, since Σ α_i = 1, so W_V is applied once.
 // N adapters then cost 3·d² per token (W_Q, W_Kᵀ, W_V) instead of (1 + 2N)·d².
 // The scores change by q·b_K, so they must be read by the chain only; the softmax is unchanged.
-import type { IrGraph } from '../ir/types.js';
+import type { IrGraph, IrNode } from '../ir/types.js';
 import { fusionScores, sharedQuery } from './fusion-scores.js';
 import {
   any,
@@ -14,7 +14,6 @@ import {
   match,
   matchContext,
   op,
-  type BindingsOf,
   type MatchContext,
 } from './match/pattern.js';
 import { hasOneReader } from './match/predicates.js';
@@ -25,12 +24,19 @@ const projection = op('add', {
   inputs: [op('matmul', { inputs: [any('x'), any('w')] }), op('weight', { bind: 'b' })],
 });
 
-type Projection = BindingsOf<typeof projection>;
+/** matmul(x, W) with W a weight: a projection without bias. */
+const unbiased = op('matmul', { inputs: [any('x'), op('weight', { bind: 'w' })] });
 
-/** Whether every one is a projection, all with the first one's weight and bias. */
-function shareWeights(projections: readonly (Projection | undefined)[]): boolean {
+type ValueProjection = { readonly x: IrNode; readonly w: IrNode; readonly b?: IrNode };
+
+/** Whether every one is a projection, all with the first one's weight and bias (or none). */
+function shareWeights(projections: readonly (ValueProjection | undefined)[]): boolean {
   const first = projections[0];
   return projections.every((p) => p !== undefined && p.w === first!.w && p.b === first!.b);
+}
+
+function matchValue(context: MatchContext, id: number): ValueProjection | undefined {
+  return match(context, projection, id) ?? match(context, unbiased, id);
 }
 
 interface FusionMatch {
@@ -38,8 +44,8 @@ interface FusionMatch {
   readonly keyWeight: number;
   readonly outputs: readonly number[];
   readonly rowDots: readonly number[];
-  /** W_V and b_V, unless the values are the o_i themselves. */
-  readonly value?: { readonly w: number; readonly b: number };
+  /** W_V and b_V (absent without bias), unless the values are the o_i themselves. */
+  readonly value?: { readonly w: number; readonly b?: number };
 }
 
 const fusionOfScores = constrain(fusionScores, ({ scale, concat, rowDots }, context) =>
@@ -54,7 +60,7 @@ function matchFusion(context: MatchContext, id: number): FusionMatch | undefined
   const keys = fusion.rowDots.map((rowDot) => match(context, projection, rowDot.inputs[1]!));
   if (!shareWeights(keys)) return undefined;
   const outputs = keys.map((key) => key!.x.id);
-  const values = fusion.values.map((value) => match(context, projection, value.id));
+  const values = fusion.values.map((value) => matchValue(context, value.id));
   const identity = fusion.values.every((value, i) => value.id === outputs[i]);
   const projected = shareWeights(values) && values.every((value, i) => value!.x.id === outputs[i]);
   if (!identity && !projected) return undefined;
@@ -63,7 +69,9 @@ function matchFusion(context: MatchContext, id: number): FusionMatch | undefined
     keyWeight: keys[0]!.w.id,
     outputs,
     rowDots: fusion.rowDots.map((rowDot) => rowDot.id),
-    ...(identity ? {} : { value: { w: values[0]!.w.id, b: values[0]!.b.id } }),
+    ...(identity
+      ? {}
+      : { value: { w: values[0]!.w.id, ...(values[0]!.b ? { b: values[0]!.b.id } : {}) } }),
   };
 }
 
@@ -104,6 +112,7 @@ export function rewriteFusionAlgebra(graph: IrGraph): IrGraph {
       node.scope,
     );
     const projected = rw.emit('matmul', [mixed, rw.map(fusion.value.w)], {}, node.scope);
+    if (fusion.value.b === undefined) return projected;
     return rw.emit('add', [projected, rw.map(fusion.value.b)], {}, node.scope);
   });
 }
