@@ -289,3 +289,23 @@ describe('adapt init', () => {
     });
   }
 });
+
+describe('adapt check on what adapt init wrote', () => {
+  const specs: Record<string, string[]> = {
+    'an adapter and its head': ['bert-tiny', 'seq-bn-head/sentiment', 'seq-bn-head/sentiment-head'],
+    'a fusion': ['bert-tiny', 'fusion/a', 'fusion/b', 'fusion/c', 'fusion/fusion'],
+    'a stack': ['bert-tiny', 'stack/lang', 'stack/task'],
+  };
+  for (const [what, dirs] of Object.entries(specs)) {
+    it(`accepts ${what}`, async () => {
+      const spec = join(mkdtempSync(join(scratch, 'spec-')), 'init.adapt');
+      const written = await init([...dirs.map((dir) => join(fixtures, dir)), '-o', spec]);
+      expect(written.code).toBe(0);
+      expect(await runCli(['check', spec])).toEqual({
+        code: 0,
+        stdout: `${spec}: ok\n`,
+        stderr: '',
+      });
+    });
+  }
+});
