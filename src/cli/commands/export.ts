@@ -14,6 +14,7 @@ import { prepareOutput, writeOutput, type NamedPath } from '../output-file.js';
 import { toCliError } from '../runtime-errors.js';
 import { thousands } from '../table.js';
 import { packageVersion } from '../version.js';
+import { readSavedWeights, type SavedWeightFiles } from '../saved-weights.js';
 import { readWeightFiles } from '../weights-files.js';
 
 export interface ExportOptions {
@@ -30,17 +31,27 @@ export interface ExportOptions {
   readonly force?: boolean;
 }
 
-/** Where the weights come from: the checkpoint directory first, for a checkpoint spec. */
+/**
+ * Where the weights come from: the checkpoint directory first, for a checkpoint spec, then the
+ * AdapterHub directories the graph reads, then --weights.
+ */
 interface WeightSources {
   /** The checkpoint directory as the CLI reaches it; absent for hidden-state specs. */
   readonly checkpoint?: string;
+  readonly saved: SavedWeightFiles;
   readonly files: readonly string[];
 }
 
-function weightSources(file: string, model: Model, options: ExportOptions): WeightSources {
+function weightSources(
+  io: CliIO,
+  file: string,
+  model: Model,
+  options: ExportOptions,
+): WeightSources {
   const dir = model.base.checkpoint?.dir;
   return {
     ...(dir === undefined ? {} : { checkpoint: checkpointDirectory(file, dir) }),
+    saved: readSavedWeights(io.cwd, file, model, options.graph),
     files: options.weights,
   };
 }
@@ -48,6 +59,7 @@ function weightSources(file: string, model: Model, options: ExportOptions): Weig
 /** The weight sources by name, the checkpoint directory first. */
 const sourceNames = (sources: WeightSources): string[] => [
   ...(sources.checkpoint === undefined ? [] : [sources.checkpoint]),
+  ...sources.saved.files,
   ...sources.files,
 ];
 
@@ -83,6 +95,7 @@ function weightsFor(
           ...(sources.checkpoint === undefined
             ? []
             : [readCheckpointWeights(io.cwd, sources.checkpoint).tensors]),
+          ...sources.saved.tensors,
           ...readWeightFiles(io.cwd, sources.files),
         ];
   try {
@@ -102,10 +115,11 @@ const megabytes = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
  */
 export async function runExport(io: CliIO, file: string, options: ExportOptions): Promise<number> {
   const { model, program } = loadProgram(io, file, options.graph, { fuse: false });
-  const sources = weightSources(file, model, options);
+  const sources = weightSources(io, file, model, options);
   const inputs: NamedPath[] = [
     { option: 'the spec', path: file },
     ...options.weights.map((path) => ({ option: '--weights', path })),
+    ...sources.saved.files.map((path) => ({ option: 'an AdapterHub directory', path })),
     ...(sources.checkpoint === undefined ? [] : checkpointFiles(io.cwd, sources.checkpoint)),
   ];
   const output = prepareOutput(
