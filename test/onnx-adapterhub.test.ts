@@ -19,11 +19,12 @@ const TOLERANCE = 1e-4;
 
 ort.env.wasm.numThreads = 1;
 
+/** The fixture cases that have a spec, each with its base checkpoint's directory. */
 const CASES = (
-  JSON.parse(readFileSync(join(ROOT, 'cases.json'), 'utf8')) as { cases: { name: string }[] }
-).cases
-  .map((c) => c.name)
-  .filter((name) => existsSync(join(SPECS, `${name}.adapt`)));
+  JSON.parse(readFileSync(join(ROOT, 'cases.json'), 'utf8')) as {
+    cases: { name: string; model: string }[];
+  }
+).cases.filter((c) => existsSync(join(SPECS, `${c.name}.adapt`)));
 
 /** Every op type the AdapterHub graphs export to: opset 17's, in ONNX's default domain. */
 const STANDARD_OPS = new Set([
@@ -31,7 +32,9 @@ const STANDARD_OPS = new Set([
   'Cast',
   'Clip',
   'Concat',
+  'CumSum',
   'Div',
+  'Equal',
   'Erf',
   'Expand',
   'Gather',
@@ -39,6 +42,7 @@ const STANDARD_OPS = new Set([
   'LeakyRelu',
   'MatMul',
   'Mul',
+  'Not',
   'Range',
   'ReduceMean',
   'ReduceSum',
@@ -125,31 +129,34 @@ const worst = (got: Float32Array, want: ArrayLike<number>) =>
   got.reduce((m, v, i) => Math.max(m, Math.abs(v - want[i]!)), 0);
 
 describe('AdapterHub specs exported to ONNX, run in ONNX Runtime (wasm)', () => {
-  it.each(CASES)("%s: PyTorch's last_hidden_state and logits within 1e-4", async (name) => {
-    const { bytes, stdout } = await exportCase(name);
-    expect(stdout).toMatch(
-      /^wrote model\.onnx \(ONNX opset 17, graph 'default', [\d,]+ parameters from /,
-    );
-    // The checkpoint directory, then each AdapterHub directory's weights file.
-    expect(stdout).toContain(`from ${resolve(ROOT, 'bert-tiny')}, ${resolve(ROOT, name)}/`);
-    const expected = loadSafetensors(readFileSync(join(ROOT, `${name}.expected.safetensors`)));
-    const outputs = await runOnnx(bytes, expected);
-    for (const output of ['last_hidden_state', 'logits']) {
-      const want = expected.get(output);
-      if (!want) {
-        expect(outputs[output], `${name} has no ${output}`).toBeUndefined();
-        continue;
+  it.each(CASES.map((c) => [c.name, c.model] as const))(
+    "%s: PyTorch's last_hidden_state and logits within 1e-4",
+    async (name, checkpoint) => {
+      const { bytes, stdout } = await exportCase(name);
+      expect(stdout).toMatch(
+        /^wrote model\.onnx \(ONNX opset 17, graph 'default', [\d,]+ parameters from /,
+      );
+      // The checkpoint directory, then each AdapterHub directory's weights file.
+      expect(stdout).toContain(`from ${resolve(ROOT, checkpoint)}, ${resolve(ROOT, name)}/`);
+      const expected = loadSafetensors(readFileSync(join(ROOT, `${name}.expected.safetensors`)));
+      const outputs = await runOnnx(bytes, expected);
+      for (const output of ['last_hidden_state', 'logits']) {
+        const want = expected.get(output);
+        if (!want) {
+          expect(outputs[output], `${name} has no ${output}`).toBeUndefined();
+          continue;
+        }
+        expect(outputs[output]!.dims, output).toEqual(want.shape);
+        const error = worst(outputs[output]!.data, want.data);
+        measured.push(`  ${name.padEnd(20)} ${output.padEnd(18)} ${error.toExponential(2)}`);
+        expect(error, `${name} ${output}`).toBeLessThan(TOLERANCE);
       }
-      expect(outputs[output]!.dims, output).toEqual(want.shape);
-      const error = worst(outputs[output]!.data, want.data);
-      measured.push(`  ${name.padEnd(20)} ${output.padEnd(18)} ${error.toExponential(2)}`);
-      expect(error, `${name} ${output}`).toBeLessThan(TOLERANCE);
-    }
-  });
+    },
+  );
 
   it('emits only standard opset-17 ops, LeakyRelu and ReduceMean among them', async () => {
     const ops = new Set<string>();
-    for (const name of CASES) {
+    for (const { name } of CASES) {
       const graph = decodeModel((await exportCase(name)).bytes).graph!;
       expect(
         graph.node!.every((n) => n.domain === ''),
