@@ -48,10 +48,12 @@ async function runCase(name: string, runtime: Runtime, fuse: boolean) {
   const { program, model } = compileCase(name, fuse);
   const loaded = await runtime.load(program, weightsOf(name, model));
   const expected = loadSafetensors(readFileSync(join(ROOT, `${name}.expected.safetensors`)));
+  const adapterIndex = expected.get('adapter_index');
   const outputs = await loaded.run({
     input_ids: expected.get('input_ids')!,
     attention_mask: expected.get('attention_mask')!,
     token_type_ids: expected.get('token_type_ids')!,
+    ...(adapterIndex ? { adapter_index: adapterIndex } : {}),
   });
   loaded.dispose();
   const worst: Record<string, number> = {};
