@@ -29,6 +29,7 @@ export function runParams(io: CliIO, file: string, options: ParamsOptions): numb
 }
 
 type Checkpoint = NonNullable<Model['base']['checkpoint']>;
+type AdapterParams = ParamReport['adapters'][number];
 
 /** What a checkpoint's head holds, by its layout (docs/design.md §3). */
 const HEAD_PARTS: Readonly<Record<NonNullable<Checkpoint['head']>['layout'], string>> = {
@@ -47,6 +48,48 @@ function embeddingParts(checkpoint: Checkpoint): string {
   return `embeddings (${parts.join(', ')})`;
 }
 
+/** r, and the layers whose r differs (AdapterHub's per-layer reduction factors): `8 (L0: 4)`. */
+function bottleneckText(adapter: AdapterParams): string {
+  const differing = Object.entries(adapter.layerBottlenecks ?? {});
+  if (differing.length === 0) return String(adapter.bottleneck);
+  return `${adapter.bottleneck} (${differing.map(([layer, r]) => `L${layer}: ${r}`).join(', ')})`;
+}
+
+/** The sum of an adapter's LayerNorms, learned scaling and gate, over its placements. */
+const extrasTotal = (adapter: AdapterParams) =>
+  adapter.extras ? adapter.extras.layerNorms + adapter.extras.scaling + adapter.extras.gate : 0;
+
+function adapterTable(report: ParamReport, sites: ReadonlyMap<string, string[]>): string {
+  // The column of AdapterHub's LayerNorms, scalings and gates, only where an adapter has them.
+  const withExtras = report.adapters.some((a) => a.extras);
+  return formatTable(
+    [
+      'adapter',
+      'r',
+      'sites',
+      'per placement',
+      'placements',
+      'down',
+      'up',
+      ...(withExtras ? ['norms, scaling, gate'] : []),
+      'total',
+      'of base',
+    ],
+    report.adapters.map((a) => [
+      a.name,
+      bottleneckText(a),
+      (sites.get(a.name) ?? []).join(','),
+      thousands(a.perPlacement),
+      String(a.placements),
+      thousands(a.down),
+      thousands(a.up),
+      ...(withExtras ? [thousands(extrasTotal(a))] : []),
+      thousands(a.total),
+      percent((100 * a.total) / report.base.total),
+    ]),
+  );
+}
+
 function baseRows(report: ParamReport, checkpoint: Checkpoint | undefined): string[][] {
   const { base } = report;
   const layerCount = report.layers.length;
@@ -62,9 +105,22 @@ function baseRows(report: ParamReport, checkpoint: Checkpoint | undefined): stri
   rows.push([embeddingParts(checkpoint), thousands(counts.embeddings)]);
   if (counts.finalLayerNorm > 0)
     rows.push(['final LayerNorm (ln_f)', thousands(counts.finalLayerNorm)]);
-  if (checkpoint.head) rows.push([HEAD_PARTS[checkpoint.head.layout], thousands(counts.head)]);
+  if (counts.replacedBy) {
+    // The AdapterHub head's own row follows; of the checkpoint's head only the pooler is read.
+    const { name, usesPooler } = counts.replacedBy;
+    if (usesPooler)
+      rows.push([`pooler (pooler.dense, read by head ${name})`, thousands(counts.head)]);
+    else if (checkpoint.head) rows.push([`head (replaced by head ${name})`, '0']);
+  } else if (checkpoint.head)
+    rows.push([HEAD_PARTS[checkpoint.head.layout], thousands(counts.head)]);
   rows.push(['in all', thousands(base.total)]);
   return rows;
+}
+
+/** The head a checkpoint spec ends in, for the title line. */
+function headScope(report: ParamReport, checkpoint: Checkpoint): string {
+  if (report.head) return `AdapterHub head ${report.head.name}`;
+  return checkpoint.head ? 'head' : 'no head';
 }
 
 export function renderParams(
@@ -76,7 +132,7 @@ export function renderParams(
   const layerCount = report.layers.length;
   const layers = `${layerCount} layer${layerCount === 1 ? '' : 's'}`;
   const scope = checkpoint
-    ? `${layers} of the ${checkpoint.family} checkpoint ${checkpoint.dir}, with its embeddings${base.checkpoint?.finalLayerNorm ? ', final LayerNorm' : ''} and ${checkpoint.head ? 'head' : 'no head'}`
+    ? `${layers} of the ${checkpoint.family} checkpoint ${checkpoint.dir}, with its embeddings${base.checkpoint?.finalLayerNorm ? ', final LayerNorm' : ''} and ${headScope(report, checkpoint)}`
     : `${layers} (encoder layers only; no embeddings)`;
   const out: string[] = [
     `${report.model}, graph '${report.graph}': ${scope}`,
@@ -86,25 +142,7 @@ export function renderParams(
       baseRows(report, checkpoint),
     ),
   ];
-  if (report.adapters.length > 0) {
-    out.push(
-      '',
-      formatTable(
-        ['adapter', 'r', 'sites', 'per placement', 'placements', 'down', 'up', 'total', 'of base'],
-        report.adapters.map((a) => [
-          a.name,
-          String(a.bottleneck),
-          (sites.get(a.name) ?? []).join(','),
-          thousands(a.perPlacement),
-          String(a.placements),
-          thousands(a.down),
-          thousands(a.up),
-          thousands(a.total),
-          percent((100 * a.total) / base.total),
-        ]),
-      ),
-    );
-  }
+  if (report.adapters.length > 0) out.push('', adapterTable(report, sites));
   if (report.fusions.length > 0) {
     out.push(
       '',
@@ -116,6 +154,16 @@ export function renderParams(
           thousands(f.perSite),
           thousands(f.total),
         ]),
+      ),
+    );
+  }
+  if (report.head) {
+    const { head } = report;
+    out.push(
+      '',
+      formatTable(
+        ['head', 'type', 'layers', 'labels', 'total'],
+        [[head.name, head.type, String(head.layers), String(head.labels), thousands(head.total)]],
       ),
     );
   }
@@ -141,6 +189,7 @@ export function renderParams(
           `${percent(totals.adaptersPercentOfBase)} of base`,
         ],
         ['fusion', thousands(totals.fusion), ''],
+        ...(report.head ? [['head', thousands(totals.head), '']] : []),
         [
           'trainable',
           thousands(totals.trainable),
