@@ -265,3 +265,35 @@ describe('inline AdapterHub semantics', () => {
     ]);
   });
 });
+
+describe('parallel(...)', () => {
+  const MODEL =
+    'model m { hidden 32 heads 2 ffn 64 layers 2 }\nadapter a { bottleneck 4 at ffn }\nadapter b { preset seq_bn }\n';
+
+  it('takes adapters and fusions, as the whole graph expression', () => {
+    const { model, messages } = check(`${MODEL}graph g = parallel(a, b)`, {});
+    expect(messages).toEqual([]);
+    expect(model!.graphs.get('g')!.composition).toEqual({
+      kind: 'parallel',
+      branches: [
+        { kind: 'adapter', name: 'a' },
+        { kind: 'adapter', name: 'b' },
+      ],
+    });
+  });
+
+  it.each([
+    [
+      'stack(parallel(a, b), a)',
+      'E0406 parallel(...) runs every branch on the whole batch and must be the whole graph expression',
+    ],
+    [
+      'parallel(stack(a, b), a)',
+      'E0405 parallel(...) takes adapters and fusions: its outputs are named after them',
+    ],
+    ['parallel(a, a)', "E0206 'a' is listed twice"],
+  ])('refuses %s', (expression, message) => {
+    const { messages } = check(`${MODEL}graph g = ${expression}`, {});
+    expect(messages).toEqual([message]);
+  });
+});

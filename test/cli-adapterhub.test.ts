@@ -53,8 +53,8 @@ describe('adapt run on AdapterHub directories', () => {
     const got = loadSafetensors(readFileSync(out));
     const want = loadSafetensors(readFileSync(`${ROOT}/seq-bn-head.expected.safetensors`));
     for (const name of ['last_hidden_state', 'logits']) {
-      const a = got.get(name)!.data;
-      const b = want.get(name)!.data;
+      const a = Array.from(got.get(name)!.data);
+      const b = Array.from(want.get(name)!.data);
       expect(a.length).toBe(b.length);
       expect(a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0)).toBeLessThan(1e-4);
     }
@@ -77,8 +77,11 @@ describe('adapt run on AdapterHub directories', () => {
     const dir = scratch();
     const file = join(dir, 'seq-bn-head/sentiment/adapter.safetensors');
     const tensors = loadSafetensors(readFileSync(file));
-    const renamed = new Map(
-      [...tensors].map(([name, t]) => [name.replace('.sentiment.', '.other.'), t]),
+    const renamed = Object.fromEntries(
+      [...tensors].map(([name, t]) => [
+        name.replace('.sentiment.', '.other.'),
+        { dtype: 'F32' as const, shape: t.shape, data: Float32Array.from(t.data) },
+      ]),
     );
     writeFileSync(file, saveSafetensors(renamed));
     const result = await runCli(['run', 'spec.adapt', '--backend', 'cpu'], dir);

@@ -1,6 +1,6 @@
 import type { IrGraph } from './ir/types.js';
 import { graphHead } from './graph-head.js';
-import type { CheckpointSpec, Model, PredictionHeadSpec } from './model.js';
+import type { CheckpointSpec, Composition, Model } from './model.js';
 import {
   PROGRAM_FORMAT,
   PROGRAM_VERSION,
@@ -11,18 +11,23 @@ import {
 } from '../runtime/program.js';
 
 /**
- * What the runtime needs to take text for a checkpoint model: sizes, positions rule, head (the
- * graph's AdapterHub head where it ends in one, else the checkpoint's).
+ * The head a program's logits come from: the graph's AdapterHub head where it ends in one, else
+ * the checkpoint's; none for parallel(...), whose branches end in heads of their own.
  */
-export function programText(checkpoint: CheckpointSpec, hubHead?: PredictionHeadSpec): ProgramText {
+function programHead(model: Model, composition: Composition): ProgramText['head'] {
+  if (composition.kind === 'parallel') return undefined;
+  const hubHead = graphHead(model, composition);
+  if (!hubHead) return model.base.checkpoint?.head;
+  return {
+    layout: hubHead.type === 'tagging' ? 'token' : 'adapterhub',
+    labels: hubHead.labels,
+    scores: hubHead.type === 'multilabel_classification' ? 'sigmoid' : 'softmax',
+  };
+}
+
+/** What the runtime needs to take text for a checkpoint model: sizes, positions rule, head. */
+export function programText(checkpoint: CheckpointSpec, head: ProgramText['head']): ProgramText {
   const { family, vocab, maxPositions, typeVocab, padId, positions } = checkpoint;
-  const head: ProgramText['head'] = hubHead
-    ? {
-        layout: hubHead.type === 'tagging' ? 'token' : 'adapterhub',
-        labels: hubHead.labels,
-        scores: hubHead.type === 'multilabel_classification' ? 'sigmoid' : 'softmax',
-      }
-    : checkpoint.head;
   return {
     family,
     vocab,
@@ -67,10 +72,13 @@ export function emitProgram(
       norm: base.norm,
       attention: base.attention,
       ...(base.checkpoint
-        ? { text: programText(base.checkpoint, graphHead(model, composition)) }
+        ? { text: programText(base.checkpoint, programHead(model, composition)) }
         : {}),
     },
     ...(composition.kind === 'batch' ? { branches: composition.branches.length } : {}),
+    ...(composition.kind === 'parallel'
+      ? { parallel: composition.branches.map((branch) => branch.name) }
+      : {}),
     inputs: graph.inputs.map(io),
     outputs: graph.outputs.map(io),
     weights: extra.weights ?? graph.weights,

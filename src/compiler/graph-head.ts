@@ -7,6 +7,7 @@ import type { Composition, Model, PredictionHeadSpec } from './model.js';
  * branch ends in the same head.
  */
 export function graphHead(model: Model, composition: Composition): PredictionHeadSpec | undefined {
+  // parallel(...) ends each branch in its own head: lowering asks per branch.
   if (model.heads.size === 0) return undefined;
   const last = (node: Composition): string | undefined => {
     switch (node.kind) {
@@ -25,6 +26,8 @@ export function graphHead(model: Model, composition: Composition): PredictionHea
         const ends = new Set(node.branches.map(last));
         return ends.size === 1 ? [...ends][0] : undefined;
       }
+      case 'parallel':
+        return undefined;
     }
   };
   const name = last(composition);

@@ -22,6 +22,7 @@ export function usedByGraph(
       case 'average':
         return node.items.forEach((item) => adapters.add(item.name));
       case 'batch':
+      case 'parallel':
         return node.branches.forEach(visit);
     }
   };
@@ -57,7 +58,12 @@ export function savedWeightsOf(model: Model, graphName: string): SavedWeights[] 
     if (fusion.source && used.fusions.has(fusion.name))
       found.push({ kind: 'fusion', ...fusion.source, name: fusion.name });
   }
-  const head = graphHead(model, graph.composition);
-  if (head) found.push({ kind: 'head', ...head.source, name: head.name });
+  const { composition } = graph;
+  const ends = composition.kind === 'parallel' ? composition.branches : [composition];
+  for (const end of ends) {
+    const head = graphHead(model, end);
+    if (head && !found.some((f) => f.kind === 'head' && f.name === head.name))
+      found.push({ kind: 'head', ...head.source, name: head.name });
+  }
   return found;
 }

@@ -195,7 +195,12 @@ export type Composition =
       readonly kind: 'average';
       readonly items: readonly { readonly name: string; readonly weight: number }[];
     }
-  | { readonly kind: 'batch'; readonly branches: readonly Composition[] };
+  | { readonly kind: 'batch'; readonly branches: readonly Composition[] }
+  /** Every branch on the whole batch, as AdapterHub's Parallel; adapters and fusions only. */
+  | {
+      readonly kind: 'parallel';
+      readonly branches: readonly (Composition & { readonly kind: 'adapter' | 'fusion' })[];
+    };
 
 export interface GraphSpec {
   readonly name: string;

@@ -326,6 +326,8 @@ function expression(composition: Composition): string {
       return `average(${composition.items.map((i) => `${i.name}: ${Number(i.weight.toPrecision(6))}`).join(', ')})`;
     case 'batch':
       return `batch(${composition.branches.map(expression).join(', ')})`;
+    case 'parallel':
+      return `parallel(${composition.branches.map(expression).join(', ')})`;
   }
 }
 

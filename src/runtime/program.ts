@@ -160,6 +160,12 @@ export interface Program {
   readonly model: ProgramModelInfo;
   /** Branch count of a batch(...) graph; adapter_index values must lie in 0..branches-1. */
   readonly branches?: number;
+  /**
+   * The branches of a parallel(...) graph, each run on the whole batch: its outputs are
+   * `last_hidden_state.NAME` (`hidden_states.NAME`) and, where the branch ends in a head,
+   * `logits.NAME`, for each NAME here.
+   */
+  readonly parallel?: readonly string[];
   readonly inputs: readonly IoSpec[];
   readonly outputs: readonly IoSpec[];
   readonly weights: readonly WeightSpec[];

@@ -32,7 +32,14 @@ import {
   sameShape,
   showShape,
 } from './validate/read.js';
-import { checkInputs, checkOutputs, readText, readWeightSource } from './validate/text.js';
+import {
+  checkInputs,
+  checkOutputs,
+  checkParallelOutputs,
+  readParallel,
+  readText,
+  readWeightSource,
+} from './validate/text.js';
 
 /** The checked, frozen copies this function returned: checking one again costs nothing. */
 const validated = new WeakSet<object>();
@@ -341,7 +348,9 @@ function readProgram(value: unknown): Program {
   const inputs = readIo(field(program, 'inputs'), 'inputs');
   checkInputs(inputs, model.hidden, model.text);
   const outputs = readIo(field(program, 'outputs'), 'outputs');
-  checkOutputs(outputs, model.hidden, model.text);
+  const parallel = readParallel(field(program, 'parallel'));
+  if (parallel) checkParallelOutputs(outputs, model.hidden, model.text, parallel);
+  else checkOutputs(outputs, model.hidden, model.text);
   const nodes: ProgramNode[] = [];
   const context: NodeContext = {
     nodes,
@@ -362,6 +371,7 @@ function readProgram(value: unknown): Program {
     graph: readString(field(program, 'graph'), 'program.graph'),
     model,
     ...(branches === undefined ? {} : { branches }),
+    ...(parallel === undefined ? {} : { parallel }),
     inputs,
     outputs,
     weights,

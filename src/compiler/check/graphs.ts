@@ -4,7 +4,7 @@ import { didYouMean } from '../suggest.js';
 import { underflows } from './properties.js';
 import type { CallExpression, Expression } from '../syntax/ast.js';
 
-const COMBINATORS = ['stack', 'average', 'batch'] as const;
+const COMBINATORS = ['stack', 'average', 'batch', 'parallel'] as const;
 type Combinator = (typeof COMBINATORS)[number];
 
 /** What graph resolution needs from the rest of the file. */
@@ -46,7 +46,8 @@ function resolve(
       isComponent
         ? `'${callee}' is ${context.adapters.has(callee) ? 'an adapter' : 'a fusion'}, not a combinator`
         : `unknown combinator '${callee}'`,
-      didYouMean(callee, COMBINATORS) ?? 'combinators are stack(...), average(...) and batch(...)',
+      didYouMean(callee, COMBINATORS) ??
+        'combinators are stack(...), average(...), batch(...) and parallel(...)',
     );
     for (const arg of expression.args) resolve(arg.expression, context, bag, false);
     return undefined;
@@ -70,6 +71,15 @@ function resolve(
     );
     return undefined;
   }
+  if (combinator === 'parallel' && !outermost) {
+    bag.report(
+      'E0406',
+      expression.callee.span,
+      'parallel(...) runs every branch on the whole batch and must be the whole graph expression',
+      'move parallel(...) to the outside: parallel(stack(a, b), c)',
+    );
+    return undefined;
+  }
   if (combinator === 'average') return resolveAverage(expression, context, bag);
   let ok = true;
   for (const arg of expression.args) {
@@ -85,9 +95,41 @@ function resolve(
   const items = expression.args.map((arg) => resolve(arg.expression, context, bag, false));
   if (!ok || items.some((item) => item === undefined)) return undefined;
   const resolved = items as Composition[];
-  return combinator === 'stack'
-    ? { kind: 'stack', items: resolved }
-    : { kind: 'batch', branches: resolved };
+  if (combinator === 'stack') return { kind: 'stack', items: resolved };
+  if (combinator === 'batch') return { kind: 'batch', branches: resolved };
+  return parallelOf(expression, resolved, bag);
+}
+
+/**
+ * parallel(e1, ..., en): each branch's outputs are named after it (`logits.NAME`), so each must
+ * be an adapter or a fusion, and each at most once.
+ */
+function parallelOf(
+  expression: CallExpression,
+  branches: readonly Composition[],
+  bag: DiagnosticBag,
+): Composition | undefined {
+  const labels: string[] = [];
+  const named: (Composition & { readonly kind: 'adapter' | 'fusion' })[] = [];
+  for (const [i, branch] of branches.entries()) {
+    const arg = expression.args[i]!;
+    if (branch.kind !== 'adapter' && branch.kind !== 'fusion') {
+      bag.report(
+        'E0405',
+        arg.span,
+        'parallel(...) takes adapters and fusions: its outputs are named after them',
+        'declare a fusion, or run stack(...) as a graph of its own',
+      );
+      return undefined;
+    }
+    if (labels.includes(branch.name)) {
+      bag.report('E0206', arg.span, `'${branch.name}' is listed twice`, 'remove the repetition');
+      return undefined;
+    }
+    labels.push(branch.name);
+    named.push(branch);
+  }
+  return { kind: 'parallel', branches: named };
 }
 
 function resolveName(
@@ -219,6 +261,7 @@ export function namesUsed(composition: Composition): string[] {
     case 'average':
       return composition.items.map((item) => item.name);
     case 'batch':
+    case 'parallel':
       return composition.branches.flatMap(namesUsed);
   }
 }

@@ -98,6 +98,8 @@ class HubSite {
         return this.average(node.items, state);
       case 'batch':
         return this.batch(node.branches, state);
+      case 'parallel':
+        throw new Error('parallel(...) is lowered branch by branch');
     }
   }
 
@@ -113,6 +115,7 @@ class HubSite {
       case 'stack':
         return node.items.map((item) => this.first(item)).find((a) => a !== undefined);
       case 'batch':
+      case 'parallel':
         return node.branches.map((item) => this.first(item)).find((a) => a !== undefined);
     }
   }

@@ -56,13 +56,16 @@ class Lowering {
   private readonly adapterLayers = new Map<string, ReadonlySet<number>>();
   /** Each fusion's covered sites by siteKey. */
   private readonly fusionCovers = new Map<string, ReadonlyMap<string, FusionSite>>();
+  /** The composition being lowered: the graph's, or one branch of its parallel(...). */
+  private composition: Composition;
   /** The composition involves an AdapterHub adapter or fusion: every site computes as §4.7. */
-  private readonly hub: boolean;
+  private hub: boolean;
 
   constructor(
     private readonly model: Model,
-    private readonly composition: Composition,
+    private readonly graphComposition: Composition,
   ) {
+    this.composition = graphComposition;
     this.d = model.base.hidden;
     const checkpoint = model.base.checkpoint;
     this.names = checkpoint ? familyNames(checkpoint.family, this.d) : BERT_NAMES;
@@ -71,37 +74,53 @@ class Lowering {
     for (const [name, fusion] of model.fusions) {
       this.fusionCovers.set(name, new Map(fusion.covers.map((c) => [siteKey(c.layer, c.site), c])));
     }
-    this.hub = usesAdapterHub(model, composition);
+    this.hub = usesAdapterHub(model, graphComposition);
   }
 
   run(): IrGraph {
-    const { b, d } = this;
+    const { b } = this;
     const { checkpoint } = this.model.base;
-    if (!checkpoint) {
-      const x = b.input('hidden_states', 'f32', ['B', 'T', d]);
-      const mask = b.input('attention_mask', 'i32', ['B', 'T'], true);
+    let input: Value;
+    let mask: Value;
+    if (checkpoint) {
+      const inputs = textInputs(b, checkpoint);
+      mask = inputs.mask;
       this.selectInput();
-      const out = this.layers(x, mask);
-      b.output('hidden_states', out);
-      const hubHead = graphHead(this.model, this.composition);
-      if (hubHead) {
-        const activate = (v: Value, a: AdapterActivation) => this.activate(v, a);
-        b.output('logits', lowerPredictionHead(b, hubHead, out, d, activate));
-      }
+      input = lowerEmbeddings(b, checkpoint, this.names, inputs, this.model.base);
+    } else {
+      input = b.input('hidden_states', 'f32', ['B', 'T', this.d]);
+      mask = b.input('attention_mask', 'i32', ['B', 'T'], true);
+      this.selectInput();
+    }
+    const graph = this.graphComposition;
+    if (graph.kind !== 'parallel') {
+      this.encode(input, mask, '');
       return b.finish();
     }
-    const inputs = textInputs(b, checkpoint);
-    this.selectInput();
-    const embedded = lowerEmbeddings(b, checkpoint, this.names, inputs, this.model.base);
-    let x = this.layers(embedded, inputs.mask);
-    if (this.names.finalLayerNorm) x = this.layerNormOf(this.names.finalLayerNorm, x);
-    b.output('last_hidden_state', x);
+    // AdapterHub's Parallel replicates the batch at the first adapter layer: each channel then
+    // runs its branch alone, so each branch is the whole encoder on the shared embeddings.
+    for (const branch of graph.branches) {
+      this.composition = branch;
+      this.hub = usesAdapterHub(this.model, branch);
+      this.encode(input, mask, `.${branch.name}`);
+    }
+    return b.finish();
+  }
+
+  /** The layers from `input`, the final LayerNorm, and the head, as outputs named with `suffix`. */
+  private encode(input: Value, mask: Value, suffix: string): void {
+    const { b, d } = this;
+    const { checkpoint } = this.model.base;
+    let x = this.layers(input, mask);
+    if (checkpoint && this.names.finalLayerNorm) x = this.layerNormOf(this.names.finalLayerNorm, x);
+    b.output(`${checkpoint ? 'last_hidden_state' : 'hidden_states'}${suffix}`, x);
     const hubHead = graphHead(this.model, this.composition);
     if (hubHead) {
       const activate = (v: Value, a: AdapterActivation) => this.activate(v, a);
-      b.output('logits', lowerPredictionHead(b, hubHead, x, d, activate));
-    } else if (checkpoint.head) b.output('logits', lowerHead(b, checkpoint, this.names, x, d));
-    return b.finish();
+      b.output(`logits${suffix}`, lowerPredictionHead(b, hubHead, x, d, activate));
+    } else if (checkpoint?.head) {
+      b.output(`logits${suffix}`, lowerHead(b, checkpoint, this.names, x, d));
+    }
   }
 
   /** The per-sequence branch index of a batch(...) graph. */
@@ -229,6 +248,8 @@ class Lowering {
         this.b.scope = { layer, site, kind: 'batch' };
         return this.b.op('select', [this.adapterIndex!, ...branches], {});
       }
+      case 'parallel':
+        throw new Error('parallel(...) is lowered branch by branch');
     }
   }
 

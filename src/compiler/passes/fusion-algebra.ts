@@ -8,14 +8,7 @@
 // The scores change by q·b_K, so they must be read by the chain only; the softmax is unchanged.
 import type { IrGraph, IrNode } from '../ir/types.js';
 import { fusionScores, sharedQuery } from './fusion-scores.js';
-import {
-  any,
-  constrain,
-  match,
-  matchContext,
-  op,
-  type MatchContext,
-} from './match/pattern.js';
+import { any, constrain, match, matchContext, op, type MatchContext } from './match/pattern.js';
 import { hasOneReader } from './match/predicates.js';
 import { rewriteGraph } from './rewrite.js';
 

@@ -48,6 +48,11 @@ export interface TextOutputs {
   readonly last_hidden_state: TextOutputTensor;
   /** Present where the program has a head. */
   readonly logits?: TextOutputTensor;
+  /**
+   * A parallel(...) program's outputs, per branch NAME instead of the two above:
+   * `last_hidden_state.NAME` and, where the branch has a head, `logits.NAME`.
+   */
+  readonly [output: string]: TextOutputTensor | undefined;
 }
 
 export interface Encoding {

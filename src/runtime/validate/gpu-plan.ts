@@ -164,7 +164,7 @@ export function readGpuPlan(value: unknown, path: string, context: PlanContext):
     if (!inputs.some((i) => i.name === spec.name))
       fail(`${path}.inputs`, `has no buffer for the input '${spec.name}'`);
   }
-  const main = context.text ? 'last_hidden_state' : 'hidden_states';
+  const main = context.outputs[0]?.name;
   if (outputs[0]?.name !== main) fail(`${path}.outputs[0]`, `must be the output '${main}'`);
   const dispatches = readDispatches(field(plan, 'dispatches'), `${path}.dispatches`, {
     nodes: context.nodes,

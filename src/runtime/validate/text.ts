@@ -206,3 +206,46 @@ export function readWeightSource(
     ...(rows === undefined ? {} : { rows }),
   };
 }
+
+/** `program.parallel`: the branch names of a parallel(...) graph, distinct and non-empty. */
+export function readParallel(value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  const names = readArray(value, 'program.parallel').map((name, i) =>
+    readString(name, `program.parallel[${i}]`),
+  );
+  if (names.length === 0) fail('program.parallel', 'must name at least one branch');
+  names.forEach((name, i) => {
+    if (name === '' || names.indexOf(name) !== i)
+      fail(`program.parallel[${i}]`, name === '' ? 'is empty' : `repeats '${name}'`);
+  });
+  return names;
+}
+
+/**
+ * A parallel(...) graph's outputs: per branch NAME, `last_hidden_state.NAME` (`hidden_states.NAME`
+ * for a hidden-state program) and optionally `logits.NAME`, f32 with the batch axis first; no
+ * other output, and no one head for the whole program.
+ */
+export function checkParallelOutputs(
+  outputs: readonly IoSpec[],
+  hidden: number,
+  text: ProgramText | undefined,
+  branches: readonly string[],
+): void {
+  if (text?.head)
+    fail('program.model.text.head', 'a parallel(...) program has a head per branch, not one');
+  const main = text ? 'last_hidden_state' : 'hidden_states';
+  for (const name of branches) requireOutput(outputs, `${main}.${name}`, ['B', 'T', hidden]);
+  outputs.forEach((output, i) => {
+    const [kind, ...rest] = output.name.split('.');
+    const branch = rest.join('.');
+    if (kind === main && branches.includes(branch)) return;
+    if (kind !== 'logits' || !branches.includes(branch))
+      fail(
+        `program.outputs[${i}].name`,
+        `'${output.name}' is not an output of a parallel(...) program (${main}.NAME, logits.NAME)`,
+      );
+    if (output.dtype !== 'f32' || output.shape[0] !== 'B')
+      fail(`program.outputs[${i}]`, 'must be f32 with the batch axis first');
+  });
+}
