@@ -64,5 +64,33 @@ export function renameSavedTensors(
     ]);
   }
   if (renamed.size === 0) throw new WeightError([`${file}: holds no tensors`]);
+  if (kind === 'adapter') dropSharedTwins(renamed, file);
   return renamed;
+}
+
+/**
+ * An adapter with `ln_before` registers its LayerNorm twice: as `adapter_norm_before` and as
+ * `adapter_down.0` of the Sequential around it (`Adapter.__init__`), so its state dict holds the
+ * same tensors under both names, and the down projection is `adapter_down.1`. The twin is dropped
+ * where it holds the same values; a twin that differs is an error: the file was edited.
+ */
+function dropSharedTwins(tensors: TensorMap, file: string): void {
+  for (const name of [...tensors.keys()]) {
+    const match = /^(.*\.)adapter_norm_before\.(weight|bias)$/.exec(name);
+    if (!match) continue;
+    const twin = `${match[1]!}adapter_down.0.${match[2]!}`;
+    const a = tensors.get(name)!;
+    const b = tensors.get(twin);
+    if (b === undefined || !tensors.has(`${match[1]!}adapter_down.1.weight`)) continue;
+    const same =
+      a.shape.length === b.shape.length &&
+      a.shape.every((d, i) => d === b.shape[i]) &&
+      a.data.length === b.data.length &&
+      a.data.every((v, i) => Object.is(v, b.data[i]));
+    if (!same)
+      throw new WeightError([
+        `${file}: tensor '${twin}' must equal '${name}' (the same LayerNorm, saved twice), but differs`,
+      ]);
+    tensors.delete(twin);
+  }
 }
