@@ -78,7 +78,11 @@ export function folderSource(files: readonly File[]): CheckpointSource {
       `the picked folder holds ${folders.length} checkpoints (${folders.join(', ')}): pick one of them`,
     );
   }
-  const folder = folders[0]!;
+  return pickedFolder(files, folders[0]!);
+}
+
+/** The files of one folder among picked files, read from there. */
+function pickedFolder(files: readonly File[], folder: string): CheckpointSource {
   const inFolder = new Map(
     files.filter((file) => folderOf(file) === folder).map((file) => [file.name, file]),
   );
@@ -91,4 +95,20 @@ export function folderSource(files: readonly File[]): CheckpointSource {
     },
     has: async (name) => inFolder.has(name),
   };
+}
+
+/**
+ * Every folder among picked files that holds one of `markers` (AdapterHub's config files): a
+ * picked folder may hold several directories, each an adapter, a head or a fusion.
+ */
+export function markedFolderSources(
+  files: readonly File[],
+  markers: readonly string[],
+): CheckpointSource[] {
+  const folders = [
+    ...new Set(files.filter((file) => markers.includes(file.name)).map(folderOf)),
+  ].sort();
+  if (folders.length === 0)
+    throw new LoadError(`the picked folder holds none of ${markers.join(', ')}`);
+  return folders.map((folder) => pickedFolder(files, folder));
 }

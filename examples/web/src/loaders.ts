@@ -1,9 +1,23 @@
+import {
+  loadSavedDirectory,
+  SAVED_CONFIG_FILES,
+  type LoadedSavedDirectory,
+} from './adapterhub-directory.js';
 import { loadCheckpoint, readExtraWeights } from './checkpoint.js';
-import { folderSource, normalizeDir, urlSource } from './checkpoint-source.js';
+import {
+  folderSource,
+  markedFolderSources,
+  normalizeDir,
+  urlSource,
+  type CheckpointSource,
+} from './checkpoint-source.js';
 import { LoadError, loadErrorMessage } from './load-error.js';
-import { useCheckpoint, useExtraWeights } from './spec-files.js';
+import { useCheckpoint, useExtraWeights, addSavedDirectories } from './spec-files.js';
 
-/** The checkpoint bar: a directory by URL or picked from the disk, and extra weight files. */
+/**
+ * The checkpoint bar: a directory by URL or picked from the disk, extra weight files, and
+ * AdapterHub directories (by URL or picked).
+ */
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -36,6 +50,28 @@ async function fetchExtraWeights(typed: string) {
 
 const tensorCount = (n: number) => `${n} tensor${n === 1 ? '' : 's'}`;
 
+/** Directories at URLs relative to the page, separated by spaces or commas. */
+const typedDirectories = (typed: string) =>
+  typed
+    .split(/[\s,]+/)
+    .map(normalizeDir)
+    .filter((dir) => dir !== '');
+
+/** Every directory read before any is used: one that fails leaves the loaded ones as they were. */
+async function loadSavedDirectories(sources: readonly CheckpointSource[]): Promise<string[]> {
+  const loaded: LoadedSavedDirectory[] = [];
+  for (const source of sources) loaded.push(await loadSavedDirectory(source));
+  addSavedDirectories(loaded);
+  return loaded.map(describeSaved);
+}
+
+function describeSaved(directory: LoadedSavedDirectory): string {
+  const kinds = [...directory.weights].map(
+    ([kind, weights]) => `${kind} (${tensorCount(weights.tensors.size)})`,
+  );
+  return `${directory.dir}: ${kinds.join(', ')}`;
+}
+
 /** Wires the bar; `loaded` runs after each successful load, to re-check the spec. */
 export function setUpLoaders(loaded: () => void): void {
   const attempt = async (what: string, load: () => Promise<string>) => {
@@ -51,9 +87,10 @@ export function setUpLoaders(loaded: () => void): void {
   $('checkpoint-load').addEventListener('click', () => {
     const dir = normalizeDir($<HTMLInputElement>('checkpoint-url').value);
     const extra = $<HTMLInputElement>('extra-weights-url').value;
-    void attempt(dir || 'the extra weights', async () => {
+    const saved = typedDirectories($<HTMLInputElement>('adapterhub-url').value);
+    void attempt(dir || 'the extra weights and AdapterHub directories', async () => {
       const parts: string[] = [];
-      if (dir !== '' || extra.trim() === '') {
+      if (dir !== '' || (extra.trim() === '' && saved.length === 0)) {
         const checkpoint = await loadCheckpoint(urlSource(dir, location.href));
         useCheckpoint(checkpoint);
         parts.push(describe(checkpoint));
@@ -61,6 +98,9 @@ export function setUpLoaders(loaded: () => void): void {
       const files = await fetchExtraWeights(extra);
       useExtraWeights(files);
       for (const file of files) parts.push(`${file.name}: ${tensorCount(file.tensors.size)}`);
+      parts.push(
+        ...(await loadSavedDirectories(saved.map((typed) => urlSource(typed, location.href)))),
+      );
       return parts.join('; ');
     });
   });
@@ -72,6 +112,15 @@ export function setUpLoaders(loaded: () => void): void {
       const checkpoint = await loadCheckpoint(folderSource(files));
       useCheckpoint(checkpoint);
       return describe(checkpoint);
+    });
+  });
+
+  const savedFolder = $<HTMLInputElement>('adapterhub-folder');
+  savedFolder.addEventListener('change', () => {
+    const files = [...(savedFolder.files ?? [])];
+    void attempt('the picked AdapterHub folders', async () => {
+      const sources = markedFolderSources(files, Object.values(SAVED_CONFIG_FILES));
+      return (await loadSavedDirectories(sources)).join('; ');
     });
   });
 

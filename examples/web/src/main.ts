@@ -10,6 +10,7 @@ import {
 } from './panels.js';
 import { renderHeatmap, renderRunResult, runOnWebGpu, type RunResult } from './run.js';
 import { setUpLoaders } from './loaders.js';
+import { savedWeightsFor } from './saved-weights.js';
 import { checkpointFor, loadedExtraWeights, readSpecFile } from './spec-files.js';
 import { renderTextResult } from './text-panels.js';
 import { runTexts, type TextRunResult } from './text-run.js';
@@ -147,7 +148,7 @@ async function runTextSpec(model: Model, target: HTMLElement): Promise<void> {
     text,
     graphSelect.value,
     checkpoint,
-    loadedExtraWeights(),
+    [...loadedExtraWeights(), ...savedWeightsFor(model, graphSelect.value)],
     texts,
     mode,
     (m) => {
