@@ -62,7 +62,7 @@ describe('adapter_config.json fixtures', () => {
   const files = fixtureConfigs();
 
   it('finds every adapter of the fixtures', () => {
-    expect(files).toHaveLength(12);
+    expect(files).toHaveLength(23);
   });
 
   it.each(files)('%s reads to the fields it holds', (file) => {
@@ -75,9 +75,12 @@ describe('adapter_config.json fixtures', () => {
     expect(Object.keys(saved.config).sort()).toEqual(Object.keys(json.config).sort());
     expect(saved.name).toBe(json.name);
     expect(saved.hidden_size).toBe(32);
-    expect(saved.model_class).toBe('BertAdapterModel');
-    expect(saved.model_name).toBe('bert-tiny');
-    expect(saved.model_type).toBe('bert');
+    const family = file.includes('/roberta-') ? 'roberta' : 'bert';
+    expect(saved.model_class).toBe(
+      family === 'roberta' ? 'RobertaAdapterModel' : 'BertAdapterModel',
+    );
+    expect(saved.model_name).toBe(`${family}-tiny`);
+    expect(saved.model_type).toBe(family);
     expect(saved.version).toBe('adapters.1.1.0');
     expect(readBottleneckConfig(json.config, file)).toEqual(saved.config);
   });

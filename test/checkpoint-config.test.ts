@@ -367,8 +367,11 @@ describe('bad checkpoints and bad directory strings are one located error each',
     expect(errors('model tiny form "ckpt"', BERT)).toEqual([
       `1:12 E0111: expected 'from' before the checkpoint directory, found 'form' | help: write: model tiny from "ckpt"`,
     ]);
-    expect(errors('model tiny from "ckpt"\nadapter a from "x"', BERT)).toEqual([
-      '2:1 E0111: only a model is read from a checkpoint directory, not an adapter | help: for example: adapter a { ... }',
+    expect(errors('model tiny from "ckpt"\ngraph g from "x"', BERT)).toEqual([
+      '2:1 E0111: a graph is not read from a directory | help: for example: graph g = stack(a, b)',
+    ]);
+    expect(errors('model tiny from "ckpt"\nadapter a form "x"', BERT)).toEqual([
+      `2:11 E0111: expected 'from' before the directory, found 'form' | help: write: adapter a from "x"`,
     ]);
     expect(errors('model tiny hidden 32', BERT)).toEqual([
       `1:12 E0002: expected '{', '=' or from "DIR", found 'hidden'`,

@@ -20,6 +20,7 @@ const CASES = (
   JSON.parse(readFileSync(join(ROOT, 'cases.json'), 'utf8')) as { cases: { name: string }[] }
 ).cases
   .map((c) => c.name)
+  .concat(['parallel'])
   .filter((name) => existsSync(join(SPECS, `${name}.adapt`)));
 
 function checkCase(name: string): Model {
@@ -82,7 +83,7 @@ describe('adapt params on AdapterHub directories', () => {
     expect(report.totals.adapters).toBe(sum('adapter'));
     expect(report.totals.fusion).toBe(sum('fusion'));
     expect(report.totals.head).toBe(sum('head'));
-    expect(report.head?.total ?? 0).toBe(sum('head'));
+    expect(report.heads.reduce((n, h) => n + h.total, 0)).toBe(sum('head'));
     expect(report.totals.trainable).toBe(sum('adapter') + sum('fusion') + sum('head'));
     for (const layer of report.layers) {
       expect(layer.adapters, `layer ${layer.layer}`).toBe(sum('adapter', layer.layer));
@@ -122,7 +123,7 @@ describe('adapt params on AdapterHub directories', () => {
     expect(gated.adapters[0]!.extras).toEqual({ layerNorms: 4 * d, scaling: d, gate: d + 1 });
     expect(gated.adapters[0]!.perPlacement).toBe(2 * 4 * d + 4 + d + 4 * d + d + d + 1);
     // Two Linear layers: d → d, then d → 2 labels with a bias; BERT's pooler read.
-    expect(gated.head).toEqual({
+    expect(gated.heads[0]).toEqual({
       name: 'gated',
       type: 'multilabel_classification',
       layers: 2,

@@ -84,14 +84,17 @@ export interface ParamReport {
   };
   readonly adapters: readonly AdapterParams[];
   readonly fusions: readonly FusionParams[];
-  /** The AdapterHub head the graph ends in, which replaces the checkpoint's own head. */
-  readonly head?: HeadParams;
+  /**
+   * The AdapterHub heads the graph ends in (one per parallel(...) branch that has one), which
+   * replace the checkpoint's own head there.
+   */
+  readonly heads: readonly HeadParams[];
   readonly layers: readonly LayerParams[];
   readonly totals: {
     readonly base: number;
     readonly adapters: number;
     readonly fusion: number;
-    /** The AdapterHub head's; 0 without one. */
+    /** The AdapterHub heads'; 0 without one. */
     readonly head: number;
     /** Adapters, fusion and the AdapterHub head. */
     readonly trainable: number;
@@ -134,19 +137,24 @@ function ownHeadParams(checkpoint: CheckpointSpec, d: number): number {
 function checkpointParams(
   checkpoint: CheckpointSpec,
   d: number,
-  hubHead: PredictionHeadSpec | undefined,
+  hubHeads: readonly PredictionHeadSpec[],
+  ownHeadRead: boolean,
 ): CheckpointParams {
   const { vocab, maxPositions, typeVocab, embeddingEps } = checkpoint;
   const embeddings =
     (vocab + maxPositions + typeVocab) * d + (embeddingEps === undefined ? 0 : 2 * d);
   const finalLayerNorm = checkpoint.family === 'gpt2' ? 2 * d : 0;
-  const usesPooler = hubHead !== undefined && hubHead.type !== 'tagging' && hubHead.usePooler;
-  const head = hubHead === undefined ? ownHeadParams(checkpoint, d) : usesPooler ? d * d + d : 0;
+  const usesPooler = hubHeads.some((h) => h.type !== 'tagging' && h.usePooler);
+  const own = ownHeadRead ? ownHeadParams(checkpoint, d) : 0;
+  // BERT's own sequence head holds the pooler already; weights are read once.
+  const poolerCounted = ownHeadRead && checkpoint.head?.layout === 'pooler';
+  const head = own + (usesPooler && !poolerCounted ? d * d + d : 0);
+  const replacedBy = hubHeads.map((h) => h.name).join(', ');
   return {
     embeddings,
     finalLayerNorm,
     head,
-    ...(hubHead === undefined ? {} : { replacedBy: { name: hubHead.name, usesPooler } }),
+    ...(hubHeads.length === 0 ? {} : { replacedBy: { name: replacedBy, usesPooler } }),
     total: embeddings + finalLayerNorm + head,
   };
 }
@@ -252,14 +260,24 @@ export function countParams(model: Model, graphName: string): ParamReport {
         total: perSite * fusion.covers.length,
       };
     });
-  const hubHead = graphHead(model, graph.composition);
-  const head = hubHead && headParams(hubHead, d);
+  const { composition } = graph;
+  const ends = composition.kind === 'parallel' ? composition.branches : [composition];
+  const endHeads = ends.map((end) => graphHead(model, end));
+  const hubHeads = [...new Set(endHeads.filter((h) => h !== undefined))];
+  const heads = hubHeads.map((h) => headParams(h, d));
 
-  const checkpoint = model.base.checkpoint && checkpointParams(model.base.checkpoint, d, hubHead);
+  const checkpoint =
+    model.base.checkpoint &&
+    checkpointParams(
+      model.base.checkpoint,
+      d,
+      hubHeads,
+      endHeads.some((h) => h === undefined),
+    );
   const base = perLayer * layers + (checkpoint?.total ?? 0);
   const adapterTotal = adapters.reduce((sum, a) => sum + a.total, 0);
   const fusionTotal = fusions.reduce((sum, f) => sum + f.total, 0);
-  const headTotal = head?.total ?? 0;
+  const headTotal = heads.reduce((sum, h) => sum + h.total, 0);
   const trainable = adapterTotal + fusionTotal + headTotal;
   return {
     model: model.base.name,
@@ -274,7 +292,7 @@ export function countParams(model: Model, graphName: string): ParamReport {
     },
     adapters,
     fusions,
-    ...(head ? { head } : {}),
+    heads,
     layers: Array.from({ length: layers }, (_, layer) => ({
       layer,
       base: perLayer,

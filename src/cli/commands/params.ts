@@ -119,7 +119,8 @@ function baseRows(report: ParamReport, checkpoint: Checkpoint | undefined): stri
 
 /** The head a checkpoint spec ends in, for the title line. */
 function headScope(report: ParamReport, checkpoint: Checkpoint): string {
-  if (report.head) return `AdapterHub head ${report.head.name}`;
+  if (report.heads.length > 0)
+    return `AdapterHub head${report.heads.length > 1 ? 's' : ''} ${report.heads.map((h) => h.name).join(', ')}`;
   return checkpoint.head ? 'head' : 'no head';
 }
 
@@ -157,13 +158,18 @@ export function renderParams(
       ),
     );
   }
-  if (report.head) {
-    const { head } = report;
+  if (report.heads.length > 0) {
     out.push(
       '',
       formatTable(
         ['head', 'type', 'layers', 'labels', 'total'],
-        [[head.name, head.type, String(head.layers), String(head.labels), thousands(head.total)]],
+        report.heads.map((head) => [
+          head.name,
+          head.type,
+          String(head.layers),
+          String(head.labels),
+          thousands(head.total),
+        ]),
       ),
     );
   }
@@ -189,7 +195,7 @@ export function renderParams(
           `${percent(totals.adaptersPercentOfBase)} of base`,
         ],
         ['fusion', thousands(totals.fusion), ''],
-        ...(report.head ? [['head', thousands(totals.head), '']] : []),
+        ...(report.heads.length > 0 ? [['head', thousands(totals.head), '']] : []),
         [
           'trainable',
           thousands(totals.trainable),

@@ -76,7 +76,7 @@ function resolve(
       'E0406',
       expression.callee.span,
       'parallel(...) runs every branch on the whole batch and must be the whole graph expression',
-      'move parallel(...) to the outside: parallel(stack(a, b), c)',
+      'make parallel(...) the whole expression: graph g = parallel(a, b), its branches adapters or fusions',
     );
     return undefined;
   }
