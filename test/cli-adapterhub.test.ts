@@ -60,6 +60,53 @@ describe('adapt run on AdapterHub directories', () => {
     }
   });
 
+  it("takes text and gives the AdapterHub head's labels, softmax over its logits", async () => {
+    const dir = scratch();
+    // bert-tiny's 40 ids are the first of this tokenizer's vocabulary.
+    for (const file of ['tokenizer.json', 'tokenizer_config.json'])
+      cpSync(join(repoRoot, 'test/fixtures/hf/bert-seq-cls', file), join(dir, 'bert-tiny', file));
+    writeFileSync(
+      join(dir, 'spec.adapt'),
+      'model m from "bert-tiny"\nadapter sentiment from "seq-bn-head/sentiment"\nhead sentiment from "seq-bn-head/sentiment-head"\n',
+    );
+    const result = await runCli(
+      ['run', 'spec.adapt', '--text', 'a b', '--json', '--top-k', '3', '--backend', 'cpu'],
+      dir,
+    );
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as {
+      texts: { ids: number[]; labels: { label: string; score: number }[] }[];
+    };
+    const [text] = report.texts;
+    expect(text!.labels.map((l) => l.label).sort()).toEqual(['neg', 'neu', 'pos']);
+    const ids = Int32Array.from(text!.ids);
+    writeFileSync(
+      join(dir, 'ids.safetensors'),
+      saveSafetensors({ input_ids: { shape: [1, ids.length], data: ids } }),
+    );
+    const tensors = await runCli(
+      [
+        'run',
+        'spec.adapt',
+        '--input',
+        'ids.safetensors',
+        '--backend',
+        'cpu',
+        '-o',
+        'out.safetensors',
+      ],
+      dir,
+    );
+    expect(tensors.code).toBe(0);
+    const logits = [
+      ...loadSafetensors(readFileSync(join(dir, 'out.safetensors'))).get('logits')!.data,
+    ];
+    const exp = logits.map((v) => Math.exp(v - Math.max(...logits)));
+    const softmax = exp.map((v) => v / exp.reduce((a, b) => a + b, 0));
+    for (const { label, score } of text!.labels)
+      expect(Math.abs(score - softmax[['neg', 'neu', 'pos'].indexOf(label)]!)).toBeLessThan(1e-6);
+  });
+
   it('refuses a directory with both a safetensors and a .bin weights file', async () => {
     const dir = scratch();
     cpSync(
@@ -80,7 +127,7 @@ describe('adapt run on AdapterHub directories', () => {
     const renamed = Object.fromEntries(
       [...tensors].map(([name, t]) => [
         name.replace('.sentiment.', '.other.'),
-        { dtype: 'F32' as const, shape: t.shape, data: Float32Array.from(t.data) },
+        { shape: t.shape, data: Float32Array.from(t.data) },
       ]),
     );
     writeFileSync(file, saveSafetensors(renamed));
