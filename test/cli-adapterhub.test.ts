@@ -92,7 +92,7 @@ describe('adapt run on AdapterHub directories', () => {
         'ids.safetensors',
         '--backend',
         'cpu',
-        '-o',
+        '--output',
         'out.safetensors',
       ],
       dir,
