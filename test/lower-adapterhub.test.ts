@@ -39,8 +39,8 @@ describe('lowering AdapterHub semantics', () => {
 
   it('seq_bn: the adapter reads LN(y + x), its residual is y, then LN(· + x)', () => {
     expect(ffnSite(lower(`${MODEL}adapter a { preset seq_bn bottleneck 2 }`))).toEqual([
-      'add adapter:a',
-      'layer_norm adapter:a',
+      'add residual:input',
+      'layer_norm residual:input',
       ...DELTA('a'),
       'add adapter:a',
       'add residual',
@@ -53,12 +53,12 @@ describe('lowering AdapterHub semantics', () => {
       `${MODEL}adapter a { preset seq_bn bottleneck 2 }\nadapter b { preset seq_bn bottleneck 2 }\ngraph default = stack(a, b)`,
     );
     expect(ffnSite(graph)).toEqual([
-      'add adapter:a',
-      'layer_norm adapter:a',
+      'add residual:input',
+      'layer_norm residual:input',
       ...DELTA('a'),
       'add adapter:a',
-      'add adapter:b',
-      'layer_norm adapter:b',
+      'add residual:input',
+      'layer_norm residual:input',
       ...DELTA('b'),
       'add adapter:b',
       'add residual',

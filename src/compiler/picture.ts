@@ -76,7 +76,7 @@ function layerCluster(
     ...members.map((box) => `    ${box.id} ${attrList(boxAttrs(box, model, covers))};`),
   ];
   const atSite = (kind: ScopeKind, site: string | undefined) =>
-    members.find((b) => b.kind === kind && b.scope!.site === site);
+    members.find((b) => b.kind === kind && b.scope!.site === site && b.scope!.name === undefined);
   for (const box of members.filter((b) => b.kind === 'parallel')) {
     const base = atSite('base', box.scope!.site);
     if (base) lines.push(`    { rank=same; ${base.id}; ${box.id}; }`);
@@ -243,7 +243,8 @@ function boxAttrs(
       };
     case 'residual':
       return {
-        label: box.ops.has('layer_norm') ? 'add & LayerNorm' : 'add',
+        // `input`: AdapterHub's LN(y + x) that an adapter reads (docs/language.md §4.7).
+        label: `${box.ops.has('layer_norm') ? 'add & LayerNorm' : 'add'}${box.scope?.name === 'input' ? '\n(adapter input)' : ''}`,
         fontsize: 10,
         height: 0.3,
         group: 'trunk',

@@ -146,7 +146,9 @@ class HubSite {
     let residual: Value | undefined = f.residualBeforeLn === true ? hidden : undefined;
     let query = fusion?.queryBeforeLn ? hidden : undefined;
     if (f.originalLnBefore) {
-      this.scope(adapter, 'adapter');
+      // The model's own residual LayerNorm, which the adapter then reads (a box of its own in
+      // pictures, apart from the site's output).
+      b.scope = { layer: this.c.layer, site: this.c.site, kind: 'residual', name: 'input' };
       hidden = b.op('add', [hidden, x], {});
       if (f.residualBeforeLn === 'post_add') residual = hidden;
       hidden = this.c.layerNorm(hidden);
