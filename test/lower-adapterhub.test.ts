@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkSource } from '../src/compiler/frontend.js';
-import { lowerModel } from '../src/compiler/index.js';
+import { graphPicture, lowerModel } from '../src/compiler/index.js';
 import type { IrGraph } from '../src/compiler/ir/types.js';
 
 /** The IR of AdapterHub semantics at one site, on small hand-written specs (no files). */
@@ -114,5 +114,13 @@ describe('lowering AdapterHub semantics', () => {
       .filter((n) => n.op === 'scale' && n.scope?.site === 'ffn')
       .map((n) => (n.op === 'scale' ? n.attrs.factor : undefined));
     expect(factors).toEqual([0.75 / 2, 0.25 / 2]);
+  });
+
+  it('draws the LayerNorm an adapter reads apart from the site output', () => {
+    const source = `${MODEL}adapter a { preset seq_bn bottleneck 2 }`;
+    const model = checkSource(source, 'test.adapt').model!;
+    const dot = graphPicture(model, 'default', lowerModel(model, 'default'));
+    expect(dot.match(/label="add & LayerNorm\\n\(adapter input\)"/g)).toHaveLength(1);
+    expect(dot.match(/label="add & LayerNorm"/g)).toHaveLength(2);
   });
 });
