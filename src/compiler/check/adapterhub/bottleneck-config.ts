@@ -6,6 +6,7 @@
  * config string such as `pfeiffer[reduction_factor=8]` (`AdapterConfig.load`).
  */
 import { AdapterConfigError } from './adapter-config-error.js';
+import { WRAPPER_KEYS } from './saved-wrapper.js';
 
 export { AdapterConfigError } from './adapter-config-error.js';
 
@@ -213,18 +214,10 @@ export function readSavedAdapterConfig(value: unknown, file: string): SavedAdapt
   if (!top.has('config')) {
     return { ...noMetadata, config: readFields(top, file, '') };
   }
-  const wrapperKeys = new Set([
-    'config',
-    'hidden_size',
-    'model_class',
-    'model_name',
-    'model_type',
-    'name',
-    'version',
-    'type',
-  ]);
+  // adapter-transformers also wrote the adapter's `type`.
   for (const key of top.keys()) {
-    if (!wrapperKeys.has(key)) throw new AdapterConfigError(file, 'unknown key', key);
+    if (!WRAPPER_KEYS.includes(key) && key !== 'type')
+      throw new AdapterConfigError(file, 'unknown key', key);
   }
   const inner = top.get('config')!;
   if (!(inner instanceof Map)) {

@@ -1,6 +1,7 @@
 import type { JsonValue } from '../checkpoint/json.js';
 import type { HubFusionFields } from '../../model.js';
 import { AdapterConfigError } from './adapter-config-error.js';
+import { readWrapper } from './saved-wrapper.js';
 
 const FIELDS = [
   'key',
@@ -51,16 +52,6 @@ export const FUSION_PRESETS: ReadonlyMap<string, Readonly<Record<Field, Plain>>>
   ],
 ]);
 
-const WRAPPER_KEYS = new Set([
-  'config',
-  'hidden_size',
-  'model_class',
-  'model_name',
-  'model_type',
-  'name',
-  'version',
-]);
-
 export interface FusionParts {
   readonly fields: HubFusionFields;
   /** The member adapters as saved: the wrapper's `name` split at commas. */
@@ -74,24 +65,11 @@ export interface FusionParts {
  * forward call (`BertFusion.forward`), a state no compiled graph can reproduce.
  */
 export function readFusionConfig(value: JsonValue, file: string, hidden: number): FusionParts {
-  if (!(value instanceof Map)) throw new AdapterConfigError(file, 'expected a JSON object');
-  for (const key of value.keys()) {
-    if (!WRAPPER_KEYS.has(key)) throw new AdapterConfigError(file, 'unknown key', key);
-  }
-  const savedHidden = value.get('hidden_size');
-  if (savedHidden !== undefined && savedHidden !== hidden) {
-    throw new AdapterConfigError(
-      file,
-      `${String(savedHidden)}, but the model's hidden size is ${hidden}`,
-      'hidden_size',
-    );
-  }
-  const name = value.get('name');
-  if (name !== undefined && typeof name !== 'string')
-    throw new AdapterConfigError(file, 'expected a string', 'name');
-  const config = value.has('config') ? value.get('config')! : value;
+  const { top, name } = readWrapper(value, file, hidden);
+  const config = top.get('config');
+  if (config === undefined) throw new AdapterConfigError(file, 'missing', 'config');
   return {
-    fields: readFusionFields(config, file, value.has('config') ? 'config.' : ''),
+    fields: readFusionFields(config, file, 'config.'),
     members: name === undefined ? undefined : name.split(','),
   };
 }

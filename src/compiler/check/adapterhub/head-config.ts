@@ -2,20 +2,11 @@ import type { JsonValue } from '../checkpoint/json.js';
 import type { PredictionHeadSpec } from '../../model.js';
 import { AdapterConfigError } from './adapter-config-error.js';
 import { hubActivation, HUB_ACTIVATION_NAMES } from './hub-activation.js';
+import { readWrapper } from './saved-wrapper.js';
 
 export type HeadParts = Omit<PredictionHeadSpec, 'name' | 'source' | 'span'> & {
   readonly savedName: string | undefined;
 };
-
-const WRAPPER_KEYS = new Set([
-  'config',
-  'hidden_size',
-  'model_class',
-  'model_name',
-  'model_type',
-  'name',
-  'version',
-]);
 
 /** The config keys of each head type adaptc runs (`adapters/src/adapters/heads/base.py`). */
 const HEAD_KEYS: Readonly<Record<PredictionHeadSpec['type'], readonly string[]>> = {
@@ -38,23 +29,9 @@ const COMMON_KEYS = [
  * tagging heads; any other `head_type`, or a key the type does not have, is an error naming it.
  */
 export function readHeadConfig(value: JsonValue, file: string, hidden: number): HeadParts {
-  if (!(value instanceof Map)) throw new AdapterConfigError(file, 'expected a JSON object');
-  for (const key of value.keys()) {
-    if (!WRAPPER_KEYS.has(key)) throw new AdapterConfigError(file, 'unknown key', key);
-  }
-  const config = value.get('config');
+  const { top, name } = readWrapper(value, file, hidden);
+  const config = top.get('config');
   if (!(config instanceof Map)) throw new AdapterConfigError(file, 'expected an object', 'config');
-  const savedHidden = value.get('hidden_size');
-  if (savedHidden !== undefined && savedHidden !== hidden) {
-    throw new AdapterConfigError(
-      file,
-      `${String(savedHidden)}, but the model's hidden size is ${hidden}`,
-      'hidden_size',
-    );
-  }
-  const name = value.get('name');
-  if (name !== undefined && typeof name !== 'string')
-    throw new AdapterConfigError(file, 'expected a string', 'name');
   const fail = (key: string, message: string): never => {
     throw new AdapterConfigError(file, message, `config.${key}`);
   };
