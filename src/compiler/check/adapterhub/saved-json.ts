@@ -1,6 +1,6 @@
 import type { DiagnosticBag } from '../../diagnostics.js';
 import type { StringValue } from '../../syntax/ast.js';
-import type { ReadFile } from '../checkpoint/read-config.js';
+import { reportNoReader, type ReadFile } from '../checkpoint/read-config.js';
 import { parseJson, type JsonValue } from '../checkpoint/json.js';
 
 /** `DIR/NAME`: the directory as written, joined with one `/`. */
@@ -21,15 +21,7 @@ export function readSavedJson(
   options: { readonly optional?: boolean; readonly what: string },
 ): { file: string; value: JsonValue } | undefined {
   const file = savedFilePath(path.value, name);
-  if (!readFile) {
-    bag.report(
-      'E0114',
-      path.span,
-      `cannot read ${file}: the compiler was given no way to read files`,
-      'pass readFile to compile() or checkSource(); the adapt CLI passes one',
-    );
-    return undefined;
-  }
+  if (!readFile) return reportNoReader(path, file, bag);
   const text = readFile(file);
   if (text === undefined) {
     if (!options.optional) {

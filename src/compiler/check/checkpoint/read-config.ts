@@ -22,6 +22,17 @@ export interface CheckpointConfig {
   readonly checkpoint: CheckpointSpec;
 }
 
+/** E0114 for a spec that names a file when the host gave the compiler no reader. */
+export function reportNoReader(path: StringValue, file: string, bag: DiagnosticBag): undefined {
+  bag.report(
+    'E0114',
+    path.span,
+    `cannot read ${file}: the compiler was given no way to read files`,
+    'pass readFile to compile() or checkSource(), e.g. a function reading the path relative to the spec; the adapt CLI passes one',
+  );
+  return undefined;
+}
+
 /** `DIR/config.json`: the directory as written, joined with one `/`. */
 export function configPath(dir: string): string {
   return /[/\\]$/.test(dir) ? `${dir}config.json` : `${dir}/config.json`;
@@ -40,15 +51,7 @@ export function readCheckpointConfig(
 ): CheckpointConfig | undefined {
   const dir = path.value;
   const file = configPath(dir);
-  if (!readFile) {
-    bag.report(
-      'E0114',
-      path.span,
-      `cannot read ${file}: the compiler was given no way to read files`,
-      'pass readFile to compile() or checkSource(), e.g. a function reading the path relative to the spec; the adapt CLI passes one',
-    );
-    return undefined;
-  }
+  if (!readFile) return reportNoReader(path, file, bag);
   const text = readFile(file);
   if (text === undefined) {
     bag.report(
