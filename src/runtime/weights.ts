@@ -10,7 +10,7 @@ import {
 import { assertFits, estimateWeights } from './memory.js';
 import type { Program, ProgramText, WeightInit, WeightSpec } from './program.js';
 import type { Tensor, TensorMap } from './safetensors.js';
-import { seededNormal } from './random.js';
+import { fillNormal } from './random.js';
 import { elementCount, firstNonFinite, showShape } from './tensor.js';
 import { validateProgram } from './validate-program.js';
 
@@ -283,8 +283,7 @@ export function initTensor(spec: WeightSpec, seed: number): Float32Array {
   const init: WeightInit = spec.init;
   if (init.kind === 'ones') data.fill(1);
   if (init.kind === 'normal') {
-    const normal = seededNormal((hashName(spec.name) ^ Math.imul(seed, 0x9e3779b1)) >>> 0);
-    for (let i = 0; i < data.length; i++) data[i] = normal() * init.std;
+    fillNormal(data, (hashName(spec.name) ^ Math.imul(seed, 0x9e3779b1)) >>> 0, init.std);
   }
   return data;
 }
