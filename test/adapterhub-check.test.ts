@@ -71,6 +71,15 @@ describe('adapter NAME from "DIR"', () => {
     expect(adapter.fields.scaling).toBe('channel');
   });
 
+  it("sizes the bottleneck as Python's int(hidden // reduction_factor) does", () => {
+    const sized = (factor: number) =>
+      check('model m from "bert"\nadapter s from "s"', {
+        's/adapter_config.json': withConfig({ reduction_factor: factor }),
+      }).model!.adapters.get('s')!.bottleneck;
+    // 32 / 0.1 rounds to 320 in a double; the floor of the exact quotient is 319.
+    expect([sized(0.1), sized(3.3), sized(64)]).toEqual([319, 9, 1]);
+  });
+
   it('declares the head saved beside the adapter, under the adapter name', () => {
     const { model, messages } = check('model m from "bert"\nadapter s from "s"', {
       's/adapter_config.json': SEQ_BN,

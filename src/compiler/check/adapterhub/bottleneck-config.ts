@@ -47,6 +47,8 @@ export interface BottleneckConfig {
   readonly phm_rank: number | null;
   readonly phm_bias: boolean | null;
   readonly stochastic_depth: number | null;
+  /** adapters 1.2: the seed of a new adapter's initialization; no effect on a loaded one. */
+  readonly init_weights_seed: number | null;
 }
 
 /** `adapter_config.json` as `save_adapter` writes it (`build_full_config`), around the config. */
@@ -95,6 +97,7 @@ const DEFAULTS: ReadonlyMap<string, Plain> = new Map<string, Plain>([
   ['phm_rank', 1],
   ['phm_bias', true],
   ['stochastic_depth', 0.0],
+  ['init_weights_seed', null],
 ]);
 
 const FIELDS: ReadonlySet<string> = new Set([...REQUIRED, ...DEFAULTS.keys()]);
@@ -445,6 +448,7 @@ function readFields(
     phm_rank: optionalNumber('phm_rank', 1, Number.MAX_SAFE_INTEGER, true),
     phm_bias: optionalBool('phm_bias'),
     stochastic_depth: optionalNumber('stochastic_depth', 0, 1),
+    init_weights_seed: optionalNumber('init_weights_seed', 0, Number.MAX_SAFE_INTEGER, true),
   };
   return Object.freeze(config);
 }

@@ -58,7 +58,7 @@ export function hubAdapterParts(
     throw new AdapterConfigError(file, 'leaves out every layer of the model', 'leave_out');
   }
   const sizeAt = (layer: number) =>
-    Math.max(Math.floor(hidden / reductionFactorAt(config, layer, file)), 1);
+    Math.max(pythonFloorDivide(hidden, reductionFactorAt(config, layer, file)), 1);
   const sizes = new Map(layers.map((layer) => [layer, sizeAt(layer)]));
   const bottleneck = sizes.get(layers[0]!)!;
   const varies = [...sizes.values()].some((size) => size !== bottleneck);
@@ -81,4 +81,17 @@ export function hubAdapterParts(
     scale: typeof config.scaling === 'number' ? config.scaling : 1,
     fields,
   };
+}
+
+/**
+ * `a // b` as CPython computes it for floats (`float_floor_div`): the floor of the exact quotient
+ * of the two doubles, which `Math.floor(a / b)` misses where the rounded quotient is an integer
+ * (768 // 0.1 is 7679 in Python; 768 / 0.1 rounds to 7680).
+ */
+export function pythonFloorDivide(a: number, b: number): number {
+  const mod = a % b;
+  let div = (a - mod) / b;
+  if (mod !== 0 && b < 0 !== mod < 0) div -= 1;
+  const floor = Math.floor(div);
+  return div - floor > 0.5 ? floor + 1 : floor;
 }
