@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { WeightSpec } from '../src/runtime/program.js';
 import { fillNormal, normalArray } from '../src/runtime/random.js';
+import { firstNonFinite } from '../src/runtime/tensor.js';
 import { initTensor } from '../src/runtime/weights.js';
 
 /** The per-value stream as first written: mulberry32 and Box-Muller, one closure call a value. */
@@ -127,5 +128,19 @@ describe('seeded initialization', () => {
     // 2²¹ samples: the mean's standard error is std / 1448, the std's about std / 2048.
     expect(Math.abs(mean)).toBeLessThan((5 * std) / 1448);
     expect(Math.abs(measured / std - 1)).toBeLessThan(5 / 2048);
+  });
+});
+
+describe('firstNonFinite', () => {
+  it('finds the first NaN or infinity in a block, in the tail, or none', () => {
+    const data = new Float32Array(21).fill(-0);
+    expect(firstNonFinite(data)).toBeUndefined();
+    data[19] = Infinity;
+    expect(firstNonFinite(data)).toBe('element 19 is Infinity');
+    data[11] = NaN;
+    data[13] = -Infinity;
+    expect(firstNonFinite(data)).toBe('element 11 is NaN');
+    expect(firstNonFinite([1, 2, -Infinity])).toBe('element 2 is -Infinity');
+    expect(firstNonFinite([])).toBeUndefined();
   });
 });
