@@ -306,3 +306,58 @@ describe('parallel(...)', () => {
     expect(messages).toEqual([message]);
   });
 });
+
+describe('what the adapters library refuses in a composition', () => {
+  const MODEL = 'model m { hidden 32 heads 2 ffn 64 layers 2 }\n';
+
+  it('a fusion inside parallel(...)', () => {
+    const { messages } = check(
+      `${MODEL}adapter a { preset seq_bn }\nadapter b { preset seq_bn }\nfusion f { adapters a, b preset dynamic }\ngraph g = parallel(f, a)`,
+      {},
+    );
+    expect(messages).toEqual([
+      "E0405 graph 'g': AdapterHub's Parallel runs adapters, not the fusion 'f'",
+    ]);
+  });
+
+  it('an average where some but not all of several members sit at a site', () => {
+    const { messages } = check(
+      `${MODEL}adapter a { preset houlsby }\nadapter b { preset houlsby }\nadapter c { preset seq_bn }\ngraph g = average(a, b, c)`,
+      {},
+    );
+    expect(messages).toEqual([
+      "E0122 graph 'g': at attn in layer 0, 2 of the 3 averaged adapters are present ('a', 'b'); the adapters library cannot average them there",
+    ]);
+  });
+
+  it('an AdapterHub fusion of adapters at different sites, or without its last adapter', () => {
+    expect(
+      check(
+        `${MODEL}adapter a { preset houlsby }\nadapter b { preset seq_bn }\nfusion f { adapters a, b preset dynamic }`,
+        {},
+      ).messages,
+    ).toEqual([
+      "E0303 fusion 'f' is AdapterHub's, whose adapters must sit at the same sites: 'a' is at attn, ffn, 'b' at ffn",
+    ]);
+    expect(
+      check(
+        `${MODEL}adapter a { preset seq_bn }\nadapter b { preset seq_bn layers 0 }\nfusion f { adapters a, b preset dynamic }`,
+        {},
+      ).messages,
+    ).toEqual([
+      "E0303 fusion 'f' fuses at ffn in layer 1, where its last adapter 'b' is left out; the adapters library computes a fusion from its last adapter's pre_forward and fails there",
+    ]);
+  });
+
+  it('an AdapterHub fusion fuses where only its last adapter is present, as the library does', () => {
+    const { model, messages } = check(
+      `${MODEL}adapter a { preset seq_bn layers 0 }\nadapter b { preset seq_bn }\nfusion f { adapters a, b preset dynamic }`,
+      {},
+    );
+    expect(messages).toEqual([]);
+    expect(model!.fusions.get('f')!.covers).toEqual([
+      { layer: 0, site: 'ffn', members: ['a', 'b'] },
+      { layer: 1, site: 'ffn', members: ['b'] },
+    ]);
+  });
+});

@@ -123,4 +123,16 @@ describe('lowering AdapterHub semantics', () => {
     expect(dot.match(/label="add & LayerNorm\\n\(adapter input\)"/g)).toHaveLength(1);
     expect(dot.match(/label="add & LayerNorm"/g)).toHaveLength(2);
   });
+
+  it('average with one member present at a site: the library broadcasts it over all N weights', () => {
+    const graph = lower(
+      `${MODEL}adapter a { preset houlsby bottleneck 2 }\nadapter b { preset seq_bn bottleneck 2 }\ngraph default = average(a: 3, b: 1)`,
+    );
+    const factors = (site: string) =>
+      graph.nodes
+        .filter((n) => n.op === 'scale' && n.scope?.site === site)
+        .map((n) => (n.op === 'scale' ? n.attrs.factor : undefined));
+    expect(factors('attn')).toEqual([0.5]);
+    expect(factors('ffn')).toEqual([0.75 / 2, 0.25 / 2]);
+  });
 });

@@ -175,6 +175,7 @@ export function checkFusion(
   if (!ok || context.layerCount === undefined || specs.some((s) => s === undefined)) {
     return undefined;
   }
+  if (hub && !sameLocations(name, block, specs as AdapterSpec[], bag)) return undefined;
   const covers = coverage(
     name,
     block,
@@ -184,6 +185,7 @@ export function checkFusion(
     layers ?? Array.from({ length: context.layerCount }, (_, i) => i),
     { at: atProperty?.span, layers: layersProperty?.span },
     bag,
+    hub !== undefined,
   );
   if (!covers) return undefined;
   return {
@@ -198,6 +200,29 @@ export function checkFusion(
     covers,
     span: block.span,
   };
+}
+
+/**
+ * AdapterHub's members must agree on where they sit: `BottleneckLayer.add_fusion_layer` reads
+ * `common_config_value` of the location flag, which raises for members that differ.
+ */
+function sameLocations(
+  name: string,
+  block: BlockDeclaration,
+  members: readonly AdapterSpec[],
+  bag: DiagnosticBag,
+): boolean {
+  const where = (m: AdapterSpec) => SITES.filter((site) => m.placements[site] !== undefined);
+  const first = where(members[0]!).join(', ');
+  const other = members.find((m) => where(m).join(', ') !== first);
+  if (!other) return true;
+  bag.report(
+    'E0303',
+    block.name.span,
+    `fusion '${name}' is AdapterHub's, whose adapters must sit at the same sites: '${members[0]!.name}' is at ${first}, '${other.name}' at ${where(other).join(', ')}`,
+    'the adapters library refuses them (common_config_value of mh_adapter and output_adapter)',
+  );
+  return false;
 }
 
 /**
@@ -233,6 +258,7 @@ function coverage(
   layers: readonly number[],
   explicit: { at: Span | undefined; layers: Span | undefined },
   bag: DiagnosticBag,
+  hub: boolean,
 ): FusionSite[] | undefined {
   const covers: FusionSite[] = [];
   const memberLayers = members.map((m) => new Set(m.layers));
@@ -242,6 +268,23 @@ function coverage(
       const present = members.filter(
         (m, i) => m.placements[site] !== undefined && memberLayers[i]!.has(layer),
       );
+      if (hub) {
+        // AdapterHub's fusion layer sits at every layer of its sites: it fuses whatever members
+        // are there, one included, and its last member's pre_forward and post_forward frame it.
+        if (present.length === 0) continue;
+        const last = members[members.length - 1]!;
+        if (!present.includes(last)) {
+          bag.report(
+            'E0303',
+            block.name.span,
+            `fusion '${name}' fuses at ${site} in layer ${layer}, where its last adapter '${last.name}' is left out; the adapters library computes a fusion from its last adapter's pre_forward and fails there`,
+            `leave out the same layers in every member, or list '${last.name}' earlier`,
+          );
+          return undefined;
+        }
+        covers.push({ layer, site, members: present.map((m) => m.name) });
+        continue;
+      }
       const parallel = present.filter((m) => m.placements[site] === 'parallel');
       if (present.length >= 2 && parallel.length > 0) {
         bag.report(

@@ -269,7 +269,7 @@ export function check(ast: SourceAst, bag: DiagnosticBag, host: CheckHost = {}):
     reportUnused([...adapterBlocks, ...fusionBlocks], graphs, fusions, bag);
   }
 
-  if (modelFacts.base) checkHubFit(modelFacts.base, adapters, fusions, heads, bag);
+  if (modelFacts.base) checkHubFit(modelFacts.base, adapters, fusions, heads, graphs, bag);
   if (bag.errorCount > errorsBefore || !modelFacts.base) return undefined;
   return { fileName: ast.fileName, base: modelFacts.base, adapters, fusions, heads, graphs };
 }

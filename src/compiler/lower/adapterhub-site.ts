@@ -57,8 +57,14 @@ interface State {
  * `compose_batch_split` do; the last adapter's post_forward gives the site's output. Where no
  * adapter of the composition is present: LN(y + x).
  */
-export function lowerHubSite(context: HubSiteContext, composition: Composition): Value {
-  return new HubSite(context).run(composition);
+export function lowerHubSite(
+  context: HubSiteContext,
+  composition: Composition,
+  channel?: number,
+): Value {
+  const site = new HubSite(context);
+  if (composition.kind !== 'parallel') return site.run(composition);
+  return site.parallelChannel(composition.branches, channel!);
 }
 
 class HubSite {
@@ -74,6 +80,31 @@ class HubSite {
     b.scope = { layer: this.c.layer, site: this.c.site, kind: 'residual' };
     if (!state.last) return this.c.layerNorm(b.op('add', [y, x], {}));
     return this.postForward(state.last, state.hidden);
+  }
+
+  /**
+   * One channel of `compose_parallel` (`adapter_layer_base.py`): the batch is repeated per branch,
+   * `pre_block` runs the first branch's pre_forward on every channel, channel i runs branch i's
+   * forward, and `pad_and_concat` keeps the last branch's `last`, whose post_forward ends every
+   * channel. Where the first or last branch is absent (the library raises there), the first or
+   * last one present stands in.
+   */
+  parallelChannel(branches: readonly Composition[], channel: number): Value {
+    const { b, x, y } = this.c;
+    const adapters = branches.map((branch) => {
+      if (branch.kind !== 'adapter') throw new Error('AdapterHub parallel(...) runs adapters');
+      return this.c.present(branch.name);
+    });
+    const present = adapters.filter((a): a is AdapterSpec => a !== undefined);
+    if (present.length === 0) {
+      b.scope = { layer: this.c.layer, site: this.c.site, kind: 'residual' };
+      return this.c.layerNorm(b.op('add', [y, x], {}));
+    }
+    const first = adapters[0] ?? present[0]!;
+    const last = adapters[adapters.length - 1] ?? present[present.length - 1]!;
+    const pre = this.preBlock(first, { hidden: y, residual: x });
+    const own = adapters[channel];
+    return this.postForward(last, own ? this.single(own, pre).hidden : pre.hidden);
   }
 
   private scope(adapter: AdapterSpec | FusionSpec, kind: 'adapter' | 'parallel' | 'fusion') {
@@ -288,7 +319,7 @@ class HubSite {
 
   /**
    * `compose_average`: the first adapter's pre_forward, every member on that state, then
-   * `mean(stack(h_i) · w_i)`: the normalized weights, divided by the count once more.
+   * `mean(stack(h_i) · w_i)`: the normalized weights, divided by the count N once more.
    */
   private average(items: readonly { name: string; weight: number }[], state: State): State {
     const { b } = this.c;
@@ -300,10 +331,14 @@ class HubSite {
     if (present.length === 0) return state;
     const pre = this.preBlock(present[0]!.adapter, state);
     const outputs = present.map(({ adapter }) => this.single(adapter, pre));
-    const count = present.length;
+    // The mean over N of the weights times the stacked outputs: with one output present, torch
+    // broadcasts it over all N weights (the checker refuses 1 < present < N, where it raises).
+    const count = items.length;
+    const alone = items.reduce((total, item) => total + item.weight, 0) / count;
     let sum: Value | undefined;
     for (const [i, { weight }] of present.entries()) {
-      const term = b.op('scale', [outputs[i]!.hidden], { factor: weight / count });
+      const factor = present.length === 1 ? alone : weight / count;
+      const term = b.op('scale', [outputs[i]!.hidden], { factor });
       sum = sum ? b.op('add', [sum, term], {}) : term;
     }
     return { ...pre, hidden: sum!, last: outputs[outputs.length - 1]!.last! };

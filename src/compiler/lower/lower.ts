@@ -59,7 +59,9 @@ class Lowering {
   /** The composition being lowered: the graph's, or one branch of its parallel(...). */
   private composition: Composition;
   /** The composition involves an AdapterHub adapter or fusion: every site computes as §4.7. */
-  private hub: boolean;
+  private readonly hub: boolean;
+  /** The branch of a parallel(...) graph being lowered. */
+  private channel = 0;
 
   constructor(
     private readonly model: Model,
@@ -97,11 +99,14 @@ class Lowering {
       this.encode(input, mask, '');
       return b.finish();
     }
-    // AdapterHub's Parallel replicates the batch at the first adapter layer: each channel then
-    // runs its branch alone, so each branch is the whole encoder on the shared embeddings.
-    for (const branch of graph.branches) {
+    // AdapterHub's Parallel repeats the batch at the first adapter layer, one channel per branch,
+    // so each channel is the whole encoder on the shared embeddings. Article adapters run their
+    // branch alone there; in AdapterHub mode (any AdapterHub adapter in the graph) the channels
+    // share the first branch's pre_forward and the last one's post_forward at every site, as
+    // compose_parallel computes.
+    for (const [channel, branch] of graph.branches.entries()) {
       this.composition = branch;
-      this.hub = usesAdapterHub(this.model, branch);
+      this.channel = channel;
       this.encode(input, mask, `.${branch.name}`);
     }
     return b.finish();
@@ -176,7 +181,8 @@ class Lowering {
         articleFusion: (fusion, value) => this.applyFusion(fusion, layer, site, { y: value, u: x }),
         adapterIndex: this.adapterIndex,
       },
-      this.composition,
+      this.graphComposition.kind === 'parallel' ? this.graphComposition : this.composition,
+      this.channel,
     );
   }
 

@@ -1,5 +1,15 @@
 import type { DiagnosticBag } from '../../diagnostics.js';
-import type { AdapterSpec, BaseModel, FusionSpec, PredictionHeadSpec } from '../../model.js';
+import {
+  isAdapterAt,
+  SITES,
+  type AdapterSpec,
+  type BaseModel,
+  type Composition,
+  type FusionSpec,
+  type GraphSpec,
+  type PredictionHeadSpec,
+} from '../../model.js';
+import { namesUsed } from '../graphs.js';
 
 /**
  * What AdapterHub semantics need of the rest of the file: a post-LN model (the fields name the
@@ -11,8 +21,10 @@ export function checkHubFit(
   adapters: ReadonlyMap<string, AdapterSpec>,
   fusions: ReadonlyMap<string, FusionSpec>,
   heads: ReadonlyMap<string, PredictionHeadSpec>,
+  graphs: ReadonlyMap<string, GraphSpec>,
   bag: DiagnosticBag,
 ): void {
+  for (const graph of graphs.values()) checkHubGraph(graph, base, adapters, fusions, bag);
   if (base.norm === 'pre') {
     for (const adapter of adapters.values()) {
       if (adapter.semantics !== 'adapterhub') continue;
@@ -44,5 +56,70 @@ export function checkHubFit(
       `head '${head.name}' reads the pooler (use_pooler true), which ${family === undefined ? 'a model without a checkpoint' : `a ${family} checkpoint`} does not have`,
       'BERT and RoBERTa checkpoints have one (pooler.dense)',
     );
+  }
+}
+
+/** Whether a graph computes as the adapters library composes (an AdapterHub adapter or fusion). */
+function isHubGraph(
+  composition: Composition,
+  adapters: ReadonlyMap<string, AdapterSpec>,
+  fusions: ReadonlyMap<string, FusionSpec>,
+): boolean {
+  return namesUsed(composition).some((name) => {
+    const fusion = fusions.get(name);
+    const members = fusion ? fusion.adapters : [name];
+    return (
+      fusion?.hub !== undefined ||
+      members.some((member) => adapters.get(member)?.semantics === 'adapterhub')
+    );
+  });
+}
+
+/**
+ * What the adapters library refuses in a composition, where adaptc would otherwise compute
+ * something of its own: a fusion inside Parallel (`ALLOWED_NESTINGS`), and an Average where
+ * some but not all of several members sit at a site (its mean broadcasts N weights over the
+ * outputs there, which fails for 1 < k < N).
+ */
+function checkHubGraph(
+  graph: GraphSpec,
+  base: BaseModel,
+  adapters: ReadonlyMap<string, AdapterSpec>,
+  fusions: ReadonlyMap<string, FusionSpec>,
+  bag: DiagnosticBag,
+): void {
+  const { composition } = graph;
+  if (!graph.span || !isHubGraph(composition, adapters, fusions)) return;
+  if (composition.kind === 'parallel') {
+    const fusion = composition.branches.find((branch) => branch.kind === 'fusion');
+    if (fusion)
+      bag.report(
+        'E0405',
+        graph.span,
+        `graph '${graph.name}': AdapterHub's Parallel runs adapters, not the fusion '${fusion.name}'`,
+        'the adapters library allows a name, Stack, BatchSplit or Average inside Parallel, not Fuse',
+      );
+  }
+  const averages: { name: string }[][] = [];
+  const collect = (node: Composition): void => {
+    if (node.kind === 'average') averages.push([...node.items]);
+    if (node.kind === 'stack') node.items.forEach(collect);
+    if (node.kind === 'batch' || node.kind === 'parallel') node.branches.forEach(collect);
+  };
+  collect(composition);
+  for (const items of averages) {
+    for (let layer = 0; layer < base.layers; layer++) {
+      for (const site of SITES) {
+        const present = items.filter((item) => isAdapterAt(adapters.get(item.name)!, layer, site));
+        if (present.length <= 1 || present.length === items.length) continue;
+        bag.report(
+          'E0122',
+          graph.span,
+          `graph '${graph.name}': at ${site} in layer ${layer}, ${present.length} of the ${items.length} averaged adapters are present (${present.map((p) => `'${p.name}'`).join(', ')}); the adapters library cannot average them there`,
+          'its mean multiplies the outputs present by all N weights, which fails unless one or all are there: give the adapters the same sites and layers',
+        );
+        return;
+      }
+    }
   }
 }
