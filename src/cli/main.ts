@@ -131,7 +131,7 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
       path,
     )
     .addOption(forceOption())
-    .addOption(backendOption())
+    .addOption(backendOption(RUN_BACKENDS))
     .addOption(targetOption())
     .option('--batch <n>', 'batch size of the random input', integerIn(SIZE_RANGE), 1)
     .option('--seq <n>', 'sequence length of the random input', integerIn(SIZE_RANGE), 16)
@@ -181,6 +181,11 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
       [],
     )
     .option('--seed <n>', 'seed of the initial weights when no --weights', integerIn(SEED_RANGE), 0)
+    .option(
+      '--optimize',
+      "export the graph after adaptc's graph-level rewrites (the fusion algebra), as --backend onnx runs it",
+      false,
+    )
     .action(async (file: string, options: ExportOptions) => {
       exit.code = await runExport(io, file, options);
     });
@@ -190,7 +195,7 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
     .description('time a graph fused, unfused (--no-fuse) and as the bare base model')
     .argument('<file>', '.adapt file', path)
     .option('--graph <name>', 'graph to measure', 'default')
-    .addOption(backendOption())
+    .addOption(backendOption(BENCH_BACKENDS))
     .addOption(targetOption())
     .option('--batch <n>', 'batch size', integerIn(SIZE_RANGE), 1)
     .option('--seq <n>', 'sequence length', integerIn(SIZE_RANGE), 128)
@@ -221,12 +226,18 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
   return program;
 }
 
-function backendOption(): Option {
+const RUN_BACKENDS = ['auto', 'webgpu', 'cpu', 'onnx'];
+const BENCH_BACKENDS = ['auto', 'webgpu', 'cpu'];
+
+function backendOption(choices: readonly string[]): Option {
+  const onnx = choices.includes('onnx')
+    ? '; onnx: ONNX Runtime on the CPU, which auto picks over a software rasterizer'
+    : '';
   return new Option(
     '--backend <name>',
-    'where to run: WebGPU if an adapter exists, else the CPU reference',
+    `where to run: WebGPU if an adapter exists, else the CPU reference${onnx}`,
   )
-    .choices(['auto', 'webgpu', 'cpu'])
+    .choices(choices)
     .default('auto');
 }
 

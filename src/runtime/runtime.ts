@@ -23,6 +23,8 @@ import { requireRunTimeout } from './webgpu/deadline.js';
 import { GpuDevice } from './webgpu/device.js';
 import { GpuModel, type DispatchProfile, type GpuModelStats } from './webgpu/model.js';
 import { bindWeights } from './weights.js';
+import { loadOrt, ORT_MISSING } from './onnx/ort.js';
+import { OnnxSession, requireOnnxSource, type OnnxModelSource } from './onnx/session.js';
 import {
   classifyTexts,
   encodeTexts,
@@ -34,12 +36,15 @@ import {
   type TokenLabel,
 } from './text/classify.js';
 
-export type BackendName = 'cpu' | 'webgpu';
+export type BackendName = 'cpu' | 'webgpu' | 'onnx';
 
-const BACKENDS: readonly unknown[] = ['auto', 'webgpu', 'cpu'];
+const BACKENDS: readonly unknown[] = ['auto', 'webgpu', 'cpu', 'onnx'];
 
 export interface RuntimeOptions {
-  /** 'auto' (the default) uses WebGPU when an adapter exists, else the CPU reference. */
+  /**
+   * 'auto' (the default) uses WebGPU when an adapter exists, else the CPU reference. 'onnx'
+   * runs each program's ONNX model (LoadOptions.onnx) in ONNX Runtime on the CPU.
+   */
   readonly backend?: BackendName | 'auto';
   /** A WebGPU entry point to use instead of navigator.gpu or Dawn. */
   readonly gpu?: GPU;
@@ -71,6 +76,8 @@ export type { TextOutputs };
 export interface LoadOptions {
   /** For a program read from a checkpoint: what `classify` and `encode` tokenize with. */
   readonly tokenizer?: BatchTokenizer;
+  /** The onnx backend only: the program's ONNX model, or how to export it from the weights. */
+  readonly onnx?: OnnxModelSource;
 }
 
 /** A program with its weights, ready to run. */
@@ -165,6 +172,34 @@ class CpuModel extends BaseModel implements LoadedModel {
   }
 }
 
+class OnnxModel extends BaseModel implements LoadedModel {
+  readonly backend = 'onnx' as const;
+
+  constructor(
+    readonly program: Program,
+    private readonly session: OnnxSession,
+    private readonly memoryLimitBytes: number | undefined,
+    tokenizer: BatchTokenizer | undefined,
+    onNotice: (message: string) => void,
+  ) {
+    super(tokenizer, onNotice);
+  }
+
+  run(inputs: RunInputs, options?: RunOptions): Promise<RunOutputs>;
+  run(inputs: TextInputs, options?: RunOptions): Promise<TextOutputs>;
+  run(inputs: ModelInputs, options?: RunOptions): Promise<RunOutputs | TextOutputs>;
+  async run(inputs: ModelInputs, options?: RunOptions): Promise<RunOutputs | TextOutputs> {
+    const prepared = prepareInputs(this.program, inputs, options);
+    assertRunFits(this.program, prepared, 'cpu', this.memoryLimitBytes);
+    // One tensor per program output, whose names validateProgram checked.
+    return (await this.session.run(prepared)) as unknown as RunOutputs | TextOutputs;
+  }
+
+  dispose(): void {
+    this.session.dispose();
+  }
+}
+
 class WebGpuModel extends BaseModel implements LoadedModel {
   readonly backend = 'webgpu' as const;
 
@@ -209,7 +244,7 @@ function readRuntimeOptions(options: unknown) {
   const requested = given.backend ?? 'auto';
   if (!BACKENDS.includes(requested)) {
     throw new ArgumentError(
-      `backend must be 'auto', 'webgpu' or 'cpu', got ${describeValue(requested)}`,
+      `backend must be 'auto', 'webgpu', 'cpu' or 'onnx', got ${describeValue(requested)}`,
     );
   }
   if (given.onNotice !== undefined && typeof given.onNotice !== 'function')
@@ -233,11 +268,17 @@ function readRuntimeOptions(options: unknown) {
   };
 }
 
-function readLoadOptions(options: unknown): BatchTokenizer | undefined {
+function readLoadOptions(options: unknown): {
+  tokenizer: BatchTokenizer | undefined;
+  onnx: OnnxModelSource | undefined;
+} {
   requireRecord(options, 'load options');
   const given = options as Record<string, unknown>;
-  requireKnownKeys(given, ['tokenizer'], 'load options');
-  const tokenizer = given.tokenizer;
+  requireKnownKeys(given, ['tokenizer', 'onnx'], 'load options');
+  return { tokenizer: readTokenizer(given.tokenizer), onnx: requireOnnxSource(given.onnx) };
+}
+
+function readTokenizer(tokenizer: unknown): BatchTokenizer | undefined {
   if (tokenizer === undefined) return undefined;
   if (
     typeof tokenizer !== 'object' ||
@@ -281,6 +322,10 @@ export class Runtime {
     );
     const { requested, onNotice, limit, runTimeoutMs } = read;
     if (requested === 'cpu') return new Runtime('cpu', undefined, onNotice, limit);
+    if (requested === 'onnx') {
+      if (!(await loadOrt())) throw new AdaptRuntimeError(ORT_MISSING);
+      return new Runtime('onnx', undefined, onNotice, limit);
+    }
     try {
       return new Runtime('webgpu', await openDevice(read.gpu, runTimeoutMs), onNotice, limit);
     } catch (error) {
@@ -306,7 +351,7 @@ export class Runtime {
   ): Promise<LoadedModel> {
     if (this.disposed) throw new AdaptRuntimeError('this runtime was disposed');
     const valid = validateProgram(program);
-    const tokenizer = readLoadOptions(options);
+    const { tokenizer, onnx } = readLoadOptions(options);
     if (!(weights instanceof Map) && !Array.isArray(weights)) {
       throw new ArgumentError(
         `weights must be a Map of tensors (as loadSafetensors returns), got ${describeValue(weights)}`,
@@ -328,6 +373,9 @@ export class Runtime {
     let model: LoadedModel;
     if (this.backend === 'cpu') {
       model = new CpuModel(valid, bound.tensors, this.memoryLimitBytes, tokenizer, this.onNotice);
+    } else if (this.backend === 'onnx') {
+      const session = await OnnxSession.create(valid, bound.tensors, onnx);
+      model = new OnnxModel(valid, session, this.memoryLimitBytes, tokenizer, this.onNotice);
     } else {
       if (!valid.gpu)
         throw new ProgramError('this program has no GPU plan; compile it with a WebGPU target');

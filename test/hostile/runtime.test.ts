@@ -94,7 +94,7 @@ describe('the embedding API fails politely', () => {
     await expectError(
       () => Runtime.create({ backend: 'tpu' as never }),
       ArgumentError,
-      `backend must be 'auto', 'webgpu' or 'cpu', got the string "tpu"`,
+      `backend must be 'auto', 'webgpu', 'cpu' or 'onnx', got the string "tpu"`,
     );
     await expectError(
       () => Runtime.create({ backend: 'cpu', memoryLimitBytes: -5 }),

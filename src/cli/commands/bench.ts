@@ -108,7 +108,7 @@ export async function runBench(io: CliIO, file: string, options: BenchOptions): 
       ? new SingleBar({ format: 'bench {bar} {value}/{total} runs', stream: cliStderr() })
       : undefined;
     const settings = { ...options, layers, target, readFile, tick: () => bar?.increment() };
-    requireBenchMemory(source, file, settings, runtime.backend);
+    requireBenchMemory(source, file, settings, runtime.backend === 'webgpu' ? 'webgpu' : 'cpu');
     bar?.start(3 * (options.warmup + options.iters), 0);
     const result = await userErrors(() => benchGraph(runtime, source, file, settings)).finally(() =>
       bar?.stop(),

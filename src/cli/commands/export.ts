@@ -29,6 +29,8 @@ export interface ExportOptions {
   readonly seed: number;
   /** Replace an existing --onnx file (never an input). */
   readonly force?: boolean;
+  /** Export the graph after adaptc's graph-level rewrites (the fusion algebra). */
+  readonly optimize?: boolean;
 }
 
 /**
@@ -150,6 +152,7 @@ export async function runExport(io: CliIO, file: string, options: ExportOptions)
       graph: options.graph,
       producerVersion: packageVersion(),
       ...(program.model.text ? { text: program.model.text } : {}),
+      ...(options.optimize ? { optimize: true } : {}),
     });
   } catch (error) {
     if (error instanceof OnnxExportError) throw new CliError(`${file}: error: ${error.message}`);

@@ -1,12 +1,15 @@
 import { totalmem } from 'node:os';
-import { compile } from '../../compiler/index.js';
+import { compile, lowerModel, type Model } from '../../compiler/index.js';
+import { exportOnnx, OnnxExportError } from '../../compiler/onnx/index.js';
 import { maxTokens, randomInputs, type ModelInputs } from '../../runtime/inputs.js';
 import { predictions, textInputs } from '../../runtime/text/classify.js';
 import type { EncodedBatch, TextTokenizer } from '../../runtime/text/tokenizer.js';
 import { GPU_TOLERANCE, relativeError } from '../../runtime/compare.js';
 import { estimateMemory } from '../../runtime/memory.js';
 import type { Program, Target } from '../../runtime/program.js';
-import { Runtime, type BackendName } from '../../runtime/runtime.js';
+import { Runtime, type BackendName, type RuntimeOptions } from '../../runtime/runtime.js';
+import { onnxInsteadOf } from '../../runtime/onnx/auto.js';
+import { ortProvider } from '../../runtime/onnx/ort.js';
 import {
   saveSafetensors,
   type SafetensorsEntry,
@@ -25,6 +28,7 @@ import { readTexts } from '../text-input.js';
 import { renderTextResults, textResults } from '../text-output.js';
 import { readTensorFile, readWeightFiles } from '../weights-files.js';
 import { readSavedWeights } from '../saved-weights.js';
+import { packageVersion } from '../version.js';
 
 export interface RunOptions {
   readonly graph: string;
@@ -135,6 +139,8 @@ interface Summary {
   readonly std: number;
   readonly load_ms: number;
   readonly run_ms: number;
+  /** Why --backend auto chose the backend it did, where that is not the obvious choice. */
+  readonly backend_choice?: string;
   readonly reference_error?: number;
 }
 
@@ -149,6 +155,7 @@ function describeInput(summary: Summary, options: RunOptions): string {
 function renderSummary(summary: Summary, backend: string, options: RunOptions): string {
   const lines = [
     `  backend   ${backend}`,
+    ...(summary.backend_choice ? [`  chosen    ${summary.backend_choice}`] : []),
     `  weights   ${typeof summary.weights === 'string' ? summary.weights : summary.weights.join(', ')}, ${thousands(summary.parameters)} parameters`,
     `  input     ${summary.input_name} ${summary.input}${describeInput(summary, options)}`,
     `  output    ${summary.output_name} ${summary.output}  mean ${summary.mean.toFixed(6)}  std ${summary.std.toFixed(6)}`,
@@ -217,8 +224,18 @@ function runShape(inputs: ModelInputs | undefined, options: RunOptions, from: st
   };
 }
 
-function describeBackend(runtime: Runtime, program: Program): string {
+async function describeBackend(
+  runtime: Runtime,
+  program: Program,
+  options: RunOptions,
+): Promise<string> {
   if (runtime.backend === 'cpu') return 'cpu (the reference: unfused graph, f64 sums)';
+  if (runtime.backend === 'onnx') {
+    const graph = options.fuse
+      ? 'the graph after its graph-level rewrites'
+      : 'the graph as lowered';
+    return `onnx on ${await ortProvider()}, ${graph}`;
+  }
   const adapter = runtime.adapter!;
   const plan = program.gpu!;
   const where = adapter.description || adapter.architecture || adapter.vendor;
@@ -241,7 +258,7 @@ export async function runRun(io: CliIO, file: string, options: RunOptions): Prom
   const lowered = loadProgram(io, file, options.graph, {
     fuse: false,
     target: options.target,
-    gpu: options.backend !== 'cpu',
+    gpu: options.backend !== 'cpu' && options.backend !== 'onnx',
     maxBindingBytes: Number.MAX_SAFE_INTEGER,
   });
   // Files next: a bad weight, checkpoint or input file is reported before a GPU device is opened.
@@ -261,7 +278,8 @@ export async function runRun(io: CliIO, file: string, options: RunOptions): Prom
   const weightSources = [...(checkpoint?.weights.files ?? []), ...saved.files, ...options.weights];
   const source: ErrorSource = { weights: weightSources, input: options.input, spec: file };
   const shape = runShape(givenInputs, options, tokenized ? 'the texts' : options.input);
-  const estimateOn = options.backend === 'auto' ? undefined : options.backend;
+  const estimateOn =
+    options.backend === 'auto' ? undefined : options.backend === 'onnx' ? 'cpu' : options.backend;
   requireMemory(
     shape.what,
     addEstimates([
@@ -270,14 +288,7 @@ export async function runRun(io: CliIO, file: string, options: RunOptions): Prom
     ]),
   );
   const notices: string[] = [];
-  const runtime = await userErrors(() =>
-    Runtime.create({
-      backend: options.backend,
-      onNotice: (n) => notices.push(n),
-      memoryLimitBytes: totalmem(),
-      ...(options.timeout !== undefined ? { runTimeoutMs: options.timeout * 1000 } : {}),
-    }),
-  );
+  const { runtime, choice } = await createRuntime(options, (n) => notices.push(n));
   try {
     const onGpu = runtime.backend === 'webgpu';
     const program = onGpu
@@ -297,7 +308,9 @@ export async function runRun(io: CliIO, file: string, options: RunOptions): Prom
     const inputs = givenInputs ?? randomInputs(program, options.batch, options.seq, options.seed);
 
     const loadStart = performance.now();
-    const model = await userErrors(() => runtime.load(program, weights), source).catch(
+    const loadOptions =
+      runtime.backend === 'onnx' ? { onnx: onnxExporter(file, lowered.model, options) } : {};
+    const model = await userErrors(() => runtime.load(program, weights, loadOptions), source).catch(
       (error: unknown) => {
         // Adapters trained on top of a checkpoint live in files of their own.
         if (
@@ -335,6 +348,7 @@ export async function runRun(io: CliIO, file: string, options: RunOptions): Prom
       file,
       graph: program.graph,
       backend: runtime.backend,
+      ...(choice ? { backend_choice: choice } : {}),
       ...(program.gpu && onGpu
         ? {
             adapter: runtime.adapter,
@@ -359,7 +373,7 @@ export async function runRun(io: CliIO, file: string, options: RunOptions): Prom
     io.stdout(
       options.json
         ? `${JSON.stringify(summary, null, 2)}\n`
-        : `${results ? renderTextResults(results) : ''}${file}, graph '${program.graph}'\n${renderSummary(summary, describeBackend(runtime, program), options)}`,
+        : `${results ? renderTextResults(results) : ''}${file}, graph '${program.graph}'\n${renderSummary(summary, await describeBackend(runtime, program, options), options)}`,
     );
     if (check && !check.ok) {
       throw new CliError(
@@ -370,6 +384,51 @@ export async function runRun(io: CliIO, file: string, options: RunOptions): Prom
   } finally {
     runtime.dispose();
   }
+}
+
+/**
+ * The runtime for --backend; auto runs on ONNX Runtime instead of a software rasterizer, and
+ * `choice` says why, for the summary (stderr stays for problems).
+ */
+async function createRuntime(
+  options: RunOptions,
+  onNotice: (notice: string) => void,
+): Promise<{ runtime: Runtime; choice?: string }> {
+  const create = (backend: RuntimeOptions['backend']) =>
+    userErrors(() =>
+      Runtime.create({
+        backend,
+        onNotice,
+        memoryLimitBytes: totalmem(),
+        ...(options.timeout !== undefined ? { runTimeoutMs: options.timeout * 1000 } : {}),
+      }),
+    );
+  const runtime = await create(options.backend);
+  if (options.backend !== 'auto') return { runtime };
+  const choice = await onnxInsteadOf(runtime.adapter);
+  if (!choice) return { runtime };
+  runtime.dispose();
+  return { runtime: await create('onnx'), choice };
+}
+
+/**
+ * How the onnx backend gets its model: the graph as lowered, exported from the weights the
+ * runtime bound, after the graph-level rewrites unless --no-fuse.
+ */
+function onnxExporter(file: string, model: Model, options: RunOptions) {
+  return (weights: ReadonlyMap<string, Float32Array>) => {
+    try {
+      return exportOnnx(lowerModel(model, options.graph), weights, {
+        fileName: file,
+        graph: options.graph,
+        producerVersion: packageVersion(),
+        optimize: options.fuse,
+      });
+    } catch (error) {
+      if (error instanceof OnnxExportError) throw new CliError(`${file}: error: ${error.message}`);
+      throw error;
+    }
+  };
 }
 
 function inputTensor(inputs: ModelInputs, name: string): { readonly shape: readonly number[] } {

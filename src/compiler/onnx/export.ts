@@ -2,10 +2,12 @@ import type { IrGraph, IrNode } from '../ir/types.js';
 import { OnnxGraphBuilder } from './builder.js';
 import { VisibilityBuilder } from './mask.js';
 import { formatProvenance } from '../../runtime/ops/node.js';
-import { inGroup, type PrimitiveOp } from '../../runtime/ops/registry.js';
+import { inGroup } from '../../runtime/ops/registry.js';
 import type { ProgramText } from '../../runtime/program.js';
 import { POSITION_IDS, buildPositionIds } from './positions.js';
-import { translate, type TranslationContext } from './ops.js';
+import { linear } from './linear.js';
+import { translate, type TranslatedOp, type TranslationContext } from './ops.js';
+import { rewriteForOnnx } from './rewrites.js';
 import {
   IR_VERSION,
   OPSET,
@@ -28,6 +30,11 @@ export interface OnnxExportOptions {
    * computed in the graph from `input_ids` (positions.ts) rather than read as an input.
    */
   readonly text?: ProgramText;
+  /**
+   * Export the graph after the graph-level rewrites that pay off in ONNX Runtime (rewrites.ts),
+   * instead of as lowered.
+   */
+  readonly optimize?: boolean;
 }
 
 /** An IR graph that cannot be exported (a fused op, a missing weight): one clear message. */
@@ -62,10 +69,11 @@ const elementCount = (shape: readonly number[]) => shape.reduce((n, d) => n * d,
  * few standard ONNX nodes per IR node (ops.ts), named `n<id>_<op>` after the IR node.
  */
 export function buildOnnxModel(
-  ir: IrGraph,
+  lowered: IrGraph,
   weights: ReadonlyMap<string, Float32Array>,
   options: OnnxExportOptions,
 ): ModelProto {
+  const ir = options.optimize ? rewriteForOnnx(lowered) : lowered;
   const b = new OnnxGraphBuilder();
   const masks = new VisibilityBuilder(b);
   const values = new Map<number, string>();
@@ -158,7 +166,7 @@ function translateNode(
   transposed: Map<string, string>,
   masks: VisibilityBuilder,
 ): string {
-  if (!isPrimitive(node)) {
+  if (!isTranslated(node)) {
     throw new OnnxExportError(
       `op '${node.op}' (node %${node.id}) has no ONNX translation; export the unfused graph`,
     );
@@ -193,7 +201,7 @@ function translateNode(
     },
     visibility: (mask, causal) => masks.visibility(mask, causal),
   };
-  const result = translate(ctx);
+  const result = node.op === 'linear' ? linear({ ...ctx, node }) : translate({ ...ctx, node });
   const producer = own.find((n) => n.output![0] === result);
   if (!producer) return result;
   producer.name = prefix;
@@ -201,9 +209,9 @@ function translateNode(
   return `v${node.id}`;
 }
 
-/** Ops the lowering emits have translations; the fused ops do not. */
-function isPrimitive(node: IrNode): node is Extract<IrNode, { op: PrimitiveOp }> {
-  return !inGroup(node.op, 'fused') && !inGroup(node.op, 'source');
+/** Ops the lowering emits have translations, and `linear`; the other fused ops do not. */
+function isTranslated(node: IrNode): node is Extract<IrNode, { op: TranslatedOp }> {
+  return node.op === 'linear' || (!inGroup(node.op, 'fused') && !inGroup(node.op, 'source'));
 }
 
 function renameValue(nodes: readonly NodeProto[], from: string, to: string): void {

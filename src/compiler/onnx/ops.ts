@@ -4,8 +4,14 @@ import type { PrimitiveOp } from '../../runtime/ops/registry.js';
 import type { Visibility } from './mask.js';
 import { float, int, ints, type OnnxAttr } from './proto.js';
 
+/**
+ * The ops with an ONNX translation: every op the lowering emits, and the `linear` that the
+ * graph-level rewrites (fusion-algebra.ts) emit, which an optimized export keeps.
+ */
+export type TranslatedOp = PrimitiveOp | 'linear';
+
 /** What a translation sees of the IR node it translates and how it emits ONNX nodes. */
-export interface TranslationContext<O extends PrimitiveOp = PrimitiveOp> {
+export interface TranslationContext<O extends TranslatedOp = TranslatedOp> {
   readonly node: NodeOf<O>;
   /** ONNX value names of the node's inputs, in order. */
   readonly inputs: readonly string[];
@@ -27,7 +33,7 @@ export interface TranslationContext<O extends PrimitiveOp = PrimitiveOp> {
 }
 
 /** Returns the ONNX value name of the node's result. */
-export type Translation<O extends PrimitiveOp = PrimitiveOp> = (
+export type Translation<O extends TranslatedOp = TranslatedOp> = (
   ctx: TranslationContext<O>,
 ) => string;
 

@@ -1,0 +1,88 @@
+/**
+ * ONNX Runtime for the `onnx` backend: onnxruntime-node's CPU execution provider where that
+ * optional package is installed, else onnxruntime-web's wasm build. Both are imported through
+ * specifiers held in variables, so that neither is a dependency of the runtime, bundlers leave
+ * them alone, and the runtime type-checks without them; the types below are the part used.
+ */
+
+export interface OrtTensor {
+  readonly data: unknown;
+  readonly dims: readonly number[];
+}
+
+export interface OrtSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
+  release(): Promise<void>;
+}
+
+interface OrtModule {
+  readonly InferenceSession: {
+    create(model: Uint8Array, options: Record<string, unknown>): Promise<OrtSession>;
+  };
+  readonly Tensor: new (
+    type: 'float32' | 'int32',
+    data: Float32Array | Int32Array,
+    dims: readonly number[],
+  ) => OrtTensor;
+  readonly env: { readonly wasm: { numThreads?: number } };
+}
+
+export interface OrtRuntime {
+  readonly ort: OrtModule;
+  /** Which package and execution provider, for people. */
+  readonly provider: string;
+  readonly executionProviders: readonly string[];
+}
+
+const ORT_NODE = 'onnxruntime-node';
+const ORT_WEB = 'onnxruntime-web';
+/** Threads of the wasm build: as many as the peers of bench/ use. */
+export const WASM_THREADS = 2;
+
+function isNotFound(error: unknown, name: string): boolean {
+  const { code, message } = error as { code?: string; message?: string };
+  return (
+    (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') &&
+    (message ?? '').includes(name)
+  );
+}
+
+/** The module, or undefined when it is not installed (installed but broken is an error). */
+async function importOptional(name: string): Promise<OrtModule | undefined> {
+  try {
+    return (await import(name)) as OrtModule;
+  } catch (error) {
+    if (isNotFound(error, name)) return undefined;
+    throw error;
+  }
+}
+
+async function importOrt(): Promise<OrtRuntime | undefined> {
+  const native = await importOptional(ORT_NODE);
+  if (native) return { ort: native, provider: `${ORT_NODE} cpu`, executionProviders: ['cpu'] };
+  const web = await importOptional(ORT_WEB);
+  if (!web) return undefined;
+  web.env.wasm.numThreads = WASM_THREADS;
+  return {
+    ort: web,
+    provider: `${ORT_WEB} wasm (${WASM_THREADS} threads)`,
+    executionProviders: ['wasm'],
+  };
+}
+
+let loading: Promise<OrtRuntime | undefined> | undefined;
+
+/** ONNX Runtime, imported once; undefined when neither package is installed. */
+export function loadOrt(): Promise<OrtRuntime | undefined> {
+  loading ??= importOrt();
+  return loading;
+}
+
+export const ORT_MISSING = `the onnx backend needs ONNX Runtime: install ${ORT_NODE} or ${ORT_WEB}`;
+
+/** Which ONNX Runtime the onnx backend runs on, for people; undefined when none is installed. */
+export async function ortProvider(): Promise<string | undefined> {
+  return (await loadOrt())?.provider;
+}

@@ -1,0 +1,124 @@
+import { AdaptRuntimeError, ArgumentError, ProgramError } from '../errors.js';
+import { describeValue } from '../guards.js';
+import type { PreparedInputs } from '../inputs.js';
+import type { Program } from '../program.js';
+import { resolveShape } from '../tensor.js';
+import { loadOrt, ORT_MISSING, type OrtRuntime, type OrtSession, type OrtTensor } from './ort.js';
+
+/**
+ * The ONNX model the `onnx` backend runs: its bytes (an `adapt export --onnx --optimize` file),
+ * or a function that exports it from the weights as the runtime bound them (program names,
+ * derived weights made), which keeps the weights in one place: the model's initializers.
+ */
+export type OnnxModelSource =
+  Uint8Array | ((weights: ReadonlyMap<string, Float32Array>) => Uint8Array);
+
+export interface OnnxOutput {
+  readonly data: Float32Array;
+  readonly shape: readonly number[];
+}
+
+const messageOf = (error: unknown) =>
+  error instanceof Error ? error.message : describeValue(error);
+
+export function requireOnnxSource(source: unknown): OnnxModelSource | undefined {
+  if (source === undefined || source instanceof Uint8Array || typeof source === 'function')
+    return source as OnnxModelSource | undefined;
+  throw new ArgumentError(
+    `onnx must be the ONNX model's bytes or a function of the weights that returns them, got ${describeValue(source)}`,
+  );
+}
+
+/** One ONNX Runtime session of a program's graph. Runs one at a time, as ORT-web requires. */
+export class OnnxSession {
+  private queue: Promise<unknown> = Promise.resolve();
+  private session: OrtSession | undefined;
+
+  private constructor(
+    private readonly program: Program,
+    private readonly runtime: OrtRuntime,
+    session: OrtSession,
+  ) {
+    this.session = session;
+  }
+
+  static async create(
+    program: Program,
+    weights: ReadonlyMap<string, Float32Array>,
+    source: OnnxModelSource | undefined,
+  ): Promise<OnnxSession> {
+    if (source === undefined)
+      throw new ProgramError(
+        "the onnx backend runs the program's ONNX model: pass it as load(program, weights, { onnx }), the bytes or a function of the weights that exports them",
+      );
+    const runtime = await loadOrt();
+    if (!runtime) throw new AdaptRuntimeError(ORT_MISSING);
+    const bytes = typeof source === 'function' ? source(weights) : source;
+    const session = await runtime.ort.InferenceSession.create(bytes, {
+      executionProviders: [...runtime.executionProviders],
+      graphOptimizationLevel: 'all',
+    }).catch((error: unknown) => {
+      throw new AdaptRuntimeError(
+        `ONNX Runtime (${runtime.provider}) cannot load the model: ${messageOf(error)}`,
+      );
+    });
+    if (session.outputNames.length !== program.outputs.length) {
+      await session.release();
+      throw new ProgramError(
+        `the ONNX model has ${session.outputNames.length} outputs, but graph '${program.graph}' has ${program.outputs.length}`,
+      );
+    }
+    return new OnnxSession(program, runtime, session);
+  }
+
+  get provider(): string {
+    return this.runtime.provider;
+  }
+
+  /** The program's outputs by name, from a run on inputs that prepareInputs checked. */
+  run(prepared: PreparedInputs): Promise<Record<string, OnnxOutput>> {
+    const result = this.queue.then(() => this.runNow(prepared));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private async runNow(prepared: PreparedInputs): Promise<Record<string, OnnxOutput>> {
+    const session = this.session;
+    if (!session) throw new AdaptRuntimeError('this model was disposed');
+    const feeds: Record<string, OrtTensor> = {};
+    for (const name of session.inputNames) feeds[name] = this.feed(name, prepared);
+    const results = await session.run(feeds).catch((error: unknown) => {
+      throw new AdaptRuntimeError(
+        `ONNX Runtime (${this.provider}) failed to run: ${messageOf(error)}`,
+      );
+    });
+    // The exporter writes the outputs in the program's order, renaming hidden_states (ONNX values
+    // are single-assignment), so they are matched by position.
+    const outputs: Record<string, OnnxOutput> = {};
+    session.outputNames.forEach((onnxName, i) => {
+      const tensor = results[onnxName]!;
+      outputs[this.program.outputs[i]!.name] = {
+        data: tensor.data as Float32Array,
+        shape: [...tensor.dims],
+      };
+    });
+    return outputs;
+  }
+
+  private feed(name: string, prepared: PreparedInputs): OrtTensor {
+    const spec = this.program.inputs.find((input) => input.name === name);
+    const value = prepared.values.get(name);
+    if (!spec || !value)
+      throw new ProgramError(
+        `the ONNX model reads an input '${name}' that graph '${this.program.graph}' does not have`,
+      );
+    const shape = resolveShape(spec.shape, prepared.batch, prepared.seq);
+    return new this.runtime.ort.Tensor(spec.dtype === 'i32' ? 'int32' : 'float32', value, shape);
+  }
+
+  dispose(): void {
+    const session = this.session;
+    this.session = undefined;
+    void this.queue.then(() => session?.release());
+  }
+}
