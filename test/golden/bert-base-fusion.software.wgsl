@@ -258,7 +258,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   for (var j = lid; j < 64u; j = j + 64u) {
     let bias = adapter0[12288u + j / 4u][j % 4u];
     var s = array<f32, ROWS>(bias, bias, bias, bias);
-    for (var c = 0u; c < D4; c = c + 1u) {
+    for (var c = 0u; c < D4 + params.pad; c = c + 1u) {
       let w = adapter0[j * D4 + c];
       s[0] = s[0] + dot(w, yrow[0u + c]); s[1] = s[1] + dot(w, yrow[192u + c]); s[2] = s[2] + dot(w, yrow[384u + c]); s[3] = s[3] + dot(w, yrow[576u + c]);
     }
@@ -268,7 +268,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   for (var c = lid; c < D; c = c + 64u) {
     let bias = adapter0[24592u + c / 4u][c % 4u];
     var s = array<f32, ROWS>(bias, bias, bias, bias);
-    for (var j = 0u; j < 16u; j = j + 1u) {
+    for (var j = 0u; j < 16u + params.pad; j = j + 1u) {
       let w = adapter0[12304u + c * 16u + j];
       s[0] = s[0] + dot(w, hidden[0u + j]); s[1] = s[1] + dot(w, hidden[16u + j]); s[2] = s[2] + dot(w, hidden[32u + j]); s[3] = s[3] + dot(w, hidden[48u + j]);
     }
@@ -304,7 +304,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   for (var j = lid; j < 48u; j = j + 64u) {
     let bias = adapter0[9216u + j / 4u][j % 4u];
     var s = array<f32, ROWS>(bias, bias, bias, bias);
-    for (var c = 0u; c < D4; c = c + 1u) {
+    for (var c = 0u; c < D4 + params.pad; c = c + 1u) {
       let w = adapter0[j * D4 + c];
       s[0] = s[0] + dot(w, yrow[0u + c]); s[1] = s[1] + dot(w, yrow[192u + c]); s[2] = s[2] + dot(w, yrow[384u + c]); s[3] = s[3] + dot(w, yrow[576u + c]);
     }
@@ -314,7 +314,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   for (var c = lid; c < D; c = c + 64u) {
     let bias = adapter0[18444u + c / 4u][c % 4u];
     var s = array<f32, ROWS>(bias, bias, bias, bias);
-    for (var j = 0u; j < 12u; j = j + 1u) {
+    for (var j = 0u; j < 12u + params.pad; j = j + 1u) {
       let w = adapter0[9228u + c * 12u + j];
       s[0] = s[0] + dot(w, hidden[0u + j]); s[1] = s[1] + dot(w, hidden[12u + j]); s[2] = s[2] + dot(w, hidden[24u + j]); s[3] = s[3] + dot(w, hidden[36u + j]);
     }
@@ -356,7 +356,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   for (var j = lid; j < 64u; j = j + 64u) {
     let bias = adapter0[12288u + j / 4u][j % 4u];
     var s = array<f32, ROWS>(bias, bias, bias, bias);
-    for (var c = 0u; c < D4; c = c + 1u) {
+    for (var c = 0u; c < D4 + params.pad; c = c + 1u) {
       let w = adapter0[j * D4 + c];
       s[0] = s[0] + dot(w, yrow[0u + c]); s[1] = s[1] + dot(w, yrow[192u + c]); s[2] = s[2] + dot(w, yrow[384u + c]); s[3] = s[3] + dot(w, yrow[576u + c]);
     }
@@ -366,7 +366,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   for (var c = lid; c < D; c = c + 64u) {
     let bias = adapter0[24592u + c / 4u][c % 4u];
     var s = array<f32, ROWS>(bias, bias, bias, bias);
-    for (var j = 0u; j < 16u; j = j + 1u) {
+    for (var j = 0u; j < 16u + params.pad; j = j + 1u) {
       let w = adapter0[12304u + c * 16u + j];
       s[0] = s[0] + dot(w, hidden[0u + j]); s[1] = s[1] + dot(w, hidden[16u + j]); s[2] = s[2] + dot(w, hidden[32u + j]); s[3] = s[3] + dot(w, hidden[48u + j]);
     }

@@ -274,7 +274,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   for (var j = lid; j < 2u; j = j + 64u) {
     let b = adapter0[8u + j];
     var s = array<f32, ROWS>(b, b, b, b);
-    for (var c = 0u; c < D; c = c + 1u) {
+    for (var c = 0u; c < D + params.pad; c = c + 1u) {
       let w = adapter0[j * D + c];
       s[0] = s[0] + w * yrow[0u + c]; s[1] = s[1] + w * yrow[4u + c]; s[2] = s[2] + w * yrow[8u + c]; s[3] = s[3] + w * yrow[12u + c];
     }
@@ -284,7 +284,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   for (var c = lid; c < D; c = c + 64u) {
     let b = adapter0[18u + c];
     var s = array<f32, ROWS>(b, b, b, b);
-    for (var j = 0u; j < 2u; j = j + 1u) {
+    for (var j = 0u; j < 2u + params.pad; j = j + 1u) {
       let w = adapter0[10u + c * 2u + j];
       s[0] = s[0] + w * hidden[0u + j]; s[1] = s[1] + w * hidden[2u + j]; s[2] = s[2] + w * hidden[4u + j]; s[3] = s[3] + w * hidden[6u + j];
     }

@@ -2,7 +2,7 @@ import type { LinearActivation } from '../../../runtime/ops/registry.js';
 import { MAX_WORKGROUP_FLOATS } from '../../ir/limits.js';
 import type { KernelArg } from '../kernel.js';
 import { lastDim, perRowBlock, type KernelTemplate } from '../kernel.js';
-import { activation, bindings, ENTRY_BUILTINS, f32, FLAT_GROUP } from '../wgsl.js';
+import { activation, bindings, ENTRY_BUILTINS, f32, FLAT_GROUP, opaqueBound } from '../wgsl.js';
 
 const SIZE = 64;
 /** Rows one workgroup takes at most. */
@@ -96,7 +96,7 @@ export function bottleneckWgsl(layout: BottleneckLayout, lanes: Lanes): string {
   for (var j = lid; j < ${r}u; j = j + ${SIZE}u) {
     let ${bias} = ${lanes.float(pack, at(r * d), 'j')};
     var s = array<f32, ROWS>(${biases});
-    for (var c = 0u; c < ${D}; c = c + 1u) {
+    for (var c = 0u; c < ${opaqueBound(D)}; c = c + 1u) {
       let w = ${pack}[j * ${D} + c];
       ${each((row) => `s[${row}] = s[${row}] + ${lanes.dot('w', z(row))};`)}
     }
@@ -106,7 +106,7 @@ export function bottleneckWgsl(layout: BottleneckLayout, lanes: Lanes): string {
   for (var c = lid; c < D; c = c + ${SIZE}u) {
     let ${bias} = ${lanes.float(pack, at(r * d + r + d * r), 'c')};
     var s = array<f32, ROWS>(${biases});
-    for (var j = 0u; j < ${at(r)}; j = j + 1u) {
+    for (var j = 0u; j < ${opaqueBound(at(r))}; j = j + 1u) {
       let w = ${pack}[${at(r * d + r)} + c * ${at(r)} + j];
       ${each((row) => `s[${row}] = s[${row}] + ${lanes.dot('w', `hidden[${at(row * rMax)} + j]`)};`)}
     }
