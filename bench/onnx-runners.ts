@@ -1,14 +1,17 @@
 /**
- * Runners for the ONNX export under ONNX Runtime, to time the same graph outside adaptc:
+ * Runners for the ONNX export under ONNX Runtime, to time the same graph outside adaptc. Each
+ * `open…` makes a session with its inputs bound (a `PeerSession`), so that a bench can alternate
+ * its runs with adaptc's; `time…` runs one alone.
  *
- * - `timeOrtCpu`: onnxruntime-node with its CPU execution provider (native, multithreaded) when
- *   that optional package is installed; otherwise onnxruntime-web's wasm execution provider in
- *   Node with `WASM_CPU_THREADS` threads. The provider it reports says which one ran.
- * - `timeOrtWebGpu`: onnxruntime-web's WebGPU execution provider in Node, over Dawn (the
- *   `webgpu` package), the same WebGPU implementation adaptc's runtime uses here.
+ * - `openOrtNodeCpu`: onnxruntime-node's CPU execution provider (native, multithreaded), when that
+ *   optional package is installed.
+ * - `openOrtWasm`: onnxruntime-web's wasm execution provider in Node, `WASM_CPU_THREADS` threads.
+ * - `openOrtWebGpu`: onnxruntime-web's WebGPU execution provider in Node, over Dawn (the `webgpu`
+ *   package), the same WebGPU implementation adaptc's runtime uses here, waiting as it does.
+ * - `timeOrtCpu`: onnxruntime-node where installed, else the wasm one; `timeOrtWebGpu`.
  *
- * Each run is timed as the wall time of `session.run(feeds)` with the output read back to the
- * CPU (ORT-web's default output location 'cpu' downloads it, as adaptc's runtime does).
+ * Each run is the wall time of `session.run(feeds)` with the output read back to the CPU
+ * (ORT-web's default output location 'cpu' downloads it, as adaptc's runtime does).
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -23,6 +26,7 @@ import {
   type ModelProto,
   type NodeProto,
 } from '../src/compiler/onnx/proto.js';
+import { gpuWait } from '../src/runtime/webgpu/wait.js';
 
 export interface OnnxTiming {
   /** Milliseconds per run: median, fastest, slowest and interquartile range over `samples`. */
@@ -116,36 +120,78 @@ function makeFeeds(
 interface Session {
   readonly inputNames: readonly string[];
   run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>>;
+  release(): Promise<void>;
+}
+
+/** An ONNX Runtime session with its inputs bound: one call of `run` is one timed run. */
+export interface PeerSession {
+  /** How it ran: the package, its execution provider and settings. */
+  readonly provider: string;
+  /** Milliseconds of `InferenceSession.create` (ORT-web's wasm and device init excluded). */
+  readonly sessionMs: number;
+  /** One `session.run` with `last_hidden_state` read back to the CPU; returns that output. */
+  run(): Promise<Float32Array>;
+  release(): Promise<void>;
+}
+
+/** `wait` wraps each run: adaptc's gentle waiting for the WebGPU peer, nothing for the CPU ones. */
+function peerSession(
+  session: Session,
+  feeds: Record<string, Tensor>,
+  provider: string,
+  sessionMs: number,
+  wait: <T>(start: () => Promise<T>) => Promise<T> = (start) => start(),
+): PeerSession {
+  return {
+    provider,
+    sessionMs,
+    run: () =>
+      wait(async () => {
+        const results = await session.run(feeds);
+        const output = results.last_hidden_state;
+        if (!output) throw new Error('the model has no output last_hidden_state');
+        // With output location 'cpu' the data was read back inside run(); getData() returns it.
+        return (await output.getData()) as Float32Array;
+      }),
+    release: () => session.release(),
+  };
 }
 
 /** Warmup runs, then `iters` timed runs; the output (a copy) of the last run. */
 async function timeRuns(
-  session: Session,
-  feeds: Record<string, Tensor>,
+  peer: PeerSession,
   warmup: number,
   iters: number,
-): Promise<{ samples: number[]; output: Float32Array }> {
-  const once = async () => {
-    const results = await session.run(feeds);
-    const output = results.last_hidden_state;
-    if (!output) throw new Error('the model has no output last_hidden_state');
-    // With output location 'cpu' the data was read back inside run(); getData() just returns it.
-    const data = (await output.getData()) as Float32Array;
-    return data;
-  };
-  for (let i = 0; i < warmup; i++) await once();
+): Promise<OnnxTiming & { output: Float32Array }> {
+  for (let i = 0; i < warmup; i++) await peer.run();
   const samples: number[] = [];
   let last: Float32Array | undefined;
   for (let i = 0; i < iters; i++) {
     const start = performance.now();
-    last = await once();
+    last = await peer.run();
     samples.push(performance.now() - start);
   }
-  return { samples, output: Float32Array.from(last!) };
+  return {
+    ...summarize(samples, peer.provider, peer.sessionMs),
+    output: Float32Array.from(last!),
+  };
+}
+
+async function timePeer(
+  open: Promise<PeerSession>,
+  warmup: number,
+  iters: number,
+): Promise<OnnxTiming & { output: Float32Array }> {
+  const peer = await open;
+  try {
+    return await timeRuns(peer, warmup, iters);
+  } finally {
+    await peer.release();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
-// CPU: onnxruntime-node when installed, else onnxruntime-web's wasm execution provider
+// CPU: onnxruntime-node's CPU execution provider (optional), onnxruntime-web's wasm one
 
 /**
  * Optional and not in package.json, so `npm ci` leaves it out: its install script downloads CUDA
@@ -153,7 +199,7 @@ async function timeRuns(
  */
 const ORT_NODE = 'onnxruntime-node';
 export const ORT_NODE_HINT = `${ORT_NODE} not installed (optional: ONNXRUNTIME_NODE_INSTALL=skip npm i --no-save ${ORT_NODE}@1.30.0)`;
-/** Threads of the wasm CPU fallback: the machines this runs on have 2 cores. */
+/** Threads of onnxruntime-web's wasm CPU provider: the machines this runs on have 2 cores. */
 export const WASM_CPU_THREADS = 2;
 
 interface CpuRuntime {
@@ -162,40 +208,88 @@ interface CpuRuntime {
   readonly executionProviders: string[];
 }
 
-let ortCpu: Promise<CpuRuntime> | undefined;
+let ortNode: Promise<CpuRuntime | undefined> | undefined;
+let ortWasm: Promise<CpuRuntime> | undefined;
 
 function isNotFound(error: unknown, name: string): boolean {
   const { code, message } = error as { code?: string; message?: string };
   return code === 'ERR_MODULE_NOT_FOUND' && (message ?? '').includes(`'${name}'`);
 }
 
-/** The CPU runtime, its first session made, so that sessionMs times only the model's own. */
-async function loadOrtCpu(): Promise<CpuRuntime> {
-  const runtime = await importOrtCpu();
+/** The runtime with its first session made, so that sessionMs times only the model's own. */
+async function warmed(runtime: CpuRuntime): Promise<CpuRuntime> {
   const { ort, executionProviders } = runtime;
   const warm = await ort.InferenceSession.create(tinyModel(), { executionProviders });
   await warm.release();
   return runtime;
 }
 
-async function importOrtCpu(): Promise<CpuRuntime> {
+async function importOrtNode(): Promise<CpuRuntime | undefined> {
   try {
     // A specifier in a variable: TypeScript does not resolve it, so the bench typechecks
     // whether or not the optional package is installed.
     const ort = (await import(ORT_NODE)) as OrtModule;
-    return { ort, provider: `${ORT_NODE} cpu`, executionProviders: ['cpu'] };
+    return await warmed({ ort, provider: `${ORT_NODE} cpu`, executionProviders: ['cpu'] });
   } catch (error) {
     // Installed but broken (a missing native binary, say) is an error, not a fallback.
     if (!isNotFound(error, ORT_NODE)) throw error;
+    return undefined;
   }
+}
+
+async function importOrtWasm(): Promise<CpuRuntime> {
   // The package's Node entry: its own instance of the wasm module, apart from the WebGPU one.
   const ort = (await import('onnxruntime-web')) as OrtModule;
   ort.env.wasm.numThreads = WASM_CPU_THREADS;
-  return {
+  return warmed({
     ort,
-    provider: `onnxruntime-web wasm cpu (${WASM_CPU_THREADS} threads; ${ORT_NODE_HINT})`,
+    provider: `onnxruntime-web wasm cpu (${WASM_CPU_THREADS} threads)`,
     executionProviders: ['wasm'],
-  };
+  });
+}
+
+async function openCpu(
+  runtime: CpuRuntime,
+  model: Uint8Array,
+  feeds: OnnxFeeds,
+): Promise<PeerSession> {
+  const { ort, provider, executionProviders } = runtime;
+  const start = performance.now();
+  const session = await ort.InferenceSession.create(model, {
+    executionProviders,
+    graphOptimizationLevel: 'all',
+  });
+  const sessionMs = performance.now() - start;
+  return peerSession(
+    session,
+    makeFeeds(ort.Tensor, feeds, session.inputNames),
+    provider,
+    sessionMs,
+  );
+}
+
+/** Whether onnxruntime-node can be loaded (it is optional). */
+export async function hasOrtNode(): Promise<boolean> {
+  ortNode ??= importOrtNode();
+  return (await ortNode) !== undefined;
+}
+
+/** onnxruntime-node's CPU execution provider; undefined where that package is not installed. */
+export async function openOrtNodeCpu(
+  model: Uint8Array,
+  feeds: OnnxFeeds,
+): Promise<PeerSession | undefined> {
+  checkFeeds(feeds, 0, 1);
+  ortNode ??= importOrtNode();
+  const runtime = await ortNode;
+  return runtime && openCpu(runtime, model, feeds);
+}
+
+/** onnxruntime-web's wasm execution provider in Node with `WASM_CPU_THREADS` threads. */
+export async function openOrtWasm(model: Uint8Array, feeds: OnnxFeeds): Promise<PeerSession> {
+  checkFeeds(feeds, 0, 1);
+  ortWasm ??= importOrtWasm();
+  return openCpu(await ortWasm, model, feeds);
 }
 
 /** onnxruntime-node's CPU execution provider, or onnxruntime-web's wasm one without it. */
@@ -206,21 +300,8 @@ export async function timeOrtCpu(
   iters: number,
 ): Promise<OnnxTiming & { output: Float32Array }> {
   checkFeeds(feeds, warmup, iters);
-  ortCpu ??= loadOrtCpu();
-  const { ort, provider, executionProviders } = await ortCpu;
-  const start = performance.now();
-  const session = await ort.InferenceSession.create(model, {
-    executionProviders,
-    graphOptimizationLevel: 'all',
-  });
-  const sessionMs = performance.now() - start;
-  try {
-    const tensors = makeFeeds(ort.Tensor, feeds, session.inputNames);
-    const { samples, output } = await timeRuns(session, tensors, warmup, iters);
-    return { ...summarize(samples, provider, sessionMs), output };
-  } finally {
-    await session.release();
-  }
+  const open = async () => (await openOrtNodeCpu(model, feeds)) ?? openOrtWasm(model, feeds);
+  return timePeer(open(), warmup, iters);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -431,7 +512,31 @@ async function cpuPlacedNodes(ort: OrtModule, model: Uint8Array): Promise<string
   return nodes;
 }
 
-/** onnxruntime-web's WebGPU execution provider in Node, over Dawn. */
+/**
+ * onnxruntime-web's WebGPU execution provider in Node, over Dawn, each run inside `gpuWait`: the
+ * timer poll adaptc's runtime waits with, instead of Dawn's busy `setImmediate` loop.
+ */
+export async function openOrtWebGpu(model: Uint8Array, feeds: OnnxFeeds): Promise<PeerSession> {
+  checkFeeds(feeds, 0, 1);
+  ortWeb ??= loadOrtWeb();
+  const ort = await ortWeb;
+  const rewritten = sumAsAdds(model);
+  const start = performance.now();
+  const session = await createWebGpuSession(ort, rewritten ?? model);
+  const sessionMs = performance.now() - start;
+  // With 'webgpu' the only EP listed, create() throws if that backend did not initialize, and
+  // with the CPU fallback disabled every node runs on it; the device is one more check.
+  const device = (await ort.env.webgpu.device) as GPUDevice | undefined;
+  if (!device) {
+    await session.release();
+    throw new Error('onnxruntime-web has no WebGPU device');
+  }
+  const tensors = makeFeeds(ort.Tensor, feeds, session.inputNames);
+  const provider = `onnxruntime-web webgpu over Dawn, gentle wait${rewritten ? ', Sum as Adds' : ''}`;
+  return peerSession(session, tensors, provider, sessionMs, gpuWait);
+}
+
+/** Times `openOrtWebGpu`'s session: warm-up runs, then `iters` timed runs. */
 export async function timeOrtWebGpu(
   model: Uint8Array,
   feeds: OnnxFeeds,
@@ -439,22 +544,5 @@ export async function timeOrtWebGpu(
   iters: number,
 ): Promise<OnnxTiming & { output: Float32Array }> {
   checkFeeds(feeds, warmup, iters);
-  ortWeb ??= loadOrtWeb();
-  const ort = await ortWeb;
-  const rewritten = sumAsAdds(model);
-  const start = performance.now();
-  const session = await createWebGpuSession(ort, rewritten ?? model);
-  const sessionMs = performance.now() - start;
-  try {
-    // With 'webgpu' the only EP listed, create() throws if that backend did not initialize, and
-    // with the CPU fallback disabled every node runs on it; the device is one more check.
-    const device = (await ort.env.webgpu.device) as GPUDevice | undefined;
-    if (!device) throw new Error('onnxruntime-web has no WebGPU device');
-    const tensors = makeFeeds(ort.Tensor, feeds, session.inputNames);
-    const { samples, output } = await timeRuns(session, tensors, warmup, iters);
-    const provider = `onnxruntime-web webgpu${rewritten ? ' (Sum as Adds)' : ''}`;
-    return { ...summarize(samples, provider, sessionMs), output };
-  } finally {
-    await session.release();
-  }
+  return timePeer(openOrtWebGpu(model, feeds), warmup, iters);
 }

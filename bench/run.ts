@@ -1,68 +1,68 @@
 /**
  * `npm run bench`: BERT-base shapes (hidden 768, 12 heads, ffn 3072), batch 1, seq 128, 2 layers.
- * For each graph in bench/specs: adaptc on WebGPU fused, unfused (--no-fuse) and the base alone,
- * and the same weights exported to ONNX in ONNX Runtime on the CPU (onnxruntime-node when
- * installed, else onnxruntime-web's wasm) and onnxruntime-web (WebGPU over the same Dawn). Writes
- * bench/results/latest.json and the table in bench/README.md.
+ * For the base model and each graph in bench/specs: adaptc on WebGPU fused, unfused (--no-fuse)
+ * and the base alone, against its fair peers on the same graph's ONNX export with the same weights
+ * and inputs, alternated round by round: onnxruntime-node CPU (when installed), onnxruntime-web
+ * wasm (2 threads) and onnxruntime-web WebGPU over the same Dawn (waiting as adaptc does), then
+ * the same page in headless Chromium running ORT-web WebGPU and adaptc's runtime bundle. Then a
+ * short FFN matmul kernel run for the ceiling, batch serving, the profile of each fused graph, and
+ * the targets met or missed. Writes bench/results/latest.json and the tables in bench/README.md.
  */
-import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
-import { SECTION_HEADING } from './text/report.js';
-import { benchGraph, type GraphBench } from '../src/cli/bench/measure.js';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import {
+  benchPrograms,
+  benchReport,
+  loadBenchModels,
+  type BenchSettings,
+} from '../src/cli/bench/measure.js';
 import { profileGraph } from '../src/cli/bench/profile.js';
-import { compile } from '../src/compiler/index.js';
+import { compile, forwardFlops } from '../src/compiler/index.js';
 import { exportOnnx } from '../src/compiler/onnx/export.js';
-import { normalArray } from '../src/runtime/random.js';
+import { randomInputs } from '../src/runtime/inputs.js';
 import { Runtime } from '../src/runtime/runtime.js';
+import { GpuDevice } from '../src/runtime/webgpu/device.js';
 import { bindWeights, initWeights } from '../src/runtime/weights.js';
-import { WASM_CPU_THREADS, timeOrtCpu, timeOrtWebGpu, type OnnxFeeds } from './onnx-runners.js';
+import { measureKernelCeiling } from './kernel-ceiling.js';
+import { writeReport } from './kernels/report.js';
+import { hasOrtNode, ORT_NODE_HINT } from './onnx-runners.js';
+import { benchInChromium, type ChromiumGroup } from './peers/chromium.js';
+import { benchNodeGroup } from './peers/node-group.js';
+import { renderReadme, renderTables, type BenchReport, type GraphRow } from './readme.js';
+import { benchServing } from './serving/measure.js';
+import { SECTION_HEADING } from './text/report.js';
+import { evaluateTargets } from './run-targets.js';
 
 const BATCH = 1;
-const SEQ = 128;
+/** BENCH_SEQ shortens the sequence, for a quick check that the bench runs end to end. */
+const SEQ = Number(process.env.BENCH_SEQ ?? 128);
 const ITERS = Number(process.env.BENCH_ITERS ?? 10);
 const WARMUP = 2;
+/** Chromium and serving passes are several times slower: fewer of them. */
+const SLOW_ITERS = Math.min(ITERS, 3);
+const SERVING_BATCHES = [8, 32];
+const SERVING_SEQ = Math.min(32, SEQ);
+const CHROMIUM_TIMEOUT_MS = 600_000;
 const root = new URL('../../', import.meta.url);
 const specsDir = new URL('bench/specs/', root);
 const ORDER = ['pfeiffer', 'houlsby', 'parallel', 'fusion3', 'fusion8'];
 
-interface OnnxResult {
-  readonly ort_cpu_ms: number;
-  /** Which ONNX Runtime ran on the CPU: onnxruntime-node, or onnxruntime-web's wasm without it. */
-  readonly ort_cpu_provider: string;
-  readonly ort_webgpu_ms: number;
-  readonly ort_webgpu_base_ms: number;
-}
+const log = (line: string) => process.stderr.write(`${line}\n`);
 
-/** The graph and its base model exported to ONNX with the same weights, timed in both ORTs. */
-async function onnxTimes(source: string, file: string): Promise<OnnxResult> {
-  const unfused = compile(source, { fileName: file, fuse: false });
-  const base = compile(source, { fileName: file, fuse: false, benchmark: { base: true } });
-  const weights = initWeights(unfused.program!, 0);
-  const d = unfused.program!.model.hidden;
-  const feeds: OnnxFeeds = {
-    hidden_states: normalArray(BATCH * SEQ * d, 1),
-    attention_mask: new Int32Array(BATCH * SEQ).fill(1),
-    batch: BATCH,
-    seq: SEQ,
-    hidden: d,
-  };
-  const bytes = (result: typeof unfused) =>
-    exportOnnx(result.ir!, bindWeights(result.program!, weights).tensors, {
-      fileName: file,
-      graph: 'default',
-    });
-  const cpu = await timeOrtCpu(bytes(unfused), feeds, WARMUP, ITERS);
-  const gpu = await timeOrtWebGpu(bytes(unfused), feeds, WARMUP, ITERS);
-  const gpuBase = await timeOrtWebGpu(bytes(base), feeds, WARMUP, ITERS);
-  return {
-    ort_cpu_ms: cpu.median,
-    ort_cpu_provider: cpu.provider,
-    ort_webgpu_ms: gpu.median,
-    ort_webgpu_base_ms: gpuBase.median,
-  };
+/** The graph (or its bare base model) unfused for export, with the same weights as adaptc's. */
+function exportFor(
+  source: string,
+  file: string,
+  base: boolean,
+  weights: ReturnType<typeof initWeights>,
+) {
+  const result = compile(source, { fileName: file, fuse: false, benchmark: { base } });
+  return exportOnnx(result.ir!, bindWeights(result.program!, weights).tensors, {
+    fileName: file,
+    graph: 'default',
+  });
 }
-
-const fmt = (ms: number) => ms.toFixed(1);
-const pct = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}%`;
 
 async function main(): Promise<void> {
   const files = readdirSync(specsDir)
@@ -70,104 +70,201 @@ async function main(): Promise<void> {
     .sort(
       (a, b) => ORDER.indexOf(a.replace('.adapt', '')) - ORDER.indexOf(b.replace('.adapt', '')),
     );
+  const loadAtStart = loadavg().map((x) => Number(x.toFixed(2)));
   const runtime = await Runtime.create({ backend: 'webgpu' });
   const adapter = runtime.adapter!;
   const target = adapter.profile;
-  const rows: (GraphBench & OnnxResult & { spec: string })[] = [];
-  let ffnGflops = 0;
-  for (const file of files) {
+  const settings: BenchSettings = {
+    graph: 'default',
+    batch: BATCH,
+    seq: SEQ,
+    iters: ITERS,
+    warmup: WARMUP,
+    target,
+  };
+  const rounds = { warmup: WARMUP, iters: ITERS };
+  const ortNode = await hasOrtNode();
+  const rows: GraphRow[] = [];
+  const providers: Record<string, string> = {};
+  const chromiumGroups: ChromiumGroup[] = [];
+
+  for (const [i, file] of files.entries()) {
+    const spec = file.replace('.adapt', '');
     const source = readFileSync(new URL(file, specsDir), 'utf8');
-    const settings = {
-      graph: 'default',
-      batch: BATCH,
-      seq: SEQ,
-      iters: ITERS,
-      warmup: WARMUP,
-      target,
-    };
-    process.stderr.write(`${file}: adaptc on WebGPU…\n`);
-    const ours = await benchGraph(runtime, source, file, settings);
-    process.stderr.write(`${file}: onnxruntime…\n`);
-    const onnx = await onnxTimes(source, file);
-    rows.push({ spec: file.replace('.adapt', ''), ...ours, ...onnx });
-    if (file === 'pfeiffer.adapt') {
-      const profile = await profileGraph(runtime, source, file, settings);
-      const ffn = profile.dispatches.filter(
-        (d) => d.op === 'linear' && d.scope?.site === 'ffn' && d.scope.kind === 'base',
-      );
-      ffnGflops = ffn.reduce((n, d) => n + d.flops, 0) / (ffn.reduce((n, d) => n + d.ms, 0) * 1e6);
+    const programs = benchPrograms(source, file, settings);
+    const weights = initWeights(programs.unfused, 0);
+    if (i === 0) {
+      // The bare base model, against the peers on its own export.
+      log(`base (of ${file}): adaptc and its peers…`);
+      const onnx = exportFor(source, file, true, weights);
+      const model = await runtime.load(programs.base, weights);
+      try {
+        const inputs = randomInputs(programs.base, BATCH, SEQ, 1);
+        const result = await benchNodeGroup({ base: model }, inputs, onnx, rounds);
+        Object.assign(providers, result.providers);
+        const ms = result.adaptc.base.median;
+        rows.push({
+          spec: 'base',
+          base_ms: ms,
+          fused_ms: ms,
+          unfused_ms: null,
+          overhead: null,
+          fusion_speedup: null,
+          dispatches_fused: programs.base.gpu!.dispatches.length,
+          dispatches_unfused: null,
+          gflops: forwardFlops(programs.base.nodes, BATCH, SEQ) / (ms * 1e6),
+          load_ms: null,
+          first_run_ms: null,
+          ort_node_ms: result.peers.ort_node?.median ?? null,
+          ort_wasm_ms: result.peers.ort_wasm!.median,
+          ort_webgpu_ms: result.peers.ort_webgpu!.median,
+          chromium_adaptc_ms: null,
+          chromium_ort_webgpu_ms: null,
+          profile: null,
+        });
+      } finally {
+        model.dispose();
+      }
+      chromiumGroups.push({ name: 'base', source, fileName: file, base: true, onnx });
     }
+    log(`${file}: adaptc fused, unfused, base and its peers…`);
+    const onnx = exportFor(source, file, false, weights);
+    const loaded = await loadBenchModels(runtime, programs, settings, weights);
+    try {
+      const result = await benchNodeGroup(loaded.models, loaded.inputs, onnx, rounds);
+      const ours = benchReport(settings, programs, result.adaptc, loaded);
+      log(`${file}: profile of the fused pass…`);
+      const profile = await profileGraph(runtime, source, file, settings);
+      rows.push({
+        spec,
+        base_ms: ours.base_ms,
+        fused_ms: ours.fused_ms,
+        unfused_ms: ours.unfused_ms,
+        overhead: ours.overhead,
+        fusion_speedup: ours.fusion_speedup,
+        dispatches_fused: ours.dispatches_fused,
+        dispatches_unfused: ours.dispatches_unfused,
+        gflops: ours.gflops,
+        load_ms: ours.load_ms,
+        first_run_ms: ours.first_run_ms,
+        ort_node_ms: result.peers.ort_node?.median ?? null,
+        ort_wasm_ms: result.peers.ort_wasm!.median,
+        ort_webgpu_ms: result.peers.ort_webgpu!.median,
+        chromium_adaptc_ms: null,
+        chromium_ort_webgpu_ms: null,
+        profile: {
+          method: profile.method,
+          total_ms: profile.total_ms,
+          groups: profile.groups,
+          ffn_gflops: ffnGflops(profile.dispatches),
+        },
+      });
+    } finally {
+      loaded.dispose();
+    }
+    chromiumGroups.push({ name: spec, source, fileName: file, base: false, onnx });
   }
+
+  log(`batch serving at B = ${SERVING_BATCHES.join(', ')}, T = ${SERVING_SEQ}…`);
+  const serving = await benchServing(runtime, {
+    batches: SERVING_BATCHES,
+    seq: SERVING_SEQ,
+    warmup: 1,
+    iters: SLOW_ITERS,
+    target,
+  });
   runtime.dispose();
 
-  const device = {
-    backend: 'webgpu',
-    adapter: adapter.description || adapter.architecture,
-    profile: target,
-  };
-  const report = {
+  log('FFN matmul kernels (short run of bench:kernels)…');
+  const gpu = await GpuDevice.create();
+  const ceiling = await measureKernelCeiling(gpu.device, 3).finally(() => gpu.dispose());
+
+  log('headless Chromium: ORT-web WebGPU and adaptc on one page…');
+  const chromium = await benchInChromium(chromiumGroups, {
+    batch: BATCH,
+    seq: SEQ,
+    warmup: 1,
+    iters: SLOW_ITERS,
+    timeoutMs: CHROMIUM_TIMEOUT_MS,
+  });
+  if (chromium.ok) {
+    for (const group of chromium.groups) {
+      const row = rows.find((r) => r.spec === group.name)!;
+      Object.assign(row, {
+        chromium_adaptc_ms: group.adaptc.median,
+        chromium_ort_webgpu_ms: group.ort.median,
+      });
+    }
+  } else {
+    log(`Chromium: ${chromium.reason}`);
+  }
+
+  const report: BenchReport = {
     date: new Date().toISOString(),
     command: 'npm run bench',
-    device,
+    device: {
+      backend: 'webgpu',
+      adapter: adapter.description || adapter.architecture,
+      profile: target,
+    },
+    load_average_at_start: loadAtStart,
     batch: BATCH,
     seq: SEQ,
     layers: 2,
     iters: ITERS,
-    ffn_gflops: ffnGflops,
-    graphs: rows.map(({ timings: _timings, ...row }) => ({
-      ...row,
-      vs_ort_webgpu: row.ort_webgpu_ms / row.fused_ms,
-    })),
+    warmup: WARMUP,
+    slow_iters: SLOW_ITERS,
+    peers: {
+      ort_node: providers.ort_node ?? ORT_NODE_HINT,
+      ort_wasm: providers.ort_wasm!,
+      ort_webgpu: providers.ort_webgpu!,
+      chromium: chromium.ok
+        ? `${chromium.browser}, WebGPU on ${chromium.adapter} (${chromium.profile} kernels for adaptc)`
+        : `not run: ${chromium.reason}`,
+    },
+    ort_node_installed: ortNode,
+    graphs: rows,
+    chromium: chromium.ok
+      ? chromium.groups.map(({ adaptc, ort, ...g }) => ({
+          ...g,
+          adaptc: { ...adaptc, samples: [...adaptc.samples] },
+          ort: { ...ort, samples: [...ort.samples] },
+        }))
+      : { error: chromium.reason },
+    kernel_ceiling: ceiling ?? null,
+    serving: serving.map(({ timings: _timings, ...s }) => s),
+    targets: [],
   };
-  mkdirSync(new URL('bench/results/', root), { recursive: true });
-  writeFileSync(new URL('bench/results/latest.json', root), `${JSON.stringify(report, null, 2)}\n`);
+  report.targets = evaluateTargets(report);
 
-  const cpuProviders = [...new Set(rows.map((r) => r.ort_cpu_provider))].join('; ');
-  const table = [
-    '| graph | base ms | fused ms | unfused ms | overhead | fusion speedup | dispatches fused / unfused | ORT CPU ms | ORT WebGPU ms (base) | adaptc vs ORT WebGPU |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...rows.map(
-      (r) =>
-        `| ${r.spec} | ${fmt(r.base_ms)} | ${fmt(r.fused_ms)} | ${fmt(r.unfused_ms)} | ${pct(r.overhead)} | ${r.fusion_speedup.toFixed(2)}x | ${r.dispatches_fused} / ${r.dispatches_unfused} | ${fmt(r.ort_cpu_ms)} | ${fmt(r.ort_webgpu_ms)} (${fmt(r.ort_webgpu_base_ms)}) | ${(r.ort_webgpu_ms / r.fused_ms).toFixed(2)}x faster |`,
-    ),
-  ].join('\n');
-  const readme = `# Benchmarks
-
-\`npm run bench\` measures adapter graphs at BERT-base shapes (hidden 768, 12 heads, ffn 3072),
-batch ${BATCH}, seq ${SEQ}, 2 layers (specs in \`bench/specs/\`), each the median of ${ITERS} runs after
-${WARMUP} warm-up runs, the variants interleaved round by round: adaptc on WebGPU fused, unfused
-(\`--no-fuse\`) and the bare base model with the same weights; the same weights exported with
-\`adapt export\` and run in ONNX Runtime on the CPU and in onnxruntime-web's WebGPU execution
-provider over the same Dawn. ONNX Runtime on the CPU is onnxruntime-node when it is installed
-(optional, not in package.json: \`npm ci\` leaves it out), else onnxruntime-web's wasm execution
-provider with ${WASM_CPU_THREADS} threads; the line under the table says which ran. Times include
-reading the output back. The machine is shared and noisy: compare ratios within one run, not
-absolute times across runs.
-
-\`npm run bench:kernels\` measures the FFN matmul kernels alone (software and gpu profiles against a
-naive kernel), dispatches and planned memory per example, and the effect of waiting without
-spinning a core.
-
-## Latest run
-
-${report.date}, ${device.adapter} (${target} kernels). FFN matmuls in the fused Pfeiffer graph:
-${ffnGflops.toFixed(1)} GFLOP/s (timestamp queries).
-
-${table}
-
-ORT CPU: ${cpuProviders}.
-
-\`overhead\` = fused / base − 1; \`fusion speedup\` = unfused / fused. Raw figures:
-\`bench/results/latest.json\`.
-`;
+  await writeReport(fileURLToPath(new URL('bench/results/latest.json', root)), report);
   // The other benchmarks' sections (from `npm run bench:text`'s heading on) stay as they were.
-  const readmeUrl = new URL('bench/README.md', root);
-  const previous = readFileSync(readmeUrl, 'utf8');
+  const readmeFile = fileURLToPath(new URL('bench/README.md', root));
+  const previous = readFileSync(readmeFile, 'utf8');
   const kept = previous.indexOf(`\n${SECTION_HEADING}\n`);
-  writeFileSync(readmeUrl, kept < 0 ? readme : `${readme}${previous.slice(kept)}`);
-  process.stdout.write(
-    `${table}\n\nORT CPU: ${cpuProviders}\nFFN matmuls: ${ffnGflops.toFixed(1)} GFLOP/s\nwrote bench/results/latest.json, bench/README.md\n`,
+  const readme = renderReadme(report);
+  writeFileSync(
+    readmeFile,
+    await formatMarkdown(readmeFile, kept < 0 ? readme : `${readme}${previous.slice(kept)}`),
   );
+  process.stdout.write(
+    `${renderTables(report)}\n\nwrote bench/results/latest.json, bench/README.md\n`,
+  );
+}
+
+/** The README as the repository's Prettier formats Markdown, so `format:check` stays clean. */
+async function formatMarkdown(file: string, text: string): Promise<string> {
+  const prettier = await import('prettier');
+  const config = (await prettier.resolveConfig(file)) ?? {};
+  return prettier.format(text, { ...config, parser: 'markdown' });
+}
+
+/** GFLOP/s of the base model's FFN matmuls inside the fused pass (timestamp queries). */
+function ffnGflops(dispatches: Awaited<ReturnType<typeof profileGraph>>['dispatches']): number {
+  const ffn = dispatches.filter(
+    (d) => d.op === 'linear' && d.scope?.site === 'ffn' && d.scope.kind === 'base',
+  );
+  return ffn.reduce((n, d) => n + d.flops, 0) / (ffn.reduce((n, d) => n + d.ms, 0) * 1e6);
 }
 
 await main();

@@ -29,6 +29,10 @@ export interface GraphBench {
   readonly planned_bytes: number;
   /** Work of the fused forward pass over its median time. */
   readonly gflops: number;
+  /** Wall time of `runtime.load` for the fused program (pipelines and weights), ms. */
+  readonly load_ms: number;
+  /** The first fused forward pass after load, before any warm-up, ms. */
+  readonly first_run_ms: number;
   readonly timings: { readonly base: Timing; readonly fused: Timing; readonly unfused: Timing };
 }
 
@@ -46,7 +50,7 @@ export interface BenchSettings {
   readonly readFile?: ReadFile;
 }
 
-function summarize(samples: number[]): Timing {
+export function summarizeTimes(samples: readonly number[]): Timing {
   const sorted = [...samples].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
   const mid = sorted.length / 2;
@@ -57,7 +61,7 @@ function summarize(samples: number[]): Timing {
     min: sorted[0]!,
     max: sorted[sorted.length - 1]!,
     iqr: at(0.75) - at(0.25),
-    samples,
+    samples: [...samples],
   };
 }
 
@@ -70,25 +74,88 @@ function inputsFor(program: Program, inputs: ModelInputs): ModelInputs {
 }
 
 /**
- * Runs the variants in interleaved rounds (base, fused, unfused, base, ...), so that load from
- * elsewhere on a shared machine falls on all of them alike; warm-up rounds are not timed.
+ * Runs the runners in interleaved rounds (a, b, c, a, b, c, ...), so that load from elsewhere on
+ * a shared machine falls on all of them alike; warm-up rounds are not timed.
  */
-async function timeInterleaved<K extends string>(
-  models: Readonly<Record<K, LoadedModel>>,
-  inputs: ModelInputs,
-  settings: BenchSettings,
+export async function timeRounds<K extends string>(
+  runners: Readonly<Record<K, () => Promise<unknown>>>,
+  warmup: number,
+  iters: number,
+  tick?: () => void,
 ): Promise<Record<K, Timing>> {
-  const kinds = Object.keys(models) as K[];
+  const kinds = Object.keys(runners) as K[];
   const samples = Object.fromEntries(kinds.map((k) => [k, [] as number[]])) as Record<K, number[]>;
-  for (let round = 0; round < settings.warmup + settings.iters; round++) {
+  for (let round = 0; round < warmup + iters; round++) {
     for (const kind of kinds) {
       const start = performance.now();
-      await models[kind].run(inputsFor(models[kind].program, inputs));
-      if (round >= settings.warmup) samples[kind].push(performance.now() - start);
-      settings.tick?.();
+      await runners[kind]();
+      if (round >= warmup) samples[kind].push(performance.now() - start);
+      tick?.();
     }
   }
-  return Object.fromEntries(kinds.map((k) => [k, summarize(samples[k])])) as Record<K, Timing>;
+  return Object.fromEntries(kinds.map((k) => [k, summarizeTimes(samples[k])])) as Record<K, Timing>;
+}
+
+/** A runner per loaded model: one forward pass on the inputs its program takes. */
+export function modelRunners<K extends string>(
+  models: Readonly<Record<K, LoadedModel>>,
+  inputs: ModelInputs,
+): Record<K, () => Promise<unknown>> {
+  const kinds = Object.keys(models) as K[];
+  return Object.fromEntries(
+    kinds.map((k) => [k, () => models[k].run(inputsFor(models[k].program, inputs))]),
+  ) as Record<K, () => Promise<unknown>>;
+}
+
+export interface BenchModels {
+  readonly models: Readonly<Record<'base' | 'fused' | 'unfused', LoadedModel>>;
+  readonly inputs: ModelInputs;
+  readonly load_ms: number;
+  readonly first_run_ms: number;
+  dispose(): void;
+}
+
+/**
+ * Loads the three programs with one set of weights. The fused one goes first, so that its load
+ * and first forward pass are cold (no kernel of the others compiled before).
+ */
+export async function loadBenchModels(
+  runtime: Runtime,
+  programs: ReturnType<typeof benchPrograms>,
+  settings: Pick<BenchSettings, 'batch' | 'seq'>,
+  weights?: TensorMap,
+): Promise<BenchModels> {
+  const tensors = weights ?? initWeights(programs.unfused, 0);
+  const inputs = randomInputs(programs.fused, settings.batch, settings.seq, 1);
+  const loaded: LoadedModel[] = [];
+  const load = async (program: Program) => {
+    const model = await runtime.load(program, tensors);
+    loaded.push(model);
+    return model;
+  };
+  try {
+    const loadStart = performance.now();
+    const fused = await load(programs.fused);
+    const load_ms = performance.now() - loadStart;
+    const runStart = performance.now();
+    await fused.run(inputsFor(fused.program, inputs));
+    const first_run_ms = performance.now() - runStart;
+    const models = {
+      base: await load(programs.base),
+      fused,
+      unfused: await load(programs.unfused),
+    };
+    return {
+      models,
+      inputs,
+      load_ms,
+      first_run_ms,
+      dispose: () => loaded.forEach((model) => model.dispose()),
+    };
+  } catch (error) {
+    for (const model of loaded) model.dispose();
+    throw error;
+  }
 }
 
 /** The three programs a graph is measured with: fused, unfused, and the base alone. */
@@ -116,30 +183,22 @@ export async function benchGraph(
   weights?: TensorMap,
 ): Promise<GraphBench> {
   const programs = benchPrograms(source, fileName, settings);
-  const tensors = weights ?? initWeights(programs.unfused, 0);
-  const inputs = randomInputs(programs.fused, settings.batch, settings.seq, 1);
-  const loaded: LoadedModel[] = [];
+  const loaded = await loadBenchModels(runtime, programs, settings, weights);
   try {
-    const load = async (program: Program) => {
-      const model = await runtime.load(program, tensors);
-      loaded.push(model);
-      return model;
-    };
-    const models = {
-      base: await load(programs.base),
-      fused: await load(programs.fused),
-      unfused: await load(programs.unfused),
-    };
-    return report(settings, programs, await timeInterleaved(models, inputs, settings));
+    const runners = modelRunners(loaded.models, loaded.inputs);
+    const timings = await timeRounds(runners, settings.warmup, settings.iters, settings.tick);
+    return benchReport(settings, programs, timings, loaded);
   } finally {
-    for (const model of loaded) model.dispose();
+    loaded.dispose();
   }
 }
 
-function report(
-  settings: BenchSettings,
+/** The figures of one graph from its three timings and its cold start. */
+export function benchReport(
+  settings: Pick<BenchSettings, 'graph' | 'batch' | 'seq'>,
   programs: ReturnType<typeof benchPrograms>,
   timings: Record<'base' | 'fused' | 'unfused', Timing>,
+  cold: Pick<BenchModels, 'load_ms' | 'first_run_ms'>,
 ): GraphBench {
   const { base, fused, unfused } = timings;
   const plan = programs.fused.gpu!;
@@ -155,6 +214,8 @@ function report(
     dispatches_base: programs.base.gpu!.dispatches.length,
     planned_bytes: plannedBytes(plan, settings.batch, settings.seq),
     gflops: forwardFlops(programs.fused.nodes, settings.batch, settings.seq) / (fused.median * 1e6),
+    load_ms: cold.load_ms,
+    first_run_ms: cold.first_run_ms,
     timings: { base, fused, unfused },
   };
 }

@@ -128,6 +128,9 @@ export async function runBench(io: CliIO, file: string, options: BenchOptions): 
     io.stdout(
       `\n  planned activation memory ${(result.planned_bytes / 2 ** 20).toFixed(2)} MiB, ${result.gflops.toFixed(1)} GFLOP/s (fused)\n`,
     );
+    io.stdout(
+      `  cold start (fused): load ${ms(result.load_ms)} ms, first run ${ms(result.first_run_ms)} ms\n`,
+    );
     if (options.profile) {
       const profile = await userErrors(() => profileGraph(runtime, source, file, settings));
       io.stdout(`\n${renderProfile(profile)}\n`);

@@ -1,0 +1,95 @@
+/**
+ * The targets of one `npm run bench` report, each with the measured figures that explain a miss:
+ * the profile of the fused pass (timestamp queries per dispatch), the kernel ceiling, the peers'
+ * times.
+ */
+import type { BenchReport, GraphRow } from './readme.js';
+import {
+  kernelCeilingTarget,
+  overheadTarget,
+  peerSpeedupTarget,
+  servingTarget,
+  type TargetResult,
+} from './targets.js';
+
+const ms = (x: number) => `${x.toFixed(1)} ms`;
+
+/** The profile's three largest kernel groups: "linear · base 610.2 ms (71%), …". */
+function topGroups(row: GraphRow | undefined): string {
+  if (!row?.profile) return '';
+  const groups = row.profile.groups
+    .slice(0, 3)
+    .map((g) => `${g.group} ${ms(g.ms)} (${(100 * g.share).toFixed(0)}%)`)
+    .join(', ');
+  return `; the fused ${row.spec} pass spends ${ms(row.profile.total_ms)} on the GPU (${row.profile.method}): ${groups}`;
+}
+
+/** Time of the adapter and fusion kernels in the fused pass, and their share of it. */
+function adapterShare(row: GraphRow): string {
+  if (!row.profile) return '';
+  const extra = row.profile.groups.filter((g) => !/· (base|graph)$/.test(g.group));
+  const total = extra.reduce((n, g) => n + g.ms, 0);
+  const named = extra.map((g) => `${g.group} ${ms(g.ms)}`).join(', ');
+  return `; the adapter kernels take ${ms(total)} of ${ms(row.profile.total_ms)} on the GPU (${(100 * (total / row.profile.total_ms)).toFixed(1)}%${named ? `: ${named}` : ''})`;
+}
+
+function withReason(t: TargetResult, reason: string): TargetResult {
+  return t.met === false ? { ...t, reason } : t;
+}
+
+export function evaluateTargets(report: BenchReport): TargetResult[] {
+  const profiled = report.graphs.find((r) => r.profile !== null);
+  const ceiling = report.kernel_ceiling;
+  const chromiumNote = report.peers.chromium.startsWith('not run')
+    ? report.peers.chromium
+    : 'no Chromium figure';
+  const targets: TargetResult[] = [];
+  for (const row of report.graphs) {
+    targets.push(
+      withReason(
+        peerSpeedupTarget('ORT-web WebGPU (Dawn)', row.spec, row.fused_ms, row.ort_webgpu_ms),
+        `adaptc ${ms(row.fused_ms)}, ORT-web WebGPU ${ms(row.ort_webgpu_ms)}${topGroups(row.profile ? row : profiled)}`,
+      ),
+    );
+    targets.push(
+      withReason(
+        peerSpeedupTarget(
+          'ORT-web WebGPU (Chromium)',
+          row.spec,
+          row.chromium_adaptc_ms,
+          row.chromium_ort_webgpu_ms,
+          chromiumNote,
+        ),
+        `in Chromium on SwiftShader adaptc ${ms(row.chromium_adaptc_ms ?? NaN)}, ORT-web WebGPU ${ms(row.chromium_ort_webgpu_ms ?? NaN)}`,
+      ),
+    );
+  }
+  for (const row of report.graphs) {
+    const ffn = row.profile
+      ? `, the FFN matmuls inside it ${row.profile.ffn_gflops.toFixed(1)} GFLOP/s`
+      : '';
+    targets.push(
+      withReason(
+        kernelCeilingTarget(row.spec, row.gflops, ceiling?.gflops ?? null, 'no correct kernel'),
+        `the fused ${row.spec} graph reaches ${row.gflops.toFixed(1)} GFLOP/s end to end${ffn}, the best FFN matmul kernel (${ceiling?.kernel ?? '-'}) ${ceiling?.gflops.toFixed(1) ?? '-'} GFLOP/s alone${topGroups(row.profile ? row : undefined)}`,
+      ),
+    );
+  }
+  for (const row of report.graphs) {
+    const t = overheadTarget(row.spec, row.overhead);
+    if (t) {
+      targets.push(
+        withReason(t, `fused ${ms(row.fused_ms)} vs base ${ms(row.base_ms)}${adapterShare(row)}`),
+      );
+    }
+  }
+  for (const s of report.serving) {
+    targets.push(
+      withReason(
+        servingTarget(s.batch, s.routed_tokens_per_s, s.single_tokens_per_s),
+        `batch(a, b, c) ${ms(s.routed_ms)} vs one adapter ${ms(s.single_ms)} a pass at B=${s.batch}, T=${s.seq}`,
+      ),
+    );
+  }
+  return targets;
+}

@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import {
+  kernelCeilingTarget,
+  overheadTarget,
+  peerSpeedupTarget,
+  servingTarget,
+  targetRows,
+  targetSummary,
+} from '../bench/targets.js';
+import { ffnKernelGflops } from '../bench/kernel-ceiling.js';
+import { CASES, flopsOf } from '../bench/kernels/matmul-cases.js';
+import type { KernelResult } from '../bench/kernels/matmul-timing.js';
+import { onnxFeeds } from '../bench/peers/node-group.js';
+import { timeRounds } from '../src/cli/bench/measure.js';
+
+describe('bench targets', () => {
+  it('holds adaptc to 1.5x the peer: peer ms over adaptc ms', () => {
+    const met = peerSpeedupTarget('ORT-web WebGPU (Node)', 'pfeiffer', 100, 160);
+    expect(met).toMatchObject({ value: 1.6, goal: 1.5, rule: 'at least', met: true });
+    const missed = peerSpeedupTarget('ORT-web WebGPU (Node)', 'base', 100, 140);
+    expect(missed.value).toBeCloseTo(1.4, 12);
+    expect(missed.met).toBe(false);
+  });
+
+  it('says why a target was not measured instead of judging it', () => {
+    const t = peerSpeedupTarget('ORT-web WebGPU (Chromium)', 'base', 100, null, 'no Chromium');
+    expect(t).toMatchObject({ value: null, met: null, note: 'no Chromium' });
+    expect(targetRows([t])[0]).toEqual([
+      'adaptc fused vs ORT-web WebGPU (Chromium)',
+      'base',
+      '-',
+      '≥ 1.50x',
+      'not measured (no Chromium)',
+    ]);
+  });
+
+  it('has an overhead goal per graph and none for the others', () => {
+    expect(overheadTarget('pfeiffer', 0.025)).toMatchObject({ goal: 0.03, met: true });
+    expect(overheadTarget('houlsby', 0.07)).toMatchObject({ goal: 0.06, met: false });
+    expect(overheadTarget('parallel', 0.06)).toMatchObject({ met: true });
+    expect(overheadTarget('fusion3', 0.2)).toMatchObject({ goal: 0.2, met: true });
+    expect(overheadTarget('fusion8', 0.31)).toMatchObject({ goal: 0.3, met: false });
+    expect(overheadTarget('base', 0)).toBeUndefined();
+    expect(targetRows([overheadTarget('fusion8', 0.31)!])[0]).toEqual([
+      'overhead over the base model',
+      'fusion8',
+      '+31.0%',
+      '≤ +30.0%',
+      'missed',
+    ]);
+    expect(targetRows([overheadTarget('pfeiffer', -0.01)!])[0]![2]).toBe('-1.0%');
+  });
+
+  it('compares the graph GFLOP/s with the kernel ceiling as a share', () => {
+    const t = kernelCeilingTarget('pfeiffer', 30, 50);
+    expect(t).toMatchObject({ value: 0.6, goal: 0.8, met: false });
+    expect(targetRows([t])[0]!.slice(2)).toEqual(['60.0%', '≥ 80.0%', 'missed']);
+    expect(kernelCeilingTarget('pfeiffer', 45, 50).met).toBe(true);
+    expect(kernelCeilingTarget('pfeiffer', 45, 0).met).toBeNull();
+  });
+
+  it('holds routed serving within 10% of one adapter', () => {
+    expect(servingTarget(8, 950, 1000)).toMatchObject({ graph: 'B=8', value: 0.95, met: true });
+    expect(servingTarget(32, 850, 1000)).toMatchObject({ value: 0.85, met: false });
+    expect(servingTarget(32, null, 1000).met).toBeNull();
+  });
+
+  it('counts met, missed and not measured', () => {
+    const targets = [
+      overheadTarget('pfeiffer', 0.01)!,
+      overheadTarget('houlsby', 0.5)!,
+      servingTarget(8, null, null),
+    ];
+    expect(targetSummary(targets)).toBe('1 of 3 met, 1 missed, 1 not measured');
+  });
+});
+
+describe('timeRounds', () => {
+  it('alternates the runners round by round and times only the rounds after the warm-up', async () => {
+    const calls: string[] = [];
+    const runner = (name: string) => async () => {
+      calls.push(name);
+    };
+    const timings = await timeRounds({ a: runner('a'), b: runner('b'), c: runner('c') }, 1, 2);
+    expect(calls).toEqual(['a', 'b', 'c', 'a', 'b', 'c', 'a', 'b', 'c']);
+    expect(timings.a.samples).toHaveLength(2);
+    expect(timings.c.samples).toHaveLength(2);
+    expect(timings.b.min).toBeLessThanOrEqual(timings.b.median);
+  });
+});
+
+describe('the kernel ceiling', () => {
+  const result = (label: string, kernel: string, c: number, seconds: number, correct = true) =>
+    ({
+      case: CASES[c]!.id,
+      label,
+      kernel,
+      dispatches: 2,
+      medianSeconds: 2 * seconds,
+      correct,
+    }) as unknown as KernelResult;
+
+  it('ranks the kernels correct on both FFN matmuls by total work over total time', () => {
+    const flops = flopsOf(CASES[0]!) + flopsOf(CASES[1]!);
+    const kernels = ffnKernelGflops([
+      result('compiler software (4x vec4)', 'linear_blocked', 0, 0.01),
+      result('compiler software (4x vec4)', 'linear_blocked', 1, 0.03),
+      result('flat_r8c4', 'flat_r8c4', 0, 0.01),
+      result('flat_r8c4', 'flat_r8c4', 1, 0.01),
+      result('wrong', 'wrong', 0, 0.001),
+      result('wrong', 'wrong', 1, 0.001, false),
+    ]);
+    expect(kernels.map((k) => k.kernel)).toEqual([
+      'flat_r8c4',
+      'compiler software (4x vec4) linear_blocked',
+    ]);
+    expect(kernels[0]!.gflops).toBeCloseTo(flops / 0.02 / 1e9, 6);
+    expect(kernels[1]!.gflops).toBeCloseTo(flops / 0.04 / 1e9, 6);
+  });
+});
+
+describe('onnxFeeds', () => {
+  it("feeds ONNX Runtime adaptc's own inputs with every position attended", () => {
+    const hidden = Float32Array.from({ length: 2 * 3 * 4 }, (_, i) => i);
+    const index = Int32Array.from([0, 1]);
+    const feeds = onnxFeeds({
+      hidden_states: { data: hidden, shape: [2, 3, 4] },
+      adapter_index: { data: index, shape: [2] },
+    } as never);
+    expect(feeds.hidden_states).toBe(hidden);
+    expect(feeds.adapter_index).toBe(index);
+    expect([...feeds.attention_mask]).toEqual([1, 1, 1, 1, 1, 1]);
+    expect([feeds.batch, feeds.seq, feeds.hidden]).toEqual([2, 3, 4]);
+  });
+});
