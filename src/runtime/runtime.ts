@@ -9,6 +9,7 @@ import {
 } from './guards.js';
 import {
   prepareInputs,
+  randomInputs,
   type ModelInputs,
   type RunInputs,
   type RunOptions,
@@ -78,6 +79,12 @@ export interface LoadOptions {
   readonly tokenizer?: BatchTokenizer;
   /** The onnx backend only: the program's ONNX model, or how to export it from the weights. */
   readonly onnx?: OnnxModelSource;
+  /**
+   * WebGPU only: run the graph once on one token before returning, so the first request does
+   * not pay for the driver's shader compilation (lavapipe compiles a pipeline when it first
+   * runs; docs/design.md §5). Default false.
+   */
+  readonly warmup?: boolean;
 }
 
 /** A program with its weights, ready to run. */
@@ -271,11 +278,20 @@ function readRuntimeOptions(options: unknown) {
 function readLoadOptions(options: unknown): {
   tokenizer: BatchTokenizer | undefined;
   onnx: OnnxModelSource | undefined;
+  warmup: boolean;
 } {
   requireRecord(options, 'load options');
   const given = options as Record<string, unknown>;
-  requireKnownKeys(given, ['tokenizer', 'onnx'], 'load options');
-  return { tokenizer: readTokenizer(given.tokenizer), onnx: requireOnnxSource(given.onnx) };
+  requireKnownKeys(given, ['tokenizer', 'onnx', 'warmup'], 'load options');
+  if (given.warmup !== undefined && typeof given.warmup !== 'boolean')
+    throw new ArgumentError(
+      `load options: 'warmup' must be true or false, got ${describeValue(given.warmup)}`,
+    );
+  return {
+    tokenizer: readTokenizer(given.tokenizer),
+    onnx: requireOnnxSource(given.onnx),
+    warmup: given.warmup === true,
+  };
 }
 
 function readTokenizer(tokenizer: unknown): BatchTokenizer | undefined {
@@ -351,7 +367,7 @@ export class Runtime {
   ): Promise<LoadedModel> {
     if (this.disposed) throw new AdaptRuntimeError('this runtime was disposed');
     const valid = validateProgram(program);
-    const { tokenizer, onnx } = readLoadOptions(options);
+    const { tokenizer, onnx, warmup } = readLoadOptions(options);
     if (!(weights instanceof Map) && !Array.isArray(weights)) {
       throw new ArgumentError(
         `weights must be a Map of tensors (as loadSafetensors returns), got ${describeValue(weights)}`,
@@ -398,6 +414,8 @@ export class Runtime {
         throw new AdaptRuntimeError('this runtime was disposed while the model was loading');
       }
       model = new WebGpuModel(valid, gpu, tokenizer, this.onNotice);
+      // One sequence of one token reaches every pipeline; the real run grows the buffers.
+      if (warmup) await model.run(randomInputs(valid, 1, 1, 0));
     }
     this.models.add(model);
     return model;
