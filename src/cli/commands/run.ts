@@ -16,7 +16,7 @@ import {
   type TensorMap,
 } from '../../runtime/safetensors.js';
 import type { HostTensor } from '../../runtime/tensor.js';
-import { initWeights } from '../../runtime/weights.js';
+import { seededWeights } from '../seeded/weights.js';
 import { CliError, EXIT, type CliIO } from '../io.js';
 import { loadProgram } from '../load-model.js';
 import { addEstimates, requireMemory } from '../memory-check.js';
@@ -304,7 +304,7 @@ export async function runRun(io: CliIO, file: string, options: RunOptions): Prom
     const reference = options.check ? lowered.program : undefined;
     const weights = checkpoint
       ? [checkpoint.weights.tensors, ...(weightFiles ?? [])]
-      : (weightFiles ?? initWeights(program, options.seed));
+      : (weightFiles ?? (await seededWeights(program, options.seed)));
     const inputs = givenInputs ?? randomInputs(program, options.batch, options.seq, options.seed);
 
     const loadStart = performance.now();
