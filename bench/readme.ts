@@ -45,8 +45,11 @@ export interface BenchReport {
   readonly layers: number;
   readonly iters: number;
   readonly warmup: number;
-  /** Timed rounds in Chromium and for batch serving. */
+  /** Timed rounds for batch serving. */
   readonly slow_iters: number;
+  /** Timed rounds in Chromium, and the rows run there. */
+  readonly chromium_iters: number;
+  readonly chromium_rows: readonly string[];
   /** How each peer ran. */
   readonly peers: {
     readonly ort_node: string;
@@ -195,8 +198,9 @@ To reproduce: \`npm run bench\` (\`BENCH_ITERS=5 npm run bench\` for a shorter r
 - **Chromium**: one page in headless Chromium (WebGPU on its bundled SwiftShader) runs
   onnxruntime-web's WebGPU execution provider and adaptc's runtime bundle (built from this
   checkout's sources), the same seeded weights and inputs, alternated round by round,
-  ${report.slow_iters} timed rounds after 1 warm-up. The browser's own event loop waits; there is nothing to
-  swap.
+  ${report.chromium_iters} timed rounds after 1 warm-up. The browser's own event loop waits; there is nothing to
+  swap. onnxruntime-web takes about half a minute a pass there, so the rows run in Chromium are
+  ${report.chromium_rows.join(', ')} (\`BENCH_CHROMIUM=all\` for every row).
 - **Batch serving**: \`bench/serving/batch3.adapt\`, fused: \`batch(a, b, c)\` with \`adapter_index\`
   routing sequence b to adapter b mod 3, against the same batch through adapter a alone, at
   seq ${report.serving[0]?.seq ?? '-'} (batches of up to 32 sequences of 128 tokens take over half a minute a pass on a
