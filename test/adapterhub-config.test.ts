@@ -67,7 +67,7 @@ describe('adapter_config.json fixtures', () => {
   const files = fixtureConfigs();
 
   it('finds every adapter of the fixtures', () => {
-    expect(files).toHaveLength(23);
+    expect(files).toHaveLength(25);
   });
 
   it.each(files)('%s reads to the fields it holds', (file) => {
