@@ -5,6 +5,7 @@ import {
   compile,
   hasErrors,
   quoteList,
+  type CompileResult,
   type Diagnostic,
   type Model,
   type ReadFile,
@@ -79,16 +80,22 @@ export function loadModel(io: CliIO, path: string, graph?: string): Model {
 }
 
 /**
- * Reads, checks and compiles a spec to a Program for one graph; `source` is the text read and
- * `readFile` the reader it was compiled with, for compiling it again.
+ * Reads, checks and compiles a spec to a Program for one graph, with the graph as lowered (`ir`);
+ * `source` is the text read and `readFile` the reader it was compiled with, for compiling it again.
  */
 export function loadProgram(
   io: CliIO,
   path: string,
   graph: string,
   options: { fuse?: boolean; target?: Target; gpu?: boolean; maxBindingBytes?: number } = {},
-): { model: Model; program: Program; source: string; readFile: ReadFile } {
+): {
+  model: Model;
+  program: Program;
+  ir: NonNullable<CompileResult['ir']>;
+  source: string;
+  readFile: ReadFile;
+} {
   const { source, readFile } = loadChecked(io, path, graph);
-  const { program, model } = compile(source, { fileName: path, graph, readFile, ...options });
-  return { model: model!, program: program!, source, readFile };
+  const { program, model, ir } = compile(source, { fileName: path, graph, readFile, ...options });
+  return { model: model!, program: program!, ir: ir!, source, readFile };
 }

@@ -1,19 +1,19 @@
 import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { lowerModel, type Model } from '../../compiler/index.js';
-import { exportOnnx, OnnxExportError, OPSET } from '../../compiler/onnx/index.js';
+import type { Model } from '../../compiler/index.js';
+import { OPSET } from '../../compiler/onnx/index.js';
+import { onnxModel } from '../onnx-model.js';
 import { estimateWeights, formatBytes } from '../../runtime/memory.js';
 import type { Program } from '../../runtime/program.js';
 import type { TensorMap } from '../../runtime/safetensors.js';
 import { bindWeights, initWeights, type BoundWeights } from '../../runtime/weights.js';
 import { checkpointDirectory, readCheckpointWeights } from '../checkpoint-files.js';
-import { CliError, EXIT, type CliIO, printable } from '../io.js';
+import { EXIT, type CliIO, printable } from '../io.js';
 import { loadProgram } from '../load-model.js';
 import { addEstimates, requireMemory } from '../memory-check.js';
 import { prepareOutput, writeOutput, type NamedPath } from '../output-file.js';
 import { toCliError } from '../runtime-errors.js';
 import { thousands } from '../table.js';
-import { packageVersion } from '../version.js';
 import { readSavedWeights, type SavedWeightFiles } from '../saved-weights.js';
 import { readWeightFiles } from '../weights-files.js';
 
@@ -116,7 +116,7 @@ const megabytes = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
  * types, `token_type_ids`; its position ids are computed in the graph.
  */
 export async function runExport(io: CliIO, file: string, options: ExportOptions): Promise<number> {
-  const { model, program } = loadProgram(io, file, options.graph, { fuse: false });
+  const { model, program, ir } = loadProgram(io, file, options.graph, { fuse: false });
   const sources = weightSources(io, file, model, options);
   const inputs: NamedPath[] = [
     { option: 'the spec', path: file },
@@ -144,20 +144,11 @@ export async function runExport(io: CliIO, file: string, options: ExportOptions)
       `note: ignored ${bound.ignored.length} tensor${bound.ignored.length > 1 ? 's' : ''} that graph '${options.graph}' does not read: ${shown}${more}\n`,
     );
   }
-  const ir = lowerModel(model, options.graph);
-  let bytes: Uint8Array;
-  try {
-    bytes = exportOnnx(ir, bound.tensors, {
-      fileName: file,
-      graph: options.graph,
-      producerVersion: packageVersion(),
-      ...(program.model.text ? { text: program.model.text } : {}),
-      ...(options.optimize ? { optimize: true } : {}),
-    });
-  } catch (error) {
-    if (error instanceof OnnxExportError) throw new CliError(`${file}: error: ${error.message}`);
-    throw error;
-  }
+  const bytes = onnxModel(file, ir, bound.tensors, {
+    graph: options.graph,
+    ...(program.model.text ? { text: program.model.text } : {}),
+    ...(options.optimize ? { optimize: true } : {}),
+  });
   writeOutput(output, bytes);
   const parameters = program.weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
   const named = sourceNames(sources);

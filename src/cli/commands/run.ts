@@ -1,6 +1,6 @@
 import { totalmem } from 'node:os';
-import { compile, lowerModel, type Model } from '../../compiler/index.js';
-import { exportOnnx, OnnxExportError } from '../../compiler/onnx/index.js';
+import { compile } from '../../compiler/index.js';
+import { onnxModel } from '../onnx-model.js';
 import { maxTokens, randomInputs, type ModelInputs } from '../../runtime/inputs.js';
 import { predictions, textInputs } from '../../runtime/text/classify.js';
 import type { EncodedBatch, TextTokenizer } from '../../runtime/text/tokenizer.js';
@@ -28,7 +28,6 @@ import { readTexts } from '../text-input.js';
 import { renderTextResults, textResults } from '../text-output.js';
 import { readTensorFile, readWeightFiles } from '../weights-files.js';
 import { readSavedWeights } from '../saved-weights.js';
-import { packageVersion } from '../version.js';
 
 export interface RunOptions {
   readonly graph: string;
@@ -309,7 +308,7 @@ export async function runRun(io: CliIO, file: string, options: RunOptions): Prom
 
     const loadStart = performance.now();
     const loadOptions =
-      runtime.backend === 'onnx' ? { onnx: onnxExporter(file, lowered.model, options) } : {};
+      runtime.backend === 'onnx' ? { onnx: onnxExporter(file, lowered.ir, options) } : {};
     const model = await userErrors(() => runtime.load(program, weights, loadOptions), source).catch(
       (error: unknown) => {
         // Adapters trained on top of a checkpoint live in files of their own.
@@ -415,20 +414,9 @@ async function createRuntime(
  * How the onnx backend gets its model: the graph as lowered, exported from the weights the
  * runtime bound, after the graph-level rewrites unless --no-fuse.
  */
-function onnxExporter(file: string, model: Model, options: RunOptions) {
-  return (weights: ReadonlyMap<string, Float32Array>) => {
-    try {
-      return exportOnnx(lowerModel(model, options.graph), weights, {
-        fileName: file,
-        graph: options.graph,
-        producerVersion: packageVersion(),
-        optimize: options.fuse,
-      });
-    } catch (error) {
-      if (error instanceof OnnxExportError) throw new CliError(`${file}: error: ${error.message}`);
-      throw error;
-    }
-  };
+function onnxExporter(file: string, ir: Parameters<typeof onnxModel>[1], options: RunOptions) {
+  return (weights: ReadonlyMap<string, Float32Array>) =>
+    onnxModel(file, ir, weights, { graph: options.graph, optimize: options.fuse });
 }
 
 function inputTensor(inputs: ModelInputs, name: string): { readonly shape: readonly number[] } {

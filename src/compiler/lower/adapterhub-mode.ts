@@ -5,7 +5,10 @@ import { namesUsed } from '../check/graphs.js';
  * Whether a graph computes as the `adapters` library composes (docs/language.md §4.7): it uses
  * an AdapterHub adapter or fusion, directly or as a fusion's member.
  */
-export function usesAdapterHub(model: Model, composition: Composition): boolean {
+export function usesAdapterHub(
+  model: Pick<Model, 'adapters' | 'fusions'>,
+  composition: Composition,
+): boolean {
   for (const name of namesUsed(composition)) {
     if (model.adapters.get(name)?.semantics === 'adapterhub') return true;
     const fusion = model.fusions.get(name);

@@ -9,7 +9,7 @@ import {
   type GraphSpec,
   type PredictionHeadSpec,
 } from '../../model.js';
-import { namesUsed } from '../graphs.js';
+import { usesAdapterHub } from '../../lower/adapterhub-mode.js';
 
 /**
  * What AdapterHub semantics need of the rest of the file: a post-LN model (the fields name the
@@ -59,22 +59,6 @@ export function checkHubFit(
   }
 }
 
-/** Whether a graph computes as the adapters library composes (an AdapterHub adapter or fusion). */
-function isHubGraph(
-  composition: Composition,
-  adapters: ReadonlyMap<string, AdapterSpec>,
-  fusions: ReadonlyMap<string, FusionSpec>,
-): boolean {
-  return namesUsed(composition).some((name) => {
-    const fusion = fusions.get(name);
-    const members = fusion ? fusion.adapters : [name];
-    return (
-      fusion?.hub !== undefined ||
-      members.some((member) => adapters.get(member)?.semantics === 'adapterhub')
-    );
-  });
-}
-
 /**
  * What the adapters library refuses in a composition, where adaptc would otherwise compute
  * something of its own: a fusion inside Parallel (`ALLOWED_NESTINGS`), and an Average where
@@ -89,7 +73,7 @@ function checkHubGraph(
   bag: DiagnosticBag,
 ): void {
   const { composition } = graph;
-  if (!graph.span || !isHubGraph(composition, adapters, fusions)) return;
+  if (!graph.span || !usesAdapterHub({ adapters, fusions }, composition)) return;
   if (composition.kind === 'parallel') {
     const fusion = composition.branches.find((branch) => branch.kind === 'fusion');
     if (fusion)
