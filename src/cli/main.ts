@@ -1,14 +1,11 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { runBench, type BenchOptions } from './commands/bench.js';
-import { runCheck } from './commands/check.js';
-import { runCompile, type CompileOptions } from './commands/compile-emit.js';
-import { runExport, type ExportOptions } from './commands/export.js';
-import { runGraph, type GraphOptions } from './commands/graph.js';
-import { runInit, type InitOptions } from './commands/init.js';
-import { runParams } from './commands/params.js';
-import { runPlayground } from './commands/playground.js';
-import { runRun, type RunOptions } from './commands/run.js';
-import { runWeights, type WeightsOptions } from './commands/weights.js';
+import type { BenchOptions } from './commands/bench.js';
+import type { CompileOptions } from './commands/compile-emit.js';
+import type { ExportOptions } from './commands/export.js';
+import type { GraphOptions } from './commands/graph.js';
+import type { InitOptions } from './commands/init.js';
+import type { RunOptions } from './commands/run.js';
+import type { WeightsOptions } from './commands/weights.js';
 import { CliError, EXIT, processIO, type CliIO } from './io.js';
 import {
   integerIn,
@@ -40,8 +37,9 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
     .command('check')
     .description('parse and check .adapt files; exit 0 when clean, 1 on errors, 2 on usage errors')
     .argument('<file...>', '.adapt files', collectPath)
-    .action((files: string[]) => {
-      exit.code = runCheck(io, files);
+    .action(async (files: string[]) => {
+      const { runCheck } = await import('./commands/check.js');
+      exit.code = await runCheck(io, files);
     });
 
   program
@@ -56,8 +54,9 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
     )
     .option('-o, --output <file>', 'write the spec to a file instead of stdout', path)
     .addOption(forceOption())
-    .action((dirs: string[], options: InitOptions) => {
-      exit.code = runInit(io, dirs, options);
+    .action(async (dirs: string[], options: InitOptions) => {
+      const { runInit } = await import('./commands/init.js');
+      exit.code = await runInit(io, dirs, options);
     });
 
   program
@@ -66,8 +65,9 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
     .argument('<file>', '.adapt file', path)
     .option('--graph <name>', 'graph to count', 'default')
     .addOption(new Option('--json', 'print JSON instead of tables').default(false))
-    .action((file: string, options: { graph: string; json: boolean }) => {
-      exit.code = runParams(io, file, options);
+    .action(async (file: string, options: { graph: string; json: boolean }) => {
+      const { runParams } = await import('./commands/params.js');
+      exit.code = await runParams(io, file, options);
     });
 
   program
@@ -86,8 +86,9 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
         .choices(['software', 'gpu'])
         .default('software'),
     )
-    .action((file: string, options: CompileOptions) => {
-      exit.code = runCompile(io, file, options);
+    .action(async (file: string, options: CompileOptions) => {
+      const { runCompile } = await import('./commands/compile-emit.js');
+      exit.code = await runCompile(io, file, options);
     });
 
   program
@@ -98,6 +99,7 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
     .requiredOption('-o, --output <path>', 'output file: .svg or .dot', path)
     .addOption(forceOption())
     .action(async (file: string, options: GraphOptions) => {
+      const { runGraph } = await import('./commands/graph.js');
       exit.code = await runGraph(io, file, options);
     });
 
@@ -150,6 +152,7 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
       false,
     )
     .action(async (file: string, options: RunOptions) => {
+      const { runRun } = await import('./commands/run.js');
       exit.code = await runRun(io, file, options);
     });
 
@@ -163,8 +166,9 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
     .option('-o, --output <file>', 'output .safetensors file', path)
     .addOption(forceOption())
     .option('--seed <n>', 'seed of the initial weights', integerIn(SEED_RANGE), 0)
-    .action((file: string, options: WeightsOptions) => {
-      exit.code = runWeights(io, file, options);
+    .action(async (file: string, options: WeightsOptions) => {
+      const { runWeights } = await import('./commands/weights.js');
+      exit.code = await runWeights(io, file, options);
     });
 
   program
@@ -187,6 +191,7 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
       false,
     )
     .action(async (file: string, options: ExportOptions) => {
+      const { runExport } = await import('./commands/export.js');
       exit.code = await runExport(io, file, options);
     });
 
@@ -211,6 +216,7 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
     .addOption(timeoutOption())
     .option('--profile', 'also list the time per kernel group', false)
     .action(async (file: string, options: BenchOptions) => {
+      const { runBench } = await import('./commands/bench.js');
       exit.code = await runBench(io, file, options);
     });
 
@@ -219,6 +225,7 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
     .description('serve the browser playground (editor, diagnostics, graph, WGSL, runs on WebGPU)')
     .option('--port <n>', 'port on localhost', integerIn(PORT_RANGE), 5173)
     .action(async (options: { port: number }) => {
+      const { runPlayground } = await import('./commands/playground.js');
       exit.code = await runPlayground(io, options);
     });
 
@@ -227,7 +234,7 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
 }
 
 const RUN_BACKENDS = ['auto', 'webgpu', 'cpu', 'onnx'];
-const BENCH_BACKENDS = ['auto', 'webgpu', 'cpu'];
+const BENCH_BACKENDS = ['auto', 'webgpu', 'cpu', 'onnx'];
 
 function backendOption(choices: readonly string[]): Option {
   const onnx = choices.includes('onnx')
