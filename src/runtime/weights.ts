@@ -10,7 +10,7 @@ import {
 import { assertFits, estimateWeights } from './memory.js';
 import type { Program, ProgramText, WeightInit, WeightSpec } from './program.js';
 import type { Tensor, TensorMap } from './safetensors.js';
-import { fillNormal } from './random.js';
+import { fillWeightNormal } from './random.js';
 import { elementCount, firstNonFinite, showShape } from './tensor.js';
 import { validateProgram } from './validate-program.js';
 
@@ -283,7 +283,7 @@ export function initTensor(spec: WeightSpec, seed: number): Float32Array {
   const init: WeightInit = spec.init;
   if (init.kind === 'ones') data.fill(1);
   if (init.kind === 'normal') {
-    fillNormal(data, (hashName(spec.name) ^ Math.imul(seed, 0x9e3779b1)) >>> 0, init.std);
+    fillWeightNormal(data, (hashName(spec.name) ^ Math.imul(seed, 0x9e3779b1)) >>> 0, init.std);
   }
   return data;
 }
