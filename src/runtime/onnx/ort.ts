@@ -34,6 +34,8 @@ export interface OrtRuntime {
   /** Which package and execution provider, for people. */
   readonly provider: string;
   readonly executionProviders: readonly string[];
+  /** Settles when the runtime's own start-up (ORT-web's wasm and threads) is over; never rejects. */
+  readonly started: Promise<void>;
 }
 
 const ORT_NODE = 'onnxruntime-node';
@@ -61,7 +63,13 @@ async function importOptional(name: string): Promise<OrtModule | undefined> {
 
 async function importOrt(): Promise<OrtRuntime | undefined> {
   const native = await importOptional(ORT_NODE);
-  if (native) return { ort: native, provider: `${ORT_NODE} cpu`, executionProviders: ['cpu'] };
+  if (native)
+    return {
+      ort: native,
+      provider: `${ORT_NODE} cpu`,
+      executionProviders: ['cpu'],
+      started: Promise.resolve(),
+    };
   const web = await importOptional(ORT_WEB);
   if (!web) return undefined;
   web.env.wasm.numThreads = WASM_THREADS;
@@ -69,7 +77,34 @@ async function importOrt(): Promise<OrtRuntime | undefined> {
     ort: web,
     provider: `${ORT_WEB} wasm (${WASM_THREADS} threads)`,
     executionProviders: ['wasm'],
+    started: startWasm(web),
   };
+}
+
+/**
+ * ORT-web compiles its WebAssembly and starts its threads on the first session it creates,
+ * about half a second here. Creating one of a one-node model as soon as the package is imported
+ * lets that run while the caller seeds or reads the weights. A failure is left for the real
+ * session to report.
+ */
+async function startWasm(web: OrtModule): Promise<void> {
+  try {
+    const { encodeModel, valueInfo } = await import('../../compiler/onnx/proto.js');
+    const model = encodeModel({
+      irVersion: 8,
+      opsetImport: [{ domain: '', version: 17 }],
+      graph: {
+        name: 'start',
+        node: [{ name: 'identity', opType: 'Identity', input: ['x'], output: ['y'] }],
+        input: [valueInfo('x', 'f32', [1])],
+        output: [valueInfo('y', 'f32', [1])],
+      },
+    });
+    const session = await web.InferenceSession.create(model, { executionProviders: ['wasm'] });
+    await session.release();
+  } catch {
+    // The session of the program's model fails the same way, with the message.
+  }
 }
 
 let loading: Promise<OrtRuntime | undefined> | undefined;

@@ -54,6 +54,7 @@ export class OnnxSession {
     const runtime = await loadOrt();
     if (!runtime) throw new AdaptRuntimeError(ORT_MISSING);
     const bytes = typeof source === 'function' ? source(weights) : source;
+    await runtime.started;
     const session = await runtime.ort.InferenceSession.create(bytes, {
       executionProviders: [...runtime.executionProviders],
       graphOptimizationLevel: 'all',
