@@ -1,4 +1,5 @@
-import { EOF, type IParserErrorMessageProvider, type IToken, type TokenType } from 'chevrotain';
+import type { IParserErrorMessageProvider, IToken, TokenType } from 'chevrotain';
+import { EOF } from './chevrotain.js';
 
 /** What the user sees for a token: its text, or "end of file". */
 export function describeToken(token: IToken): string {

@@ -1,4 +1,4 @@
-import { CstParser } from 'chevrotain';
+import { CstParser } from './chevrotain.js';
 import { adaptErrorMessages } from './messages.js';
 import {
   allTokens,

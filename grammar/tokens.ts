@@ -1,4 +1,5 @@
-import { createToken, Lexer, type TokenType } from 'chevrotain';
+import type { TokenType } from 'chevrotain';
+import { createToken, Lexer } from './chevrotain.js';
 
 // Words are not reserved: `model`, `adapter`, `at`, ... are all Identifiers, and the
 // AST builder and checker give them meaning. The grammar only fixes the shape of a file.

@@ -2,15 +2,30 @@
 // for apps. platform 'browser' makes any Node-only import in their module graphs an error.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath, URL } from 'node:url';
 
 const out = 'dist/web';
 mkdirSync(out, { recursive: true });
+
+// grammar/chevrotain.ts loads Chevrotain's one-file build through Node's resolver; a browser
+// bundle takes the package instead, through grammar/chevrotain-package.ts.
+const CHEVROTAIN_PACKAGE = fileURLToPath(
+  new URL('../grammar/chevrotain-package.ts', import.meta.url),
+);
+const chevrotainPackage = {
+  name: 'chevrotain-package',
+  setup(build) {
+    build.onResolve({ filter: /(^|\/)chevrotain\.js$/ }, () => ({ path: CHEVROTAIN_PACKAGE }));
+  },
+};
+
 const common = {
   bundle: true,
   format: 'esm',
   platform: 'browser',
   target: 'es2022',
   logLevel: 'warning',
+  plugins: [chevrotainPackage],
 };
 
 await build({

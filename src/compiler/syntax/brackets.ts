@@ -1,4 +1,5 @@
-import { createTokenInstance, type IToken } from 'chevrotain';
+import type { IToken } from 'chevrotain';
+import { createTokenInstance } from '../../../grammar/chevrotain.js';
 import { RCurly, RParen } from '../../../grammar/tokens.js';
 import type { DiagnosticBag } from '../diagnostics.js';
 import type { SourceFile } from '../source.js';
