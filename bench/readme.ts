@@ -1,6 +1,7 @@
 /** The report of `npm run bench` as tables and as bench/README.md's text. */
 import type { KernelGroupTime } from '../src/cli/bench/profile.js';
 import type { KernelCeiling } from './kernel-ceiling.js';
+import type { ChromiumRounds } from './peers/chromium-rows.js';
 import { WASM_CPU_THREADS } from './onnx-runners.js';
 import type { ServingResult } from './serving/measure.js';
 import { TARGET_HEADERS, targetRows, targetSummary, type TargetResult } from './targets.js';
@@ -40,6 +41,8 @@ export interface BenchReport {
   readonly command: string;
   readonly device: { readonly backend: string; readonly adapter: string; readonly profile: string };
   readonly load_average_at_start: readonly number[];
+  /** Wall time of the whole run, seconds. */
+  wall_s: number;
   readonly batch: number;
   readonly seq: number;
   readonly layers: number;
@@ -47,9 +50,10 @@ export interface BenchReport {
   readonly warmup: number;
   /** Timed rounds for batch serving. */
   readonly slow_iters: number;
-  /** Timed rounds in Chromium, and the rows run there. */
+  /** Timed rounds in Chromium of the full rows, the rows run there, and each one's rounds. */
   readonly chromium_iters: number;
   readonly chromium_rows: readonly string[];
+  readonly chromium_rounds: Readonly<Record<string, ChromiumRounds>>;
   /** How each peer ran. */
   readonly peers: {
     readonly ort_node: string;
@@ -138,7 +142,9 @@ export function peerLines(report: BenchReport): string[] {
     `ORT-node CPU: ${report.peers.ort_node}.`,
     `ORT-web wasm: ${report.peers.ort_wasm}, in Node, same process.`,
     `ORT-web WebGPU (Dawn): ${report.peers.ort_webgpu}.`,
-    `Chromium: ${report.peers.chromium}.`,
+    report.peers.chromium.startsWith('not run')
+      ? `Chromium: ${report.peers.chromium}.`
+      : `Chromium: ${report.peers.chromium}; ${chromiumRoundsText(report)}.`,
   ];
 }
 
@@ -161,6 +167,19 @@ export function renderTables(report: BenchReport): string {
   ].join('\n');
 }
 
+/** How the rows ran in Chromium: the rows grouped by their rounds. */
+export function chromiumRoundsText(report: BenchReport): string {
+  const byRounds = new Map<string, string[]>();
+  for (const row of report.chromium_rows) {
+    const rounds = report.chromium_rounds[row];
+    if (!rounds) continue;
+    const key = `${rounds.iters} timed round${rounds.iters === 1 ? '' : 's'} after ${rounds.warmup} warm-up`;
+    byRounds.set(key, [...(byRounds.get(key) ?? []), row]);
+  }
+  if (byRounds.size === 0) return 'no row ran in Chromium';
+  return [...byRounds].map(([rounds, rows]) => `${rows.join(', ')}: ${rounds}`).join('; ');
+}
+
 function missReasons(report: BenchReport): string {
   const missed = report.targets.filter((t) => t.met === false && t.reason);
   if (missed.length === 0) return 'Every target measured was met.';
@@ -180,7 +199,9 @@ ${report.iters} timed rounds after ${report.warmup} warm-up rounds (the median i
 elsewhere on a shared machine falls on all of them alike. Compare ratios within one run, not
 absolute times across runs.
 
-To reproduce: \`npm run bench\` (\`BENCH_ITERS=5 npm run bench\` for a shorter run).
+To reproduce: \`npm run bench\` (\`BENCH_ITERS=5 npm run bench\` for a shorter run;
+\`BENCH_GRAPHS=base,fusion8\` measures those rows only, and writes neither this file nor
+\`latest.json\`).
 
 ## Peers
 
@@ -197,10 +218,9 @@ To reproduce: \`npm run bench\` (\`BENCH_ITERS=5 npm run bench\` for a shorter r
   instead of Dawn's default busy \`setImmediate\` loop that takes a core from lavapipe.
 - **Chromium**: one page in headless Chromium (WebGPU on its bundled SwiftShader) runs
   onnxruntime-web's WebGPU execution provider and adaptc's runtime bundle (built from this
-  checkout's sources), the same seeded weights and inputs, alternated round by round,
-  ${report.chromium_iters} timed rounds after 1 warm-up. The browser's own event loop waits; there is nothing to
-  swap. onnxruntime-web takes about half a minute a pass there, so the rows run in Chromium are
-  ${report.chromium_rows.join(', ')} (\`BENCH_CHROMIUM=all\` for every row).
+  checkout's sources), the same seeded weights and inputs, alternated round by round. The
+  browser's own event loop waits; there is nothing to swap. onnxruntime-web takes 10 to 35 s a
+  pass there, so ${chromiumRoundsText(report)} (\`BENCH_CHROMIUM=base,fusion8\` narrows the rows).
 - **Batch serving**: \`bench/serving/batch3.adapt\`, fused: \`batch(a, b, c)\` with \`adapter_index\`
   routing sequence b to adapter b mod 3, against the same batch through adapter a alone, at
   seq ${report.serving[0]?.seq ?? '-'} (batches of up to 32 sequences of 128 tokens take over half a minute a pass on a
@@ -212,7 +232,7 @@ To reproduce: \`npm run bench\` (\`BENCH_ITERS=5 npm run bench\` for a shorter r
 ## Latest run
 
 ${report.date}, ${report.device.adapter} (${report.device.profile} kernels), load average at start
-${report.load_average_at_start.join(', ')}.
+${report.load_average_at_start.join(', ')}; the whole run took ${(report.wall_s / 60).toFixed(1)} min.
 
 ${graphTable(report)}
 

@@ -7,9 +7,12 @@
  * the same page in headless Chromium running ORT-web WebGPU and adaptc's runtime bundle. Then a
  * short FFN matmul kernel run for the ceiling, batch serving, the profile of each fused graph, and
  * the targets met or missed. Writes bench/results/latest.json and the tables in bench/README.md.
+ * BENCH_GRAPHS (e.g. `base,fusion8`) narrows the rows, for a quick check: such a run writes its
+ * JSON to the system's temporary folder and leaves bench/README.md and latest.json alone.
  */
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   benchPrograms,
@@ -28,6 +31,7 @@ import { measureKernelCeiling } from './kernel-ceiling.js';
 import { writeReport } from './kernels/report.js';
 import { hasOrtNode, ORT_NODE_HINT } from './onnx-runners.js';
 import { benchInChromium, type ChromiumGroup } from './peers/chromium.js';
+import { chromiumRounds, selectRows, type ChromiumRounds } from './peers/chromium-rows.js';
 import { benchNodeGroup } from './peers/node-group.js';
 import { renderReadme, renderTables, type BenchReport, type GraphRow } from './readme.js';
 import { benchServing } from './serving/measure.js';
@@ -44,16 +48,16 @@ const SLOW_ITERS = Math.min(ITERS, 3);
 const CHROMIUM_ITERS = Math.min(ITERS, 2);
 const SERVING_BATCHES = [8, 32];
 const SERVING_SEQ = Math.min(32, SEQ);
-const CHROMIUM_TIMEOUT_MS = 600_000;
-/**
- * The rows run in Chromium: onnxruntime-web's WebGPU EP takes about half a minute a pass at T=128
- * on SwiftShader, so by default the base model and Pfeiffer only (BENCH_CHROMIUM=all for every
- * row); the other rows' Chromium targets say they were not run.
- */
-const CHROMIUM_ROWS = (process.env.BENCH_CHROMIUM ?? 'base,pfeiffer').split(',');
+/** What one row may take in Chromium (ORT-web's fusion8 pass there takes about 32 s). */
+const CHROMIUM_ROW_TIMEOUT_MS = 240_000;
 const root = new URL('../../', import.meta.url);
 const specsDir = new URL('bench/specs/', root);
 const ORDER = ['pfeiffer', 'houlsby', 'parallel', 'fusion3', 'fusion8'];
+const ALL_ROWS = ['base', ...ORDER];
+/** The rows measured (BENCH_GRAPHS, default all), and those of them run in Chromium too. */
+const ROWS = selectRows(process.env.BENCH_GRAPHS, ALL_ROWS);
+const CHROMIUM_ROWS = selectRows(process.env.BENCH_CHROMIUM, ROWS);
+const PARTIAL = ROWS.length < ALL_ROWS.length;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -72,6 +76,7 @@ function exportFor(
 }
 
 async function main(): Promise<void> {
+  const started = performance.now();
   const files = readdirSync(specsDir)
     .filter((f) => f.endsWith('.adapt'))
     .sort(
@@ -93,29 +98,30 @@ async function main(): Promise<void> {
   const ortNode = await hasOrtNode();
   log(`headless Chromium: ORT-web WebGPU and adaptc on one page (${CHROMIUM_ROWS.join(', ')})…`);
   const chromiumGroups: ChromiumGroup[] = [];
+  const roundsIn: Record<string, ChromiumRounds> = {};
   for (const [i, file] of files.entries()) {
     const spec = file.replace('.adapt', '');
     const source = readFileSync(new URL(file, specsDir), 'utf8');
-    const wanted = (name: string) => CHROMIUM_ROWS.includes('all') || CHROMIUM_ROWS.includes(name);
-    if (!wanted(spec) && !(i === 0 && wanted('base'))) continue;
+    const runsBase = i === 0 && CHROMIUM_ROWS.includes('base');
+    if (!CHROMIUM_ROWS.includes(spec) && !runsBase) continue;
     const weights = initWeights(benchPrograms(source, file, settings).unfused, 0);
-    if (i === 0 && wanted('base')) {
-      const onnx = exportFor(source, file, true, weights);
-      chromiumGroups.push({ name: 'base', source, fileName: file, base: true, onnx });
-    }
-    if (wanted(spec)) {
-      const onnx = exportFor(source, file, false, weights);
-      chromiumGroups.push({ name: spec, source, fileName: file, base: false, onnx });
-    }
+    const group = (name: string, base: boolean) => {
+      const rounds = chromiumRounds(name, CHROMIUM_ITERS);
+      roundsIn[name] = rounds;
+      const onnx = exportFor(source, file, base, weights);
+      chromiumGroups.push({ name, source, fileName: file, base, onnx, rounds });
+    };
+    if (runsBase) group('base', true);
+    if (CHROMIUM_ROWS.includes(spec)) group(spec, false);
   }
+  const chromiumStart = performance.now();
   const chromium = await benchInChromium(chromiumGroups, {
     batch: BATCH,
     seq: SEQ,
-    warmup: 1,
-    iters: CHROMIUM_ITERS,
-    timeoutMs: CHROMIUM_TIMEOUT_MS,
+    timeoutMs: CHROMIUM_ROW_TIMEOUT_MS * chromiumGroups.length,
   });
-  if (!chromium.ok) log(`Chromium: ${chromium.reason}`);
+  const chromiumS = ((performance.now() - chromiumStart) / 1000).toFixed(0);
+  log(`Chromium: ${chromium.ok ? 'done' : chromium.reason} (${chromiumS} s)`);
   chromiumGroups.length = 0;
 
   const rows: GraphRow[] = [];
@@ -126,7 +132,7 @@ async function main(): Promise<void> {
     const source = readFileSync(new URL(file, specsDir), 'utf8');
     const programs = benchPrograms(source, file, settings);
     const weights = initWeights(programs.unfused, 0);
-    if (i === 0) {
+    if (i === 0 && ROWS.includes('base')) {
       // The bare base model, against the peers on its own export.
       log(`base (of ${file}): adaptc and its peers…`);
       const onnx = exportFor(source, file, true, weights);
@@ -159,11 +165,13 @@ async function main(): Promise<void> {
         model.dispose();
       }
     }
+    if (!ROWS.includes(spec)) continue;
     log(`${file}: adaptc fused, unfused, base and its peers…`);
     const onnx = exportFor(source, file, false, weights);
     const loaded = await loadBenchModels(runtime, programs, settings, weights);
     try {
       const result = await benchNodeGroup(loaded.models, loaded.inputs, onnx, rounds);
+      Object.assign(providers, result.providers);
       const ours = benchReport(settings, programs, result.adaptc, loaded);
       log(`${file}: profile of the fused pass…`);
       const profile = await profileGraph(runtime, source, file, settings);
@@ -174,8 +182,8 @@ async function main(): Promise<void> {
         unfused_ms: ours.unfused_ms,
         overhead: ours.overhead,
         fusion_speedup: ours.fusion_speedup,
-        dispatches_fused: ours.dispatches_fused,
-        dispatches_unfused: ours.dispatches_unfused,
+        dispatches_fused: ours.dispatches_fused!,
+        dispatches_unfused: ours.dispatches_unfused!,
         gflops: ours.gflops,
         load_ms: ours.load_ms,
         first_run_ms: ours.first_run_ms,
@@ -237,6 +245,7 @@ async function main(): Promise<void> {
     slow_iters: SLOW_ITERS,
     chromium_iters: CHROMIUM_ITERS,
     chromium_rows: CHROMIUM_ROWS,
+    chromium_rounds: roundsIn,
     peers: {
       ort_node: providers.ort_node ?? ORT_NODE_HINT,
       ort_wasm: providers.ort_wasm!,
@@ -257,9 +266,19 @@ async function main(): Promise<void> {
     kernel_ceiling: ceiling ?? null,
     serving: serving.map(({ timings: _timings, ...s }) => s),
     targets: [],
+    wall_s: 0,
   };
   report.targets = evaluateTargets(report);
+  report.wall_s = (performance.now() - started) / 1000;
 
+  if (PARTIAL) {
+    const partial = join(tmpdir(), 'adaptc-bench-partial.json');
+    await writeReport(partial, report);
+    process.stdout.write(
+      `${renderTables(report)}\n\nwrote ${partial} (rows ${ROWS.join(', ')}, ${report.wall_s.toFixed(0)} s)\n`,
+    );
+    return;
+  }
   await writeReport(fileURLToPath(new URL('bench/results/latest.json', root)), report);
   // The other benchmarks' sections (from `npm run bench:text`'s heading on) stay as they were.
   const readmeFile = fileURLToPath(new URL('bench/README.md', root));
@@ -271,7 +290,7 @@ async function main(): Promise<void> {
     await formatMarkdown(readmeFile, kept < 0 ? readme : `${readme}${previous.slice(kept)}`),
   );
   process.stdout.write(
-    `${renderTables(report)}\n\nwrote bench/results/latest.json, bench/README.md\n`,
+    `${renderTables(report)}\n\nwrote bench/results/latest.json, bench/README.md (${report.wall_s.toFixed(0)} s)\n`,
   );
 }
 

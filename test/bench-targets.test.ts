@@ -11,6 +11,8 @@ import { ffnKernelGflops } from '../bench/kernel-ceiling.js';
 import { CASES, flopsOf } from '../bench/kernels/matmul-cases.js';
 import type { KernelResult } from '../bench/kernels/matmul-timing.js';
 import { onnxFeeds } from '../bench/peers/node-group.js';
+import { chromiumRounds, selectRows } from '../bench/peers/chromium-rows.js';
+import { chromiumRoundsText, type BenchReport } from '../bench/readme.js';
 import { timeRounds } from '../src/cli/bench/measure.js';
 
 describe('bench targets', () => {
@@ -131,5 +133,34 @@ describe('onnxFeeds', () => {
     expect(feeds.adapter_index).toBe(index);
     expect([...feeds.attention_mask]).toEqual([1, 1, 1, 1, 1, 1]);
     expect([feeds.batch, feeds.seq, feeds.hidden]).toEqual([2, 3, 4]);
+  });
+});
+
+describe('the rows run in Chromium', () => {
+  const rows = ['base', 'pfeiffer', 'houlsby', 'fusion8'];
+
+  it('runs every row by default, and the rows BENCH_CHROMIUM names in the bench order', () => {
+    expect(selectRows(undefined, rows)).toEqual(rows);
+    expect(selectRows('all', rows)).toEqual(rows);
+    expect(selectRows('fusion8, base', rows)).toEqual(['base', 'fusion8']);
+    expect(selectRows('none', rows)).toEqual([]);
+    expect(selectRows('', rows)).toEqual([]);
+  });
+
+  it('gives the base model and Pfeiffer the full rounds, the heavier rows one timed round', () => {
+    expect(chromiumRounds('base', 2)).toEqual({ warmup: 1, iters: 2 });
+    expect(chromiumRounds('pfeiffer', 2)).toEqual({ warmup: 1, iters: 2 });
+    expect(chromiumRounds('fusion8', 2)).toEqual({ warmup: 1, iters: 1 });
+    expect(chromiumRounds('houlsby', 1)).toEqual({ warmup: 1, iters: 1 });
+  });
+
+  it('says how each row ran, grouped by its rounds', () => {
+    const chromium_rounds = Object.fromEntries(rows.map((r) => [r, chromiumRounds(r, 2)]));
+    const report = { chromium_rows: rows, chromium_rounds } as unknown as BenchReport;
+    expect(chromiumRoundsText(report)).toBe(
+      'base, pfeiffer: 2 timed rounds after 1 warm-up; houlsby, fusion8: 1 timed round after 1 warm-up',
+    );
+    const none = { chromium_rows: [], chromium_rounds: {} } as unknown as BenchReport;
+    expect(chromiumRoundsText(none)).toBe('no row ran in Chromium');
   });
 });

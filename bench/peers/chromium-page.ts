@@ -18,14 +18,15 @@ export interface PageGroup {
   readonly base: boolean;
   /** Where the page fetches the same graph's ONNX export. */
   readonly onnxUrl: string;
+  /** Untimed rounds, then timed rounds, of this group. */
+  readonly warmup: number;
+  readonly iters: number;
 }
 
 export interface PageArgs {
   readonly groups: readonly PageGroup[];
   readonly batch: number;
   readonly seq: number;
-  readonly warmup: number;
-  readonly iters: number;
   readonly urls: {
     readonly runtime: string;
     readonly compiler: string;
@@ -106,14 +107,14 @@ export async function benchInPage(args: PageArgs): Promise<PageResult> {
         const ortSamples: number[] = [];
         let ours: Float32Array | undefined;
         let theirs: Float32Array | undefined;
-        for (let round = 0; round < args.warmup + args.iters; round++) {
+        for (let round = 0; round < group.warmup + group.iters; round++) {
           let start = performance.now();
           ours = await runAdaptc();
           const adaptcMs = performance.now() - start;
           start = performance.now();
           theirs = await runOrt();
           const ortMs = performance.now() - start;
-          if (round >= args.warmup) {
+          if (round >= group.warmup) {
             adaptcSamples.push(adaptcMs);
             ortSamples.push(ortMs);
           }

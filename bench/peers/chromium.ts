@@ -15,6 +15,7 @@ import { serveFolder } from '../../src/cli/static-server.js';
 import { repositoryRoot } from '../kernels/root.js';
 import { sumAsAdds } from '../onnx-runners.js';
 import { benchInPage, type PageArgs } from './chromium-page.js';
+import type { ChromiumRounds } from './chromium-rows.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -38,6 +39,7 @@ export interface ChromiumGroup {
   readonly base: boolean;
   /** The same graph exported to ONNX with the same weights. */
   readonly onnx: Uint8Array;
+  readonly rounds: ChromiumRounds;
 }
 
 export interface ChromiumGroupResult {
@@ -60,8 +62,6 @@ export type ChromiumOutcome =
 export interface ChromiumSettings {
   readonly batch: number;
   readonly seq: number;
-  readonly warmup: number;
-  readonly iters: number;
   /** Milliseconds the page may take for all groups. */
   readonly timeoutMs: number;
 }
@@ -117,6 +117,7 @@ export async function benchInChromium(
   groups: readonly ChromiumGroup[],
   settings: ChromiumSettings,
 ): Promise<ChromiumOutcome> {
+  if (groups.length === 0) return { ok: false, reason: 'no row chosen by BENCH_CHROMIUM' };
   if (!existsSync(CHROMIUM)) return { ok: false, reason: `no Chromium at ${CHROMIUM}` };
   let folder: string | undefined;
   let server: Awaited<ReturnType<typeof serveFolder>> | undefined;
@@ -138,11 +139,11 @@ export async function benchInChromium(
         fileName: g.fileName,
         base: g.base,
         onnxUrl: `${base}${g.name}.onnx`,
+        warmup: g.rounds.warmup,
+        iters: g.rounds.iters,
       })),
       batch: settings.batch,
       seq: settings.seq,
-      warmup: settings.warmup,
-      iters: settings.iters,
       urls: {
         runtime: `${base}adaptc-runtime.js`,
         compiler: `${base}adaptc-compiler.js`,

@@ -214,7 +214,7 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
     .option('--json <file>', 'write the results as JSON', path)
     .addOption(forceOption())
     .addOption(timeoutOption())
-    .option('--profile', 'also list the time per kernel group', false)
+    .option('--profile', 'also list the time per kernel group (WebGPU only)', false)
     .action(async (file: string, options: BenchOptions) => {
       const { runBench } = await import('./commands/bench.js');
       exit.code = await runBench(io, file, options);

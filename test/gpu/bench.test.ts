@@ -29,6 +29,8 @@ describe('adapt bench', () => {
       const result = await runCli([
         'bench',
         spec,
+        '--backend',
+        'webgpu',
         '--layers',
         '2',
         '--seq',
@@ -102,8 +104,8 @@ describe('adapt bench', () => {
   });
 
   gpuIt('measures a batch(...) graph: the bare base model gets no adapter_index', async () => {
-    const args = ['bench', spec, '--graph', 'routed', '--batch', '2', '--seq', '4'];
-    const result = await runCli([...args, '--iters', '1', '--warmup', '0']);
+    const args = ['bench', spec, '--backend', 'webgpu', '--graph', 'routed', '--batch', '2'];
+    const result = await runCli([...args, '--seq', '4', '--iters', '1', '--warmup', '0']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/base model\s+\d+\.\d+\s+±\d+\.\d+\s+\d+/);

@@ -1,9 +1,11 @@
 import { compile, forwardFlops, plannedBytes, type ReadFile } from '../../compiler/index.js';
 import { randomInputs, type ModelInputs } from '../../runtime/inputs.js';
+import type { OnnxModelSource } from '../../runtime/onnx/session.js';
 import type { Program, Target } from '../../runtime/program.js';
 import type { LoadedModel, Runtime } from '../../runtime/runtime.js';
 import type { TensorMap } from '../../runtime/safetensors.js';
 import { initWeights } from '../../runtime/weights.js';
+import { onnxModel } from '../onnx-model.js';
 
 export interface Timing {
   readonly median: number;
@@ -23,11 +25,15 @@ export interface GraphBench {
   readonly overhead: number;
   /** unfused_ms / fused_ms: what the passes win. */
   readonly fusion_speedup: number;
-  readonly dispatches_fused: number;
-  readonly dispatches_unfused: number;
-  readonly dispatches_base: number;
-  readonly planned_bytes: number;
-  /** Work of the fused forward pass over its median time. */
+  /** The WebGPU plan's dispatches and planned activation memory; absent on the other backends. */
+  readonly dispatches_fused?: number;
+  readonly dispatches_unfused?: number;
+  readonly dispatches_base?: number;
+  readonly planned_bytes?: number;
+  /**
+   * Work of the fused forward pass over its median time: the fused graph's on WebGPU; on the onnx
+   * backend the graph's as lowered, so that the rewrites' savings show as a higher rate.
+   */
   readonly gflops: number;
   /** Wall time of `runtime.load` for the fused program (pipelines and weights), ms. */
   readonly load_ms: number;
@@ -107,8 +113,22 @@ export function modelRunners<K extends string>(
   ) as Record<K, () => Promise<unknown>>;
 }
 
+export type BenchKind = 'base' | 'fused' | 'unfused';
+
+/**
+ * The three programs a graph is measured with. On the onnx backend all three are the graph as
+ * lowered (the base one of the bare base model), and `onnx` says how each kind's ONNX model is
+ * exported from the bound weights: fused after the graph-level rewrites, unfused as lowered.
+ */
+export interface BenchPrograms {
+  readonly fused: Program;
+  readonly unfused: Program;
+  readonly base: Program;
+  readonly onnx?: Readonly<Record<BenchKind, OnnxModelSource>>;
+}
+
 export interface BenchModels {
-  readonly models: Readonly<Record<'base' | 'fused' | 'unfused', LoadedModel>>;
+  readonly models: Readonly<Record<BenchKind, LoadedModel>>;
   readonly inputs: ModelInputs;
   readonly load_ms: number;
   readonly first_run_ms: number;
@@ -121,29 +141,30 @@ export interface BenchModels {
  */
 export async function loadBenchModels(
   runtime: Runtime,
-  programs: ReturnType<typeof benchPrograms>,
+  programs: BenchPrograms,
   settings: Pick<BenchSettings, 'batch' | 'seq'>,
   weights?: TensorMap,
 ): Promise<BenchModels> {
   const tensors = weights ?? initWeights(programs.unfused, 0);
   const inputs = randomInputs(programs.fused, settings.batch, settings.seq, 1);
   const loaded: LoadedModel[] = [];
-  const load = async (program: Program) => {
-    const model = await runtime.load(program, tensors);
+  const load = async (kind: BenchKind) => {
+    const onnx = programs.onnx?.[kind];
+    const model = await runtime.load(programs[kind], tensors, onnx ? { onnx } : {});
     loaded.push(model);
     return model;
   };
   try {
     const loadStart = performance.now();
-    const fused = await load(programs.fused);
+    const fused = await load('fused');
     const load_ms = performance.now() - loadStart;
     const runStart = performance.now();
     await fused.run(inputsFor(fused.program, inputs));
     const first_run_ms = performance.now() - runStart;
     const models = {
-      base: await load(programs.base),
+      base: await load('base'),
       fused,
-      unfused: await load(programs.unfused),
+      unfused: await load('unfused'),
     };
     return {
       models,
@@ -158,8 +179,12 @@ export async function loadBenchModels(
   }
 }
 
-/** The three programs a graph is measured with: fused, unfused, and the base alone. */
-export function benchPrograms(source: string, fileName: string, settings: BenchSettings) {
+/** The three programs a graph is measured with on WebGPU: fused, unfused, and the base alone. */
+export function benchPrograms(
+  source: string,
+  fileName: string,
+  settings: BenchSettings,
+): BenchPrograms {
   const common = {
     fileName,
     graph: settings.graph,
@@ -174,6 +199,57 @@ export function benchPrograms(source: string, fileName: string, settings: BenchS
   };
 }
 
+/**
+ * The three programs a graph is measured with on the onnx backend, as `adapt run --backend onnx`
+ * runs it: the graph as lowered, exported from the weights the runtime bound, fused after the
+ * graph-level rewrites (as `adapt export --optimize` writes it) and unfused as lowered.
+ */
+export function onnxBenchPrograms(
+  source: string,
+  fileName: string,
+  settings: BenchSettings,
+): BenchPrograms {
+  const lower = (base: boolean) => {
+    const result = compile(source, {
+      fileName,
+      graph: settings.graph,
+      fuse: false,
+      gpu: false,
+      benchmark: { layers: settings.layers, base },
+      ...(settings.readFile ? { readFile: settings.readFile } : {}),
+    });
+    return { program: result.program!, ir: result.ir! };
+  };
+  const graph = lower(false);
+  const base = lower(true);
+  const exporter =
+    (lowered: ReturnType<typeof lower>, optimize: boolean) =>
+    (weights: ReadonlyMap<string, Float32Array>) =>
+      onnxModel(fileName, lowered.ir, weights, { graph: lowered.program.graph, optimize });
+  return {
+    fused: graph.program,
+    unfused: graph.program,
+    base: base.program,
+    onnx: {
+      fused: exporter(graph, true),
+      unfused: exporter(graph, false),
+      base: exporter(base, true),
+    },
+  };
+}
+
+/** The programs of `benchPrograms` or `onnxBenchPrograms`, as the runtime's backend runs them. */
+export function programsFor(
+  runtime: Pick<Runtime, 'backend'>,
+  source: string,
+  fileName: string,
+  settings: BenchSettings,
+): BenchPrograms {
+  return runtime.backend === 'onnx'
+    ? onnxBenchPrograms(source, fileName, settings)
+    : benchPrograms(source, fileName, settings);
+}
+
 /** Times one graph fused, unfused and as the bare base model, with the same weights and inputs. */
 export async function benchGraph(
   runtime: Runtime,
@@ -182,7 +258,7 @@ export async function benchGraph(
   settings: BenchSettings,
   weights?: TensorMap,
 ): Promise<GraphBench> {
-  const programs = benchPrograms(source, fileName, settings);
+  const programs = programsFor(runtime, source, fileName, settings);
   const loaded = await loadBenchModels(runtime, programs, settings, weights);
   try {
     const runners = modelRunners(loaded.models, loaded.inputs);
@@ -196,12 +272,11 @@ export async function benchGraph(
 /** The figures of one graph from its three timings and its cold start. */
 export function benchReport(
   settings: Pick<BenchSettings, 'graph' | 'batch' | 'seq'>,
-  programs: ReturnType<typeof benchPrograms>,
-  timings: Record<'base' | 'fused' | 'unfused', Timing>,
+  programs: BenchPrograms,
+  timings: Record<BenchKind, Timing>,
   cold: Pick<BenchModels, 'load_ms' | 'first_run_ms'>,
 ): GraphBench {
   const { base, fused, unfused } = timings;
-  const plan = programs.fused.gpu!;
   return {
     graph: settings.graph,
     base_ms: base.median,
@@ -209,13 +284,22 @@ export function benchReport(
     unfused_ms: unfused.median,
     overhead: fused.median / base.median - 1,
     fusion_speedup: unfused.median / fused.median,
-    dispatches_fused: plan.dispatches.length,
-    dispatches_unfused: programs.unfused.gpu!.dispatches.length,
-    dispatches_base: programs.base.gpu!.dispatches.length,
-    planned_bytes: plannedBytes(plan, settings.batch, settings.seq),
+    ...gpuFigures(programs, settings),
     gflops: forwardFlops(programs.fused.nodes, settings.batch, settings.seq) / (fused.median * 1e6),
     load_ms: cold.load_ms,
     first_run_ms: cold.first_run_ms,
     timings: { base, fused, unfused },
+  };
+}
+
+/** Dispatches and planned memory of the WebGPU plans; none for programs run without one. */
+function gpuFigures(programs: BenchPrograms, settings: Pick<BenchSettings, 'batch' | 'seq'>) {
+  const [fused, unfused, base] = [programs.fused.gpu, programs.unfused.gpu, programs.base.gpu];
+  if (programs.onnx || !fused || !unfused || !base) return {};
+  return {
+    dispatches_fused: fused.dispatches.length,
+    dispatches_unfused: unfused.dispatches.length,
+    dispatches_base: base.dispatches.length,
+    planned_bytes: plannedBytes(fused, settings.batch, settings.seq),
   };
 }
