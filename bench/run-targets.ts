@@ -42,7 +42,7 @@ export function evaluateTargets(report: BenchReport): TargetResult[] {
   const ceiling = report.kernel_ceiling;
   const chromiumNote = report.peers.chromium.startsWith('not run')
     ? report.peers.chromium
-    : 'not run in Chromium: BENCH_CHROMIUM=all runs every row';
+    : 'not run in Chromium: BENCH_CHROMIUM left this row out';
   const targets: TargetResult[] = [];
   for (const row of report.graphs) {
     targets.push(
