@@ -58,15 +58,23 @@ describe('WGSL codegen', () => {
     expect(adapterDispatches.every((d) => d.label.includes(' bottleneck '))).toBe(true);
   });
 
-  it('computes AdapterFusion with one mix kernel and one W_Kᵀ, W_V projection per covered site', () => {
+  it('computes AdapterFusion with one mix kernel and one folded query, W_V projection per covered site', () => {
     const fused = plan('bert-base-fusion.adapt');
     const layer0 = fused.dispatches.filter((d) => d.label.includes('(L0/ffn/fusion:multitask)'));
-    expect(layer0.map((d) => d.label.split(' ')[1])).toEqual([
-      'linear',
-      'linear',
-      'fusion_mix',
-      'linear',
+    expect(layer0.map((d) => d.label.split(' ')[1])).toEqual(['linear', 'fusion_mix', 'linear']);
+    // M = W_Kᵀ·W_Q (k-major for the linear kernel) and c = W_Kᵀ·b_Q, computed once at load.
+    const loads = fused.loadDispatches!.filter((d) =>
+      d.label.includes('(L0/ffn/fusion:multitask)'),
+    );
+    expect(loads.map((d) => fused.kernels[d.kernel]!.name)).toEqual([
+      'weight_product_vec4_768x768x768_t',
+      'weight_product_scalar_768x768x1',
     ]);
+    const query = layer0[0]!;
+    const computed = loads.map((d) => d.args.at(-1)!);
+    expect(query.args.slice(1, 3)).toEqual(computed);
+    for (const arg of computed)
+      expect(arg.kind === 'weights' && fused.uploads[arg.upload]!.parts).toEqual([]);
   });
 
   it('keeps every workgroup within 256 invocations', () => {

@@ -33,7 +33,7 @@ describe('the op registry', () => {
     expect(sorted(Object.keys(activations))).toEqual(sorted(ACTIVATIONS));
   });
 
-  it('names its groups once: sources, activations and fused ops', () => {
+  it('names its groups once: sources, activations, fused and load-time ops', () => {
     expect(opsIn('source')).toEqual(['input', 'weight']);
     expect(opsIn('activation')).toEqual([
       'relu',
@@ -52,6 +52,7 @@ describe('the op registry', () => {
       'embeddings',
       'fusion_mix',
     ]);
+    expect(opsIn('load')).toEqual(['weight_product']);
     expect(OP_NAMES.length).toBe(COMPUTE_OPS.length + 2);
   });
 

@@ -79,7 +79,7 @@ describe('optimizing passes', () => {
     expect(count(fused, 'add_layer_norm')).toBe(4);
   });
 
-  it('fuses AdapterFusion into one mix kernel per covered site, reading W_K and W_V once', () => {
+  it('fuses AdapterFusion into one mix kernel per covered site, reading W_K and W_V once, W_K folded into the query', () => {
     const { ir } = compile(readFileSync(new URL('fusion_default.adapt', dir), 'utf8'), {
       fileName: 'f',
     });
@@ -90,12 +90,18 @@ describe('optimizing passes', () => {
     );
     const keyReads = untyped(fused).filter(
       (n) =>
-        n.op === 'linear' &&
-        untyped(fused)[n.inputs[1]!]!.attrs.name ===
+        n.inputs.length > 0 &&
+        untyped(fused)[n.inputs[0]!]!.attrs.name ===
           'encoder.layer.0.output.adapter_fusion_layer.f.key.weight',
     );
-    expect(keyReads).toHaveLength(1);
-    expect(keyReads[0]!.attrs.transposeWeight).toBe(true);
+    // W_Kᵀ·W_Q and W_Kᵀ·b_Q, computed at load; one linear reads the product as its weight.
+    expect(keyReads.map((n) => n.op)).toEqual(['weight_product', 'weight_product']);
+    const query = untyped(fused).filter(
+      (n) => n.op === 'linear' && n.inputs[1] === keyReads[0]!.id,
+    );
+    expect(query).toHaveLength(1);
+    expect(query[0]!.attrs.transposeWeight).toBe(false);
+    expect(query[0]!.inputs[2]).toBe(keyReads[1]!.id);
   });
 
   it('folds a parallel adapter into the epilogue of its sublayer', () => {

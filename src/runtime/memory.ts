@@ -2,6 +2,7 @@ import { kernelAllocations } from './cpu/allocations.js';
 import { lastUses } from './cpu/liveness.js';
 import { ArgumentError, ResourceError } from './errors.js';
 import { describeValue, requireRunShape } from './guards.js';
+import { inGroup } from './ops/registry.js';
 import { evaluateSize, type Program } from './program.js';
 import { elementCount, MAX_TENSOR_ELEMENTS, resolveShape } from './tensor.js';
 import { validateProgram } from './validate-program.js';
@@ -11,7 +12,7 @@ export { MAX_TENSOR_ELEMENTS };
 const BYTES_PER_ELEMENT = 4;
 
 export interface MemoryEstimate {
-  /** The weights of the manifest, f32. */
+  /** The weights of the manifest and the values computed from them at load, f32. */
   readonly weightBytes: number;
   /** hidden_states, attention_mask (all ones when not given) and adapter_index. */
   readonly inputBytes: number;
@@ -38,14 +39,27 @@ function larger(a: Usage['largest'], name: string, bytes: number): Usage['larges
   return bytes > a.bytes ? { name, bytes } : a;
 }
 
-function weightUsage(program: Program): Usage {
+function weightUsage(program: Program, atLoad = false): Usage {
   let usage: Usage = { bytes: 0, largest: { name: '', bytes: 0 } };
   for (const weight of program.weights) {
     const bytes = elementCount(weight.shape) * BYTES_PER_ELEMENT;
     usage = { bytes: usage.bytes + bytes, largest: larger(usage.largest, weight.name, bytes) };
   }
+  if (!atLoad) return usage;
+  // Computed once at load and kept with the weights (a fusion's W_Kᵀ·W_Q): not activations.
+  for (const node of program.nodes) {
+    if (!isLoadTime(node.op)) continue;
+    const bytes = elementCount(node.shape as readonly number[]) * BYTES_PER_ELEMENT;
+    usage = {
+      bytes: usage.bytes + bytes,
+      largest: larger(usage.largest, nodeLabel(program, node.id), bytes),
+    };
+  }
   return usage;
 }
+
+const isLoadTime = (op: Program['nodes'][number]['op']) =>
+  op !== 'input' && op !== 'weight' && inGroup(op, 'load');
 
 function inputUsage(program: Program, { batch, seq }: RunShape): Usage {
   let usage: Usage = { bytes: 0, largest: { name: '', bytes: 0 } };
@@ -70,7 +84,7 @@ function cpuActivationUsage(program: Program, { batch, seq }: RunShape): Usage {
   const last = lastUses(program);
   const computed = (id: number) => {
     const op = program.nodes[id]!.op;
-    return op !== 'input' && op !== 'weight';
+    return op !== 'input' && op !== 'weight' && !isLoadTime(op);
   };
   let live = 0;
   let peak = 0;
@@ -114,7 +128,7 @@ export function estimateMemory(
   shape = requireRunShape(shape, 'estimateMemory shape');
   if (backend !== undefined && backend !== 'cpu' && backend !== 'webgpu')
     throw new ArgumentError(`backend must be 'cpu' or 'webgpu', got ${describeValue(backend)}`);
-  const weights = weightUsage(program);
+  const weights = weightUsage(program, true);
   const inputs = inputUsage(program, shape);
   const cpu = backend === 'webgpu' ? undefined : cpuActivationUsage(program, shape);
   const gpu = backend === 'cpu' || !program.gpu ? undefined : gpuActivationUsage(program, shape);

@@ -114,9 +114,13 @@ export interface WeightPart {
   readonly columns?: readonly [number, number];
 }
 
-/** One GPU buffer of weights: its parts back to back. */
+/**
+ * One GPU buffer of weights: its parts back to back. A buffer computed at load has no parts but
+ * a size, `elements` f32 values, which one of the plan's load dispatches writes.
+ */
 export interface WeightUpload {
   readonly parts: readonly WeightPart[];
+  readonly elements?: number;
 }
 
 export type DispatchArg =
@@ -147,6 +151,12 @@ export interface GpuPlan {
   readonly inputs: readonly { readonly name: string; readonly buffer: number }[];
   readonly outputs: readonly { readonly name: string; readonly buffer: number }[];
   readonly dispatches: readonly DispatchSpec[];
+  /**
+   * Run once, in order, after the weights are uploaded and before any forward pass: each computes
+   * a load-time node (`weight_product`) from weight buffers into a computed one, its last arg,
+   * which forward dispatches then bind as weights. Absent where there are none.
+   */
+  readonly loadDispatches?: readonly DispatchSpec[];
 }
 
 export const PROGRAM_FORMAT = 'adaptc-program';

@@ -17,7 +17,7 @@ import { elementCount, MAX_TENSOR_ELEMENTS } from './tensor.js';
 import { readGpuPlan } from './validate/gpu-plan.js';
 import { checkAttrs } from './ops/attr-schema.js';
 import { SCOPE_KINDS, type Provenance } from './ops/node.js';
-import { inputDtype, isOpName, opDef, outputDtype } from './ops/registry.js';
+import { inGroup, inputDtype, isOpName, opDef, outputDtype } from './ops/registry.js';
 import {
   fail,
   field,
@@ -238,6 +238,15 @@ function checkNode(node: ProgramNode, path: string, context: NodeContext): void 
     );
   }
   const sources = node.inputs.map((ref) => context.nodes[ref]!);
+  if (inGroup(node.op, 'load')) {
+    sources.forEach((source, i) => {
+      if (source.op !== 'weight' && !inGroup(source.op, 'load'))
+        fail(
+          `${path}.inputs[${i}]`,
+          `node ${source.id} is ${source.op}; ${node.op} is computed at load, from weights only`,
+        );
+    });
+  }
   sources.forEach((source, i) => {
     const wanted = inputDtype(node, i);
     if (source.dtype !== wanted)

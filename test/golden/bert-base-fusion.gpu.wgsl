@@ -352,47 +352,65 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   for (var i = lid; i < ROWS * D4; i = i + 64u) { if (row0 + i / D4 < params.rows) { out[row0 * D4 + i] = yrow[i]; } }
 }
 
-// kernel k8: linear_tiled_768x768, 12 dispatches
+// kernel k8: weight_product_vec4_768x768x768_t, 12 dispatches
 struct Params { batch: u32, seq: u32, rows: u32, pad: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@group(0) @binding(1) var<storage, read> a: array<vec4f>;
+@group(0) @binding(2) var<storage, read> b: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> out: array<vec4f>;
+const M = 768u;
+const R4 = 192u;
+const C4 = 192u;
 
-const K = 768u;
-const N = 768u;
-const W = 768u;
-const C = 0u;
-const TILES_N = 48u;
-var<workgroup> xs: array<array<f32, 16>, 16>;
-var<workgroup> ws: array<array<f32, 16>, 16>;
-
-@compute @workgroup_size(16, 16)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) local: vec3u) {
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let group = wid.x + wid.y * nwg.x;
-  let row = (group / TILES_N) * 16u + local.y;
-  let col = (group % TILES_N) * 16u + local.x;
-  var sum = 0.0;
-  for (var t = 0u; t < K; t = t + 16u) {
-    let xk = t + local.x;
-    let wk = t + local.y;
-    var xv = 0.0;
-    if (row < params.rows && xk < K) { xv = x[row * K + xk]; }
-    var wv = 0.0;
-    if (wk < K && col < W) { wv = w[wk * W + col]; }
-    xs[local.y][local.x] = xv;
-    ws[local.y][local.x] = wv;
-    workgroupBarrier();
-    for (var i = 0u; i < 16u; i = i + 1u) { sum = sum + xs[local.y][i] * ws[i][local.x]; }
-    workgroupBarrier();
+  let index = group * 64u + lid;
+  let col = index % C4;
+  let row4 = index / C4;
+  if (row4 >= R4) { return; }
+  var a0 = vec4f(0.0);
+  var a1 = vec4f(0.0);
+  var a2 = vec4f(0.0);
+  var a3 = vec4f(0.0);
+  for (var k = 0u; k < M + params.pad; k = k + 1u) {
+    let xv = b[k * R4 + row4];
+    let yv = a[k * C4 + col];
+    a0 = a0 + xv.x * yv;
+    a1 = a1 + xv.y * yv;
+    a2 = a2 + xv.z * yv;
+    a3 = a3 + xv.w * yv;
   }
-  if (row < params.rows && col < W) {
-    var v = sum;
-    out[row * N + C + col] = v;
-  }
+  let row = row4 * 4u;
+  out[row * C4 + col] = a0;
+  out[(row + 1u) * C4 + col] = a1;
+  out[(row + 2u) * C4 + col] = a2;
+  out[(row + 3u) * C4 + col] = a3;
 }
 
-// kernel k9: fusion_mix_3x768_0.03608439117670059, 9 dispatches
+// kernel k9: weight_product_scalar_768x768x1, 12 dispatches
+struct Params { batch: u32, seq: u32, rows: u32, pad: u32 }
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+const M = 768u;
+const R = 768u;
+const C = 1u;
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let group = wid.x + wid.y * nwg.x;
+  let index = group * 64u + lid;
+  if (index >= R * C) { return; }
+  let row = index / C;
+  let col = index % C;
+  var sum = 0.0;
+  for (var k = 0u; k < M + params.pad; k = k + 1u) { sum = sum + a[k * R + row] * b[k * C + col]; }
+  out[index] = sum;
+}
+
+// kernel k10: fusion_mix_3x768_0.03608439117670059, 9 dispatches
 struct Params { batch: u32, seq: u32, rows: u32, pad: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> q: array<f32>;
@@ -439,7 +457,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   }
 }
 
-// kernel k10: fusion_mix_2x768_0.03608439117670059, 3 dispatches
+// kernel k11: fusion_mix_2x768_0.03608439117670059, 3 dispatches
 struct Params { batch: u32, seq: u32, rows: u32, pad: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> q: array<f32>;

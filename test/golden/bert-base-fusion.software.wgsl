@@ -376,55 +376,65 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   for (var i = lid; i < ROWS * D4; i = i + 64u) { if (row0 + i / D4 < params.rows) { out[row0 * D4 + i] = yrow[i]; } }
 }
 
-// kernel k8: linear_vec4_768x768, 12 dispatches
+// kernel k8: weight_product_vec4_768x768x768_t, 12 dispatches
 struct Params { batch: u32, seq: u32, rows: u32, pad: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> x: array<vec4f>;
-@group(0) @binding(2) var<storage, read> w: array<vec4f>;
+@group(0) @binding(1) var<storage, read> a: array<vec4f>;
+@group(0) @binding(2) var<storage, read> b: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> out: array<vec4f>;
-
-const K4 = 192u;
-const N4 = 192u;
-const W4 = 192u;
-const C4 = 0u;
+const M = 768u;
+const R4 = 192u;
+const C4 = 192u;
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let group = wid.x + wid.y * nwg.x;
   let index = group * 64u + lid;
-  let col = index % W4;
-  let row0 = (index / W4) * 4u;
-  if (row0 >= params.rows) { return; }
-  let last = params.rows - 1u;
-  let x0 = min(row0 + 0u, last) * K4;
-  let x1 = min(row0 + 1u, last) * K4;
-  let x2 = min(row0 + 2u, last) * K4;
-  let x3 = min(row0 + 3u, last) * K4;
+  let col = index % C4;
+  let row4 = index / C4;
+  if (row4 >= R4) { return; }
   var a0 = vec4f(0.0);
   var a1 = vec4f(0.0);
   var a2 = vec4f(0.0);
   var a3 = vec4f(0.0);
-  for (var k = 0u; k < K4; k = k + 1u) {
-    let w0 = w[(4u * k) * W4 + col];
-    let w1 = w[(4u * k + 1u) * W4 + col];
-    let w2 = w[(4u * k + 2u) * W4 + col];
-    let w3 = w[(4u * k + 3u) * W4 + col];
-    let v0 = x[x0 + k];
-    a0 = a0 + v0.x * w0 + v0.y * w1 + v0.z * w2 + v0.w * w3;
-    let v1 = x[x1 + k];
-    a1 = a1 + v1.x * w0 + v1.y * w1 + v1.z * w2 + v1.w * w3;
-    let v2 = x[x2 + k];
-    a2 = a2 + v2.x * w0 + v2.y * w1 + v2.z * w2 + v2.w * w3;
-    let v3 = x[x3 + k];
-    a3 = a3 + v3.x * w0 + v3.y * w1 + v3.z * w2 + v3.w * w3;
+  for (var k = 0u; k < M + params.pad; k = k + 1u) {
+    let xv = b[k * R4 + row4];
+    let yv = a[k * C4 + col];
+    a0 = a0 + xv.x * yv;
+    a1 = a1 + xv.y * yv;
+    a2 = a2 + xv.z * yv;
+    a3 = a3 + xv.w * yv;
   }
-  if (row0 + 0u < params.rows) { var v = a0; out[(row0 + 0u) * N4 + C4 + col] = v; }
-  if (row0 + 1u < params.rows) { var v = a1; out[(row0 + 1u) * N4 + C4 + col] = v; }
-  if (row0 + 2u < params.rows) { var v = a2; out[(row0 + 2u) * N4 + C4 + col] = v; }
-  if (row0 + 3u < params.rows) { var v = a3; out[(row0 + 3u) * N4 + C4 + col] = v; }
+  let row = row4 * 4u;
+  out[row * C4 + col] = a0;
+  out[(row + 1u) * C4 + col] = a1;
+  out[(row + 2u) * C4 + col] = a2;
+  out[(row + 3u) * C4 + col] = a3;
 }
 
-// kernel k9: fusion_mix_3x768_0.03608439117670059, 9 dispatches
+// kernel k9: weight_product_scalar_768x768x1, 12 dispatches
+struct Params { batch: u32, seq: u32, rows: u32, pad: u32 }
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+const M = 768u;
+const R = 768u;
+const C = 1u;
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let group = wid.x + wid.y * nwg.x;
+  let index = group * 64u + lid;
+  if (index >= R * C) { return; }
+  let row = index / C;
+  let col = index % C;
+  var sum = 0.0;
+  for (var k = 0u; k < M + params.pad; k = k + 1u) { sum = sum + a[k * R + row] * b[k * C + col]; }
+  out[index] = sum;
+}
+
+// kernel k10: fusion_mix_3x768_0.03608439117670059, 9 dispatches
 struct Params { batch: u32, seq: u32, rows: u32, pad: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> q: array<f32>;
@@ -471,7 +481,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   }
 }
 
-// kernel k10: fusion_mix_2x768_0.03608439117670059, 3 dispatches
+// kernel k11: fusion_mix_2x768_0.03608439117670059, 3 dispatches
 struct Params { batch: u32, seq: u32, rows: u32, pad: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> q: array<f32>;

@@ -439,7 +439,13 @@ describe('no silent acceptance', () => {
 describe('memory is estimated before it is allocated', () => {
   it('estimates weights, inputs and activations at the run sizes', () => {
     const p = program();
-    const weightElements = p.weights.reduce((n, w) => n + elementCount(w.shape), 0);
+    // The weights and what the fusion computes from them at load (W_Kᵀ·W_Q, W_Kᵀ·b_Q).
+    const atLoad = p.nodes.filter((node) => node.op === 'weight_product');
+    expect(atLoad.length).toBeGreaterThan(0);
+    const weightElements = [...p.weights, ...atLoad].reduce(
+      (n, w) => n + elementCount(w.shape as readonly number[]),
+      0,
+    );
     const small = estimateMemory(p, { batch: 2, seq: 3 });
     expect(small.weightBytes).toBe(4 * weightElements);
     expect(small.inputBytes).toBe(4 * (2 * 3 * 8 + 2 * 3));
@@ -477,7 +483,8 @@ describe('memory is estimated before it is allocated', () => {
       ResourceError,
       'random inputs of batch 64, seq 64 needs 144.0 KiB (weights 0 B, inputs 144.0 KiB, activations 0 B), more than the memory limit of 64.0 KiB',
     );
-    const weightBytes = estimateMemory(p, { batch: 1, seq: 1 }).weightBytes;
+    // initWeights allocates the manifest's weights only.
+    const weightBytes = 4 * p.weights.reduce((n, w) => n + elementCount(w.shape), 0);
     await expectError(
       () => initWeights(p, 1, { memoryLimitBytes: 1024 }),
       ResourceError,

@@ -3,10 +3,14 @@ import type { SizeExpr, Target, WeightPart } from '../../runtime/program.js';
 import type { NodeOf } from '../../runtime/ops/node.js';
 import type { ComputeOp } from '../../runtime/ops/registry.js';
 
-/** An input of a kernel: a value computed by another node (or a graph input), or weights. */
+/**
+ * An input of a kernel: a value computed by another node (or a graph input), weights, or the
+ * weights a load-time node computes at load (transposed as the kernel wants them).
+ */
 export type KernelArg =
   | { readonly kind: 'value'; readonly node: number }
-  | { readonly kind: 'weights'; readonly parts: readonly WeightPart[] };
+  | { readonly kind: 'weights'; readonly parts: readonly WeightPart[] }
+  | { readonly kind: 'computed'; readonly node: number; readonly transpose: boolean };
 
 /** What a kernel template makes of one IR node. The output is bound after the args. */
 export interface KernelEmission {
@@ -23,6 +27,10 @@ export interface KernelContext {
   node(id: number): IrNode;
   /** The weight a `weight` node reads, or undefined for a computed value. */
   weightName(id: number): string | undefined;
+  /** Whether node `id` is computed once at load (a `weight_product`), not in the forward pass. */
+  isLoadTime(id: number): boolean;
+  /** For a load-time node's kernel: write the result transposed, [p, n] for Aᵀ·B [n, p]. */
+  readonly transposeOutput?: boolean;
   /** For a matmul split over its output columns (its weight is too big to bind): this part. */
   readonly columns?: { readonly start: number; readonly count: number };
   /**
@@ -105,7 +113,10 @@ export function perRowBlock(
   };
 }
 
-/** The argument for a node input: its weight (optionally transposed, optionally a column window) or its value. */
+/**
+ * The argument for a node input: its weight (optionally transposed, optionally a column window),
+ * the weights computed at load, or its value.
+ */
 export function argOf(
   context: KernelContext,
   id: number,
@@ -113,6 +124,10 @@ export function argOf(
   columns?: readonly [number, number],
 ): KernelArg {
   const weight = context.weightName(id);
+  if (weight === undefined && context.isLoadTime(id)) {
+    if (columns) throw new Error(`node %${id}, computed at load, cannot be split into columns`);
+    return { kind: 'computed', node: id, transpose };
+  }
   if (weight === undefined) return { kind: 'value', node: id };
   return { kind: 'weights', parts: [{ weight, transpose, ...(columns ? { columns } : {}) }] };
 }

@@ -1,5 +1,5 @@
 import { formatProvenance, type NodeOf } from '../../runtime/ops/node.js';
-import type { ComputeOp } from '../../runtime/ops/registry.js';
+import { inGroup, type ComputeOp, type OpsIn } from '../../runtime/ops/registry.js';
 import type {
   DispatchArg,
   DispatchSpec,
@@ -12,7 +12,7 @@ import { ResourceError } from '../../runtime/errors.js';
 import { formatBytes } from '../../runtime/memory.js';
 import { MAX_STORAGE_BINDINGS } from '../ir/limits.js';
 import type { IrGraph, IrNode, WeightSpec } from '../ir/types.js';
-import type { KernelContext } from './kernel.js';
+import type { KernelArg, KernelContext } from './kernel.js';
 import { kernelTable } from './kernel-table.js';
 import { planMemory, type BufferNeed } from './memory.js';
 import { emitKernel } from './templates.js';
@@ -33,6 +33,7 @@ function need(node: IrNode): BufferNeed {
 }
 
 function uploadBytes(upload: WeightUpload, weights: ReadonlyMap<string, WeightSpec>): number {
+  if (upload.elements !== undefined) return 4 * upload.elements;
   return upload.parts.reduce((total, part) => {
     const spec = weights.get(part.weight)!;
     const elements = spec.shape.reduce((n, d) => n * d, 1);
@@ -46,7 +47,8 @@ function uploadBytes(upload: WeightUpload, weights: ReadonlyMap<string, WeightSp
 /**
  * Turns a graph into WebGPU work: one dispatch per computing node, in order; kernels shared by
  * every node with the same WGSL (so one pipeline serves all layers); weights grouped into upload
- * buffers as the kernels want them; activation buffers reused by liveness.
+ * buffers as the kernels want them; activation buffers reused by liveness. Load-time nodes
+ * become load dispatches, run once at load into computed weight buffers (`loadDispatches`).
  */
 export function planGpu(
   graph: IrGraph,
@@ -62,6 +64,7 @@ export function planGpu(
     target,
     node: (id) => graph.nodes[id]!,
     weightName: (id) => weightOf.get(id),
+    isLoadTime: (id) => isLoadTime(graph.nodes[id]!),
   };
 
   const kernels = kernelTable();
@@ -70,6 +73,49 @@ export function planGpu(
   type Arg = { value: number } | { upload: number };
   const steps: { node: IrNode; dispatches: { kernel: number; args: Arg[]; groups: SizeExpr }[] }[] =
     [];
+
+  const loadDispatches: DispatchSpec[] = [];
+  const computedUploads = new Map<string, number>();
+  const loadParts = new Map<number, number>();
+
+  /** The upload a kernel arg binds: weights as stored, or computed at load by a load dispatch. */
+  const uploadOf = (arg: Exclude<KernelArg, { kind: 'value' }>): number =>
+    arg.kind === 'weights' ? uploadFor(arg.parts) : computedUpload(arg.node, arg.transpose);
+
+  const computedUpload = (id: number, transpose: boolean): number => {
+    const key = `${id}:${transpose}`;
+    const known = computedUploads.get(key);
+    if (known !== undefined) return known;
+    const node = graph.nodes[id]!;
+    if (!isLoadTime(node)) throw new Error(`node %${id} is not computed at load`);
+    const emission = emitKernel(node, { ...base, transposeOutput: transpose });
+    const args = emission.args.map((arg): DispatchArg => {
+      if (arg.kind === 'value')
+        throw new Error(
+          `load-time node %${id} reads node %${arg.node}, which is computed per pass`,
+        );
+      return { kind: 'weights', upload: uploadOf(arg) };
+    });
+    const elements = node.shape.reduce<number>((n, d) => n * (d as number), 1);
+    if (4 * elements > maxBindingBytes) {
+      throw new ResourceError(
+        `node %${id}, computed at load, takes ${formatBytes(4 * elements)}, past the ${formatBytes(maxBindingBytes)} one storage binding holds for this compile`,
+      );
+    }
+    const upload = uploads.length;
+    uploads.push({ parts: [], elements });
+    computedUploads.set(key, upload);
+    loadDispatches.push({
+      kernel: kernels.indexOf(emission, `node %${id}`),
+      node: id,
+      part: loadParts.get(id) ?? 0,
+      label: dispatchLabel(node, undefined),
+      args: [...args, { kind: 'weights', upload }],
+      groups: emission.groups,
+    });
+    loadParts.set(id, (loadParts.get(id) ?? 0) + 1);
+    return upload;
+  };
 
   const uploadFor = (parts: WeightUpload['parts']): number => {
     const key = JSON.stringify(parts);
@@ -91,7 +137,7 @@ export function planGpu(
   };
 
   for (const node of graph.nodes) {
-    if (node.op === 'input' || node.op === 'weight') continue;
+    if (node.op === 'input' || node.op === 'weight' || isLoadTime(node)) continue;
     const windows = inputWindows(node).flatMap((inputs) =>
       columnWindows(node, graph, maxBindingBytes).flatMap((columns) =>
         tableWindows(node, graph, maxBindingBytes).map((table) => ({
@@ -110,7 +156,7 @@ export function planGpu(
         );
       }
       const args = emission.args.map((arg): Arg =>
-        arg.kind === 'value' ? { value: arg.node } : { upload: uploadFor(arg.parts) },
+        arg.kind === 'value' ? { value: arg.node } : { upload: uploadOf(arg) },
       );
       return {
         kernel: kernels.indexOf(emission, `node %${node.id}`),
@@ -122,7 +168,8 @@ export function planGpu(
   }
 
   const needs = new Map<number, BufferNeed>();
-  for (const node of graph.nodes) if (node.op !== 'weight') needs.set(node.id, need(node));
+  for (const node of graph.nodes)
+    if (node.op !== 'weight' && !isLoadTime(node)) needs.set(node.id, need(node));
   const pinned = new Set([...graph.inputs.map((i) => i.node), ...graph.outputs.map((o) => o.node)]);
   const memory = planMemory(
     steps.map((step) => ({
@@ -159,7 +206,13 @@ export function planGpu(
     inputs: graph.inputs.map((i) => ({ name: i.name, buffer: bufferOf(i.node) })),
     outputs: graph.outputs.map((o) => ({ name: o.name, buffer: bufferOf(o.node) })),
     dispatches,
+    ...(loadDispatches.length > 0 ? { loadDispatches } : {}),
   };
+}
+
+/** Computed once at load from weights, so no forward pass computes it or needs its buffer. */
+function isLoadTime(node: IrNode): node is Extract<IrNode, { readonly op: OpsIn<'load'> }> {
+  return node.op !== 'input' && node.op !== 'weight' && inGroup(node.op, 'load');
 }
 
 /** For people reading a plan: `%12 linear[1] (L0/ffn/base)`, the part only for a split node. */

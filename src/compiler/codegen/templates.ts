@@ -21,11 +21,15 @@ import {
   weightedSumKernel,
 } from './kernels/rows.js';
 import { tokenMeanKernel } from './kernels/token-mean.js';
+import { weightProductKernel } from './kernels/weight-product.js';
 
 /** One template per op that computes; an op the registry adds without one is a type error. */
 export type KernelTemplates = { readonly [O in ComputeOp]: KernelTemplate<O> };
 
-/** The WGSL template for every op that computes: one dispatch per node. */
+/**
+ * The WGSL template for every op that computes: one dispatch per node, in the forward pass or,
+ * for a load-time node, once at load.
+ */
 export const KERNEL_TEMPLATES = {
   matmul: linearKernel,
   linear: linearKernel,
@@ -53,6 +57,7 @@ export const KERNEL_TEMPLATES = {
   bottleneck: bottleneckKernel,
   fusion_mix: fusionMixKernel,
   embeddings: embeddingsKernel,
+  weight_product: weightProductKernel,
 } satisfies KernelTemplates;
 
 /**

@@ -5,8 +5,9 @@ import type { Visibility } from './mask.js';
 import { float, int, ints, type OnnxAttr } from './proto.js';
 
 /**
- * The ops with an ONNX translation: every op the lowering emits, and the `linear` that the
- * graph-level rewrites (fusion-algebra.ts) emit, which an optimized export keeps.
+ * The ops with an ONNX translation: every op the lowering emits, the load-time `weight_product`,
+ * and the `linear` that the graph-level rewrites (fusion-algebra.ts, fold-query.ts) emit, which
+ * an optimized export keeps.
  */
 export type TranslatedOp = PrimitiveOp | 'linear';
 
@@ -170,6 +171,8 @@ export const ONNX_TRANSLATIONS: { readonly [O in PrimitiveOp]: Translation<O> } 
   token_mean: (ctx) =>
     ctx.emit('ReduceMean', [ctx.inputs[0]!], { axes: ints([1]), keepdims: int(1) }),
   select,
+  // Aᵀ·B of initializers: ONNX Runtime folds it to a constant when it creates the session.
+  weight_product: (ctx) => ctx.emit('MatMul', [ctx.transposed(0), ctx.inputs[1]!]),
 };
 
 /** Translates `ctx.node` with its op's translation. */

@@ -3,6 +3,7 @@ import { fuseAddLayerNorm } from './add-layer-norm.js';
 import { fuseBottlenecks } from './bottleneck.js';
 import { fuseEmbeddings } from './embeddings.js';
 import { fuseEpilogues } from './epilogue.js';
+import { foldQueryProjections } from './fold-query.js';
 import { rewriteFusionAlgebra } from './fusion-algebra.js';
 import { fuseFusionMix } from './fusion-mix.js';
 
@@ -17,10 +18,14 @@ export interface Pass {
  * The order matters: the embeddings' sum must be fused before add-layer-norm could claim its
  * last add and LayerNorm; the residual add before a LayerNorm must go to add_layer_norm before
  * epilogue fusion could claim it; bottleneck fusion matches the linears epilogue fusion made.
+ * The query fold matches the W_Kᵀ q linear the fusion algebra emits, on a query projection
+ * still unfused (add(matmul(x, W_Q), b_Q)), so it runs right after it, before epilogue fusion
+ * would turn that projection into a linear of its own.
  */
 export const PASSES: readonly Pass[] = [
   { name: 'embeddings', run: fuseEmbeddings },
   { name: 'fusion-algebra', run: rewriteFusionAlgebra },
+  { name: 'fold-query', run: foldQueryProjections },
   { name: 'add-layer-norm', run: fuseAddLayerNorm },
   { name: 'epilogue', run: fuseEpilogues },
   { name: 'bottleneck', run: fuseBottlenecks },

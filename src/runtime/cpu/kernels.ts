@@ -282,6 +282,22 @@ const select: CpuKernel<'select'> = ([index, ...branches]) => {
   return out;
 };
 
+/** Aᵀ·B for A [m, n] and B [m, p] (or [m], p = 1): each sum accumulated in f64. */
+const weightProduct: CpuKernel<'weight_product'> = ([a, b]) => {
+  const [m, n] = a!.shape as [number, number];
+  const p = b!.shape.length === 1 ? 1 : b!.shape[1]!;
+  const sums = new Float64Array(n * p);
+  for (let k = 0; k < m; k++) {
+    for (let i = 0; i < n; i++) {
+      const aki = a!.data[k * n + i]!;
+      const row = i * p;
+      const bk = k * p;
+      for (let j = 0; j < p; j++) sums[row + j]! += aki * b!.data[bk + j]!;
+    }
+  }
+  return Float32Array.from(sums);
+};
+
 export const PRIMITIVE_KERNELS: { readonly [O in PrimitiveOp]: CpuKernel<O> } = {
   matmul,
   add: broadcast((a, b) => a + b),
@@ -304,4 +320,5 @@ export const PRIMITIVE_KERNELS: { readonly [O in PrimitiveOp]: CpuKernel<O> } = 
   first_token: firstToken,
   token_mean: tokenMean,
   select,
+  weight_product: weightProduct,
 };

@@ -28,6 +28,7 @@ import {
   selectShape,
   tokenMeanShape,
   weightedSumShape,
+  weightProductShape,
   type ShapeResult,
 } from './shape-rules.js';
 
@@ -35,9 +36,11 @@ import {
  * The groups an op belongs to; passes and per-op tables ask the registry instead of listing ops:
  * - source: inputs and weights, whose nodes carry their own shape and compute nothing;
  * - activation: elementwise functions that epilogue fusion folds into a linear;
- * - fused: produced by the passes only (one GPU kernel each), never by the lowering.
+ * - fused: produced by the passes only (one GPU kernel each), never by the lowering;
+ * - load: computed once when the program is loaded, from weights (and other load-time values)
+ *   only, never in a forward pass: the passes produce them, and they cost no per-pass FLOPs.
  */
-export type OpGroup = 'source' | 'activation' | 'fused';
+export type OpGroup = 'source' | 'activation' | 'fused' | 'load';
 
 /** The output dtype: always f32, that of input `like`, or declared by the node itself (sources). */
 export type DTypeRule = DType | { readonly like: number } | 'declared';
@@ -270,6 +273,17 @@ export const OPS = {
     shape: fusionMixShape,
     flops: ({ rows, inputs, width }) => 4 * rows * (inputs.length - 1) * width,
   }),
+  /**
+   * Aᵀ·B of two load-time values, computed once at load: A [m, n] and B [m, p] give [n, p], a
+   * vector B [m] gives [n]. The fusion algebra's fold W_Kᵀ·W_Q (and W_Kᵀ·b_Q) is one.
+   */
+  weight_product: op({
+    arity: 2,
+    attrs: {},
+    dtype: 'f32',
+    groups: ['load'],
+    shape: weightProductShape,
+  }),
 };
 
 export type OpName = keyof typeof OPS;
@@ -283,7 +297,10 @@ export type OpsIn<G extends OpGroup> = {
 /** The ops that compute something: every per-op kernel table has one entry for each. */
 export type ComputeOp = Exclude<OpName, OpsIn<'source'>>;
 
-/** The ops the lowering emits: every compute op the passes do not produce. */
+/**
+ * The ops with a plain meaning, each one CPU kernel and one ONNX translation: every compute op but
+ * the fused ones. The lowering emits all of them except the load-time ops, which passes add.
+ */
 export type PrimitiveOp = Exclude<ComputeOp, OpsIn<'fused'>>;
 
 /** The facts of one op, with its attributes typed loosely: for code that handles every op alike. */

@@ -199,3 +199,13 @@ export function embeddingsShape(inputs: readonly Shape[], layout: EmbeddingsLayo
   }
   return out;
 }
+
+/** Aᵀ·B for A [m, n] and B [m, p] or [m]: [n, p] or [n], fixed sizes only (load-time values). */
+export function weightProductShape([a, b]: readonly Shape[]): ShapeResult {
+  if (a!.length !== 2 || a!.some((d) => typeof d !== 'number'))
+    return `A must be a fixed 2-D [m, n], got ${showShape(a!)}`;
+  if ((b!.length !== 1 && b!.length !== 2) || b!.some((d) => typeof d !== 'number'))
+    return `B must be a fixed [m, p] or [m], got ${showShape(b!)}`;
+  if (a![0] !== b![0]) return `the first axes differ: ${showShape(a!)} and ${showShape(b!)}`;
+  return [a![1]!, ...b!.slice(1)];
+}

@@ -8,6 +8,7 @@ import type {
   ProgramNode,
   SizeExpr,
   WeightSpec,
+  WeightUpload,
   ProgramText,
 } from '../program.js';
 import { elementCount } from '../tensor.js';
@@ -77,8 +78,17 @@ function readUploads(value: unknown, path: string, weights: readonly WeightSpec[
   const byName = new Map(weights.map((w) => [w.name, w]));
   return readArray(value, path).map((entry, i) => {
     const uploadPath = `${path}[${i}]`;
-    const parts = readArray(field(readObject(entry, uploadPath), 'parts'), `${uploadPath}.parts`);
-    if (parts.length === 0) fail(`${uploadPath}.parts`, 'must not be empty');
+    const upload = readObject(entry, uploadPath);
+    const parts = readArray(field(upload, 'parts'), `${uploadPath}.parts`);
+    const elements = field(upload, 'elements');
+    if (parts.length === 0) {
+      // Computed at load: a load dispatch writes it (checked with the load dispatches).
+      if (elements === undefined)
+        fail(`${uploadPath}.parts`, 'must not be empty, but for a buffer computed at load');
+      return { parts: [], elements: readInteger(elements, `${uploadPath}.elements`, 1) };
+    }
+    if (elements !== undefined)
+      fail(`${uploadPath}.elements`, 'is only for a buffer computed at load, which has no parts');
     return {
       parts: parts.map((rawPart, j) => {
         const partPath = `${uploadPath}.parts[${j}]`;
@@ -166,13 +176,33 @@ export function readGpuPlan(value: unknown, path: string, context: PlanContext):
   }
   const main = context.outputs[0]?.name;
   if (outputs[0]?.name !== main) fail(`${path}.outputs[0]`, `must be the output '${main}'`);
-  const dispatches = readDispatches(field(plan, 'dispatches'), `${path}.dispatches`, {
-    nodes: context.nodes,
-    kernels,
-    buffers,
-    uploads: uploads.length,
+  const dispatchContext = { nodes: context.nodes, kernels, buffers, uploads };
+  const loadValue = field(plan, 'loadDispatches');
+  const loadDispatches =
+    loadValue === undefined
+      ? undefined
+      : readLoadDispatches(loadValue, `${path}.loadDispatches`, dispatchContext);
+  const written = new Set(loadDispatches?.map((d) => writtenUpload(d)));
+  uploads.forEach((upload, i) => {
+    if (upload.elements !== undefined && !written.has(i))
+      fail(`${path}.uploads[${i}]`, 'is computed at load, but no load dispatch writes it');
   });
-  return { target, fused, kernels, uploads, buffers, inputs, outputs, dispatches };
+  const dispatches = readDispatches(
+    field(plan, 'dispatches'),
+    `${path}.dispatches`,
+    dispatchContext,
+  );
+  return {
+    target,
+    fused,
+    kernels,
+    uploads,
+    buffers,
+    inputs,
+    outputs,
+    dispatches,
+    ...(loadDispatches === undefined ? {} : { loadDispatches }),
+  };
 }
 
 interface NodePart {
@@ -182,25 +212,34 @@ interface NodePart {
 
 /**
  * The node a dispatch computes and which of its dispatches it is, against the dispatch before:
- * nodes that compute, in node order, a node's parts 0, 1, ... one after another.
+ * nodes that compute in the forward pass, in node order, a node's parts 0, 1, ... one after
+ * another. A load dispatch (`atLoad`) computes a load-time node, and is the node's part `part`.
  */
 function readNodePart(
   dispatch: Record<string, unknown>,
   path: string,
   nodes: readonly ProgramNode[],
   previous: NodePart | undefined,
+  atLoad?: { readonly part: number },
 ): NodePart {
   const node = readIndex(field(dispatch, 'node'), `${path}.node`, nodes.length, 'node');
   const { op } = nodes[node]!;
   if (inGroup(op, 'source'))
     fail(`${path}.node`, `node ${node} is a source (${op}); no kernel computes it`);
-  if (previous !== undefined && node < previous.node)
+  if (inGroup(op, 'load') !== (atLoad !== undefined))
+    fail(
+      `${path}.node`,
+      atLoad
+        ? `node ${node} (${op}) is computed in the forward pass, not at load`
+        : `node ${node} (${op}) is computed at load, by a load dispatch`,
+    );
+  if (atLoad === undefined && previous !== undefined && node < previous.node)
     fail(
       `${path}.node`,
       `is ${node}, after a dispatch of node ${previous.node}; dispatches follow the node order`,
     );
   const part = readInteger(field(dispatch, 'part'), `${path}.part`, 0);
-  const expected = previous?.node === node ? previous.part + 1 : 0;
+  const expected = atLoad?.part ?? (previous?.node === node ? previous.part + 1 : 0);
   if (part !== expected)
     fail(
       `${path}.part`,
@@ -215,35 +254,117 @@ interface DispatchContext {
   readonly nodes: readonly ProgramNode[];
   readonly kernels: readonly KernelSpec[];
   readonly buffers: readonly SizeExpr[];
-  readonly uploads: number;
+  readonly uploads: readonly WeightUpload[];
+}
+
+/** The kernel of a dispatch, and its args, as many as the kernel binds. */
+function readKernelArgs(
+  dispatch: Record<string, unknown>,
+  path: string,
+  context: DispatchContext,
+): { kernel: number; args: DispatchArg[] } {
+  const kernel = readIndex(
+    field(dispatch, 'kernel'),
+    `${path}.kernel`,
+    context.kernels.length,
+    'kernel',
+  );
+  const spec = context.kernels[kernel]!;
+  const args = readArray(field(dispatch, 'args'), `${path}.args`);
+  if (args.length !== spec.storageBindings) {
+    fail(
+      `${path}.args`,
+      `binds ${args.length} buffers; kernel '${spec.name}' takes ${spec.storageBindings}`,
+    );
+  }
+  return {
+    kernel,
+    args: args.map((arg, j) =>
+      readArg(arg, `${path}.args[${j}]`, context.buffers.length, context.uploads.length),
+    ),
+  };
+}
+
+const writtenUpload = (dispatch: DispatchSpec) =>
+  (dispatch.args[dispatch.args.length - 1] as { readonly upload: number }).upload;
+
+/**
+ * The load dispatches, in the order they run: each computes a load-time node from weights only
+ * into a computed upload of the node's size, written by no other; it reads uploads as stored
+ * or computed by an earlier load dispatch, and launches no more workgroups than it writes elements.
+ */
+function readLoadDispatches(
+  value: unknown,
+  path: string,
+  context: DispatchContext,
+): DispatchSpec[] {
+  const written = new Set<number>();
+  const parts = new Map<number, number>();
+  return readArray(value, path).map((entry, i) => {
+    const dispatchPath = `${path}[${i}]`;
+    const dispatch = readObject(entry, dispatchPath);
+    const { kernel, args } = readKernelArgs(dispatch, dispatchPath, context);
+    const node = readIndex(
+      field(dispatch, 'node'),
+      `${dispatchPath}.node`,
+      context.nodes.length,
+      'node',
+    );
+    const part = parts.get(node) ?? 0;
+    readNodePart(dispatch, dispatchPath, context.nodes, undefined, { part });
+    parts.set(node, part + 1);
+    args.forEach((arg, j) => {
+      const argPath = `${dispatchPath}.args[${j}]`;
+      if (arg.kind !== 'weights') fail(`${argPath}.kind`, "must be 'weights' in a load dispatch");
+      const computed = context.uploads[arg.upload]!.elements !== undefined;
+      if (j < args.length - 1 && computed && !written.has(arg.upload))
+        fail(argPath, `reads upload ${arg.upload} before a load dispatch has computed it`);
+    });
+    const out = (args[args.length - 1] as { readonly upload: number }).upload;
+    const elements = context.uploads[out]!.elements;
+    if (elements === undefined)
+      fail(`${dispatchPath}.args[${args.length - 1}]`, `upload ${out} is not computed at load`);
+    if (written.has(out))
+      fail(`${dispatchPath}.args[${args.length - 1}]`, `upload ${out} is written twice`);
+    written.add(out);
+    const shape = context.nodes[node]!.shape;
+    const count = shape.reduce<number>((n, d) => n * (typeof d === 'number' ? d : NaN), 1);
+    if (count !== elements)
+      fail(
+        `${dispatchPath}.args[${args.length - 1}]`,
+        `upload ${out} holds ${elements} elements; node ${node} has ${count}`,
+      );
+    const groups = readSize(field(dispatch, 'groups'), `${dispatchPath}.groups`);
+    if (
+      groups.perToken !== 0 ||
+      groups.perSequence !== 0 ||
+      groups.fixed > elements * groups.divide
+    )
+      fail(
+        `${dispatchPath}.groups`,
+        'must be a fixed count, no more workgroups than the elements it writes',
+      );
+    return {
+      kernel,
+      node,
+      part,
+      label: readString(field(dispatch, 'label'), `${dispatchPath}.label`),
+      args,
+      groups,
+    };
+  });
 }
 
 /** The dispatches, each against its kernel, the buffers and uploads, and its node. */
 function readDispatches(value: unknown, path: string, context: DispatchContext): DispatchSpec[] {
-  const { kernels, buffers, nodes } = context;
+  const { buffers, nodes } = context;
   let previous: NodePart | undefined;
   return readArray(value, path).map((entry, i) => {
     const dispatchPath = `${path}[${i}]`;
     const dispatch = readObject(entry, dispatchPath);
-    const kernelIndex = readIndex(
-      field(dispatch, 'kernel'),
-      `${dispatchPath}.kernel`,
-      kernels.length,
-      'kernel',
-    );
-    const kernel = kernels[kernelIndex]!;
+    const { kernel: kernelIndex, args: read } = readKernelArgs(dispatch, dispatchPath, context);
     const { node, part } = readNodePart(dispatch, dispatchPath, nodes, previous);
     previous = { node, part };
-    const args = readArray(field(dispatch, 'args'), `${dispatchPath}.args`);
-    if (args.length !== kernel.storageBindings) {
-      fail(
-        `${dispatchPath}.args`,
-        `binds ${args.length} buffers; kernel '${kernel.name}' takes ${kernel.storageBindings}`,
-      );
-    }
-    const read = args.map((arg, j) =>
-      readArg(arg, `${dispatchPath}.args[${j}]`, buffers.length, context.uploads),
-    );
     const groups = readSize(field(dispatch, 'groups'), `${dispatchPath}.groups`);
     // Every kernel gives each workgroup at least one element of an activation buffer it binds,
     // so a larger grid is not a plan the compiler makes: it would only keep the GPU busy.

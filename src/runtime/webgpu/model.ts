@@ -172,10 +172,59 @@ export class GpuModel {
         ),
       ),
     );
+    await withErrorScopes(this.device, 'computing weights at load', () => this.computeAtLoad());
     this.generation = this.gpu.generation;
   }
 
+  /**
+   * Runs the plan's load dispatches once, in one submit, then frees the uploads that only they
+   * read (the W_Q that M = W_Kᵀ·W_Q replaces): what forward passes bind stays.
+   */
+  private async computeAtLoad(): Promise<void> {
+    const loads = this.plan.loadDispatches ?? [];
+    if (loads.length === 0) return;
+    const zeros = new Uint32Array(4);
+    this.device.queue.writeBuffer(this.params!, 0, zeros.buffer, 0, 16);
+    const encoder = this.device.createCommandEncoder({ label: 'load-time weights' });
+    const pass = encoder.beginComputePass({ label: 'load-time weights' });
+    for (const dispatch of loads) {
+      const pipeline = this.pipelines[dispatch.kernel]!;
+      const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.params! } }];
+      dispatch.args.forEach((arg, i) => {
+        if (arg.kind !== 'weights') throw new ProgramError('a load dispatch binds weights only');
+        entries.push({ binding: i + 1, resource: { buffer: this.uploads[arg.upload]! } });
+      });
+      const group = this.device.createBindGroup({
+        layout: pipeline.getBindGroupLayout(0),
+        entries,
+        label: dispatch.label,
+      });
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, group);
+      this.dispatchGroups(pass, evaluateSize(dispatch.groups, 1, 1));
+    }
+    pass.end();
+    this.device.queue.submit([encoder.finish()]);
+    await gpuWait(() => this.device.queue.onSubmittedWorkDone());
+    const bound = new Set<number>();
+    for (const dispatch of this.plan.dispatches)
+      for (const arg of dispatch.args) if (arg.kind === 'weights') bound.add(arg.upload);
+    const readAtLoadOnly = new Set(
+      loads.flatMap((d) => d.args.flatMap((a) => (a.kind === 'weights' ? [a.upload] : []))),
+    );
+    for (const upload of readAtLoadOnly) {
+      if (bound.has(upload)) continue;
+      this.weightBytes -= this.uploads[upload]!.size;
+      this.destroyBuffer(this.uploads[upload]);
+    }
+  }
+
   private upload(upload: WeightUpload, index: number): GPUBuffer {
+    if (upload.parts.length === 0) {
+      const bytes = roundUp16(4 * (upload.elements ?? 0));
+      this.weightBytes += bytes;
+      return this.createBuffer(bytes, BufferUsage.STORAGE, `computed weights ${index}`);
+    }
     const parts = upload.parts.map((part) => {
       const data = this.weights.get(part.weight);
       const spec = this.weightSpecs.get(part.weight);
@@ -450,6 +499,11 @@ export class GpuModel {
     if (count === 0) return;
     pass.setPipeline(this.pipelines[dispatch.kernel]!);
     pass.setBindGroup(0, groups[i]!);
+    this.dispatchGroups(pass, count);
+  }
+
+  /** `count` workgroups laid out in x and y within the per-dimension limit. */
+  private dispatchGroups(pass: GPUComputePassEncoder, count: number): void {
     const x = Math.min(count, MAX_WORKGROUPS_PER_DIMENSION);
     pass.dispatchWorkgroups(x, Math.ceil(count / x));
   }
