@@ -66,6 +66,24 @@ function program(m: number, n: number, p: number, target: Target): Program {
   };
 }
 
+/** Bytes of the weight buffers the forward dispatches bind, each rounded up to 16 bytes. */
+function boundBytes(compiled: Program): number {
+  const plan = compiled.gpu!;
+  const shapes = new Map(compiled.weights.map((w) => [w.name, w.shape]));
+  const bound = new Set(
+    plan.dispatches.flatMap((d) => d.args.flatMap((a) => (a.kind === 'weights' ? [a.upload] : []))),
+  );
+  let bytes = 0;
+  for (const upload of bound) {
+    const { parts, elements } = plan.uploads[upload]!;
+    const count =
+      elements ??
+      parts.reduce((n, part) => n + shapes.get(part.weight)!.reduce((s, d) => s * d, 1), 0);
+    bytes += Math.max(16, Math.ceil((4 * count) / 16) * 16);
+  }
+  return bytes;
+}
+
 const SIZES: readonly [number, number, number][] = [
   [20, 12, 8],
   [12, 12, 16],
@@ -102,7 +120,11 @@ describe('weight_product on WebGPU', () => {
           const inputs = {
             hidden_states: { data: normalArray(batch * seq * p, 7 + i), shape: [batch, seq, p] },
           };
-          const out = await (await gpu.load(compiled, weights)).run(inputs);
+          const model = await gpu.load(compiled, weights);
+          // Only what forward passes bind stays on the GPU: the uploads of B and b are freed.
+          expect(model.stats!().weightBytes, `m=${m} n=${n} p=${p}`).toBe(boundBytes(compiled));
+          const out = await model.run(inputs);
+          model.dispose();
           const ref = await (await (await cpu).load(compiled, weights)).run(inputs);
           const label = `m=${m} n=${n} p=${p} ${target}`;
           expect(relativeError(out.hidden_states.data, ref.hidden_states.data), label).toBeLessThan(
