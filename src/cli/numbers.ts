@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { MAX_LAYERS } from '../compiler/check/limits.js';
+import { MAX_LAYERS } from '../compiler/index.js';
 
 /** The integer range an option takes, and why it ends there when that is not obvious. */
 export interface IntegerRange {
