@@ -1,0 +1,160 @@
+import type { PreparedInputs } from '../../inputs.js';
+import type { NodeOf } from '../../ops/node.js';
+import type { Program, ProgramNode } from '../../program.js';
+import { resolveShape } from '../../tensor.js';
+import {
+  BackwardError,
+  requireLoweredProgram,
+  type DifferentiableOp,
+} from './differentiable-ops.js';
+import { FORWARD_KERNELS, type ForwardKernel } from './forward-kernels.js';
+import type { Value64 } from './values.js';
+import { VJPS, type Vjp } from './vjp.js';
+
+/** Weights by name: f32 as loaded, or f64 (a finite-difference probe, an f64 master copy). */
+export type Weights64 = ReadonlyMap<string, Float32Array | Float64Array>;
+
+/** Every node's value of one forward pass in f64, by node id, and the program's outputs. */
+export interface Forward64 {
+  readonly values: readonly Value64[];
+  readonly outputs: Readonly<Record<string, Value64>>;
+}
+
+/** The gradient dLoss/dOutput of one of the program's outputs. */
+export interface OutputGradient {
+  readonly output: string;
+  readonly gradient: ArrayLike<number>;
+}
+
+export interface BackwardResult {
+  readonly forward: Forward64;
+  /** dLoss/dWeight of each trained weight, by name, in the weight's layout. */
+  readonly gradients: ReadonlyMap<string, Float64Array>;
+}
+
+const widen = (data: Float32Array | Float64Array | Int32Array): Float64Array | Int32Array =>
+  data instanceof Int32Array ? data : Float64Array.from(data);
+
+/**
+ * The program's forward pass in f64 (forward-kernels.ts), keeping every value. The same inputs
+ * and weights as `interpret` takes; its outputs equal the interpreter's to f32 rounding.
+ */
+export function forward64(program: Program, weights: Weights64, inputs: PreparedInputs): Forward64 {
+  requireLoweredProgram(program);
+  const values: Value64[] = new Array(program.nodes.length);
+  for (const node of program.nodes) {
+    const shape = resolveShape(node.shape, inputs.batch, inputs.seq);
+    if (node.op === 'input' || node.op === 'weight') {
+      const source = node.op === 'input' ? inputs.values : weights;
+      const data = source.get(node.attrs.name);
+      if (!data) throw new BackwardError(`no value for ${node.op} '${node.attrs.name}'`);
+      values[node.id] = { data: widen(data), shape };
+      continue;
+    }
+    const kernel = FORWARD_KERNELS[node.op as DifferentiableOp] as ForwardKernel<DifferentiableOp>;
+    const args = node.inputs.map((id) => values[id]!);
+    values[node.id] = { data: kernel(args, node.attrs as never, shape), shape };
+  }
+  const outputs: Record<string, Value64> = {};
+  for (const output of program.outputs) outputs[output.name] = values[output.node]!;
+  return { values, outputs };
+}
+
+/**
+ * Which nodes a trained weight reaches, forward from those weights: only these carry a gradient,
+ * and only their inputs that are marked get one. i32 values never do.
+ */
+export function nodesNeedingGradient(program: Program, trained: ReadonlySet<string>): boolean[] {
+  const needs = new Array<boolean>(program.nodes.length).fill(false);
+  for (const node of program.nodes) {
+    if (node.dtype === 'i32') continue;
+    if (node.op === 'weight') needs[node.id] = trained.has(node.attrs.name);
+    else if (node.op !== 'input') needs[node.id] = node.inputs.some((id) => needs[id]);
+  }
+  return needs;
+}
+
+/**
+ * Reverse-mode gradients of the trained weights for one output's seed gradient, in f64. The
+ * program must be compiled with { fuse: false }; every trained name must be one of its weights.
+ */
+export function backward(
+  program: Program,
+  weights: Weights64,
+  inputs: PreparedInputs,
+  seed: OutputGradient,
+  trained: Iterable<string>,
+): BackwardResult {
+  const trainedSet = new Set(trained);
+  const known = new Set(program.weights.map((w) => w.name));
+  for (const name of trainedSet) {
+    if (!known.has(name)) throw new BackwardError(`no weight '${name}' in this program to train`);
+  }
+  const output = program.outputs.find((o) => o.name === seed.output);
+  if (!output) {
+    const names = program.outputs.map((o) => `'${o.name}'`).join(', ');
+    throw new BackwardError(`no output '${seed.output}'; the outputs are ${names}`);
+  }
+  const forward = forward64(program, weights, inputs);
+  const outValue = forward.values[output.node]!;
+  if (seed.gradient.length !== outValue.data.length) {
+    throw new BackwardError(
+      `the gradient of '${seed.output}' has ${seed.gradient.length} elements, the output ${outValue.data.length}`,
+    );
+  }
+  const needs = nodesNeedingGradient(program, trainedSet);
+  const grads: (Float64Array | undefined)[] = new Array(program.nodes.length);
+  if (needs[output.node]) grads[output.node] = Float64Array.from(seed.gradient);
+  const gradients = new Map<string, Float64Array>();
+  for (let id = output.node; id >= 0; id--) {
+    const node = program.nodes[id]!;
+    const grad = grads[id];
+    if (!grad) continue;
+    grads[id] = undefined;
+    if (node.op === 'weight') {
+      accumulate(gradients, node.attrs.name, grad);
+      continue;
+    }
+    propagate(node, forward.values, grad, needs, grads);
+  }
+  for (const name of trainedSet) {
+    if (!gradients.has(name)) gradients.set(name, new Float64Array(sizeOf(program, name)));
+  }
+  return { forward, gradients };
+}
+
+function propagate(
+  node: ProgramNode,
+  values: readonly Value64[],
+  grad: Float64Array,
+  needs: readonly boolean[],
+  grads: (Float64Array | undefined)[],
+): void {
+  const typed = node as NodeOf<DifferentiableOp>;
+  const vjp = VJPS[typed.op] as Vjp<DifferentiableOp>;
+  const wanted = node.inputs.map((id) => needs[id]!);
+  const inputGrads = vjp(
+    node.inputs.map((id) => values[id]!),
+    values[node.id]!,
+    grad,
+    typed.attrs as never,
+    wanted,
+  );
+  node.inputs.forEach((id, i) => {
+    const inputGrad = inputGrads[i];
+    if (!wanted[i] || !inputGrad) return;
+    const sum = grads[id];
+    if (!sum) grads[id] = inputGrad;
+    else for (let j = 0; j < sum.length; j++) sum[j]! += inputGrad[j]!;
+  });
+}
+
+function accumulate(gradients: Map<string, Float64Array>, name: string, grad: Float64Array): void {
+  const sum = gradients.get(name);
+  if (!sum) gradients.set(name, grad);
+  else for (let j = 0; j < sum.length; j++) sum[j]! += grad[j]!;
+}
+
+function sizeOf(program: Program, name: string): number {
+  return program.weights.find((w) => w.name === name)!.shape.reduce((n, d) => n * d, 1);
+}

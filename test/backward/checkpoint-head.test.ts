@@ -1,0 +1,126 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compile } from '../../src/compiler/index.js';
+import {
+  BackwardError,
+  backward,
+  crossEntropy,
+  forward64,
+} from '../../src/runtime/cpu/backward/index.js';
+import { interpret } from '../../src/runtime/cpu/interpreter.js';
+import { prepareInputs } from '../../src/runtime/inputs.js';
+import type { Program } from '../../src/runtime/program.js';
+import { seededUniform } from '../../src/runtime/random.js';
+import { relativeError } from '../helpers/numerics.js';
+import { randomWeights } from './finite-differences.js';
+
+const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'hf');
+const SPEC = `model tiny from "bert-seq-cls"
+adapter pf { bottleneck 8 activation gelu at ffn }
+graph default = pf
+`;
+
+function checkpointProgram(): Program {
+  const result = compile(SPEC, {
+    fuse: false,
+    gpu: false,
+    readFile: (path) => {
+      const file = join(FIXTURES, path);
+      return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+    },
+  });
+  expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+  return result.program!;
+}
+
+function textInputs(program: Program, batch: number, seq: number, seed: number) {
+  const uniform = seededUniform(seed);
+  const vocab = program.model.text!.vocab;
+  const ids = Int32Array.from(
+    { length: batch * seq },
+    () => 1 + Math.floor(uniform() * (vocab - 1)),
+  );
+  const mask = Int32Array.from({ length: batch * seq }, (_, i) =>
+    i % seq < seq - (i % 2) ? 1 : 0,
+  );
+  return prepareInputs(program, {
+    input_ids: { data: ids, shape: [batch, seq] },
+    attention_mask: { data: mask, shape: [batch, seq] },
+  });
+}
+
+describe('training a checkpoint adapter and its head through cross-entropy', () => {
+  const program = checkpointProgram();
+  const weights = randomWeights(program, 9);
+  const inputs = textInputs(program, 3, 6, 10);
+  const labels = [2, 0, 1];
+  const classes = program.model.text!.head!.labels.length;
+  const trained = program.weights
+    .map((w) => w.name)
+    .filter(
+      (n) => n.includes('adapters.pf.') || n.startsWith('classifier.') || n.includes('pooler'),
+    );
+
+  const lossOf = (probe: ReadonlyMap<string, Float32Array | Float64Array>) =>
+    crossEntropy(forward64(program, probe, inputs).outputs.logits!.data, classes, labels).loss;
+
+  it('runs the embeddings, pooler and classifier, and the f64 forward equals the interpreter', () => {
+    const ops = new Set(program.nodes.map((n) => n.op));
+    for (const op of ['gather', 'first_token', 'tanh', 'layer_norm', 'attention']) {
+      expect(ops.has(op as never), op).toBe(true);
+    }
+    const reference = interpret(program, weights, inputs).logits!.data;
+    expect(
+      relativeError(forward64(program, weights, inputs).outputs.logits!.data, reference),
+    ).toBeLessThan(1e-6);
+  });
+
+  it('gives every trained tensor the gradient finite differences give', () => {
+    const { forward, gradients } = backward(
+      program,
+      weights,
+      inputs,
+      {
+        output: 'logits',
+        gradient: crossEntropy(
+          forward64(program, weights, inputs).outputs.logits!.data,
+          classes,
+          labels,
+        ).gradient,
+      },
+      trained,
+    );
+    expect(forward.outputs.logits!.shape).toEqual([3, classes]);
+    expect(trained.length).toBeGreaterThan(8);
+    const pick = seededUniform(12);
+    const h = 1e-5;
+    for (const name of trained) {
+      const tensor = Float64Array.from(weights.get(name)!);
+      const probe = new Map<string, Float32Array | Float64Array>(weights).set(name, tensor);
+      let worst = 0;
+      let largest = 0;
+      for (let n = 0; n < 6; n++) {
+        const i = Math.floor(pick() * tensor.length);
+        const original = tensor[i]!;
+        tensor[i] = original + h;
+        const up = lossOf(probe);
+        tensor[i] = original - h;
+        const down = lossOf(probe);
+        tensor[i] = original;
+        const numeric = (up - down) / (2 * h);
+        worst = Math.max(worst, Math.abs(gradients.get(name)![i]! - numeric));
+        largest = Math.max(largest, Math.abs(numeric));
+      }
+      expect(largest, name).toBeGreaterThan(1e-5);
+      expect(worst / largest, name).toBeLessThan(1e-6);
+    }
+  });
+
+  it('refuses to train the word embeddings', () => {
+    const seed = { output: 'logits', gradient: new Float64Array(3 * classes).fill(1) };
+    const table = program.weights.find((w) => w.name.includes('word_embeddings'))!.name;
+    expect(() => backward(program, weights, inputs, seed, [table])).toThrow(BackwardError);
+    expect(() => backward(program, weights, inputs, seed, [table])).toThrow(/embedding table/);
+  });
+});
