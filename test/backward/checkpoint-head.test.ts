@@ -3,8 +3,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../../src/compiler/index.js';
 import {
+  ADAMW_DEFAULTS,
+  adamwState,
+  adamwStep,
   BackwardError,
   backward,
+  backwardFrom,
   crossEntropy,
   forward64,
 } from '../../src/runtime/cpu/backward/index.js';
@@ -77,21 +81,10 @@ describe('training a checkpoint adapter and its head through cross-entropy', () 
   });
 
   it('gives every trained tensor the gradient finite differences give', () => {
-    const { forward, gradients } = backward(
-      program,
-      weights,
-      inputs,
-      {
-        output: 'logits',
-        gradient: crossEntropy(
-          forward64(program, weights, inputs).outputs.logits!.data,
-          classes,
-          labels,
-        ).gradient,
-      },
-      trained,
-    );
+    const forward = forward64(program, weights, inputs);
     expect(forward.outputs.logits!.shape).toEqual([3, classes]);
+    const { gradient } = crossEntropy(forward.outputs.logits!.data, classes, labels);
+    const gradients = backwardFrom(program, forward, { output: 'logits', gradient }, trained);
     expect(trained.length).toBeGreaterThan(8);
     const pick = seededUniform(12);
     const h = 1e-5;
@@ -115,6 +108,27 @@ describe('training a checkpoint adapter and its head through cross-entropy', () 
       expect(largest, name).toBeGreaterThan(1e-5);
       expect(worst / largest, name).toBeLessThan(1e-6);
     }
+  });
+
+  it('lowers the loss on its batch under AdamW, as the documented training step does', () => {
+    const own = new Map(weights);
+    for (const name of trained) own.set(name, Float32Array.from(weights.get(name)!));
+    const states = new Map(trained.map((name) => [name, adamwState(own.get(name)!.length)]));
+    const losses: number[] = [];
+    for (let step = 0; step < 15; step++) {
+      const forward = forward64(program, own, inputs);
+      const { loss, gradient } = crossEntropy(forward.outputs.logits!.data, classes, labels);
+      losses.push(loss);
+      const gradients = backwardFrom(program, forward, { output: 'logits', gradient }, trained);
+      const options = { ...ADAMW_DEFAULTS, lr: 1e-2 };
+      for (const name of trained) {
+        adamwStep(own.get(name)!, gradients.get(name)!, states.get(name)!, options);
+      }
+    }
+    expect(losses.at(-1)!).toBeLessThan(0.5 * losses[0]!);
+    // The frozen weights are the very arrays passed in, untouched.
+    const frozen = program.weights.find((w) => !trained.includes(w.name))!.name;
+    expect(own.get(frozen)).toBe(weights.get(frozen));
   });
 
   it('refuses to train the word embeddings', () => {

@@ -85,6 +85,20 @@ export function backward(
   seed: OutputGradient,
   trained: Iterable<string>,
 ): BackwardResult {
+  const forward = forward64(program, weights, inputs);
+  return { forward, gradients: backwardFrom(program, forward, seed, trained) };
+}
+
+/**
+ * The same gradients from a forward pass already run, for a seed computed from its outputs (the
+ * loss's gradient with respect to the logits): one forward pass per training step.
+ */
+export function backwardFrom(
+  program: Program,
+  forward: Forward64,
+  seed: OutputGradient,
+  trained: Iterable<string>,
+): ReadonlyMap<string, Float64Array> {
   const trainedSet = new Set(trained);
   const known = new Set(program.weights.map((w) => w.name));
   for (const name of trainedSet) {
@@ -95,7 +109,6 @@ export function backward(
     const names = program.outputs.map((o) => `'${o.name}'`).join(', ');
     throw new BackwardError(`no output '${seed.output}'; the outputs are ${names}`);
   }
-  const forward = forward64(program, weights, inputs);
   const outValue = forward.values[output.node]!;
   if (seed.gradient.length !== outValue.data.length) {
     throw new BackwardError(
@@ -120,7 +133,7 @@ export function backward(
   for (const name of trainedSet) {
     if (!gradients.has(name)) gradients.set(name, new Float64Array(sizeOf(program, name)));
   }
-  return { forward, gradients };
+  return gradients;
 }
 
 function propagate(

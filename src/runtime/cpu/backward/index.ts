@@ -6,6 +6,7 @@ export {
 } from './differentiable-ops.js';
 export {
   backward,
+  backwardFrom,
   forward64,
   nodesNeedingGradient,
   type BackwardResult,
