@@ -17,7 +17,7 @@ import { prepareInputs } from '../../src/runtime/inputs.js';
 import type { Program } from '../../src/runtime/program.js';
 import { seededUniform } from '../../src/runtime/random.js';
 import { relativeError } from '../helpers/numerics.js';
-import { randomWeights } from './finite-differences.js';
+import { checkGraphGradients, randomWeights } from './finite-differences.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'hf');
 const SPEC = `model tiny from "bert-seq-cls"
@@ -25,8 +25,8 @@ adapter pf { bottleneck 8 activation gelu at ffn }
 graph default = pf
 `;
 
-function checkpointProgram(): Program {
-  const result = compile(SPEC, {
+function checkpointProgram(source = SPEC): Program {
+  const result = compile(source, {
     fuse: false,
     gpu: false,
     readFile: (path) => {
@@ -136,5 +136,28 @@ describe('training a checkpoint adapter and its head through cross-entropy', () 
     const table = program.weights.find((w) => w.name.includes('word_embeddings'))!.name;
     expect(() => backward(program, weights, inputs, seed, [table])).toThrow(BackwardError);
     expect(() => backward(program, weights, inputs, seed, [table])).toThrow(/embedding table/);
+  });
+});
+
+describe('a GPT-2 adapter under the tied language-model head', () => {
+  it('gets the gradient finite differences give, the word table frozen', () => {
+    const program = checkpointProgram(
+      'model tiny from "gpt2-lm"\nadapter s { bottleneck 4 activation gelu_tanh at attn, ffn }\ngraph default = s\n',
+    );
+    expect(program.model.attention).toBe('causal');
+    const head = program.nodes[program.outputs.find((o) => o.name === 'logits')!.node]!;
+    const table = program.nodes[head.inputs[1]!]!;
+    expect([head.op, table.op === 'weight' && table.attrs.name]).toEqual(['matmul', 'wte.weight']);
+    const weights = randomWeights(program, 13);
+    const inputs = textInputs(program, 2, 5, 14);
+    const trained = program.weights.map((w) => w.name).filter((n) => n.includes('adapters.s.'));
+    const checks = checkGraphGradients(program, weights, inputs, trained, 15, {
+      perTensor: 4,
+      output: 'logits',
+    });
+    for (const check of checks) {
+      expect(check.largest, check.name).toBeGreaterThan(1e-4);
+      expect(check.worst, check.name).toBeLessThan(1e-6 * check.largest + 1e-9);
+    }
   });
 });
