@@ -30,7 +30,7 @@ const DEPENDENCY_FIELDS = [
 ] as const;
 
 const SET_UP =
-  'npm ci && npx adapt check examples/*.adapt && npx adapt run examples/bert-base-pfeiffer.adapt --seq 16';
+  'npm ci && npx adapt check examples/*.adapt && npx adapt run examples/bert-base-pfeiffer.adapt --seq 128';
 
 /** The lines of the ```sh blocks in one `## ` section of the README. */
 function shellLines(markdown: string, heading: string): string[] {
