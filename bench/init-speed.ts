@@ -1,7 +1,8 @@
 /**
  * How long the seeded initialization of BERT-base's 110 M weights takes (docs/design.md §3),
  * against the 1 s target: on one thread, and on the two that `adapt run` uses.
- * Run: `tsc -p bench/tsconfig.json && node dist/bench/init-speed.js`.
+ * Run: `tsc -p bench/tsconfig.json && node dist/bench/init-speed.js` (`npm run bench` times the
+ * two-thread path too, bench/end-to-end.ts).
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -60,6 +61,15 @@ function cpuMs(since: NodeJS.CpuUsage): number {
   return (cpu.user + cpu.system) / 1000;
 }
 
+/** adapt run's seeding of BERT-base's 110 M weights on two threads: its values and milliseconds. */
+export async function timeSeeding(): Promise<{ values: number; ms: number }> {
+  const program = bertBaseProgram();
+  const values = program.weights.reduce((n, spec) => n + countOf(spec), 0);
+  const start = performance.now();
+  await seededWeights(program, 0);
+  return { values, ms: performance.now() - start };
+}
+
 async function main(): Promise<void> {
   const specs = bertBaseWeights();
   const total = specs.reduce((n, spec) => n + countOf(spec), 0);
@@ -97,4 +107,4 @@ async function main(): Promise<void> {
   if (!same) process.exitCode = 1;
 }
 
-await main();
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

@@ -6,8 +6,10 @@
  * alternation. Prints the ratio per graph and whether it meets its target.
  *
  *   tsc -p bench/tsconfig.json && node dist/bench/onnx-backend.js [--iters N] [--seq T]
+ * `npm run bench` runs it too (bench/end-to-end.ts).
  */
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { compile } from '../src/compiler/index.js';
 import { exportOnnx } from '../src/compiler/onnx/index.js';
 import { ortProvider } from '../src/runtime/onnx/ort.js';
@@ -16,7 +18,7 @@ import { Runtime, type LoadedModel } from '../src/runtime/runtime.js';
 import { bindWeights, initWeights } from '../src/runtime/weights.js';
 
 /** Speed-up of the rewritten graph over the plain export that each graph must reach. */
-const TARGETS: readonly { readonly spec: string; readonly target: number }[] = [
+export const ONNX_BACKEND_TARGETS: readonly { readonly spec: string; readonly target: number }[] = [
   { spec: 'pfeiffer', target: 0.9 },
   { spec: 'houlsby', target: 0.9 },
   { spec: 'fusion3', target: 1.3 },
@@ -31,8 +33,6 @@ function flag(name: string, fallback: number): number {
   return value;
 }
 
-const ITERS = flag('iters', 5);
-const SEQ = flag('seq', 128);
 const BATCH = 1;
 const WARMUP = 2;
 const specs = new URL('specs/', new URL('../../bench/', import.meta.url));
@@ -43,14 +43,20 @@ const median = (samples: readonly number[]) => {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
-interface Row {
+export interface OnnxBackendRow {
   readonly spec: string;
-  readonly plainMs: number;
-  readonly rewrittenMs: number;
+  readonly plain_ms: number;
+  readonly rewritten_ms: number;
   readonly target: number;
 }
 
-async function measure(runtime: Runtime, spec: string, target: number): Promise<Row> {
+async function measure(
+  runtime: Runtime,
+  spec: string,
+  target: number,
+  iters: number,
+  seq: number,
+): Promise<OnnxBackendRow> {
   const fileName = `bench/specs/${spec}.adapt`;
   const source = readFileSync(new URL(`${spec}.adapt`, specs), 'utf8');
   const { ir, program } = compile(source, { fileName, fuse: false, gpu: false });
@@ -63,11 +69,11 @@ async function measure(runtime: Runtime, spec: string, target: number): Promise<
   const models: LoadedModel[] = [await load(false), await load(true)];
   const d = program!.model.hidden;
   const inputs = {
-    hidden_states: { data: normalArray(BATCH * SEQ * d, 1), shape: [BATCH, SEQ, d] },
+    hidden_states: { data: normalArray(BATCH * seq * d, 1), shape: [BATCH, seq, d] },
   };
   const samples: number[][] = [[], []];
   try {
-    for (let round = 0; round < WARMUP + ITERS; round++) {
+    for (let round = 0; round < WARMUP + iters; round++) {
       for (const [i, model] of models.entries()) {
         const start = performance.now();
         await model.run(inputs);
@@ -77,28 +83,40 @@ async function measure(runtime: Runtime, spec: string, target: number): Promise<
   } finally {
     for (const model of models) model.dispose();
   }
-  return { spec, plainMs: median(samples[0]!), rewrittenMs: median(samples[1]!), target };
+  return { spec, plain_ms: median(samples[0]!), rewritten_ms: median(samples[1]!), target };
 }
 
-async function main(): Promise<void> {
+/** Every graph of ONNX_BACKEND_TARGETS, plain and rewritten, on the onnx backend. */
+export async function measureOnnxBackend(
+  iters: number,
+  seq: number,
+): Promise<{ provider: string; rows: OnnxBackendRow[] }> {
   const runtime = await Runtime.create({ backend: 'onnx' });
-  const rows: Row[] = [];
+  const rows: OnnxBackendRow[] = [];
   try {
-    for (const { spec, target } of TARGETS) rows.push(await measure(runtime, spec, target));
+    for (const { spec, target } of ONNX_BACKEND_TARGETS)
+      rows.push(await measure(runtime, spec, target, iters, seq));
   } finally {
     runtime.dispose();
   }
+  return { provider: (await ortProvider()) ?? 'no ONNX Runtime', rows };
+}
+
+async function main(): Promise<void> {
+  const iters = flag('iters', 5);
+  const seq = flag('seq', 128);
+  const { provider, rows } = await measureOnnxBackend(iters, seq);
   const lines = [
-    `--backend onnx on ${await ortProvider()}: batch ${BATCH}, seq ${SEQ}, median of ${ITERS} runs after ${WARMUP} warm-up, alternated`,
+    `--backend onnx on ${provider}: batch ${BATCH}, seq ${seq}, median of ${iters} runs after ${WARMUP} warm-up, alternated`,
     '',
     '| graph    | plain export ms | rewritten ms | speed-up | target | met    |',
     '| -------- | --------------- | ------------ | -------- | ------ | ------ |',
     ...rows.map((row) => {
-      const ratio = row.plainMs / row.rewrittenMs;
-      return `| ${row.spec.padEnd(8)} | ${row.plainMs.toFixed(1).padEnd(15)} | ${row.rewrittenMs.toFixed(1).padEnd(12)} | ${`${ratio.toFixed(2)}x`.padEnd(8)} | ${`≥ ${row.target}x`.padEnd(6)} | ${(ratio >= row.target ? 'met' : 'missed').padEnd(6)} |`;
+      const ratio = row.plain_ms / row.rewritten_ms;
+      return `| ${row.spec.padEnd(8)} | ${row.plain_ms.toFixed(1).padEnd(15)} | ${row.rewritten_ms.toFixed(1).padEnd(12)} | ${`${ratio.toFixed(2)}x`.padEnd(8)} | ${`≥ ${row.target}x`.padEnd(6)} | ${(ratio >= row.target ? 'met' : 'missed').padEnd(6)} |`;
     }),
   ];
   console.log(lines.join('\n'));
 }
 
-await main();
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

@@ -1,5 +1,6 @@
 /** The report of `npm run bench` as tables and as bench/README.md's text. */
 import type { KernelGroupTime } from '../src/cli/bench/profile.js';
+import type { EndToEnd } from './end-to-end.js';
 import type { KernelCeiling } from './kernel-ceiling.js';
 import type { ChromiumRounds } from './peers/chromium-rows.js';
 import { WASM_CPU_THREADS } from './onnx-runners.js';
@@ -66,6 +67,8 @@ export interface BenchReport {
   readonly chromium: unknown;
   readonly kernel_ceiling: KernelCeiling | null;
   readonly serving: readonly Omit<ServingResult, 'timings'>[];
+  /** Null in a run narrowed by BENCH_GRAPHS. */
+  readonly end_to_end: EndToEnd | null;
   targets: TargetResult[];
 }
 
@@ -132,6 +135,35 @@ export function servingTable(report: BenchReport): string {
   );
 }
 
+/** The onnx backend's table and one line each for the seeding, the cold start and the run line. */
+export function endToEndText(report: BenchReport): string {
+  const e2e = report.end_to_end;
+  if (!e2e) return 'Not run (a run narrowed by BENCH_GRAPHS).';
+  const onnx = markdownTable(
+    ['graph', 'plain export ms', 'rewritten ms', 'speed-up'],
+    e2e.onnx_backend.rows.map((row) => [
+      row.spec,
+      ms(row.plain_ms),
+      ms(row.rewritten_ms),
+      `${(row.plain_ms / row.rewritten_ms).toFixed(2)}x`,
+    ]),
+  );
+  const cold = e2e.cold_start;
+  return [
+    `\`--backend onnx\` on ${e2e.onnx_backend.provider}, batch 1, seq ${report.seq}, 2 layers: each graph`,
+    'exported plain and after the graph-level rewrites (fusion algebra, the `W_Kᵀ·W_Q` fold),',
+    `the same weights and input, both through the onnx backend, ${report.iters} timed rounds alternated.`,
+    '',
+    onnx,
+    '',
+    `- Seeded initialization of BERT-base's ${(e2e.seeding.values / 1e6).toFixed(1)} M weights on two threads (\`adapt run\`'s path): ${ms(e2e.seeding.ms)} ms.`,
+    cold
+      ? `- Cold start of \`${cold.spec}\` (12 layers), fused on ${cold.adapter}, T=${cold.seq}, driver shader caches off: load ${ms(cold.load_ms)} ms, first pass ${ms(cold.first_run_ms)} ms, steady ${ms(cold.steady_ms)} ms (${(cold.first_run_ms / cold.steady_ms).toFixed(2)}x).`
+      : `- Cold start: not measured (${e2e.cold_start_error ?? 'no result'}).`,
+    `- \`${e2e.run_command.command}\`, warm (after one untimed run), wall: ${e2e.run_command.wall_ms.map((w) => ms(w)).join(', ')} ms (median ${ms(e2e.run_command.median_ms)} ms).`,
+  ].join('\n');
+}
+
 export function targetTable(report: BenchReport): string {
   return markdownTable(TARGET_HEADERS, targetRows(report.targets));
 }
@@ -156,6 +188,8 @@ export function renderTables(report: BenchReport): string {
     ...peerLines(report),
     '',
     servingTable(report),
+    '',
+    endToEndText(report),
     '',
     ceiling
       ? `Best FFN matmul kernel: ${ceiling.kernel}, ${ceiling.gflops.toFixed(1)} GFLOP/s.`
@@ -245,6 +279,10 @@ earlier rows may be in the driver's cache). ${ceiling ? `Best FFN matmul kernel:
 ### Batch serving
 
 ${servingTable(report)}
+
+### End to end
+
+${endToEndText(report)}
 
 ### Targets
 

@@ -5,9 +5,14 @@
  */
 import type { BenchReport, GraphRow } from './readme.js';
 import {
+  coldStartTarget,
+  durationTarget,
   kernelCeilingTarget,
+  onnxBackendTarget,
   overheadTarget,
   peerSpeedupTarget,
+  RUN_COMMAND_GOAL_MS,
+  SEEDING_GOAL_MS,
   servingTarget,
   type TargetResult,
 } from './targets.js';
@@ -91,5 +96,52 @@ export function evaluateTargets(report: BenchReport): TargetResult[] {
       ),
     );
   }
+  targets.push(...endToEndTargets(report));
+  return targets;
+}
+
+function endToEndTargets(report: BenchReport): TargetResult[] {
+  const e2e = report.end_to_end;
+  if (!e2e) return [];
+  const targets = e2e.onnx_backend.rows.map((row) =>
+    withReason(
+      onnxBackendTarget(row.spec, row.plain_ms, row.rewritten_ms, row.target),
+      `${e2e.onnx_backend.provider}: the plain export ${ms(row.plain_ms)}, rewritten ${ms(row.rewritten_ms)}`,
+    ),
+  );
+  const cold = e2e.cold_start;
+  targets.push(
+    withReason(
+      coldStartTarget(
+        '12-layer BERT-base, T=128',
+        cold?.first_run_ms ?? null,
+        cold?.steady_ms ?? null,
+        e2e.cold_start_error,
+      ),
+      `load ${ms(cold?.load_ms ?? NaN)}, first pass ${ms(cold?.first_run_ms ?? NaN)}, steady ${ms(cold?.steady_ms ?? NaN)}`,
+    ),
+  );
+  targets.push(
+    withReason(
+      durationTarget(
+        'seeded init (two threads)',
+        `${(e2e.seeding.values / 1e6).toFixed(1)} M weights`,
+        e2e.seeding.ms,
+        SEEDING_GOAL_MS,
+      ),
+      `${ms(e2e.seeding.ms)} for ${e2e.seeding.values} values`,
+    ),
+  );
+  targets.push(
+    withReason(
+      durationTarget(
+        'README run line, warm',
+        e2e.run_command.command.replace(/^npx /, ''),
+        e2e.run_command.median_ms,
+        RUN_COMMAND_GOAL_MS,
+      ),
+      `wall ${e2e.run_command.wall_ms.map((w) => ms(w)).join(', ')}`,
+    ),
+  );
   return targets;
 }

@@ -5,8 +5,9 @@
  * and inputs, alternated round by round: onnxruntime-node CPU (when installed), onnxruntime-web
  * wasm (2 threads) and onnxruntime-web WebGPU over the same Dawn (waiting as adaptc does), then
  * the same page in headless Chromium running ORT-web WebGPU and adaptc's runtime bundle. Then a
- * short FFN matmul kernel run for the ceiling, batch serving, the profile of each fused graph, and
- * the targets met or missed. Writes bench/results/latest.json and the tables in bench/README.md.
+ * short FFN matmul kernel run for the ceiling, batch serving, the profile of each fused graph, the
+ * end-to-end figures (end-to-end.ts: the onnx backend, seeding, cold start, the README's run
+ * line), and the targets met or missed. Writes bench/results/latest.json and the tables in bench/README.md.
  * BENCH_GRAPHS (e.g. `base,fusion8`) narrows the rows, for a quick check: such a run writes its
  * JSON to the system's temporary folder and leaves bench/README.md and latest.json alone.
  */
@@ -27,6 +28,7 @@ import { randomInputs } from '../src/runtime/inputs.js';
 import { Runtime } from '../src/runtime/runtime.js';
 import { GpuDevice } from '../src/runtime/webgpu/device.js';
 import { bindWeights, initWeights } from '../src/runtime/weights.js';
+import { benchEndToEnd } from './end-to-end.js';
 import { measureKernelCeiling } from './kernel-ceiling.js';
 import { writeReport } from './kernels/report.js';
 import { hasOrtNode, ORT_NODE_HINT } from './onnx-runners.js';
@@ -217,6 +219,7 @@ async function main(): Promise<void> {
   log('FFN matmul kernels (short run of bench:kernels)…');
   const gpu = await GpuDevice.create();
   const ceiling = await measureKernelCeiling(gpu.device, 3).finally(() => gpu.dispose());
+  const endToEnd = PARTIAL ? null : await benchEndToEnd({ iters: ITERS, seq: SEQ }, log);
 
   if (chromium.ok) {
     for (const group of chromium.groups) {
@@ -265,6 +268,7 @@ async function main(): Promise<void> {
       : { error: chromium.reason },
     kernel_ceiling: ceiling ?? null,
     serving: serving.map(({ timings: _timings, ...s }) => s),
+    end_to_end: endToEnd,
     targets: [],
     wall_s: 0,
   };

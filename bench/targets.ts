@@ -4,7 +4,7 @@
  */
 import { fixed } from './kernels/report.js';
 
-export type TargetUnit = 'ratio' | 'percent';
+export type TargetUnit = 'ratio' | 'percent' | 'ms';
 
 export interface TargetResult {
   readonly target: string;
@@ -27,6 +27,12 @@ export const PEER_SPEEDUP_GOAL = 1.5;
 export const KERNEL_CEILING_GOAL = 0.8;
 /** Routed batch throughput over the same batch through one adapter. */
 export const SERVING_GOAL = 0.9;
+/** The first forward pass of 12-layer BERT-base with cold driver caches over the steady state. */
+export const COLD_START_GOAL = 3;
+/** Milliseconds for the seeded initialization of BERT-base's 110 M weights. */
+export const SEEDING_GOAL_MS = 1000;
+/** Wall milliseconds of the README's `adapt run` line, warm. */
+export const RUN_COMMAND_GOAL_MS = 5000;
 /** What the adapters may cost over the base model, fused, per graph. */
 export const OVERHEAD_GOALS: Readonly<Record<string, number>> = {
   pfeiffer: 0.03,
@@ -133,17 +139,74 @@ export function servingTarget(
   );
 }
 
+/** The rewritten graph on the onnx backend over the plain export of the same graph. */
+export function onnxBackendTarget(
+  graph: string,
+  plainMs: number | null,
+  rewrittenMs: number | null,
+  goal: number,
+): TargetResult {
+  const value =
+    plainMs !== null && rewrittenMs !== null && rewrittenMs > 0 ? plainMs / rewrittenMs : null;
+  return judge(
+    {
+      target: '--backend onnx rewritten vs plain export',
+      graph,
+      rule: 'at least',
+      goal,
+      unit: 'ratio',
+    },
+    value,
+  );
+}
+
+/** First forward pass with the driver's shader caches off over the steady state, at most 3×. */
+export function coldStartTarget(
+  graph: string,
+  firstRunMs: number | null,
+  steadyMs: number | null,
+  note?: string,
+): TargetResult {
+  const value =
+    firstRunMs !== null && steadyMs !== null && steadyMs > 0 ? firstRunMs / steadyMs : null;
+  return judge(
+    {
+      target: 'cold first pass / steady state',
+      graph,
+      rule: 'at most',
+      goal: COLD_START_GOAL,
+      unit: 'ratio',
+    },
+    value,
+    note,
+  );
+}
+
+/** A duration that must stay within its goal: the seeding, the README's run line. */
+export function durationTarget(
+  target: string,
+  graph: string,
+  ms: number | null,
+  goalMs: number,
+): TargetResult {
+  return judge({ target, graph, rule: 'at most', goal: goalMs, unit: 'ms' }, ms);
+}
+
 export const TARGET_HEADERS = ['target', 'graph', 'value', 'goal', 'met/missed'];
 
-function show(x: number, unit: TargetUnit): string {
-  return unit === 'percent' ? `${fixed(100 * x, 1)}%` : `${fixed(x, 2)}x`;
+function show(x: number, unit: TargetUnit, goal?: number): string {
+  if (unit === 'ms') return `${fixed(x, 0)} ms`;
+  if (unit === 'percent') return `${fixed(100 * x, 1)}%`;
+  // A value that rounds to its goal shows one more digit, so that a miss does not read as the goal.
+  const digits = goal !== undefined && fixed(x, 2) === fixed(goal, 2) && x !== goal ? 3 : 2;
+  return `${fixed(x, digits)}x`;
 }
 
 /** Overheads are signed: +2.0%, −1.0%; shares and ratios are not. */
 function showValue(t: TargetResult): string {
   if (t.value === null) return '-';
   const signed = t.target.startsWith('overhead') && t.value >= 0 ? '+' : '';
-  return `${signed}${show(t.value, t.unit)}`;
+  return `${signed}${show(t.value, t.unit, t.goal)}`;
 }
 
 export function targetRows(targets: readonly TargetResult[]): string[][] {

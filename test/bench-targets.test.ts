@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
+  coldStartTarget,
+  durationTarget,
   kernelCeilingTarget,
+  onnxBackendTarget,
   overheadTarget,
   peerSpeedupTarget,
   servingTarget,
@@ -65,6 +68,42 @@ describe('bench targets', () => {
     expect(servingTarget(8, 950, 1000)).toMatchObject({ graph: 'B=8', value: 0.95, met: true });
     expect(servingTarget(32, 850, 1000)).toMatchObject({ value: 0.85, met: false });
     expect(servingTarget(32, null, 1000).met).toBeNull();
+  });
+
+  it('holds the onnx backend to its speed-up over the plain export', () => {
+    expect(onnxBackendTarget('fusion8', 200, 100, 1.6)).toMatchObject({ value: 2, met: true });
+    expect(onnxBackendTarget('fusion3', 120, 100, 1.3)).toMatchObject({ value: 1.2, met: false });
+    // 1.2952 rounds to the goal: the row shows a third digit.
+    expect(targetRows([onnxBackendTarget('fusion3', 129.52, 100, 1.3)])[0]!.slice(2)).toEqual([
+      '1.295x',
+      '≥ 1.30x',
+      'missed',
+    ]);
+    expect(targetRows([onnxBackendTarget('houlsby', 90, 100, 0.9)])[0]!.slice(2)).toEqual([
+      '0.90x',
+      '≥ 0.90x',
+      'met',
+    ]);
+  });
+
+  it('holds the cold first pass to 3x the steady state, and says why it is missing', () => {
+    expect(coldStartTarget('bert', 4500, 3000)).toMatchObject({ value: 1.5, met: true });
+    expect(coldStartTarget('bert', 9100, 3000).met).toBe(false);
+    expect(coldStartTarget('bert', null, null, 'no adapter')).toMatchObject({
+      met: null,
+      note: 'no adapter',
+    });
+    expect(targetRows([coldStartTarget('bert', 4500, 3000)])[0]!.slice(2, 4)).toEqual([
+      '1.50x',
+      '≤ 3.00x',
+    ]);
+  });
+
+  it('shows durations in milliseconds against their goal', () => {
+    const t = durationTarget('README run line, warm', 'adapt run', 4123.4, 5000);
+    expect(t).toMatchObject({ met: true, unit: 'ms' });
+    expect(targetRows([t])[0]!.slice(2)).toEqual(['4123 ms', '≤ 5000 ms', 'met']);
+    expect(durationTarget('seeding', '110 M', 1200, 1000).met).toBe(false);
   });
 
   it('counts met, missed and not measured', () => {
