@@ -2,22 +2,10 @@
 // for apps. platform 'browser' makes any Node-only import in their module graphs an error.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath, URL } from 'node:url';
+import { chevrotainPackage } from './esbuild-chevrotain.mjs';
 
 const out = 'dist/web';
 mkdirSync(out, { recursive: true });
-
-// grammar/chevrotain.ts loads Chevrotain's one-file build through Node's resolver; a browser
-// bundle takes the package instead, through grammar/chevrotain-package.ts.
-const CHEVROTAIN_PACKAGE = fileURLToPath(
-  new URL('../grammar/chevrotain-package.ts', import.meta.url),
-);
-const chevrotainPackage = {
-  name: 'chevrotain-package',
-  setup(build) {
-    build.onResolve({ filter: /(^|\/)chevrotain\.js$/ }, () => ({ path: CHEVROTAIN_PACKAGE }));
-  },
-};
 
 const common = {
   bundle: true,

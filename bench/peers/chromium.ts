@@ -8,7 +8,8 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'no
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { build } from 'esbuild';
+import { pathToFileURL } from 'node:url';
+import { build, type Plugin } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { summarizeTimes, type Timing } from '../../src/cli/bench/measure.js';
 import { serveFolder } from '../../src/cli/static-server.js';
@@ -76,6 +77,8 @@ const require = createRequire(import.meta.url);
 async function pageFolder(groups: readonly ChromiumGroup[]): Promise<string> {
   const folder = mkdtempSync(join(tmpdir(), 'adaptc-bench-page-'));
   const root = repositoryRoot();
+  const pluginModule = pathToFileURL(join(root, 'scripts/esbuild-chevrotain.mjs')).href;
+  const { chevrotainPackage } = (await import(pluginModule)) as { chevrotainPackage: Plugin };
   for (const [entry, out] of [
     ['src/runtime/index.ts', 'adaptc-runtime.js'],
     ['src/compiler/index.ts', 'adaptc-compiler.js'],
@@ -88,6 +91,7 @@ async function pageFolder(groups: readonly ChromiumGroup[]): Promise<string> {
       platform: 'browser',
       target: 'es2022',
       logLevel: 'error',
+      plugins: [chevrotainPackage],
     });
   }
   const ortDist = dirname(require.resolve('onnxruntime-web'));
