@@ -1,0 +1,211 @@
+import { lastDim, perRow } from '../kernel.js';
+import { bindings, ENTRY_BUILTINS, f32, FLAT_GROUP } from '../wgsl.js';
+import { accumulateSuffix, GRADIENT, value } from './common.js';
+import type { BackwardEmission, BackwardRead, BackwardTemplate } from './types.js';
+
+const SCRATCH: BackwardRead = { kind: 'scratch' };
+
+/** Per query and head: its score max, Σ exp(s − max), and D = Σ_j P_j·(g·v_j). */
+const STATS = 3;
+
+interface Sizes {
+  readonly d: number;
+  readonly dh: number;
+  readonly heads: number;
+  readonly causal: boolean;
+}
+
+const header = ({ d, dh, heads }: Sizes) => `const D = ${d}u;
+const DH = ${dh}u;
+const HEADS = ${heads}u;
+const SCALE = ${f32(1 / Math.sqrt(dh))};`;
+
+/** The score of query token `qt` against key token `kt` in head `head`. */
+const SCORE = `fn score(qt: u32, kt: u32, head: u32) -> f32 {
+  var s = 0.0;
+  for (var c = 0u; c < DH; c = c + 1u) { s = s + q[qt * D + head * DH + c] * k[kt * D + head * DH + c]; }
+  return s * SCALE;
+}`;
+
+/** Whether query position `i` sees key position `j` of sequence `sequence`. */
+const visible = (causal: boolean) =>
+  `fn visible(sequence: u32, i: u32, j: u32) -> bool { return mask[sequence * params.seq + j] != 0${causal ? ' && j <= i' : ''}; }`;
+
+/** g_i·v_j in head `head`. */
+const G_DOT_V = `fn g_dot_v(qt: u32, kt: u32, head: u32) -> f32 {
+  var s = 0.0;
+  for (var c = 0u; c < DH; c = c + 1u) { s = s + g[qt * D + head * DH + c] * v[kt * D + head * DH + c]; }
+  return s;
+}`;
+
+const name = (what: string, s: Sizes, accumulate = false) =>
+  `attention_${what}_${s.d}_h${s.heads}${s.causal ? '_causal' : ''}${accumulateSuffix(accumulate)}`;
+
+function statistics(s: Sizes): Pick<BackwardEmission, 'name' | 'wgsl'> {
+  return {
+    name: name('stats', s),
+    wgsl: `${bindings(['g', 'q', 'k', 'v', 'mask', 'out'], ['f32', 'f32', 'f32', 'f32', 'i32', 'f32'])}
+${header(s)}
+${SCORE}
+${visible(s.causal)}
+${G_DOT_V}
+
+@compute @workgroup_size(64)
+fn main(${ENTRY_BUILTINS}) {
+  ${FLAT_GROUP}
+  let index = group * 64u + lid;
+  if (index >= params.rows * HEADS) { return; }
+  let head = index % HEADS;
+  let token = index / HEADS;
+  let sequence = token / params.seq;
+  let position = token % params.seq;
+  var top = -3.0e38;
+  var total = 0.0;
+  for (var j = 0u; j < params.seq; j = j + 1u) {
+    if (!visible(sequence, position, j)) { continue; }
+    let sc = score(token, sequence * params.seq + j, head);
+    let next = max(top, sc);
+    total = total * exp(top - next) + exp(sc - next);
+    top = next;
+  }
+  var weighted = 0.0;
+  for (var j = 0u; j < params.seq; j = j + 1u) {
+    if (total == 0.0 || !visible(sequence, position, j)) { continue; }
+    let key = sequence * params.seq + j;
+    weighted = weighted + exp(score(token, key, head) - top) / total * g_dot_v(token, key, head);
+  }
+  out[index * ${STATS}u] = top;
+  out[index * ${STATS}u + 1u] = total;
+  out[index * ${STATS}u + 2u] = weighted;
+}
+`,
+  };
+}
+
+/** dq of one (query, head): Σ_j dS_ij·k_j with dS = P·(g·v_j − D)·scale. */
+function queryGradient(s: Sizes, accumulate: boolean): Pick<BackwardEmission, 'name' | 'wgsl'> {
+  return {
+    name: name('dq', s, accumulate),
+    wgsl: `${bindings(['g', 'q', 'k', 'v', 'mask', 'stats', 'out'], ['f32', 'f32', 'f32', 'f32', 'i32', 'f32', 'f32'])}
+${header(s)}
+${SCORE}
+${visible(s.causal)}
+${G_DOT_V}
+
+@compute @workgroup_size(64)
+fn main(${ENTRY_BUILTINS}) {
+  ${FLAT_GROUP}
+  let index = group * 64u + lid;
+  if (index >= params.rows * HEADS) { return; }
+  let head = index % HEADS;
+  let token = index / HEADS;
+  let sequence = token / params.seq;
+  let position = token % params.seq;
+  let top = stats[index * ${STATS}u];
+  let total = stats[index * ${STATS}u + 1u];
+  let weighted = stats[index * ${STATS}u + 2u];
+  var acc: array<f32, ${s.dh}>;
+  for (var c = 0u; c < DH; c = c + 1u) { acc[c] = 0.0; }
+  for (var j = 0u; j < params.seq; j = j + 1u) {
+    if (total == 0.0 || !visible(sequence, position, j)) { continue; }
+    let key = sequence * params.seq + j;
+    let p = exp(score(token, key, head) - top) / total;
+    let ds = p * (g_dot_v(token, key, head) - weighted) * SCALE;
+    for (var c = 0u; c < DH; c = c + 1u) { acc[c] = acc[c] + ds * k[key * D + head * DH + c]; }
+  }
+  let qo = token * D + head * DH;
+  for (var c = 0u; c < DH; c = c + 1u) { ${accumulate ? 'out[qo + c] = out[qo + c] + acc[c];' : 'out[qo + c] = acc[c];'} }
+}
+`,
+  };
+}
+
+/**
+ * dk or dv of one (key, head), over the queries that see it: dv_j = Σ_i P_ij·g_i and
+ * dk_j = Σ_i dS_ij·q_i.
+ */
+function keyGradient(
+  s: Sizes,
+  which: 'dk' | 'dv',
+  accumulate: boolean,
+): Pick<BackwardEmission, 'name' | 'wgsl'> {
+  const term =
+    which === 'dv'
+      ? 'p * g[query * D + head * DH + c]'
+      : 'p * (g_dot_v(query, token, head) - stats[qs + 2u]) * SCALE * q[query * D + head * DH + c]';
+  return {
+    name: name(which, s, accumulate),
+    wgsl: `${bindings(['g', 'q', 'k', 'v', 'mask', 'stats', 'out'], ['f32', 'f32', 'f32', 'f32', 'i32', 'f32', 'f32'])}
+${header(s)}
+${SCORE}
+${visible(s.causal)}
+${G_DOT_V}
+
+@compute @workgroup_size(64)
+fn main(${ENTRY_BUILTINS}) {
+  ${FLAT_GROUP}
+  let index = group * 64u + lid;
+  if (index >= params.rows * HEADS) { return; }
+  let head = index % HEADS;
+  let token = index / HEADS;
+  let sequence = token / params.seq;
+  let position = token % params.seq;
+  var acc: array<f32, ${s.dh}>;
+  for (var c = 0u; c < DH; c = c + 1u) { acc[c] = 0.0; }
+  for (var i = 0u; i < params.seq; i = i + 1u) {
+    if (!visible(sequence, i, position)) { continue; }
+    let query = sequence * params.seq + i;
+    let qs = (query * HEADS + head) * ${STATS}u;
+    let total = stats[qs + 1u];
+    if (total == 0.0) { continue; }
+    let p = exp(score(query, token, head) - stats[qs]) / total;
+    for (var c = 0u; c < DH; c = c + 1u) { acc[c] = acc[c] + ${term}; }
+  }
+  let ko = token * D + head * DH;
+  for (var c = 0u; c < DH; c = c + 1u) { ${accumulate ? 'out[ko + c] = out[ko + c] + acc[c];' : 'out[ko + c] = acc[c];'} }
+}
+`,
+  };
+}
+
+/**
+ * Attention's VJP per head, through the softmax over the visible keys (the padding mask, and
+ * the causal mask where the model has one): a statistics pass, then dq per query and dk, dv
+ * per key, each recomputing the scores from the kept q and k instead of keeping P [B, H, T, T].
+ * A query that sees no key contributes nothing, as its output was zeros.
+ */
+export const attentionBackward: BackwardTemplate<'attention'> = (node, context) => {
+  const [q, k, v, mask] = node.inputs as [number, number, number, number];
+  const d = lastDim(node.shape);
+  const sizes: Sizes = {
+    d,
+    dh: d / node.attrs.heads,
+    heads: node.attrs.heads,
+    causal: node.attrs.causal,
+  };
+  const reads = [GRADIENT, value(q), value(k), value(v), value(mask)];
+  const groups = perRow(node.attrs.heads, 64);
+  const emissions: BackwardEmission[] = [
+    {
+      ...statistics(sizes),
+      reads,
+      write: { kind: 'scratch', perToken: node.attrs.heads * STATS, perSequence: 0 },
+      groups,
+    },
+  ];
+  const parts = [
+    (accumulate: boolean) => queryGradient(sizes, accumulate),
+    (accumulate: boolean) => keyGradient(sizes, 'dk', accumulate),
+    (accumulate: boolean) => keyGradient(sizes, 'dv', accumulate),
+  ];
+  parts.forEach((part, index) => {
+    if (!context.wanted[index]) return;
+    emissions.push({
+      ...part(context.accumulate[index]!),
+      reads: [...reads, SCRATCH],
+      write: { kind: 'input', index },
+      groups,
+    });
+  });
+  return emissions;
+};

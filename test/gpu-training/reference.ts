@@ -1,0 +1,94 @@
+import {
+  adamwState,
+  adamwStep,
+  backwardFrom,
+  forward64,
+} from '../../src/runtime/cpu/backward/index.js';
+import type { PreparedInputs } from '../../src/runtime/inputs.js';
+import type { Program } from '../../src/runtime/program.js';
+import { IGNORED_LABEL, type StepSettings } from '../../src/runtime/training/backend.js';
+
+/**
+ * F.cross_entropy(logits, labels, ignore_index=-100) in f64: the mean over the counted rows of
+ * −log softmax(z)[label], and its gradient (softmax − one-hot)/N_valid, zeros on ignored rows.
+ */
+export function crossEntropyIgnoring(
+  logits: ArrayLike<number>,
+  classes: number,
+  labels: ArrayLike<number>,
+): { loss: number; gradient: Float64Array } {
+  const gradient = new Float64Array(labels.length * classes);
+  let counted = 0;
+  for (let r = 0; r < labels.length; r++) if (labels[r] !== IGNORED_LABEL) counted++;
+  let total = 0;
+  for (let r = 0; r < labels.length; r++) {
+    const label = labels[r]!;
+    if (label === IGNORED_LABEL) continue;
+    const o = r * classes;
+    let max = -Infinity;
+    for (let c = 0; c < classes; c++) max = Math.max(max, logits[o + c]!);
+    let sum = 0;
+    for (let c = 0; c < classes; c++) sum += Math.exp(logits[o + c]! - max);
+    total += Math.log(sum) - (logits[o + label]! - max);
+    for (let c = 0; c < classes; c++)
+      gradient[o + c] = Math.exp(logits[o + c]! - max) / sum / counted;
+    gradient[o + label]! -= 1 / counted;
+  }
+  return { loss: total / counted, gradient };
+}
+
+export interface ReferenceRun {
+  /** The loss of each step, before its update. */
+  readonly losses: number[];
+  /** dLoss/dWeight of the first step. */
+  readonly gradients: ReadonlyMap<string, Float64Array>;
+  /** The trained weights after every step (f32, as the runtime holds them). */
+  readonly weights: ReadonlyMap<string, Float32Array>;
+}
+
+/** `steps` training steps of the CPU reference on one batch: forward64, the loss, backwardFrom, adamwStep. */
+export function referenceSteps(
+  program: Program,
+  weights: ReadonlyMap<string, Float32Array>,
+  inputs: PreparedInputs,
+  labels: Int32Array,
+  trained: readonly string[],
+  output: string,
+  settings: StepSettings,
+  steps: number,
+): ReferenceRun {
+  const own = new Map(weights);
+  for (const name of trained) own.set(name, Float32Array.from(weights.get(name)!));
+  const states = new Map(trained.map((name) => [name, adamwState(own.get(name)!.length)]));
+  const losses: number[] = [];
+  let first: ReadonlyMap<string, Float64Array> | undefined;
+  for (let step = 0; step < steps; step++) {
+    const forward = forward64(program, own, inputs);
+    const logits = forward.outputs[output]!;
+    const classes = logits.shape[logits.shape.length - 1]!;
+    const { loss, gradient } = crossEntropyIgnoring(logits.data, classes, labels);
+    losses.push(loss);
+    const gradients = backwardFrom(program, forward, { output, gradient }, trained);
+    first ??= gradients;
+    for (const name of trained)
+      adamwStep(own.get(name)!, gradients.get(name)!, states.get(name)!, settings);
+  }
+  return {
+    losses,
+    gradients: first!,
+    weights: new Map(trained.map((name) => [name, own.get(name)!])),
+  };
+}
+
+export function norm(values: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i]! * values[i]!;
+  return Math.sqrt(sum);
+}
+
+/** ‖a − b‖₂, in f64. */
+export function distance(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += (a[i]! - b[i]!) ** 2;
+  return Math.sqrt(sum);
+}
