@@ -5,6 +5,8 @@ import type { ExportOptions } from './commands/export.js';
 import type { GraphOptions } from './commands/graph.js';
 import type { InitOptions } from './commands/init.js';
 import type { RunOptions } from './commands/run.js';
+import type { TrainOptions } from './train/options.js';
+import { numberFrom } from './train/numbers.js';
 import type { WeightsOptions } from './commands/weights.js';
 import { CliError, EXIT, processIO, type CliIO } from './io.js';
 import {
@@ -155,6 +157,73 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
       const { runRun } = await import('./commands/run.js');
       exit.code = await runRun(io, file, options);
     });
+
+  const trainCommand = program
+    .command('train')
+    .description(
+      'train one adapter (with its head) or one fusion on labelled text, the base model frozen; writes an AdapterHub directory',
+    )
+    .argument('<file>', '.adapt file', path)
+    .option('--adapter <name>', 'the adapter to train, with its head (stage 1)')
+    .option('--fusion <name>', 'the fusion to train, with its head, its adapters frozen (stage 2)')
+    .requiredOption(
+      '--data <file>',
+      'JSONL rows {"text", "label"} (or {"tokens", "labels"} for a tagging head)',
+      path,
+    )
+    .requiredOption('--out <dir>', 'the directory to write (new, or empty)', path)
+    .option('--steps <n>', 'optimizer steps (default: one epoch)', integerIn(SIZE_RANGE))
+    .option('--epochs <n>', 'epochs of ceil(rows / batch) steps each', integerIn(SIZE_RANGE))
+    .option('--batch <n>', 'rows per step', integerIn(SIZE_RANGE), 8)
+    .option('--lr <rate>', 'peak learning rate', numberFrom(0, true), 1e-4)
+    .option('--weight-decay <wd>', "AdamW's decoupled weight decay", numberFrom(0), 0)
+    .option('--warmup-steps <n>', 'steps of linear warm-up from 0', integerIn(WARMUP_RANGE), 0)
+    .addOption(
+      new Option('--schedule <kind>', 'the learning rate after warm-up: constant, or linear to 0')
+        .choices(['constant', 'linear'])
+        .default('constant'),
+    )
+    .option('--seed <n>', 'seed of the data order and of new weights', integerIn(SEED_RANGE), 0)
+    .option('--no-shuffle', 'take the rows in file order, wrapping around')
+    .option('--eval <file>', 'JSONL rows to report loss and accuracy on after each epoch', path)
+    .addOption(
+      new Option('--backend <name>', 'where to train: WebGPU if an adapter exists, else the CPU')
+        .choices(['auto', 'webgpu', 'cpu'])
+        .default('auto'),
+    )
+    .option(
+      '--checkpoint-every <n>',
+      'write OUT/checkpoint-STEP every n steps',
+      integerIn(SIZE_RANGE),
+    )
+    .option('--resume <dir>', 'continue from a checkpoint directory, exactly', path)
+    .option(
+      '--dropout <p>',
+      'dropout probability (refused: training runs without dropout)',
+      numberFrom(0, false, 1),
+    )
+    .option('--graph <name>', 'graph to train', 'default')
+    .option(
+      '--log-every <n>',
+      'steps between log lines when stderr is not a terminal',
+      integerIn(SIZE_RANGE),
+      10,
+    )
+    .option(
+      '--weights <file>',
+      'safetensors weights of frozen adapters declared inline (repeatable)',
+      collectPath,
+      [],
+    );
+  trainCommand.action(async (file: string, options: Omit<TrainOptions, 'given'>) => {
+    const given = new Set(
+      trainCommand.options
+        .map((option) => option.attributeName())
+        .filter((name) => trainCommand.getOptionValueSource(name) === 'cli'),
+    );
+    const { runTrain } = await import('./commands/train.js');
+    exit.code = await runTrain(io, file, { ...options, given });
+  });
 
   program
     .command('weights')

@@ -1,0 +1,82 @@
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { Model } from '../../compiler/index.js';
+import type { Program } from '../../runtime/program.js';
+import { saveSafetensors, type SafetensorsEntry } from '../../runtime/safetensors.js';
+import { trainedDirectoryFiles } from '../../runtime/adapterhub/save/index.js';
+import type { TrainTarget } from '../../runtime/training/trainable.js';
+import { describeFsError } from '../fs-errors.js';
+import { CliError, EXIT } from '../io.js';
+
+export interface NamedFile {
+  readonly name: string;
+  readonly bytes: Uint8Array;
+}
+
+/** The trained tensors under the program's names: what --resume reads back, exactly. */
+export const TRAINED_WEIGHTS_FILE = 'trained_weights.safetensors';
+
+/**
+ * The files of a trained directory: what the adapters library's `save_adapter` (with its head)
+ * or `save_adapter_fusion` writes, and the trained tensors under the program's names.
+ */
+export function trainedFiles(
+  model: Model,
+  program: Program,
+  target: TrainTarget,
+  weights: ReadonlyMap<string, Float32Array>,
+  trained: readonly string[],
+): NamedFile[] {
+  const tensors = trained.map((name): [string, SafetensorsEntry] => {
+    const data = weights.get(name)!;
+    const shape = program.weights.find((w) => w.name === name)!.shape;
+    return [name, { shape, data }];
+  });
+  const own = { name: TRAINED_WEIGHTS_FILE, bytes: saveSafetensors(tensors) };
+  return [...trainedDirectoryFiles(model, program, target, weights), own];
+}
+
+/** Fails unless `dir` does not exist or is an empty directory: a run never overwrites. */
+export function requireNewDirectory(cwd: string, dir: string, option: string): void {
+  const absolute = resolve(cwd, dir);
+  let entries: string[];
+  try {
+    if (!statSync(absolute).isDirectory())
+      throw new CliError(`adapt: error: ${option} ${dir} is not a directory`, EXIT.usage);
+    entries = readdirSync(absolute);
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    if ((error as { code?: string }).code === 'ENOENT') return requireParent(absolute, dir);
+    throw new CliError(`${dir}: error: cannot read the directory (${describeFsError(error)})`);
+  }
+  if (entries.length > 0)
+    throw new CliError(
+      `adapt: error: ${option} ${dir} is not empty; give a new or empty directory (a run never overwrites)`,
+      EXIT.usage,
+    );
+}
+
+function requireParent(absolute: string, dir: string): void {
+  try {
+    if (statSync(dirname(absolute)).isDirectory()) return;
+  } catch {
+    // Reported below.
+  }
+  throw new CliError(
+    `${dir}: error: cannot write: the directory ${dirname(absolute)} does not exist`,
+  );
+}
+
+/** Writes the files into `dir` (created), each new: an existing file is never replaced. */
+export function writeDirectory(cwd: string, dir: string, files: readonly NamedFile[]): void {
+  const absolute = resolve(cwd, dir);
+  try {
+    for (const file of files) {
+      const path = join(absolute, file.name);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, file.bytes, { flag: 'wx' });
+    }
+  } catch (error) {
+    throw new CliError(`${dir}: error: cannot write (${describeFsError(error)})`);
+  }
+}
