@@ -1,8 +1,18 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { adamwState, adamwStep } from '../src/runtime/cpu/backward/adamw.js';
 import { crossEntropy } from '../src/runtime/cpu/backward/cross-entropy.js';
 import { backwardFrom, forward64 } from '../src/runtime/cpu/backward/graph-backward.js';
-import { IGNORED_LABEL } from '../src/runtime/training/backend.js';
+import {
+  createCpuTrainer,
+  encodeTrainingData,
+  IGNORED_LABEL,
+  parseTrainingData,
+  train,
+  trainableWeights,
+  trainingHead,
+} from '../src/runtime/training/index.js';
 import { relativeError } from './helpers/numerics.js';
 import {
   loadTrainingCase,
@@ -110,5 +120,60 @@ describe.each(TRAINING_CASES)('training case %s against PyTorch', (name) => {
         `after ${tensor}`,
       ).toBeLessThan(WEIGHT_TOLERANCE);
     }
+  });
+});
+
+describe.each(TRAINING_CASES)('training case %s through the training loop on the CPU', (name) => {
+  it('parses, encodes, orders and trains as PyTorch did', async () => {
+    const c = loadTrainingCase(name, { gpu: false });
+    const text = readFileSync(join(c.dir, c.config.data), 'utf8');
+    const data = encodeTrainingData(
+      parseTrainingData(text, c.config.data, trainingHead(c.program)),
+      c.program.model.text!,
+      c.tokenizer,
+    );
+    const target = c.config.train.adapter
+      ? { adapter: c.config.train.adapter }
+      : { fusion: c.config.train.fusion! };
+    const trained = trainableWeights(c.program, target).names;
+    expect([...trained].sort()).toEqual([...c.trained].sort());
+    const backend = createCpuTrainer({
+      program: c.program,
+      weights: c.weights,
+      trained,
+      output: c.output,
+      classes: c.classes,
+    });
+    const result = await train(backend, {
+      program: c.program,
+      data,
+      batchSize: c.config.batch,
+      shuffle: false,
+      seed: 0,
+      schedule: {
+        kind: c.config.schedule,
+        lr: c.config.lr,
+        warmupSteps: c.config.warmup_steps,
+        totalSteps: c.config.steps,
+      },
+      optimizer: {
+        weightDecay: c.config.weight_decay,
+        beta1: c.config.betas[0],
+        beta2: c.config.betas[1],
+        eps: c.config.eps,
+      },
+    });
+    result.losses.forEach((loss, k) => {
+      expect(Math.abs(loss - c.config.losses[k]!) / c.config.losses[k]!, `loss ${k}`).toBeLessThan(
+        LOSS_TOLERANCE,
+      );
+    });
+    const after = await backend.trainedWeights();
+    for (const tensor of c.trained) {
+      expect(relativeError(after.get(tensor)!, c.expected.after.get(tensor)!), tensor).toBeLessThan(
+        WEIGHT_TOLERANCE,
+      );
+    }
+    backend.dispose();
   });
 });
