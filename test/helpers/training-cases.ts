@@ -195,6 +195,37 @@ function readExpected(path: string, config: TrainingCaseConfig): TrainingExpecte
 }
 
 /**
+ * The `adapt train` options that train as the case's PyTorch run did (add `--out DIR`, and
+ * `--backend`): the target, the data, the steps, batch, lr, weight decay and schedule, in order.
+ */
+export function adaptTrainArguments(c: TrainingCase): string[] {
+  const { config } = c;
+  const target = config.train.adapter
+    ? ['--adapter', config.train.adapter]
+    : ['--fusion', config.train.fusion!];
+  return [
+    'train',
+    c.specPath,
+    ...target,
+    '--data',
+    join(c.dir, config.data),
+    '--steps',
+    String(config.steps),
+    '--batch',
+    String(config.batch),
+    '--lr',
+    String(config.lr),
+    '--weight-decay',
+    String(config.weight_decay),
+    '--warmup-steps',
+    String(config.warmup_steps),
+    '--schedule',
+    config.schedule,
+    '--no-shuffle',
+  ];
+}
+
+/**
  * One training case, read as `adapt train` reads it. `compileOptions` are added to
  * `{ fuse: false }` (a GPU test may want `target`; `gpu: false` compiles for the CPU alone).
  */
