@@ -62,7 +62,8 @@ export function savedWeightsOf(model: Model, graphName: string): SavedWeights[] 
   const ends = composition.kind === 'parallel' ? composition.branches : [composition];
   for (const end of ends) {
     const head = graphHead(model, end);
-    if (head && !found.some((f) => f.kind === 'head' && f.name === head.name))
+    // A head declared inline has no directory: its weights are seeded or trained.
+    if (head?.source && !found.some((f) => f.kind === 'head' && f.name === head.name))
       found.push({ kind: 'head', ...head.source, name: head.name });
   }
   return found;

@@ -117,6 +117,15 @@ export const ARTICLE_FIELDS: BottleneckFields = {
   gating: false,
 };
 
+/** A saved config's `config` object as read (objects as Maps), kept to write it back. */
+export type SavedConfigValue =
+  | null
+  | boolean
+  | number
+  | string
+  | readonly SavedConfigValue[]
+  | ReadonlyMap<string, SavedConfigValue>;
+
 /** Where an adapter, head or fusion was read from: `… from "DIR"`. */
 export interface SavedSource {
   /** The directory as written in the spec, relative to the spec file. */
@@ -138,6 +147,8 @@ export interface AdapterSpec {
   readonly semantics: 'article' | 'adapterhub';
   readonly fields: BottleneckFields;
   readonly source?: SavedSource;
+  /** The `config` of `adapter_config.json`, for an adapter read from a directory. */
+  readonly savedConfig?: SavedConfigValue;
   readonly activation: AdapterActivation;
   /** Where the adapter sits: sequential (`at`) or parallel (`parallel`) per site. */
   readonly placements: Readonly<Partial<Record<Site, Placement>>>;
@@ -176,6 +187,8 @@ export interface FusionSpec {
   /** Present for AdapterHub's fusion (read from a directory or written with `preset`). */
   readonly hub?: HubFusionFields;
   readonly source?: SavedSource;
+  /** The `config` of `adapter_fusion_config.json`, for a fusion read from a directory. */
+  readonly savedConfig?: SavedConfigValue;
   readonly temperature: number;
   /** False with `scale none`: scores are not divided by sqrt(d). */
   readonly scaleScores: boolean;
@@ -209,7 +222,10 @@ export interface GraphSpec {
   readonly span?: Span;
 }
 
-/** An AdapterHub prediction head (`heads/base.py`), read from `head_config.json`. */
+/**
+ * An AdapterHub prediction head (`heads/base.py`): read from `head_config.json`, or declared
+ * inline with the same fields (`head NAME { type classification labels "a", "b" }`).
+ */
 export interface PredictionHeadSpec {
   readonly name: string;
   readonly type: 'classification' | 'multilabel_classification' | 'tagging';
@@ -223,7 +239,10 @@ export interface PredictionHeadSpec {
   readonly bias: boolean;
   /** Label names by id, from `label2id`. */
   readonly labels: readonly string[];
-  readonly source: SavedSource;
+  /** Absent for a head declared inline, whose weights are seeded or trained. */
+  readonly source?: SavedSource;
+  /** The `config` of `head_config.json`, for a head read from a directory. */
+  readonly savedConfig?: SavedConfigValue;
   readonly span: Span;
 }
 

@@ -5,6 +5,7 @@ import {
   type FusionSite,
   type FusionSpec,
   type HubFusionFields,
+  type SavedConfigValue,
   type SavedSource,
 } from '../model.js';
 import { FUSION_PRESETS, readFusionFields } from './adapterhub/fusion-config.js';
@@ -41,6 +42,7 @@ export interface SavedFusion {
   readonly fields: HubFusionFields;
   readonly members: readonly string[];
   readonly source: SavedSource;
+  readonly savedConfig: SavedConfigValue;
   readonly span: Span;
 }
 
@@ -196,7 +198,7 @@ export function checkFusion(
     value: value!,
     residual: residual === 'on',
     ...(hub ? { hub } : {}),
-    ...(saved ? { source: saved.source } : {}),
+    ...(saved ? { source: saved.source, savedConfig: saved.savedConfig } : {}),
     covers,
     span: block.span,
   };

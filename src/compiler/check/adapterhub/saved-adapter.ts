@@ -1,6 +1,7 @@
 import type { DiagnosticBag } from '../../diagnostics.js';
 import type { AdapterSpec, PredictionHeadSpec } from '../../model.js';
 import type { BlockDeclaration, SourceClause } from '../../syntax/ast.js';
+import type { JsonValue } from '../checkpoint/json.js';
 import type { ReadFile } from '../checkpoint/read-config.js';
 import { collectProperties } from '../properties.js';
 import { AdapterConfigError, readSavedAdapterConfig } from './bottleneck-config.js';
@@ -12,6 +13,11 @@ import { readSavedJson } from './saved-json.js';
 export interface SavedModelFacts {
   readonly hidden?: number;
   readonly layers?: number;
+}
+
+/** The `config` of a saved JSON file (the whole file for a bare config dict), kept to write back. */
+export function savedConfigOf(value: JsonValue): JsonValue {
+  return value instanceof Map && value.has('config') ? value.get('config')! : value;
 }
 
 /** Reports an AdapterConfigError at the directory string; other errors propagate. */
@@ -78,6 +84,7 @@ export function checkSavedAdapter(
       ...parts,
       semantics: 'adapterhub',
       source,
+      savedConfig: savedConfigOf(read.value),
       init: 'near_identity',
       span: block.span,
     };
@@ -112,6 +119,7 @@ export function readAdapterHead(
       name: block.name.text,
       ...parts,
       source: { dir: from.path.value, savedName: savedName ?? block.name.text },
+      savedConfig: savedConfigOf(read.value),
       span: block.span,
     };
   } catch (error) {

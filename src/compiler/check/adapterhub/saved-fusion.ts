@@ -4,7 +4,7 @@ import type { ReadFile } from '../checkpoint/read-config.js';
 import type { SavedFusion } from '../fusions.js';
 import { AdapterConfigError } from './adapter-config-error.js';
 import { readFusionConfig } from './fusion-config.js';
-import { checkSourceClause, reportConfigError } from './saved-adapter.js';
+import { checkSourceClause, reportConfigError, savedConfigOf } from './saved-adapter.js';
 import { readSavedJson } from './saved-json.js';
 
 /**
@@ -32,6 +32,7 @@ export function readSavedFusion(
       fields,
       members,
       source: { dir: from.path.value, savedName: members.join(',') },
+      savedConfig: savedConfigOf(read.value),
       span: from.path.span,
     };
   } catch (error) {
