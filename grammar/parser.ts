@@ -129,6 +129,7 @@ export class AdaptParser extends CstParser {
         },
       },
       { ALT: () => this.CONSUME(Identifier, { LABEL: 'word' }) },
+      { ALT: () => this.CONSUME(StringLiteral, { LABEL: 'text' }) },
     ]);
   });
 

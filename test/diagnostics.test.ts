@@ -200,6 +200,10 @@ const CASES: Record<
       'model m { hidden 64 heads 4 ffn 128 layers 4 norm pre }\nadapter a { preset seq_bn }\ngraph g = a',
     expected: ["E0122 2:1 'adapter a { preset seq_bn }'"],
   },
+  E0123: {
+    source: `${MODEL}head h { labels "a", "b" }`,
+    expected: ["E0123 2:1 'head h'"],
+  },
   E0209: {
     source: `${MODEL}adapter a { bottleneck 8 at ffn residual_before_ln post_add }`,
     expected: ["E0209 2:33 'residual_before_ln post_add'"],

@@ -37,6 +37,7 @@ export const DIAGNOSTIC_CODES = {
   E0120: { severity: 'error', summary: 'AdapterHub file not found' },
   E0121: { severity: 'error', summary: 'AdapterHub file invalid or not supported' },
   E0122: { severity: 'error', summary: 'AdapterHub adapter does not fit the model' },
+  E0123: { severity: 'error', summary: 'inline head property missing or not of its type' },
   E0201: { severity: 'error', summary: 'adapter size missing or given twice' },
   E0202: { severity: 'error', summary: 'reduction leaves no bottleneck' },
   W0203: { severity: 'warning', summary: 'bottleneck is not smaller than hidden' },

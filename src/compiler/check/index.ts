@@ -20,6 +20,7 @@ import { checkAdapter } from './adapters.js';
 import { readAdapterHead, checkSavedAdapter } from './adapterhub/saved-adapter.js';
 import { readSavedFusion } from './adapterhub/saved-fusion.js';
 import { checkHubFit } from './adapterhub/fit.js';
+import { checkInlineHead } from './adapterhub/inline-head.js';
 import { checkBaseModel } from './base-model.js';
 import { checkFusion } from './fusions.js';
 import { namesUsed, resolveGraph } from './graphs.js';
@@ -63,13 +64,6 @@ function classify(ast: SourceAst, bag: DiagnosticBag) {
     }
     if (declaration.kind === 'block' && declaration.from && kind === 'graph') {
       sourcedGraph(declaration, declaration.from, bag);
-    } else if (declaration.kind === 'block' && !declaration.from && kind === 'head') {
-      bag.report(
-        'E0111',
-        spanOfHead(declaration),
-        `a head is read from a directory: head ${declaration.name.text} from "DIR"`,
-        'the directory holds head_config.json, as the adapters library saves a head',
-      );
     } else if (kind === 'graph') {
       if (declaration.kind === 'assign') graphs.push(declaration);
       else wrongForm(declaration, bag);
@@ -189,7 +183,7 @@ export function check(ast: SourceAst, bag: DiagnosticBag, host: CheckHost = {}):
       bag.report(
         'E0102',
         at,
-        `head '${head.name}' is already declared (read from ${JSON.stringify(earlier.source.dir)})`,
+        `head '${head.name}' is already declared (${earlier.source ? `read from ${JSON.stringify(earlier.source.dir)}` : 'inline'})`,
         'a directory that holds head_config.json beside adapter_config.json declares its head; give the other head another name',
       );
     } else heads.set(head.name, head);
@@ -207,7 +201,12 @@ export function check(ast: SourceAst, bag: DiagnosticBag, host: CheckHost = {}):
     checked.push({ kind: 'adapter', spec: adapter, name: block.name.span });
   }
   for (const block of kinds.head) {
-    if (!block.from || modelFacts.hidden === undefined) continue;
+    if (!block.from) {
+      const head = checkInlineHead(block, bag);
+      if (head) addHead(head, block.name.span);
+      continue;
+    }
+    if (modelFacts.hidden === undefined) continue;
     collectProperties(block, [], bag);
     if (!checkSourceClause(block, block.from, bag)) continue;
     const head = readAdapterHead(block, block.from, modelFacts.hidden, host.readFile, bag, {

@@ -42,6 +42,7 @@ export function collectProperties(
 
 function describeValue(value: Value): string {
   if (value.kind === 'range') return `range ${value.from.text}..${value.to.text}`;
+  if (value.kind === 'string') return `the string ${value.text}`;
   return `'${value.text}'`;
 }
 
@@ -278,8 +279,12 @@ export function readLayers(
     return true;
   };
   for (const value of property.values) {
-    if (value.kind === 'word') {
-      bag.report('E0108', value.span, `expected a layer index or range, found '${value.text}'`);
+    if (value.kind === 'word' || value.kind === 'string') {
+      bag.report(
+        'E0108',
+        value.span,
+        `expected a layer index or range, found ${describeValue(value)}`,
+      );
       valid = false;
       continue;
     }

@@ -30,7 +30,7 @@ export interface WordValue {
   readonly span: Span;
 }
 
-export type Value = NumberValue | RangeValue | WordValue;
+export type Value = NumberValue | RangeValue | WordValue | StringValue;
 
 /** `name value, value, ...` inside a block. */
 export interface Property {

@@ -9,7 +9,7 @@ function isName(token: IToken | undefined): boolean {
   return token?.tokenType.name === 'Identifier';
 }
 
-/** `name name name "string"` at tokens[i]: `model m from "DIR"`, the only place a string goes. */
+/** `name name name "string"` at tokens[i]: `model m from "DIR"`, where a declaration names a source. */
 export function startsSourcedDeclaration(tokens: IToken[], i: number): boolean {
   return (
     isName(tokens[i]) &&
@@ -21,12 +21,15 @@ export function startsSourcedDeclaration(tokens: IToken[], i: number): boolean {
 
 /**
  * Whether tokens[i] begins a new declaration while brackets are open: `name name =` and
- * `name name name "string"` anywhere, and `name name` inside parentheses, where two names in a
- * row are never valid.
+ * `name name name "string"` anywhere (inside a block only with `from` third, since a property
+ * may take a string: `activation tanh labels "a"`), and `name name` inside parentheses, where two
+ * names in a row are never valid.
  */
 function startsDeclaration(tokens: IToken[], i: number, open: IToken[]): boolean {
   if (!isName(tokens[i]) || !isName(tokens[i + 1])) return false;
-  if (startsSourcedDeclaration(tokens, i)) return true;
+  const inBlock = open.at(-1)?.tokenType.name === 'LCurly';
+  if (startsSourcedDeclaration(tokens, i) && (!inBlock || tokens[i + 2]!.image === 'from'))
+    return true;
   // In `f(a, b adapter c {`, `b` is still an argument; the declaration starts at `adapter`.
   const previous = tokens[i - 1]?.tokenType.name;
   if (previous === 'LParen' || previous === 'Comma') return false;

@@ -42,6 +42,7 @@ interface ValueChildren {
   from?: IToken[];
   to?: IToken[];
   word?: IToken[];
+  text?: IToken[];
 }
 interface ExpressionChildren {
   name?: IToken[];
@@ -168,6 +169,8 @@ class AstBuilder extends BaseVisitor {
   value(children: ValueChildren): Value | undefined {
     const word = children.word?.[0];
     if (present(word)) return { kind: 'word', text: word.image, span: tokenSpan(word) };
+    const text = children.text?.[0];
+    if (present(text)) return stringOf(text);
     const from = children.from?.[0];
     if (!present(from)) return undefined;
     const to = children.to?.[0];
