@@ -63,6 +63,7 @@ export async function runTrain(io: CliIO, file: string, options: TrainOptions): 
     checkpoint,
     options,
     trainable.names,
+    target,
   );
 
   const perEpoch = stepsPerEpoch({ rows: data.encoded.rows.length, batch: options.batch });

@@ -2,6 +2,8 @@ import type { Model } from '../../compiler/index.js';
 import type { Program } from '../../runtime/program.js';
 import type { TensorMap } from '../../runtime/safetensors.js';
 import { bindWeights, initTensor } from '../../runtime/weights.js';
+import { initialTrainedWeights } from '../../runtime/training/init/index.js';
+import type { TrainTarget } from '../../runtime/training/trainable.js';
 import type { Checkpoint } from '../checkpoint-files.js';
 import { CliError } from '../io.js';
 import { userErrors } from '../runtime-errors.js';
@@ -20,8 +22,9 @@ export interface TrainingWeights {
 /**
  * The weights training starts from: the checkpoint's, those of the AdapterHub directories the
  * graph reads (an adapter from a directory is fine-tuned), then the --weights files; a trained
- * weight none of them holds is initialized from its seeded init, as the spec's weight manifest
- * says (a new adapter). A frozen weight that none holds is an error: it would not be trained.
+ * weight none of them holds starts as its config says (`initialTrainedWeights`: AdapterHub
+ * adapters by their `init_weights`, heads as `_init_weights`, the article's adapters as
+ * `adapt run` seeds them). A frozen weight that none holds is an error: it would not be trained.
  */
 export async function trainingWeights(
   cwd: string,
@@ -30,6 +33,7 @@ export async function trainingWeights(
   checkpoint: Checkpoint,
   extra: { readonly weights: readonly string[]; readonly graph: string; readonly seed: number },
   trained: readonly string[],
+  target: TrainTarget,
 ): Promise<TrainingWeights> {
   const { model, program } = lowered;
   const saved = readSavedWeights(cwd, specPath, model, extra.graph);
@@ -48,9 +52,13 @@ export async function trainingWeights(
       `${specPath}: error: ${frozen.length} frozen weight${frozen.length > 1 ? 's are' : ' is'} in no file: ${shown}${frozen.length > 5 ? ', …' : ''}; give the frozen adapters' weights (adapter NAME from "DIR", or --weights FILE)`,
     );
   }
+  const fresh =
+    missing.length > 0 ? initialTrainedWeights(model, program, target, extra.seed) : undefined;
   const init: TensorMap = new Map();
-  for (const spec of missing)
-    init.set(spec.name, { dtype: 'F32', shape: spec.shape, data: initTensor(spec, extra.seed) });
+  for (const spec of missing) {
+    const data = fresh?.get(spec.name) ?? initTensor(spec, extra.seed);
+    init.set(spec.name, { dtype: 'F32', shape: spec.shape, data });
+  }
   const bound = await userErrors(() => bindWeights(program, [...maps, init]), {
     weights: files,
     spec: specPath,
