@@ -81,6 +81,44 @@ describe('an adapter declared in the spec, saved', () => {
     }
   });
 
+  it('a fusion and its head: saved under the members joined, read back to the same outputs', async () => {
+    const source = `${MODEL}adapter a { preset seq_bn reduction 8 }\nadapter b { preset seq_bn reduction 4 }\nfusion f { adapters a, b preset dynamic }\nhead f { type classification labels "x", "y", "z" }\ngraph default = f`;
+    const { model, program } = compileSpec(source, SPEC);
+    const shapes = new Map(program.weights.map((w) => [w.name, w.shape]));
+    const weights = new Map([
+      ...initialTrainedWeights(model, program, { adapter: 'a' }, 1),
+      ...initialTrainedWeights(model, program, { adapter: 'b' }, 2),
+      ...initialTrainedWeights(model, program, { fusion: 'f' }, 3),
+    ]);
+    const before = await run(source, [asTensors(weights, shapes)]);
+    const dir = join(TMP, 'fusion');
+    const targets = [
+      ['a', { adapter: 'a' }],
+      ['b', { adapter: 'b' }],
+      ['f', { fusion: 'f' }],
+    ] as const;
+    for (const [sub, target] of targets) {
+      mkdirSync(join(dir, sub), { recursive: true });
+      for (const file of trainedDirectoryFiles(model, program, target, weights))
+        writeFileSync(join(dir, sub, file.name), file.bytes);
+    }
+    const head = JSON.parse(readFileSync(join(dir, 'f', 'head_config.json'), 'utf8')) as {
+      name: string;
+    };
+    expect(head.name).toBe('a,b');
+    const headTensors = loadSafetensors(readFileSync(join(dir, 'f', 'model_head.safetensors')));
+    expect([...headTensors.keys()]).toContain('heads.a,b.4.weight');
+    const after = await run(
+      `${MODEL}adapter a from "${dir}/a"\nadapter b from "${dir}/b"\nfusion f from "${dir}/f"\nhead f from "${dir}/f"`,
+      [],
+    );
+    for (const output of ['last_hidden_state', 'logits']) {
+      const want = before[output]!.data;
+      const error = after[output]!.data.reduce((m, v, i) => Math.max(m, Math.abs(v - want[i]!)), 0);
+      expect(error, output).toBeLessThan(1e-5);
+    }
+  });
+
   it("writes the article's adapter as BnConfig's fields, and a head's config dict", () => {
     const source = `${MODEL}adapter a { bottleneck 3 at ffn scale 2 activation silu layers 1 }\nhead a { type tagging labels "O", "B-PER" layers 1 }`;
     const { model, program } = compileSpec(source, SPEC);
