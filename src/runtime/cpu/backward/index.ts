@@ -14,7 +14,7 @@ export {
   type OutputGradient,
   type Weights64,
 } from './graph-backward.js';
-export { crossEntropy, type CrossEntropy } from './cross-entropy.js';
+export { crossEntropy, type CrossEntropy, type CrossEntropyOptions } from './cross-entropy.js';
 export {
   ADAMW_DEFAULTS,
   adamwState,
