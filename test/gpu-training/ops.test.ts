@@ -1,0 +1,102 @@
+import { afterAll, describe } from 'vitest';
+import { GraphBuilder } from '../../src/compiler/ir/builder.js';
+import type { IrGraph } from '../../src/compiler/ir/types.js';
+import type { PreparedInputs } from '../../src/runtime/inputs.js';
+import {
+  PROGRAM_FORMAT,
+  PROGRAM_VERSION,
+  type IoSpec,
+  type Program,
+} from '../../src/runtime/program.js';
+import { normals } from '../backward/finite-differences.js';
+import { gpuIt } from '../helpers/gpu.js';
+import { checkAgainstReference, tokenLabels } from './check.js';
+import { disposeSharedDevice } from './device.js';
+
+const init = { kind: 'normal', std: 1 } as const;
+
+function programOf(graph: IrGraph): Program {
+  const io = ({ name, node }: { name: string; node: number }): IoSpec => ({
+    name,
+    node,
+    dtype: graph.nodes[node]!.dtype,
+    shape: graph.nodes[node]!.shape,
+  });
+  return {
+    format: PROGRAM_FORMAT,
+    version: PROGRAM_VERSION,
+    source: 'test',
+    graph: 'default',
+    model: {
+      name: 'test',
+      hidden: 8,
+      heads: 1,
+      ffn: 8,
+      layers: 1,
+      norm: 'post',
+      attention: 'bidirectional',
+    },
+    inputs: graph.inputs.map(io),
+    outputs: graph.outputs.map(io),
+    weights: graph.weights,
+    nodes: graph.nodes,
+  };
+}
+
+/**
+ * The ops no spec reaches in the model cases (leaky_relu, sigmoid, relu beside them, token_mean,
+ * mul broadcast from [B, 1, C], [B, T, 1] and [1], a scale), each with a trained weight below it.
+ */
+function opsProgram(): Program {
+  const g = new GraphBuilder();
+  const x = g.input('hidden_states', 'f32', ['B', 'T', 8]);
+  const h = g.op('matmul', [x, g.weight('w', [8, 8], init)], {});
+  const mixed = g.op(
+    'mul',
+    [
+      g.op('sigmoid', [g.op('leaky_relu', [h], {})], {}),
+      // relu of another projection, plus x: the leaky slope must not be multiplied by a zero.
+      g.op(
+        'add',
+        [g.op('relu', [g.op('matmul', [x, g.weight('w2', [8, 8], init)], {})], {}), x],
+        {},
+      ),
+    ],
+    {},
+  );
+  const gate = g.op('matmul', [mixed, g.weight('gate', [1, 8], init)], {});
+  const gated = g.op('mul', [mixed, gate], {});
+  const pooled = g.op('token_mean', [gated], {});
+  const spread = g.op('mul', [g.op('scale', [gated], { factor: 1.5 }), pooled], {});
+  const scaled = g.op('mul', [spread, g.weight('scaling', [1], init)], {});
+  const logits = g.op(
+    'add',
+    [g.op('matmul', [scaled, g.weight('out', [5, 8], init)], {}), g.weight('bias', [5], init)],
+    {},
+  );
+  g.output('logits', logits);
+  return programOf(g.finish());
+}
+
+describe('WebGPU gradients of single ops against the CPU reference', () => {
+  afterAll(disposeSharedDevice);
+
+  gpuIt('leaky_relu, sigmoid, relu, token_mean, broadcast products and a scale', async () => {
+    const program = opsProgram();
+    // Built by hand, as prepareInputs checks a hidden-state program for a hidden_states output.
+    const inputs: PreparedInputs = {
+      batch: 3,
+      seq: 4,
+      values: new Map([['hidden_states', Float32Array.from(normals(3 * 4 * 8, 41))]]),
+    };
+    const labels = tokenLabels(inputs, 5, 42);
+    await checkAgainstReference(
+      program,
+      ['w', 'w2', 'gate', 'scaling', 'out', 'bias'],
+      inputs,
+      labels,
+      'logits',
+      43,
+    );
+  });
+});
