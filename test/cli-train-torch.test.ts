@@ -1,19 +1,19 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '../src/cli/load-model.js';
 import { readSavedWeights } from '../src/cli/saved-weights.js';
-import { loadSafetensors, type TensorMap } from '../src/runtime/safetensors.js';
+import type { TensorMap } from '../src/runtime/safetensors.js';
 import { repoRoot, runCli } from './helpers/cli.js';
-import { relativeError } from './helpers/numerics.js';
 import { loadTrainingCase, TRAINING_CASES } from './helpers/training-cases.js';
+import { trainFixture } from './training/train-case.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'adapt-train-torch-'));
 
 /**
- * The trained directory read back as `adapter NAME from "OUT"` (its head_config.json beside declares the head): the
- * tensors the spec binds are the trained ones, and it classifies.
+ * The trained directory read back as `adapter NAME from "OUT"` (its head_config.json beside
+ * declares the head): the tensors the spec binds are the trained ones, and it classifies.
  */
 async function loadsBack(
   fixture: ReturnType<typeof loadTrainingCase>,
@@ -36,8 +36,8 @@ async function loadsBack(
     expect(back, tensor).toBeDefined();
     expect([...back!.data], tensor).toEqual([...trained.get(tensor)!.data]);
   }
-  const text =
-    'text' in fixture.rows[0]! ? fixture.rows[0].text : fixture.rows[0]!.tokens.join(' ');
+  const first = fixture.rows[0]!;
+  const text = 'text' in first ? first.text : first.tokens.join(' ');
   const result = await runCli(['run', spec, '--text', text, '--backend', 'cpu']);
   expect(result.code, result.stderr).toBe(0);
   const labels = fixture.program.model.text!.head!.labels;
@@ -45,64 +45,18 @@ async function loadsBack(
 }
 
 /**
- * `adapt train` on each PyTorch training fixture (test/fixtures/training/generate.py), on the CPU
- * reference: the trained tensors after the fixture's steps land within 1e-4 (relative, per
- * tensor) of torch.optim.AdamW's, and the trained directory loads back as the fixture's spec reads
- * the saved ones.
+ * `adapt train` on each PyTorch training fixture (test/fixtures/training/generate.py) on the CPU
+ * reference lands within 1e-4 of torch.optim.AdamW (trainFixture), and an adapter's trained
+ * directory loads back with its head.
  */
 describe('adapt train against PyTorch', () => {
   for (const name of TRAINING_CASES) {
     it(name, async () => {
       const fixture = loadTrainingCase(name, { gpu: false });
-      const { config } = fixture;
       const out = join(dir, name);
-      const target = config.train.adapter
-        ? ['--adapter', config.train.adapter]
-        : ['--fusion', config.train.fusion!];
-      const result = await runCli([
-        'train',
-        fixture.specPath,
-        ...target,
-        '--data',
-        join(fixture.dir, config.data),
-        '--steps',
-        String(config.steps),
-        '--batch',
-        String(config.batch),
-        '--no-shuffle',
-        '--lr',
-        String(config.lr),
-        '--weight-decay',
-        String(config.weight_decay),
-        '--warmup-steps',
-        String(config.warmup_steps),
-        '--schedule',
-        config.schedule,
-        '--backend',
-        'cpu',
-        '--out',
-        out,
-      ]);
-      expect(result.code, result.stderr).toBe(0);
-      const trained = loadSafetensors(readFileSync(join(out, 'trained_weights.safetensors')));
-      expect([...trained.keys()].sort()).toEqual([...config.trained].sort());
-      const state = JSON.parse(readFileSync(join(out, 'trainer_state.json'), 'utf8')) as {
-        log_history: { loss: number; lr: number }[];
-      };
-      expect(state.log_history.map((entry) => entry.lr)).toEqual(config.lr_per_step);
-      expect(
-        relativeError(
-          state.log_history.map((entry) => entry.loss),
-          config.losses,
-        ),
-      ).toBeLessThan(1e-5);
-      for (const tensor of config.trained) {
-        // A gradient zero in exact arithmetic is rounding noise, which AdamW scales to ±lr.
-        if (config.zero_gradient.includes(tensor)) continue;
-        const got = trained.get(tensor)!.data as Float32Array;
-        expect(relativeError(got, fixture.expected.after.get(tensor)!), tensor).toBeLessThan(1e-4);
-      }
-      if (config.train.adapter) await loadsBack(fixture, config.train.adapter, out, trained);
+      const trained = await trainFixture(fixture, 'cpu', out);
+      const adapter = fixture.config.train.adapter;
+      if (adapter) await loadsBack(fixture, adapter, out, trained);
     });
   }
 });

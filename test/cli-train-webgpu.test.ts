@@ -1,0 +1,75 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect } from 'vitest';
+import { loadSafetensors } from '../src/runtime/safetensors.js';
+import { repoRoot, runCli } from './helpers/cli.js';
+import { gpuIt } from './helpers/gpu.js';
+import { relativeError } from './helpers/numerics.js';
+import { loadTrainingCase, TRAINING_CASES } from './helpers/training-cases.js';
+import { trainFixture } from './training/train-case.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'adapt-train-gpu-'));
+const spec = join(dir, 'tiny.adapt');
+writeFileSync(
+  spec,
+  `model tiny from "${join(repoRoot, 'test/fixtures/hf/bert-seq-cls')}"
+adapter a { bottleneck 4 activation gelu at ffn }
+graph default = a
+`,
+);
+const data = join(dir, 'train.jsonl');
+writeFileSync(
+  data,
+  [
+    '{"text": "I love this film", "label": "positive"}',
+    '{"text": "the movie was bad", "label": "negative"}',
+    '{"text": "hello world", "label": "neutral"}',
+  ].join('\n'),
+);
+
+describe('adapt train --backend webgpu', () => {
+  gpuIt('lands where the CPU reference lands, within 1e-4', async () => {
+    const run = async (backend: string) => {
+      const out = join(dir, backend);
+      const result = await runCli([
+        'train',
+        spec,
+        '--adapter',
+        'a',
+        '--data',
+        data,
+        '--steps',
+        '3',
+        '--batch',
+        '2',
+        '--lr',
+        '1e-2',
+        '--no-shuffle',
+        '--backend',
+        backend,
+        '--out',
+        out,
+      ]);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toContain(`on ${backend}: 3 steps`);
+      return loadSafetensors(readFileSync(join(out, 'trained_weights.safetensors')));
+    };
+    const cpu = await run('cpu');
+    const gpu = await run('webgpu');
+    expect([...gpu.keys()].sort()).toEqual([...cpu.keys()].sort());
+    for (const [name, tensor] of cpu)
+      expect(
+        relativeError(gpu.get(name)!.data as Float32Array, tensor.data as Float32Array),
+        name,
+      ).toBeLessThan(1e-4);
+  });
+});
+
+/** The PyTorch training fixtures on WebGPU, through the CLI, as on the CPU (cli-train-torch). */
+describe('adapt train --backend webgpu against PyTorch', () => {
+  for (const name of TRAINING_CASES)
+    gpuIt(name, async () => {
+      await trainFixture(loadTrainingCase(name), 'webgpu', join(dir, `torch-${name}`));
+    });
+});
