@@ -154,6 +154,50 @@ describe('adapt train on the CPU reference', () => {
     );
   });
 
+  it('resumes a shuffled run mid-epoch to the same weights, and extends a constant schedule', async () => {
+    const shuffled = join(dir, 'shuffled');
+    const args = ['train', spec, '--adapter', 'a', '--data', data, '--backend', 'cpu'];
+    const first = await runCli([
+      ...args,
+      '--batch',
+      '2',
+      '--lr',
+      '1e-2',
+      '--seed',
+      '5',
+      '--steps',
+      '5',
+      '--checkpoint-every',
+      '2',
+      '--out',
+      shuffled,
+    ]);
+    expect(first.code, first.stderr).toBe(0);
+    const resumed = join(dir, 'shuffled-resumed');
+    const second = await runCli([
+      ...args,
+      '--resume',
+      join(shuffled, 'checkpoint-4'),
+      '--out',
+      resumed,
+    ]);
+    expect(second.code, second.stderr).toBe(0);
+    for (const [name, tensor] of trained(shuffled))
+      expect([...trained(resumed).get(name)!.data], name).toEqual([...tensor.data]);
+    const longer = join(dir, 'shuffled-longer');
+    const third = await runCli([
+      ...args,
+      '--steps',
+      '7',
+      '--resume',
+      join(shuffled, 'checkpoint-4'),
+      '--out',
+      longer,
+    ]);
+    expect(third.code, third.stderr).toBe(0);
+    expect(third.stdout).toContain(': 7 steps');
+  });
+
   it('loads the trained directory back and classifies with it', async () => {
     const back = join(dir, 'back.adapt');
     writeFileSync(
