@@ -66,3 +66,24 @@ export {
   type MemoryBackend,
   type MemoryEstimate,
 } from './memory.js';
+export * from './training/index.js';
+export {
+  prepareTraining,
+  type PreparedTraining,
+  type PrepareTrainingOptions,
+} from './training/session.js';
+export { initialTrainedWeights, streamSeed, type InitTarget } from './training/init/index.js';
+export {
+  createWebGpuTrainer,
+  plannedBytes,
+  WebGpuTrainer,
+  type TrainingMemory,
+  type WebGpuTrainerOptions,
+} from './webgpu/training/index.js';
+export {
+  pythonJsonDump,
+  SaveError,
+  trainedDirectoryFiles,
+  type SavedFile,
+  type SaveTarget,
+} from './adapterhub/save/index.js';
