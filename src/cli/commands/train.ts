@@ -11,7 +11,13 @@ import { loadProgram } from '../load-model.js';
 import { userErrors } from '../runtime-errors.js';
 import { createTrainer } from '../train/backend.js';
 import { readDataFile, trainingCliError, type DataFile } from '../train/data-files.js';
-import { requireNewDirectory, trainedFiles, writeDirectory } from '../train/directory.js';
+import {
+  hubSaveProblem,
+  requireNewDirectory,
+  TRAINED_WEIGHTS_FILE,
+  trainedFiles,
+  writeDirectory,
+} from '../train/directory.js';
 import { optimizerFile } from '../train/optimizer-file.js';
 import type { TrainOptions } from '../train/options.js';
 import { evaluationLine, trainingProgress } from '../train/progress.js';
@@ -105,6 +111,11 @@ export async function runTrain(io: CliIO, file: string, options: TrainOptions): 
   const backend = await userErrors(() => createTrainer(setup, options.backend, notice));
   const what = 'adapter' in target ? `adapter '${target.adapter}'` : `fusion '${target.fusion}'`;
   const counts = parameterCounts(program, trainable);
+  const hubProblem = hubSaveProblem(model, program, target, startWeights);
+  if (hubProblem)
+    notice(
+      `${hubProblem}; ${options.out} will hold the trained tensors (${TRAINED_WEIGHTS_FILE}, for --weights) and the checkpoint files only`,
+    );
   const startStep = resumed?.state.step ?? 0;
   io.stderr(
     `training ${what} of ${file}, graph '${options.graph}', on ${backend.name}: ${data.encoded.rows.length} rows, batch ${settings.batch}, ${settings.total_steps} steps${startStep > 0 ? ` from step ${startStep}` : ''}\n`,
@@ -120,7 +131,7 @@ export async function runTrain(io: CliIO, file: string, options: TrainOptions): 
     const trained = await backend.trainedWeights();
     const current = new Map(startWeights);
     for (const [name, tensor] of trained) current.set(name, tensor);
-    const files = trainedFiles(model, program, target, current, trainable.names);
+    const files = trainedFiles(model, program, target, current, trainable.names, !hubProblem);
     const state = {
       format: 'adaptc-trainer-state' as const,
       version: 1 as const,

@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Model } from '../../compiler/index.js';
 import type { Program } from '../../runtime/program.js';
 import { saveSafetensors, type SafetensorsEntry } from '../../runtime/safetensors.js';
-import { trainedDirectoryFiles } from '../../runtime/adapterhub/save/index.js';
+import { SaveError, trainedDirectoryFiles } from '../../runtime/adapterhub/save/index.js';
 import type { TrainTarget } from '../../runtime/training/trainable.js';
 import { describeFsError } from '../fs-errors.js';
 import { CliError, EXIT } from '../io.js';
@@ -18,7 +18,8 @@ export const TRAINED_WEIGHTS_FILE = 'trained_weights.safetensors';
 
 /**
  * The files of a trained directory: what the adapters library's `save_adapter` (with its head)
- * or `save_adapter_fusion` writes, and the trained tensors under the program's names.
+ * or `save_adapter_fusion` writes (unless `hub` is false), and the trained tensors under the
+ * program's names.
  */
 export function trainedFiles(
   model: Model,
@@ -26,6 +27,7 @@ export function trainedFiles(
   target: TrainTarget,
   weights: ReadonlyMap<string, Float32Array>,
   trained: readonly string[],
+  hub = true,
 ): NamedFile[] {
   const tensors = trained.map((name): [string, SafetensorsEntry] => {
     const data = weights.get(name)!;
@@ -33,7 +35,26 @@ export function trainedFiles(
     return [name, { shape, data }];
   });
   const own = { name: TRAINED_WEIGHTS_FILE, bytes: saveSafetensors(tensors) };
-  return [...trainedDirectoryFiles(model, program, target, weights), own];
+  return hub ? [...trainedDirectoryFiles(model, program, target, weights), own] : [own];
+}
+
+/**
+ * Why the target cannot be written as an AdapterHub directory (an article-semantics fusion, which
+ * no AdapterFusionConfig computes), or undefined: asked before training, not after it.
+ */
+export function hubSaveProblem(
+  model: Model,
+  program: Program,
+  target: TrainTarget,
+  weights: ReadonlyMap<string, Float32Array>,
+): string | undefined {
+  try {
+    trainedDirectoryFiles(model, program, target, weights);
+    return undefined;
+  } catch (error) {
+    if (error instanceof SaveError) return error.message;
+    throw error;
+  }
 }
 
 /** Fails unless `dir` does not exist or is an empty directory: a run never overwrites. */
