@@ -73,3 +73,48 @@ describe('adapt train --backend webgpu against PyTorch', () => {
       await trainFixture(loadTrainingCase(name), 'webgpu', join(dir, `torch-${name}`));
     });
 });
+
+describe('adapt train --backend webgpu --resume', () => {
+  gpuIt('continues a checkpoint to the very weights of the run it continues', async () => {
+    const fixture = loadTrainingCase('seq-bn');
+    const args = [
+      'train',
+      fixture.specPath,
+      '--adapter',
+      'sentiment',
+      '--data',
+      join(fixture.dir, 'data.jsonl'),
+      '--backend',
+      'webgpu',
+    ];
+    const whole = join(dir, 'resume-whole');
+    const first = await runCli([
+      ...args,
+      '--steps',
+      '4',
+      '--batch',
+      '2',
+      '--lr',
+      '1e-2',
+      '--checkpoint-every',
+      '2',
+      '--out',
+      whole,
+    ]);
+    expect(first.code, first.stderr).toBe(0);
+    const resumed = join(dir, 'resume-rest');
+    const second = await runCli([
+      ...args,
+      '--resume',
+      join(whole, 'checkpoint-2'),
+      '--out',
+      resumed,
+    ]);
+    expect(second.code, second.stderr).toBe(0);
+    const read = (out: string) =>
+      loadSafetensors(readFileSync(join(out, 'trained_weights.safetensors')));
+    const again = read(resumed);
+    for (const [name, tensor] of read(whole))
+      expect([...again.get(name)!.data], name).toEqual([...tensor.data]);
+  });
+});
