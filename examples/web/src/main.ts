@@ -14,6 +14,7 @@ import { savedWeightsFor } from './saved-weights.js';
 import { checkpointFor, loadedExtraWeights, readSpecFile } from './spec-files.js';
 import { renderTextResult } from './text-panels.js';
 import { runTexts, type TextRunResult } from './text-run.js';
+import { setUpTrainTab } from './train-panel.js';
 
 declare global {
   interface Window {
@@ -161,6 +162,8 @@ async function runTextSpec(model: Model, target: HTMLElement): Promise<void> {
   status.textContent = `ran in ${result.runMs.toFixed(1)} ms`;
   window.adaptcRun = result;
 }
+
+setUpTrainTab();
 
 setUpLoaders(() => {
   relint(editor);

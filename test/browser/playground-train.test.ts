@@ -1,0 +1,216 @@
+import { existsSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PLAYGROUND_FOLDER } from '../../src/cli/commands/playground.js';
+import { serveFolder, type RunningServer } from '../../src/cli/static-server.js';
+import type { TrainTabState } from '../../examples/web/src/train-panel.js';
+import {
+  classifySentence,
+  prepareSession,
+  trainSession,
+} from '../../examples/web/src/train-session.js';
+import { tinyCheckpoint } from '../../examples/web/src/tiny-model.js';
+import { browserIt, CHROMIUM, launchChromium, OUTPUT_DIR } from '../helpers/browser.js';
+
+const SENTENCES = [
+  'positive: a wonderful film',
+  'positive: i loved this movie',
+  'positive: great story and fine actors',
+  'negative: a boring plot',
+  'negative: the worst film i have seen',
+  'negative: awful and slow',
+].join('\n');
+const STEPS = 20;
+
+let server: RunningServer | undefined;
+let browser: Browser | undefined;
+
+beforeAll(async () => {
+  if (!existsSync(`${PLAYGROUND_FOLDER}index.html`))
+    throw new Error('dist/web is missing: run `npm run build`');
+  server = await serveFolder(PLAYGROUND_FOLDER, 0);
+  if (existsSync(CHROMIUM)) browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function openTrainTab(): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser!.newPage({ viewport: { width: 1400, height: 900 } });
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(server!.url);
+  await page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
+  await page.click('[data-tab="train"]');
+  return { page, errors };
+}
+
+/** Types the sentences and settings, presses Train, and waits for the run to end. */
+async function trainIn(page: Page, sentences: string, steps: number): Promise<TrainTabState> {
+  await page.fill('#train-sentences', sentences);
+  await page.fill('#train-steps', String(steps));
+  await page.evaluate(() => delete window.adaptcTrain);
+  await page.click('#train-start');
+  await page.waitForFunction(
+    () => window.adaptcTrain !== undefined && window.adaptcTrain.state !== 'training',
+    null,
+    { timeout: 240_000 },
+  );
+  return (await page.evaluate(() => window.adaptcTrain))!;
+}
+
+describe('the playground trains in headless Chromium', () => {
+  browserIt(
+    'trains an adapter and head on typed sentences on WebGPU, draws the loss, then classifies',
+    async () => {
+      const { page, errors } = await openTrainTab();
+      const trained = await trainIn(page, SENTENCES, STEPS);
+      expect(trained.error).toBeUndefined();
+      expect(trained.state).toBe('trained');
+      expect(trained.backend).toBe('webgpu');
+      expect(trained.labels).toEqual(['positive', 'negative']);
+      expect(trained.losses).toHaveLength(STEPS);
+      // Two labels of equal share: the untrained head starts near ln 2.
+      expect(Math.abs(trained.losses[0]! - Math.LN2)).toBeLessThan(0.05);
+      expect(trained.losses.at(-1)!).toBeLessThan(trained.losses[0]! / 2);
+      expect(trained.stepsPerSecond).toBeGreaterThan(0);
+      // The curve has a point per step.
+      const points = await page.getAttribute('#train-loss', 'points');
+      expect(points!.trim().split(/\s+/)).toHaveLength(STEPS);
+      await expect(page.textContent('#train-speed')).resolves.toMatch(/steps\/s/);
+
+      for (const [sentence, label] of [
+        ['a wonderful film', 'positive'],
+        ['awful and slow', 'negative'],
+      ] as const) {
+        await page.fill('#train-text', sentence);
+        await page.evaluate(() => {
+          if (window.adaptcTrain)
+            delete (window.adaptcTrain as { classified?: unknown }).classified;
+        });
+        await page.click('#train-classify');
+        await page.waitForFunction(
+          (s) => window.adaptcTrain?.classified?.sentence === s,
+          sentence,
+          { timeout: 60_000 },
+        );
+        const shown = await page.$$eval('#train-scores tbody tr', (rows) =>
+          rows.map((row) => ({
+            label: row.querySelector('.label')!.textContent,
+            probability: Number(row.querySelector('.score')!.textContent),
+          })),
+        );
+        expect(shown[0]!.label).toBe(label);
+        expect(shown[0]!.probability).toBeGreaterThan(0.5);
+        expect(shown.reduce((s, r) => s + r.probability, 0)).toBeCloseTo(1, 3);
+      }
+      await page.screenshot({ path: `${OUTPUT_DIR}playground-train.png` });
+      expect(errors).toEqual([]);
+      await page.close();
+    },
+  );
+
+  browserIt('shows one clear message for a line without a label, and one label alone', async () => {
+    const { page, errors } = await openTrainTab();
+    const unlabelled = await trainIn(page, `${SENTENCES}\na film without a label`, 5);
+    expect(unlabelled.state).toBe('failed');
+    expect(unlabelled.error).toBe(
+      'line 7: "a film without a label" has no label; write the label, a colon, then the sentence (positive: a wonderful film)',
+    );
+    await expect(page.textContent('#train-status')).resolves.toBe(unlabelled.error);
+    const single = await trainIn(page, 'good: a film\ngood: a movie', 5);
+    expect(single.error).toBe(
+      "every sentence has the label 'good': a classifier needs at least two labels, with a few sentences each",
+    );
+    await expect(page.isDisabled('#train-classify')).resolves.toBe(true);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
+
+describe('the train tab without a browser', () => {
+  it('names the line of a word that has no tokens', () => {
+    expect(() => prepareSession(`${SENTENCES}\nnegative: 😀 dull`)).toThrow(
+      `line 7: the word "😀" has no tokens in the built-in model's vocabulary (letters, digits and common punctuation); leave it out`,
+    );
+  });
+
+  it('trains on the CPU reference as the page does, to the labels of its sentences', async () => {
+    const session = prepareSession(SENTENCES);
+    expect(session.spec).toContain(
+      'head task { type classification labels "positive", "negative" }',
+    );
+    const { createCpuTrainer } = await import('../../src/runtime/index.js');
+    const backend = createCpuTrainer(session.setup);
+    const losses = await trainSession(session, backend, { steps: STEPS, lr: 3e-3 }, () => {});
+    expect(losses).toHaveLength(STEPS);
+    expect(losses.at(-1)!).toBeLessThan(losses[0]! / 2);
+    const scores = await classifySentence(session, backend, 'the worst film i have seen');
+    expect(scores[0]!.label).toBe('negative');
+    backend.dispose();
+  });
+
+  it('the runtime bundle (dist/web/adaptc-runtime.js) trains a step with what it exports', async () => {
+    const bundle = `${PLAYGROUND_FOLDER}adaptc-runtime.js`;
+    const runtime = (await import(
+      pathToFileURL(bundle).href
+    )) as typeof import('../../src/runtime/index.js');
+    for (const name of [
+      'createWebGpuTrainer',
+      'initialTrainedWeights',
+      'trainedDirectoryFiles',
+    ] as const)
+      expect(typeof runtime[name], name).toBe('function');
+    const session = prepareSession(SENTENCES);
+    const prepared = runtime.prepareTraining(
+      { model: session.model, program: session.program },
+      { target: { adapter: 'task' }, weights: [tinyCheckpoint().tensors], seed: 0 },
+    );
+    const tokenizer = runtime.loadTokenizer(tinyCheckpoint().tokenizerJson!);
+    const data = runtime.encodeTrainingData(
+      runtime.parseTrainingData(
+        '{"text": "a wonderful film", "label": "positive"}\n{"text": "awful and slow", "label": "negative"}',
+        'two.jsonl',
+        prepared.head,
+      ),
+      session.program.model.text!,
+      tokenizer,
+    );
+    const backend = runtime.createCpuTrainer(prepared.setup);
+    const result = await runtime.train(backend, {
+      program: session.program,
+      data,
+      batchSize: 2,
+      shuffle: false,
+      seed: 0,
+      schedule: { kind: 'constant', lr: 1e-3, warmupSteps: 0, totalSteps: 1 },
+      optimizer: { weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8 },
+    });
+    expect(result.steps).toBe(1);
+    expect(Math.abs(result.losses[0]! - Math.LN2)).toBeLessThan(0.05);
+    // The step moved the head and the adapter, and the trained directory is AdapterHub's.
+    const after = await backend.trainedWeights();
+    const weights = new Map(prepared.setup.weights);
+    for (const [name, tensor] of after) weights.set(name, tensor);
+    const files = runtime.trainedDirectoryFiles(
+      session.model,
+      session.program,
+      { adapter: 'task' },
+      weights,
+    );
+    expect(files.map((f) => f.name).sort()).toEqual([
+      'adapter.safetensors',
+      'adapter_config.json',
+      'head_config.json',
+      'model_head.safetensors',
+    ]);
+    const moved = [...after].filter(([name, t]) =>
+      t.some((v, i) => v !== prepared.setup.weights.get(name)![i]),
+    );
+    expect(moved.length).toBe(after.size);
+    backend.dispose();
+  });
+});
