@@ -129,10 +129,14 @@ function keyGradient(
   which: 'dk' | 'dv',
   accumulate: boolean,
 ): Pick<BackwardEmission, 'name' | 'wgsl'> {
-  const term =
+  // dS of the pair once per query, outside the loop over the head's channels.
+  const [weight, term] =
     which === 'dv'
-      ? 'p * g[query * D + head * DH + c]'
-      : 'p * (g_dot_v(query, token, head) - stats[qs + 2u]) * SCALE * q[query * D + head * DH + c]';
+      ? ['p', 'g[query * D + head * DH + c]']
+      : [
+          'p * (g_dot_v(query, token, head) - stats[qs + 2u]) * SCALE',
+          'q[query * D + head * DH + c]',
+        ];
   return {
     name: name(which, s, accumulate),
     wgsl: `${bindings(['g', 'q', 'k', 'v', 'mask', 'stats', 'out'], ['f32', 'f32', 'f32', 'f32', 'i32', 'f32', 'f32'])}
@@ -159,7 +163,8 @@ fn main(${ENTRY_BUILTINS}) {
     let total = stats[qs + 1u];
     if (total == 0.0) { continue; }
     let p = exp(score(query, token, head) - stats[qs]) / total;
-    for (var c = 0u; c < DH; c = c + 1u) { acc[c] = acc[c] + ${term}; }
+    let w = ${weight};
+    for (var c = 0u; c < DH; c = c + 1u) { acc[c] = acc[c] + w * ${term}; }
   }
   let ko = token * D + head * DH;
   for (var c = 0u; c < DH; c = c + 1u) { ${accumulate ? 'out[ko + c] = out[ko + c] + acc[c];' : 'out[ko + c] = acc[c];'} }
