@@ -196,6 +196,18 @@ describe('adapt train on the CPU reference', () => {
     ]);
     expect(third.code, third.stderr).toBe(0);
     expect(third.stdout).toContain(': 7 steps');
+    // --epochs counts the checkpoint's batch of 2: 3 epochs of ceil(5 / 2) steps.
+    const epochs = await runCli([
+      ...args,
+      '--epochs',
+      '3',
+      '--resume',
+      join(shuffled, 'checkpoint-4'),
+      '--out',
+      join(dir, 'shuffled-epochs'),
+    ]);
+    expect(epochs.code, epochs.stderr).toBe(0);
+    expect(epochs.stdout).toContain(': 9 steps');
   });
 
   it('loads the trained directory back and classifies with it', async () => {

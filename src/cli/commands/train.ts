@@ -72,8 +72,8 @@ export async function runTrain(io: CliIO, file: string, options: TrainOptions): 
     target,
   );
 
-  const perEpoch = stepsPerEpoch({ rows: data.encoded.rows.length, batch: options.batch });
-  const ours: TrainerSettings = {
+  // The settings of the command line, for a batch size: the checkpoint's where --resume leaves it out.
+  const settingsFor = (batch = options.batch): TrainerSettings => ({
     lr: options.lr,
     weight_decay: options.weightDecay,
     beta1: TRAIN_DEFAULTS.beta1,
@@ -81,11 +81,11 @@ export async function runTrain(io: CliIO, file: string, options: TrainOptions): 
     eps: TRAIN_DEFAULTS.eps,
     warmup_steps: options.warmupSteps,
     schedule: options.schedule,
-    total_steps: options.steps ?? perEpoch * (options.epochs ?? 1),
-    batch: options.batch,
+    total_steps: options.steps ?? perEpochOf(data, batch) * (options.epochs ?? 1),
+    batch,
     seed: options.seed,
     shuffle: options.shuffle,
-  };
+  });
   const resumed = options.resume
     ? readResume(io.cwd, options.resume, {
         target,
@@ -93,11 +93,11 @@ export async function runTrain(io: CliIO, file: string, options: TrainOptions): 
         dataSha256: data.sha256,
         data: options.data,
         trained: trainable.names,
-        settings: ours,
+        settingsFor,
         given: options.given,
       })
     : undefined;
-  const settings = resumed?.settings ?? ours;
+  const settings = resumed?.settings ?? settingsFor();
   const startWeights = new Map(weights.tensors);
   for (const [name, tensor] of resumed?.weights ?? []) startWeights.set(name, tensor);
   const setup: TrainingSetup = {

@@ -51,7 +51,8 @@ export function readResume(
     readonly dataSha256: string;
     readonly data: string;
     readonly trained: readonly string[];
-    readonly settings: TrainerSettings;
+    /** The command line's settings for a batch size (absent: the one given). */
+    readonly settingsFor: (batch?: number) => TrainerSettings;
     readonly given: ReadonlySet<string>;
   },
 ): Resumed {
@@ -82,7 +83,8 @@ export function readResume(
     throw new CliError(
       `${stateFile}: error: --data ${expected.data} is not the data the checkpoint trained on (${state.data.file}, ${state.data.rows} rows): its content differs`,
     );
-  const settings = reconcile(state.settings, expected.settings, expected.given, stateFile);
+  const ours = expected.settingsFor(expected.given.has('batch') ? undefined : state.settings.batch);
+  const settings = reconcile(state.settings, ours, expected.given, stateFile);
   const optimizerPath = join(dir, OPTIMIZER_FILE);
   const optimizer = readOptimizerFile(
     readTensorFile(cwd, optimizerPath),
