@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadSafetensors } from '../src/runtime/safetensors.js';
-import { repoRoot, runCli } from './helpers/cli.js';
+import { repoRoot, runCli, spawnCli } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'adapt-train-'));
 const checkpoint = join(repoRoot, 'test/fixtures/hf/bert-seq-cls');
@@ -295,6 +295,14 @@ describe('adapt train refuses bad input with one located error', () => {
       new RegExp(
         `^${data.replace(/[.]/g, '\\.')}:\\d: error: step \\d: the loss is (NaN|Infinity), on rows .* \\(lines .*\\); training stopped there$`,
       ),
+    );
+  });
+
+  it('from the installed binary too: exit 1, one line, no stack trace', () => {
+    const result = spawnCli(['train', spec, '--adapter', 'zz', '--data', data, '--out', fresh()]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `${spec}: error: --adapter zz: no adapter 'zz'; the spec's adapters are 'a', 'b'\n`,
     );
   });
 
