@@ -1,4 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +12,9 @@ import {
   prepareSession,
   trainSession,
 } from '../../examples/web/src/train-session.js';
-import { tinyCheckpoint } from '../../examples/web/src/tiny-model.js';
+import { TINY_CONFIG, TINY_DIR, tinyCheckpoint } from '../../examples/web/src/tiny-model.js';
+import { saveSafetensors, type SafetensorsEntry } from '../../src/runtime/safetensors.js';
+import { runCli } from '../helpers/cli.js';
 import { browserIt, CHROMIUM, launchChromium, OUTPUT_DIR } from '../helpers/browser.js';
 
 const SENTENCES = [
@@ -62,6 +66,51 @@ async function trainIn(page: Page, sentences: string, steps: number): Promise<Tr
   return (await page.evaluate(() => window.adaptcTrain))!;
 }
 
+/**
+ * `adapt run --text` (the CPU reference) on the built-in model, written as a checkpoint
+ * directory, and the trained directory: each label's score.
+ */
+async function runSavedDirectory(
+  files: readonly { name: string; bytes: number[] }[],
+  text: string,
+): Promise<Map<string, number>> {
+  const dir = mkdtempSync(join(tmpdir(), 'adaptc-train-tab-'));
+  try {
+    const base = tinyCheckpoint();
+    mkdirSync(join(dir, TINY_DIR));
+    writeFileSync(join(dir, TINY_DIR, 'config.json'), TINY_CONFIG);
+    writeFileSync(join(dir, TINY_DIR, 'tokenizer.json'), JSON.stringify(base.tokenizerJson));
+    writeFileSync(
+      join(dir, TINY_DIR, 'model.safetensors'),
+      saveSafetensors(
+        [...base.tensors].map(([name, t]): [string, SafetensorsEntry] => [
+          name,
+          { shape: t.shape, data: t.data as Float32Array },
+        ]),
+      ),
+    );
+    mkdirSync(join(dir, 'trained'));
+    for (const file of files)
+      writeFileSync(join(dir, 'trained', file.name), Uint8Array.from(file.bytes));
+    writeFileSync(
+      join(dir, 'spec.adapt'),
+      `model tiny from "${TINY_DIR}"\nadapter task from "trained"\ngraph default = task\n`,
+    );
+    const result = await runCli(
+      ['run', 'spec.adapt', '--text', text, '--json', '--top-k', '2', '--backend', 'cpu'],
+      dir,
+    );
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as {
+      texts: { labels: { label: string; score: number }[] }[];
+    };
+    return new Map(report.texts[0]!.labels.map((l) => [l.label, l.score]));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('the playground trains in headless Chromium', () => {
   browserIt(
     'trains an adapter and head on typed sentences on WebGPU, draws the loss, then classifies',
@@ -81,6 +130,13 @@ describe('the playground trains in headless Chromium', () => {
       const points = await page.getAttribute('#train-loss', 'points');
       expect(points!.trim().split(/\s+/)).toHaveLength(STEPS);
       await expect(page.textContent('#train-speed')).resolves.toMatch(/steps\/s/);
+      // The trained adapter and head, as an AdapterHub directory to save.
+      await expect(page.locator('#train-files a').allTextContents()).resolves.toEqual([
+        'adapter_config.json',
+        'adapter.safetensors',
+        'head_config.json',
+        'model_head.safetensors',
+      ]);
 
       for (const [sentence, label] of [
         ['a wonderful film', 'positive'],
@@ -108,27 +164,53 @@ describe('the playground trains in headless Chromium', () => {
         expect(shown.reduce((s, r) => s + r.probability, 0)).toBeCloseTo(1, 3);
       }
       await page.screenshot({ path: `${OUTPUT_DIR}playground-train.png` });
+
+      // The saved directory loads back in `adapt run` and classifies as the page did.
+      const files = await page.$$eval('#train-files a', (links) =>
+        Promise.all(
+          links.map(async (link) => ({
+            name: (link as HTMLAnchorElement).download,
+            bytes: [
+              ...new Uint8Array(
+                await (await fetch((link as HTMLAnchorElement).href)).arrayBuffer(),
+              ),
+            ],
+          })),
+        ),
+      );
+      const shownScores = await page.evaluate(() => window.adaptcTrain!.classified!.scores);
+      const scores = await runSavedDirectory(files, 'awful and slow');
+      for (const { label, probability } of shownScores)
+        expect(Math.abs(scores.get(label)! - probability), label).toBeLessThan(1e-4);
       expect(errors).toEqual([]);
       await page.close();
     },
   );
 
-  browserIt('shows one clear message for a line without a label, and one label alone', async () => {
-    const { page, errors } = await openTrainTab();
-    const unlabelled = await trainIn(page, `${SENTENCES}\na film without a label`, 5);
-    expect(unlabelled.state).toBe('failed');
-    expect(unlabelled.error).toBe(
-      'line 7: "a film without a label" has no label; write the label, a colon, then the sentence (positive: a wonderful film)',
-    );
-    await expect(page.textContent('#train-status')).resolves.toBe(unlabelled.error);
-    const single = await trainIn(page, 'good: a film\ngood: a movie', 5);
-    expect(single.error).toBe(
-      "every sentence has the label 'good': a classifier needs at least two labels, with a few sentences each",
-    );
-    await expect(page.isDisabled('#train-classify')).resolves.toBe(true);
-    expect(errors).toEqual([]);
-    await page.close();
-  });
+  browserIt(
+    'shows one clear message for a line without a label, a single label, a bad learning rate',
+    async () => {
+      const { page, errors } = await openTrainTab();
+      const unlabelled = await trainIn(page, `${SENTENCES}\na film without a label`, 5);
+      expect(unlabelled.state).toBe('failed');
+      expect(unlabelled.error).toBe(
+        'line 7: "a film without a label" has no label; write the label, a colon, then the sentence (positive: a wonderful film)',
+      );
+      await expect(page.textContent('#train-status')).resolves.toBe(unlabelled.error);
+      const single = await trainIn(page, 'good: a film\ngood: a movie', 5);
+      expect(single.error).toBe(
+        "every sentence has the label 'good': a classifier needs at least two labels, with a few sentences each",
+      );
+      await expect(page.isDisabled('#train-classify')).resolves.toBe(true);
+      await page.fill('#train-lr', '0');
+      const rate = await trainIn(page, SENTENCES, 5);
+      expect(rate.error).toBe(
+        'learning rate: expected a number above 0 and at most 1 (such as 0.003)',
+      );
+      expect(errors).toEqual([]);
+      await page.close();
+    },
+  );
 });
 
 describe('the train tab without a browser', () => {

@@ -5,6 +5,7 @@ import {
   classifySentence,
   prepareSession,
   sessionBackend,
+  sessionFiles,
   trainSession,
   TRAIN_TAB_DEFAULTS,
   type LabelProbability,
@@ -34,9 +35,32 @@ const $ = <T extends Element>(id: string) => document.getElementById(id) as unkn
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 const frame = () => new Promise((resolve) => setTimeout(resolve, 0));
 
-function numberIn(id: string, fallback: number, min: number, max: number): number {
-  const value = Number($<HTMLInputElement>(id).value);
-  return Number.isFinite(value) && value >= min && value <= max ? value : fallback;
+/** The typed settings; one out of range is an error naming it. */
+function typedSettings(): { steps: number; lr: number } {
+  const steps = Number($<HTMLInputElement>('train-steps').value);
+  if (!Number.isInteger(steps) || steps < 1 || steps > MAX_STEPS)
+    throw new Error(`steps: expected a whole number from 1 to ${MAX_STEPS}`);
+  const lr = Number($<HTMLInputElement>('train-lr').value);
+  if (!Number.isFinite(lr) || lr <= 0 || lr > 1)
+    throw new Error('learning rate: expected a number above 0 and at most 1 (such as 0.003)');
+  return { steps, lr };
+}
+
+const MAX_STEPS = 1000;
+
+/** Links to the files of the trained AdapterHub directory, each saved from the page. */
+function renderDownloads(files: readonly { name: string; bytes: Uint8Array }[]): void {
+  const list = $<HTMLElement>('train-files');
+  for (const link of list.querySelectorAll('a')) URL.revokeObjectURL(link.href);
+  list.replaceChildren();
+  if (files.length === 0) return;
+  list.append(element('span', 'the trained AdapterHub directory: '));
+  for (const file of files) {
+    const link = element('a', file.name);
+    link.href = URL.createObjectURL(new Blob([file.bytes.slice()]));
+    link.download = file.name;
+    list.append(link, ' ');
+  }
 }
 
 function show(state: 'idle' | 'training' | 'trained' | 'failed', text: string): void {
@@ -76,6 +100,8 @@ export function setUpTrainTab(): void {
   const classify = $<HTMLButtonElement>('train-classify');
   const curve = $<SVGSVGElement>('train-curve');
   const speed = $<HTMLElement>('train-speed');
+  $<HTMLInputElement>('train-steps').value = String(TRAIN_TAB_DEFAULTS.steps);
+  $<HTMLInputElement>('train-lr').value = String(TRAIN_TAB_DEFAULTS.lr);
 
   const run = async () => {
     backend?.dispose();
@@ -85,13 +111,13 @@ export function setUpTrainTab(): void {
     text.disabled = classify.disabled = true;
     $<HTMLTableElement>('train-scores').replaceChildren();
     speed.textContent = '';
-    const steps = Math.round(numberIn('train-steps', TRAIN_TAB_DEFAULTS.steps, 1, 1000));
-    const lr = numberIn('train-lr', TRAIN_TAB_DEFAULTS.lr, 1e-8, 1);
+    renderDownloads([]);
     const losses: number[] = [];
-    drawCurve(curve, losses, steps);
     publish({ state: 'training', losses });
     start.disabled = true;
     try {
+      const { steps, lr } = typedSettings();
+      drawCurve(curve, losses, steps);
       const prepared = prepareSession($<HTMLTextAreaElement>('train-sentences').value);
       $<HTMLElement>('train-spec').textContent = prepared.spec;
       show('training', 'building the training kernels…');
@@ -135,6 +161,7 @@ export function setUpTrainTab(): void {
         stepsPerSecond: perSecond,
       };
       publish(trainedState);
+      renderDownloads(await sessionFiles(prepared, trainer));
       text.disabled = classify.disabled = false;
     } catch (error) {
       show('failed', message(error));

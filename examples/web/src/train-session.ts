@@ -8,8 +8,10 @@ import {
   prepareTraining,
   train,
   TRAIN_DEFAULTS,
+  trainedDirectoryFiles,
   TrainingError,
   type EncodedData,
+  type SavedFile,
   type Program,
   type TextTokenizer,
   type TrainingBackend,
@@ -209,4 +211,17 @@ export async function classifySentence(
   return session.labels
     .map((label, i) => ({ label, probability: exps[i]! / sum }))
     .sort((a, b) => b.probability - a.probability);
+}
+
+/**
+ * The trained adapter and head as the adapters library saves them (`save_adapter` with its
+ * head): the files of an AdapterHub directory that `adapter NAME from "DIR"` loads back.
+ */
+export async function sessionFiles(
+  session: PreparedSession,
+  backend: TrainingBackend,
+): Promise<SavedFile[]> {
+  const weights = new Map(session.setup.weights);
+  for (const [name, tensor] of await backend.trainedWeights()) weights.set(name, tensor);
+  return trainedDirectoryFiles(session.model, session.program, { adapter: TRAINED }, weights);
 }
