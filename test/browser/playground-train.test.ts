@@ -188,7 +188,7 @@ describe('the playground trains in headless Chromium', () => {
   );
 
   browserIt(
-    'shows one clear message for a line without a label, a single label, a bad learning rate',
+    'shows one clear message for a line without a label, a single label, an unknown word, a bad rate',
     async () => {
       const { page, errors } = await openTrainTab();
       const unlabelled = await trainIn(page, `${SENTENCES}\na film without a label`, 5);
@@ -202,6 +202,10 @@ describe('the playground trains in headless Chromium', () => {
         "every sentence has the label 'good': a classifier needs at least two labels, with a few sentences each",
       );
       await expect(page.isDisabled('#train-classify')).resolves.toBe(true);
+      const unknown = await trainIn(page, `${SENTENCES}\nnegative: 😀 dull`, 5);
+      expect(unknown.error).toBe(
+        `line 7: the word "😀" has no tokens in the built-in model's vocabulary (letters, digits and common punctuation); leave it out`,
+      );
       await page.fill('#train-lr', '0');
       const rate = await trainIn(page, SENTENCES, 5);
       expect(rate.error).toBe(
@@ -211,6 +215,22 @@ describe('the playground trains in headless Chromium', () => {
       await page.close();
     },
   );
+  browserIt('trains on the CPU reference where the browser has no WebGPU', async () => {
+    const page = await browser!.newPage();
+    await page.addInitScript(() => Object.defineProperty(navigator, 'gpu', {}));
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(server!.url);
+    await page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
+    await page.click('[data-tab="train"]');
+    const trained = await trainIn(page, SENTENCES, 4);
+    expect(trained.error).toBeUndefined();
+    expect(trained.backend).toBe('cpu');
+    expect(trained.losses).toHaveLength(4);
+    await expect(page.textContent('#train-status')).resolves.toContain('the CPU reference');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
 });
 
 describe('the train tab without a browser', () => {
