@@ -12,6 +12,8 @@ import {
   prepareSession,
   trainSession,
 } from '../../examples/web/src/train-session.js';
+import { curvePoints } from '../../examples/web/src/train-curve.js';
+import { parseSentences } from '../../examples/web/src/train-data.js';
 import { TINY_CONFIG, TINY_DIR, tinyCheckpoint } from '../../examples/web/src/tiny-model.js';
 import { saveSafetensors, type SafetensorsEntry } from '../../src/runtime/safetensors.js';
 import { runCli } from '../helpers/cli.js';
@@ -234,6 +236,33 @@ describe('the playground trains in headless Chromium', () => {
 });
 
 describe('the train tab without a browser', () => {
+  it('reads label: text lines, the labels in the order they first appear, one row a line', () => {
+    const parsed = parseSentences('b: one two\n\n  a :  three \nb: four');
+    expect(parsed.labels).toEqual(['b', 'a']);
+    expect(parsed.rows).toEqual([
+      { line: 1, label: 'b', text: 'one two' },
+      { line: 3, label: 'a', text: 'three' },
+      { line: 4, label: 'b', text: 'four' },
+    ]);
+    expect(parsed.jsonl.split('\n')).toEqual([
+      '{"text":"one two","label":"b"}',
+      '',
+      '{"text":"three","label":"a"}',
+      '{"text":"four","label":"b"}',
+    ]);
+    expect(() => parseSentences('a: x\nb c: y')).toThrow(
+      `line 2: the label "b c" may hold only letters, digits, '_' and '-'`,
+    );
+    expect(() => parseSentences('a: x\nb:')).toThrow(
+      "line 2: the label 'b' has no sentence after it",
+    );
+    expect(() => parseSentences('\n \n')).toThrow('no sentences');
+  });
+
+  it('draws a point per step, the largest loss at the top and 0 at the bottom', () => {
+    expect(curvePoints([2, 1, 0], 5)).toBe('36.0,8.0 125.0,74.0 214.0,140.0');
+  });
+
   it('names the line of a word that has no tokens', () => {
     expect(() => prepareSession(`${SENTENCES}\nnegative: 😀 dull`)).toThrow(
       `line 7: the word "😀" has no tokens in the built-in model's vocabulary (letters, digits and common punctuation); leave it out`,
