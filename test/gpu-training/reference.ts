@@ -2,40 +2,12 @@ import {
   adamwState,
   adamwStep,
   backwardFrom,
+  crossEntropy,
   forward64,
 } from '../../src/runtime/cpu/backward/index.js';
 import type { PreparedInputs } from '../../src/runtime/inputs.js';
 import type { Program } from '../../src/runtime/program.js';
 import { IGNORED_LABEL, type StepSettings } from '../../src/runtime/training/backend.js';
-
-/**
- * F.cross_entropy(logits, labels, ignore_index=-100) in f64: the mean over the counted rows of
- * −log softmax(z)[label], and its gradient (softmax − one-hot)/N_valid, zeros on ignored rows.
- */
-export function crossEntropyIgnoring(
-  logits: ArrayLike<number>,
-  classes: number,
-  labels: ArrayLike<number>,
-): { loss: number; gradient: Float64Array } {
-  const gradient = new Float64Array(labels.length * classes);
-  let counted = 0;
-  for (let r = 0; r < labels.length; r++) if (labels[r] !== IGNORED_LABEL) counted++;
-  let total = 0;
-  for (let r = 0; r < labels.length; r++) {
-    const label = labels[r]!;
-    if (label === IGNORED_LABEL) continue;
-    const o = r * classes;
-    let max = -Infinity;
-    for (let c = 0; c < classes; c++) max = Math.max(max, logits[o + c]!);
-    let sum = 0;
-    for (let c = 0; c < classes; c++) sum += Math.exp(logits[o + c]! - max);
-    total += Math.log(sum) - (logits[o + label]! - max);
-    for (let c = 0; c < classes; c++)
-      gradient[o + c] = Math.exp(logits[o + c]! - max) / sum / counted;
-    gradient[o + label]! -= 1 / counted;
-  }
-  return { loss: total / counted, gradient };
-}
 
 export interface ReferenceRun {
   /** The loss of each step, before its update. */
@@ -46,7 +18,10 @@ export interface ReferenceRun {
   readonly weights: ReadonlyMap<string, Float32Array>;
 }
 
-/** `steps` training steps of the CPU reference on one batch: forward64, the loss, backwardFrom, adamwStep. */
+/**
+ * `steps` training steps of the CPU reference on one batch: forward64, crossEntropy over the
+ * labels that are not IGNORED_LABEL, backwardFrom, adamwStep.
+ */
 export function referenceSteps(
   program: Program,
   weights: ReadonlyMap<string, Float32Array>,
@@ -66,7 +41,9 @@ export function referenceSteps(
     const forward = forward64(program, own, inputs);
     const logits = forward.outputs[output]!;
     const classes = logits.shape[logits.shape.length - 1]!;
-    const { loss, gradient } = crossEntropyIgnoring(logits.data, classes, labels);
+    const { loss, gradient } = crossEntropy(logits.data, classes, labels, {
+      ignoreIndex: IGNORED_LABEL,
+    });
     losses.push(loss);
     const gradients = backwardFrom(program, forward, { output, gradient }, trained);
     first ??= gradients;
