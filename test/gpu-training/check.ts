@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { compile } from '../../src/compiler/index.js';
 import { prepareInputs, type PreparedInputs } from '../../src/runtime/inputs.js';
-import type { Program } from '../../src/runtime/program.js';
+import type { Program, Target } from '../../src/runtime/program.js';
 import { seededUniform } from '../../src/runtime/random.js';
 import { IGNORED_LABEL, type StepSettings } from '../../src/runtime/training/backend.js';
 import { createWebGpuTrainer } from '../../src/runtime/webgpu/training/index.js';
@@ -103,6 +103,7 @@ export async function checkAgainstReference(
   labels: Int32Array,
   output: string,
   seed: number,
+  target?: Target,
 ): Promise<void> {
   const weights = randomWeights(program, seed);
   const trained = weightsNamed(program, ...trainedParts);
@@ -113,7 +114,7 @@ export async function checkAgainstReference(
   const gpu = await sharedDevice();
   const trainer = await createWebGpuTrainer(
     { program, weights, trained, output, classes },
-    { device: gpu.device, target: gpu.adapter.profile },
+    { device: gpu.device, target: target ?? gpu.adapter.profile },
   );
   try {
     const first = await trainer.step({ inputs, labels }, SETTINGS);

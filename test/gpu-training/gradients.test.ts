@@ -121,3 +121,24 @@ describe('WebGPU training against the CPU reference', () => {
     );
   });
 });
+
+describe("WebGPU training with the other kernel profile's forward pass", () => {
+  afterAll(disposeSharedDevice);
+
+  (['software', 'gpu'] as const).forEach((target) => {
+    gpuIt(`a Houlsby adapter under the '${target}' profile's forward kernels`, async () => {
+      const program = compileUnfused(HIDDEN_CASES[1]!.source);
+      const inputs = randomInputs(program, 2, 6, 400);
+      const labels = tokenLabels(inputs, program.model.hidden, 401);
+      await checkAgainstReference(
+        program,
+        ['adapters.h.'],
+        inputs,
+        labels,
+        'hidden_states',
+        402,
+        target,
+      );
+    });
+  });
+});
