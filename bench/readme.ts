@@ -5,6 +5,7 @@ import type { KernelCeiling } from './kernel-ceiling.js';
 import type { ChromiumRounds } from './peers/chromium-rows.js';
 import { WASM_CPU_THREADS } from './onnx-runners.js';
 import type { ServingResult } from './serving/measure.js';
+import type { TrainingBench } from './training/step.js';
 import { TARGET_HEADERS, targetRows, targetSummary, type TargetResult } from './targets.js';
 import { markdownTable } from './text/report.js';
 
@@ -67,6 +68,8 @@ export interface BenchReport {
   readonly chromium: unknown;
   readonly kernel_ceiling: KernelCeiling | null;
   readonly serving: readonly Omit<ServingResult, 'timings'>[];
+  /** The training row; null where BENCH_GRAPHS left it out. */
+  readonly training: TrainingBench | null;
   /** Null in a run narrowed by BENCH_GRAPHS. */
   readonly end_to_end: EndToEnd | null;
   targets: TargetResult[];
@@ -135,6 +138,62 @@ export function servingTable(report: BenchReport): string {
   );
 }
 
+const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+
+/** The training row's table, and how each of its figures ran. */
+export function trainingText(report: BenchReport): string {
+  const t = report.training;
+  if (!t) return 'Not run (a run narrowed by BENCH_GRAPHS).';
+  const torch = t.torch;
+  const table = markdownTable(
+    [
+      'graph',
+      'batch × seq',
+      'trainable',
+      'step ms',
+      'forward ms',
+      'step / forward',
+      'fused inference ms',
+      'PyTorch CPU step ms',
+      'PyTorch CPU forward ms',
+      'PyTorch step / adaptc step',
+      'planned GPU MiB',
+    ],
+    [
+      [
+        t.spec,
+        `${t.batch} × ${t.seq}`,
+        `${t.trainable.toLocaleString('en-US')} of ${t.parameters.toLocaleString('en-US')}`,
+        ms(t.step_ms),
+        ms(t.forward_ms),
+        `${t.step_vs_forward.toFixed(2)}x`,
+        ms(t.fused_forward_ms),
+        torch.ok ? ms(torch.step_ms) : torch.installed ? 'failed' : 'not installed',
+        torch.ok ? ms(torch.forward_ms) : '-',
+        torch.ok ? `${(torch.step_ms / t.step_ms).toFixed(2)}x` : '-',
+        mib(t.planned.total),
+      ],
+    ],
+  );
+  const p = t.planned;
+  return [
+    `\`bench/specs-training/pfeiffer-train.adapt\`: the Pfeiffer graph (r = 64 after each FFN, ${t.layers} layers) with a new`,
+    `classification head of 2 labels; the adapter and the head trained, the base frozen; seeded weights,`,
+    `random hidden states and labels. On WebGPU, alternated round by round, ${t.iters} timed rounds after ${t.warmup} warm-up:`,
+    '`step` is one training step (forward, mean cross-entropy, backward to the trained tensors, AdamW;',
+    "one submit, the loss and logits read back), `forward` the same trainer's forward pass and loss of",
+    'the same unfused program (`evaluate`), `fused inference` the graph fused, through `runtime.load`.',
+    '`BENCH_GRAPHS=training npm run bench` runs this row alone.',
+    '',
+    table,
+    '',
+    `- Planned GPU memory of a step: ${mib(p.total)} MiB (activations kept for the backward pass ${mib(p.activations)}, gradients and scratch ${mib(p.gradients)}, weights ${mib(p.weights)}, trained tensors with their gradients and AdamW moments ${mib(p.optimizer)}, labels, loss and read-back ${mib(p.io)}).`,
+    torch.ok
+      ? `- PyTorch ${torch.torch} (\`bench/training/torch_step.py\`, BLAS: ${torch.blas}) on the CPU, ${torch.threads} threads, the same model and AdamW, eval mode: ${torch.rounds} timed round${torch.rounds === 1 ? '' : 's'} after ${torch.warmup} warm-up.`
+      : `- PyTorch: ${torch.installed ? `failed (${torch.error})` : 'not installed (`apt-get install python3-torch`)'}.`,
+  ].join('\n');
+}
+
 /** The onnx backend's table and one line each for the seeding, the cold start and the run line. */
 export function endToEndText(report: BenchReport): string {
   const e2e = report.end_to_end;
@@ -188,6 +247,8 @@ export function renderTables(report: BenchReport): string {
     ...peerLines(report),
     '',
     servingTable(report),
+    '',
+    trainingText(report),
     '',
     endToEndText(report),
     '',
@@ -279,6 +340,10 @@ earlier rows may be in the driver's cache). ${ceiling ? `Best FFN matmul kernel:
 ### Batch serving
 
 ${servingTable(report)}
+
+### Training
+
+${trainingText(report)}
 
 ### End to end
 

@@ -14,6 +14,7 @@ import {
   RUN_COMMAND_GOAL_MS,
   SEEDING_GOAL_MS,
   servingTarget,
+  trainingStepTarget,
   type TargetResult,
 } from './targets.js';
 
@@ -96,8 +97,22 @@ export function evaluateTargets(report: BenchReport): TargetResult[] {
       ),
     );
   }
+  targets.push(...trainingTargets(report));
   targets.push(...endToEndTargets(report));
   return targets;
+}
+
+/** The training step against the forward pass; none where BENCH_GRAPHS left the row out. */
+export function trainingTargets(report: BenchReport): TargetResult[] {
+  const t = report.training;
+  if (!t) return [];
+  const torch = t.torch.ok ? `; PyTorch on the CPU ${ms(t.torch.step_ms)} a step` : '';
+  return [
+    withReason(
+      trainingStepTarget(`${t.spec}, B=${t.batch}, T=${t.seq}`, t.step_ms, t.forward_ms),
+      `step ${ms(t.step_ms)}, forward ${ms(t.forward_ms)} (fused inference ${ms(t.fused_forward_ms)})${torch}`,
+    ),
+  ];
 }
 
 function endToEndTargets(report: BenchReport): TargetResult[] {

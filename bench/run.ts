@@ -6,13 +6,16 @@
  * wasm (2 threads) and onnxruntime-web WebGPU over the same Dawn (waiting as adaptc does), then
  * the same page in headless Chromium running ORT-web WebGPU and adaptc's runtime bundle. Then a
  * short FFN matmul kernel run for the ceiling, batch serving, the profile of each fused graph, the
- * end-to-end figures (end-to-end.ts: the onnx backend, seeding, cold start, the README's run
- * line), and the targets met or missed. Writes bench/results/latest.json and the tables in bench/README.md.
- * BENCH_GRAPHS (e.g. `base,fusion8`) narrows the rows, for a quick check: such a run writes its
- * JSON to the system's temporary folder and leaves bench/README.md and latest.json alone.
+ * training row (training/step.ts: a WebGPU training step at B=8 against the forward pass, and
+ * PyTorch's on the CPU), the end-to-end figures (end-to-end.ts: the onnx backend, seeding, cold
+ * start, the README's run line), and the targets met or missed. Writes bench/results/latest.json
+ * and the tables in bench/README.md.
+ * BENCH_GRAPHS (e.g. `base,fusion8`, or `training`) narrows the rows, for a quick check: such a run
+ * writes its JSON to the system's temporary folder and leaves bench/README.md and latest.json
+ * alone; one of the training row alone skips batch serving and the kernel ceiling too.
  */
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -39,6 +42,7 @@ import { renderReadme, renderTables, type BenchReport, type GraphRow } from './r
 import { benchServing } from './serving/measure.js';
 import { SECTION_HEADING } from './text/report.js';
 import { evaluateTargets } from './run-targets.js';
+import { benchTraining } from './training/step.js';
 
 const BATCH = 1;
 /** BENCH_SEQ shortens the sequence, for a quick check that the bench runs end to end. */
@@ -55,11 +59,18 @@ const CHROMIUM_ROW_TIMEOUT_MS = 240_000;
 const root = new URL('../../', import.meta.url);
 const specsDir = new URL('bench/specs/', root);
 const ORDER = ['pfeiffer', 'houlsby', 'parallel', 'fusion3', 'fusion8'];
-const ALL_ROWS = ['base', ...ORDER];
+/** The training row: B=8, T=128 (bench/specs-training/pfeiffer-train.adapt). */
+const TRAINING_ROW = 'training';
+const TRAINING_BATCH = 8;
+const TRAINING_SEQ = SEQ;
+const ALL_ROWS = ['base', ...ORDER, TRAINING_ROW];
 /** The rows measured (BENCH_GRAPHS, default all), and those of them run in Chromium too. */
 const ROWS = selectRows(process.env.BENCH_GRAPHS, ALL_ROWS);
 const CHROMIUM_ROWS = selectRows(process.env.BENCH_CHROMIUM, ROWS);
 const PARTIAL = ROWS.length < ALL_ROWS.length;
+const GRAPH_ROWS = ROWS.filter((row) => row !== TRAINING_ROW);
+/** How a peer ran where BENCH_GRAPHS chose the training row alone. */
+const NO_GRAPH_ROW = 'not run (no graph row chosen by BENCH_GRAPHS)';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -206,19 +217,33 @@ async function main(): Promise<void> {
     }
   }
 
-  log(`batch serving at B = ${SERVING_BATCHES.join(', ')}, T = ${SERVING_SEQ}…`);
-  const serving = await benchServing(runtime, {
-    batches: SERVING_BATCHES,
-    seq: SERVING_SEQ,
-    warmup: 1,
-    iters: SLOW_ITERS,
-    target,
-  });
+  const serving = GRAPH_ROWS.length === 0 ? [] : await servingSection(runtime, target);
+
+  const training = ROWS.includes(TRAINING_ROW)
+    ? await benchTraining(
+        runtime,
+        {
+          batch: TRAINING_BATCH,
+          seq: TRAINING_SEQ,
+          warmup: 1,
+          iters: SLOW_ITERS,
+          target,
+          threads: availableParallelism(),
+          // PyTorch's CPU step takes tens of seconds here (Debian's torch has the generic BLAS).
+          torchWarmup: 0,
+          torchRounds: 1,
+        },
+        log,
+      )
+    : null;
   runtime.dispose();
 
-  log('FFN matmul kernels (short run of bench:kernels)…');
-  const gpu = await GpuDevice.create();
-  const ceiling = await measureKernelCeiling(gpu.device, 3).finally(() => gpu.dispose());
+  let ceiling: Awaited<ReturnType<typeof measureKernelCeiling>> | undefined;
+  if (GRAPH_ROWS.length > 0) {
+    log('FFN matmul kernels (short run of bench:kernels)…');
+    const gpu = await GpuDevice.create();
+    ceiling = await measureKernelCeiling(gpu.device, 3).finally(() => gpu.dispose());
+  }
   const endToEnd = PARTIAL ? null : await benchEndToEnd({ iters: ITERS, seq: SEQ }, log);
 
   if (chromium.ok) {
@@ -251,8 +276,8 @@ async function main(): Promise<void> {
     chromium_rounds: roundsIn,
     peers: {
       ort_node: providers.ort_node ?? ORT_NODE_HINT,
-      ort_wasm: providers.ort_wasm!,
-      ort_webgpu: providers.ort_webgpu!,
+      ort_wasm: providers.ort_wasm ?? NO_GRAPH_ROW,
+      ort_webgpu: providers.ort_webgpu ?? NO_GRAPH_ROW,
       chromium: chromium.ok
         ? `${chromium.browser}, WebGPU on ${chromium.adapter} (${chromium.profile} kernels for adaptc)`
         : `not run: ${chromium.reason}`,
@@ -268,6 +293,7 @@ async function main(): Promise<void> {
       : { error: chromium.reason },
     kernel_ceiling: ceiling ?? null,
     serving: serving.map(({ timings: _timings, ...s }) => s),
+    training,
     end_to_end: endToEnd,
     targets: [],
     wall_s: 0,
@@ -296,6 +322,17 @@ async function main(): Promise<void> {
   process.stdout.write(
     `${renderTables(report)}\n\nwrote bench/results/latest.json, bench/README.md (${report.wall_s.toFixed(0)} s)\n`,
   );
+}
+
+async function servingSection(runtime: Runtime, target: BenchSettings['target']) {
+  log(`batch serving at B = ${SERVING_BATCHES.join(', ')}, T = ${SERVING_SEQ}…`);
+  return benchServing(runtime, {
+    batches: SERVING_BATCHES,
+    seq: SERVING_SEQ,
+    warmup: 1,
+    iters: SLOW_ITERS,
+    target,
+  });
 }
 
 /** The README as the repository's Prettier formats Markdown, so `format:check` stays clean. */

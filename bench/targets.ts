@@ -33,6 +33,8 @@ export const COLD_START_GOAL = 3;
 export const SEEDING_GOAL_MS = 1000;
 /** Wall milliseconds of the README's `adapt run` line, warm. */
 export const RUN_COMMAND_GOAL_MS = 5000;
+/** A training step over the forward pass of the same program: the frozen base takes no weight gradients. */
+export const TRAINING_STEP_GOAL = 2.5;
 /** What the adapters may cost over the base model, fused, per graph. */
 export const OVERHEAD_GOALS: Readonly<Record<string, number>> = {
   pfeiffer: 0.03,
@@ -175,6 +177,27 @@ export function coldStartTarget(
       graph,
       rule: 'at most',
       goal: COLD_START_GOAL,
+      unit: 'ratio',
+    },
+    value,
+    note,
+  );
+}
+
+/** One training step over the forward pass of the same program on the same backend, at most 2.5×. */
+export function trainingStepTarget(
+  graph: string,
+  stepMs: number | null,
+  forwardMs: number | null,
+  note?: string,
+): TargetResult {
+  const value = stepMs !== null && forwardMs !== null && forwardMs > 0 ? stepMs / forwardMs : null;
+  return judge(
+    {
+      target: 'training step vs forward',
+      graph,
+      rule: 'at most',
+      goal: TRAINING_STEP_GOAL,
       unit: 'ratio',
     },
     value,

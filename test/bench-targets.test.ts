@@ -9,13 +9,16 @@ import {
   servingTarget,
   targetRows,
   targetSummary,
+  trainingStepTarget,
 } from '../bench/targets.js';
 import { ffnKernelGflops } from '../bench/kernel-ceiling.js';
 import { CASES, flopsOf } from '../bench/kernels/matmul-cases.js';
 import type { KernelResult } from '../bench/kernels/matmul-timing.js';
 import { onnxFeeds } from '../bench/peers/node-group.js';
 import { chromiumRounds, selectRows } from '../bench/peers/chromium-rows.js';
-import { chromiumRoundsText, type BenchReport } from '../bench/readme.js';
+import { chromiumRoundsText, trainingText, type BenchReport } from '../bench/readme.js';
+import { trainingTargets } from '../bench/run-targets.js';
+import type { TrainingBench } from '../bench/training/step.js';
 import { timeRounds } from '../src/cli/bench/measure.js';
 
 describe('bench targets', () => {
@@ -201,5 +204,96 @@ describe('the rows run in Chromium', () => {
     );
     const none = { chromium_rows: [], chromium_rounds: {} } as unknown as BenchReport;
     expect(chromiumRoundsText(none)).toBe('no row ran in Chromium');
+  });
+});
+
+describe('the training row', () => {
+  const MiB = 2 ** 20;
+  const row: TrainingBench = {
+    spec: 'pfeiffer-train',
+    batch: 8,
+    seq: 128,
+    layers: 2,
+    warmup: 1,
+    iters: 3,
+    parameters: 14_966_146,
+    trainable: 790_402,
+    step_ms: 9000,
+    forward_ms: 4000,
+    fused_forward_ms: 3500,
+    step_vs_forward: 2.25,
+    planned: {
+      activations: 73 * MiB,
+      gradients: 36 * MiB,
+      weights: 57 * MiB,
+      optimizer: 12 * MiB,
+      io: 0,
+      total: 178 * MiB,
+    },
+    torch: {
+      ok: true,
+      torch: '1.13.0',
+      blas: 'generic',
+      threads: 2,
+      warmup: 0,
+      rounds: 1,
+      trainable: 790_402,
+      step_ms: 27000,
+      forward_ms: 18000,
+    },
+  };
+  const report = (training: TrainingBench | null) => ({ training }) as unknown as BenchReport;
+
+  it('holds a training step to 2.5x the forward pass of the same program', () => {
+    expect(trainingStepTarget('pfeiffer-train', 2400, 1000)).toMatchObject({
+      target: 'training step vs forward',
+      value: 2.4,
+      goal: 2.5,
+      rule: 'at most',
+      met: true,
+    });
+    expect(trainingStepTarget('pfeiffer-train', 2600, 1000).met).toBe(false);
+    expect(trainingStepTarget('pfeiffer-train', null, 1000, 'no adapter')).toMatchObject({
+      met: null,
+      note: 'no adapter',
+    });
+    expect(targetRows([trainingStepTarget('pfeiffer-train', 2400, 1000)])[0]).toEqual([
+      'training step vs forward',
+      'pfeiffer-train',
+      '2.40x',
+      '≤ 2.50x',
+      'met',
+    ]);
+  });
+
+  it('judges the row with its figures, and has no target where BENCH_GRAPHS left it out', () => {
+    expect(trainingTargets(report(row))).toEqual([
+      expect.objectContaining({ graph: 'pfeiffer-train, B=8, T=128', value: 2.25, met: true }),
+    ]);
+    const slow = { ...row, step_ms: 12000, step_vs_forward: 3 };
+    expect(trainingTargets(report(slow))[0]).toMatchObject({
+      value: 3,
+      met: false,
+      reason:
+        'step 12000.0 ms, forward 4000.0 ms (fused inference 3500.0 ms); PyTorch on the CPU 27000.0 ms a step',
+    });
+    expect(trainingTargets(report(null))).toEqual([]);
+  });
+
+  it('tabulates the step, the forward passes, PyTorch and the planned memory', () => {
+    const text = trainingText(report(row));
+    expect(text).toContain(
+      '| pfeiffer-train | 8 × 128 | 790,402 of 14,966,146 | 9000.0 | 4000.0 | 2.25x | 3500.0 | 27000.0 | 18000.0 | 3.00x | 178.0 |',
+    );
+    expect(text).toContain('178.0 MiB (activations kept for the backward pass 73.0');
+    expect(text).toContain('BLAS: generic) on the CPU, 2 threads');
+    const missing = {
+      ...row,
+      torch: { ok: false, installed: false, error: 'not installed' },
+    } as const;
+    const without = trainingText(report(missing));
+    expect(without).toContain('| 3500.0 | not installed | - | - | 178.0 |');
+    expect(without).toContain('PyTorch: not installed');
+    expect(trainingText(report(null))).toBe('Not run (a run narrowed by BENCH_GRAPHS).');
   });
 });

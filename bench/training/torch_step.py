@@ -1,17 +1,20 @@
 """PyTorch's training step on this machine's CPU, the peer of adaptc's training row.
 
-The same shapes as bench/training/step.ts: word and position embeddings, a post-LN BERT encoder (hidden 768, 12 heads, FFN
-3072, 2 layers, GELU), a Pfeiffer adapter (bottleneck 64, ReLU) after each FFN, a classification
-head on the first token, batch 8 of 128 tokens. The base is frozen (requires_grad False), so
+The program of bench/specs-training/pfeiffer-train.adapt, as bench/training/step.ts trains it:
+hidden states in (the bench's models have no embeddings), a post-LN BERT encoder (hidden 768, 12
+heads, FFN 3072, 2 layers, GELU), a Pfeiffer adapter (bottleneck 64, ReLU) after each FFN, the
+AdapterHub classification head on the first token (Linear 768x768, tanh, Linear 768x2), batch 8
+of 128 tokens. The base is frozen (requires_grad False), so
 autograd computes weight gradients for the adapter and the head only, as adaptc does; AdamW
 (torch.optim.AdamW, weight decay 0) over those. Eval mode: no dropout. Threads as the bench
-says (default 2, this machine's cores). Prints one JSON line: per-step and forward-only times
+says (bench/run.ts passes this machine's cores). Prints one JSON line: per-step and forward-only times
 in milliseconds (median of the timed rounds after the warm-up).
 
-Run: /usr/bin/python3 bench/training/torch_step.py [--threads N] [--rounds R]
+Run: /usr/bin/python3 bench/training/torch_step.py [--threads N] [--warmup W] [--rounds R]
 """
 import argparse
 import json
+import re
 import statistics
 import time
 
@@ -54,15 +57,10 @@ class Layer(nn.Module):
 class Model(nn.Module):
     def __init__(self, hidden=768, heads=12, ffn=3072, layers=2, bottleneck=64, classes=2):
         super().__init__()
-        self.words = nn.Embedding(30522, hidden)
-        self.positions = nn.Embedding(512, hidden)
-        self.embedding_ln = nn.LayerNorm(hidden, eps=1e-12)
         self.layers = nn.ModuleList(Layer(hidden, heads, ffn, bottleneck) for _ in range(layers))
-        self.head = nn.Linear(hidden, classes)
+        self.head = nn.Sequential(nn.Linear(hidden, hidden), nn.Tanh(), nn.Linear(hidden, classes))
 
-    def forward(self, ids, mask):
-        positions = torch.arange(ids.shape[1])
-        x = self.embedding_ln(self.words(ids) + self.positions(positions))
+    def forward(self, x, mask):
         for layer in self.layers:
             x = layer(x, mask)
         return self.head(x[:, 0])
@@ -82,6 +80,7 @@ def median_ms(fn, warmup, rounds):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--seq", type=int, default=128)
@@ -95,7 +94,7 @@ def main():
         if parameter.requires_grad:
             trained.append(parameter)
     optimizer = torch.optim.AdamW(trained, lr=1e-4, weight_decay=0.0)
-    x = torch.randint(0, 30522, (args.batch, args.seq))
+    x = torch.randn(args.batch, args.seq, 768)
     # BERT's extended attention mask: 0 where a key is visible (every key here), added to the scores.
     mask = torch.zeros(args.batch, 1, 1, args.seq)
     labels = torch.randint(0, 2, (args.batch,))
@@ -111,13 +110,18 @@ def main():
         with torch.no_grad():
             return model(x, mask)[0, 0].item()
 
-    step_ms, step_times = median_ms(step, 1, args.rounds)
-    forward_ms, forward_times = median_ms(forward, 1, args.rounds)
+    step_ms, step_times = median_ms(step, args.warmup, args.rounds)
+    forward_ms, forward_times = median_ms(forward, args.warmup, args.rounds)
+    # The BLAS torch was built with: Debian's is the generic reference one.
+    blas = re.search(r"BLAS_INFO=([^,\s]+)", torch.__config__.show())
     print(
         json.dumps(
             {
                 "torch": torch.__version__,
                 "threads": args.threads,
+                "blas": blas.group(1) if blas else "unknown",
+                "warmup": args.warmup,
+                "rounds": args.rounds,
                 "batch": args.batch,
                 "seq": args.seq,
                 "trainable": sum(p.numel() for p in trained),
