@@ -1,21 +1,19 @@
 import {
   BackwardError,
   requireLoweredProgram,
-  type DifferentiableOp,
 } from '../../runtime/cpu/backward/differentiable-ops.js';
 import { ResourceError } from '../../runtime/errors.js';
 import { formatBytes } from '../../runtime/memory.js';
-import type { NodeOf } from '../../runtime/ops/node.js';
 import type { Program, Target, WeightPart, WeightUpload } from '../../runtime/program.js';
-import { adamwGroups, adamwMomentsKernel, adamwParamKernel } from '../codegen/backward/adamw.js';
 import { sizeOf } from '../codegen/backward/common.js';
 import { crossEntropyGradientKernel, crossEntropyLossKernel } from '../codegen/backward/loss.js';
-import { partElements, refreshKernel } from '../codegen/backward/refresh.js';
-import { emitBackward } from '../codegen/backward/table.js';
-import type { BackwardEmission, BackwardRead } from '../codegen/backward/types.js';
+import { partElements } from '../codegen/backward/refresh.js';
+import type { BackwardRead } from '../codegen/backward/types.js';
 import { MAX_BINDING_BYTES, planGpu } from '../codegen/plan.js';
 import type { IrGraph } from '../ir/types.js';
 import { GradientMemory } from './gradient-memory.js';
+import { reverseWalk } from './reverse-walk.js';
+import { updateDispatches } from './update.js';
 import { nodesNeedingGradient } from './gradient-nodes.js';
 import { KernelList } from './kernel-list.js';
 import type { TrainedTensor, TrainingBinding, TrainingDispatch, TrainingPlan } from './types.js';
@@ -27,12 +25,6 @@ export interface TrainingPlanOptions {
   readonly output: string;
   readonly target?: Target;
   readonly maxBindingBytes?: number;
-}
-
-/** One node's gradient kernels, as the reverse walk emits them. */
-interface BackwardStep {
-  readonly node: number;
-  readonly emissions: readonly BackwardEmission[];
 }
 
 const KEPT_PREFIX = 'kept:';
@@ -228,48 +220,7 @@ export function planTraining(program: Program, options: TrainingPlanOptions): Tr
     memory.release(gradientOf.get(node.id)!);
   }
 
-  const update: TrainingDispatch[] = [];
-  trained.forEach((t, tensor) => {
-    const part = (p: 'param' | 'grad' | 'moments' | 'hyper'): TrainingBinding => ({
-      space: 'trained',
-      tensor,
-      part: p,
-    });
-    update.push(
-      {
-        kernel: kernels.indexOf(adamwMomentsKernel(t.elements)),
-        label: `${t.name} AdamW moments`,
-        bindings: [part('hyper'), part('grad'), part('moments')],
-        groups: adamwGroups(t.elements),
-      },
-      {
-        kernel: kernels.indexOf(adamwParamKernel(t.elements)),
-        label: `${t.name} AdamW`,
-        bindings: [part('hyper'), part('moments'), part('param')],
-        groups: adamwGroups(t.elements),
-      },
-    );
-  });
-  uploads.forEach((upload, index) => {
-    let offset = 0;
-    for (const part of upload.parts) {
-      const shape = weightSpecs.get(part.weight)!.shape;
-      const tensor = tensorOf.get(part.weight);
-      if (tensor !== undefined) {
-        const kernel = refreshKernel(shape, part, offset);
-        update.push({
-          kernel: kernels.indexOf(kernel),
-          label: `${part.weight} into weights ${index}`,
-          bindings: [
-            { space: 'trained', tensor, part: 'param' },
-            { space: 'upload', upload: index },
-          ],
-          groups: { perToken: 0, perSequence: 0, fixed: kernel.elements, divide: 256 },
-        });
-      }
-      offset += partElements(shape, part);
-    }
-  });
+  const update = updateDispatches(trained, uploads, weightSpecs, kernels);
 
   return {
     target: gpu.target,
@@ -299,35 +250,4 @@ export function planTraining(program: Program, options: TrainingPlanOptions): Tr
     kept: [...kept].sort((a, b) => a - b),
     gradientNodes: steps.map((s) => s.node),
   };
-}
-
-/**
- * The nodes that get a gradient, from the output down (as backwardFrom walks them), each with
- * its gradient kernels; an input's gradient is added to where another consumer wrote first.
- */
-function reverseWalk(
-  program: Program,
-  outputNode: number,
-  needs: readonly boolean[],
-  weightName: (id: number) => string | undefined,
-): BackwardStep[] {
-  const nodes = program.nodes;
-  const has = new Set<string>();
-  const key = (id: number) => weightName(id) ?? `%${id}`;
-  if (needs[outputNode]) has.add(key(outputNode));
-  const steps: BackwardStep[] = [];
-  for (let id = outputNode; id >= 0; id--) {
-    const node = nodes[id]!;
-    if (node.op === 'weight' || node.op === 'input' || !has.has(key(id))) continue;
-    const wanted = node.inputs.map((input) => needs[input]!);
-    const accumulate = node.inputs.map((input, i) => {
-      if (!wanted[i]) return false;
-      const before = has.has(key(input));
-      has.add(key(input));
-      return before;
-    });
-    const context = { node: (n: number) => nodes[n]!, wanted, accumulate };
-    steps.push({ node: id, emissions: emitBackward(node as NodeOf<DifferentiableOp>, context) });
-  }
-  return steps;
 }

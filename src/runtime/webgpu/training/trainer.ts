@@ -5,7 +5,7 @@ import type {
 } from '../../../compiler/training/index.js';
 import { AdaptRuntimeError, ResourceError } from '../../errors.js';
 import { formatBytes } from '../../memory.js';
-import { evaluateSize, type SizeExpr } from '../../program.js';
+import { evaluateSize } from '../../program.js';
 import type {
   BatchLoss,
   OptimizerTensorState,
@@ -14,12 +14,14 @@ import type {
   TrainingBatch,
   TrainingSetup,
 } from '../../training/backend.js';
-import { BufferUsage, MapMode, MAX_WORKGROUPS_PER_DIMENSION, ShaderStage } from '../constants.js';
+import { BufferUsage, MapMode, MAX_WORKGROUPS_PER_DIMENSION } from '../constants.js';
 import { withErrorScopes } from '../device.js';
 import { gpuWait } from '../wait.js';
 import { adamwHyper } from './hyper.js';
 import { checkLabels } from './labels.js';
 import { packUpload } from './pack.js';
+import { createPipeline } from './pipeline.js';
+import { SizedBuffers } from './sized-buffers.js';
 import { plannedBytes, type TrainingMemory } from './planned-bytes.js';
 
 const roundUp16 = (bytes: number) => Math.max(16, Math.ceil(bytes / 16) * 16);
@@ -29,40 +31,6 @@ interface TrainedBuffers {
   readonly grad: GPUBuffer;
   readonly moments: GPUBuffer;
   readonly hyper: GPUBuffer;
-}
-
-/** Buffers sized by the run's batch and sequence length: grown when too small, kept otherwise. */
-class SizedBuffers {
-  readonly buffers: GPUBuffer[] = [];
-  private readonly bytes: number[] = [];
-
-  constructor(
-    private readonly device: GPUDevice,
-    private readonly sizes: readonly SizeExpr[],
-    private readonly label: string,
-  ) {}
-
-  /** Whether any buffer was replaced. */
-  ensure(batch: number, seq: number): boolean {
-    let changed = false;
-    this.sizes.forEach((size, i) => {
-      const bytes = roundUp16(4 * evaluateSize(size, batch, seq));
-      if ((this.bytes[i] ?? 0) >= bytes) return;
-      this.buffers[i]?.destroy();
-      this.buffers[i] = this.device.createBuffer({
-        size: bytes,
-        usage: BufferUsage.STORAGE | BufferUsage.COPY_DST | BufferUsage.COPY_SRC,
-        label: `${this.label} ${i}`,
-      });
-      this.bytes[i] = bytes;
-      changed = true;
-    });
-    return changed;
-  }
-
-  destroy(): void {
-    for (const buffer of this.buffers) buffer.destroy();
-  }
 }
 
 /**
@@ -142,7 +110,11 @@ export class WebGpuTrainer implements TrainingBackend {
     });
     this.pipelines = await withErrorScopes(this.device, 'creating the training pipelines', () =>
       gpuWait(() =>
-        Promise.all(this.plan.kernels.map((k) => this.pipeline(k.name, k.wgsl, k.storageBindings))),
+        Promise.all(
+          this.plan.kernels.map((k) =>
+            createPipeline(this.device, k.name, k.wgsl, k.storageBindings),
+          ),
+        ),
       ),
     );
   }
@@ -155,43 +127,6 @@ export class WebGpuTrainer implements TrainingBackend {
     });
     this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
     return buffer;
-  }
-
-  private async pipeline(
-    name: string,
-    wgsl: string,
-    storageBindings: number,
-  ): Promise<GPUComputePipeline> {
-    this.device.pushErrorScope('validation');
-    const module = this.device.createShaderModule({ code: wgsl, label: name });
-    const moduleError = await this.device.popErrorScope();
-    if (moduleError)
-      throw new AdaptRuntimeError(`kernel '${name}' failed to build: ${moduleError.message}`);
-    const entries: GPUBindGroupLayoutEntry[] = [
-      { binding: 0, visibility: ShaderStage.COMPUTE, buffer: { type: 'uniform' } },
-    ];
-    for (let i = 1; i <= storageBindings; i++) {
-      const type = i === storageBindings ? 'storage' : 'read-only-storage';
-      entries.push({ binding: i, visibility: ShaderStage.COMPUTE, buffer: { type } });
-    }
-    const layout = this.device.createPipelineLayout({
-      bindGroupLayouts: [this.device.createBindGroupLayout({ entries, label: name })],
-    });
-    try {
-      return await this.device.createComputePipelineAsync({
-        layout,
-        compute: { module, entryPoint: 'main' },
-        label: name,
-      });
-    } catch (error) {
-      const info = await module.getCompilationInfo();
-      const messages = info.messages
-        .map((m) => `${m.lineNum}:${m.linePos} ${m.type}: ${m.message}`)
-        .join('; ');
-      throw new AdaptRuntimeError(
-        `kernel '${name}' failed to build: ${messages || (error as Error).message}`,
-      );
-    }
   }
 
   /** The GPU memory a step at batch B and sequence length T takes, as planned. */
