@@ -4,7 +4,6 @@ import type { TrainingSetup } from '../../runtime/training/backend.js';
 import { trainingHead } from '../../runtime/training/head.js';
 import { train, TRAIN_DEFAULTS, type StepReport } from '../../runtime/training/loop.js';
 import { stepsPerEpoch } from '../../runtime/training/order.js';
-import { trainableWeights } from '../../runtime/training/trainable.js';
 import { readCheckpoint } from '../checkpoint-files.js';
 import { CliError, EXIT, type CliIO } from '../io.js';
 import { loadProgram } from '../load-model.js';
@@ -50,6 +49,7 @@ export async function runTrain(io: CliIO, file: string, options: TrainOptions): 
     throw new CliError(
       `${file}: error: graph '${options.graph}' is a ${program.parallel ? 'parallel' : 'batch'}(...) graph; training takes a graph that ends in one head`,
     );
+  // Before the checkpoint is read: a graph on hidden states has none, and a head it cannot train.
   const head = located(file, () => trainingHead(program));
   const text = program.model.text!;
   const checkpoint = readCheckpoint(io.cwd, file, model.base.checkpoint!.dir, { tokenizer: true });
@@ -61,16 +61,8 @@ export async function runTrain(io: CliIO, file: string, options: TrainOptions): 
   const evalData = options.eval
     ? readDataFile(io.cwd, options.eval, head, text, checkpoint.tokenizer, notice)
     : undefined;
-  const trainable = located(file, () => trainableWeights(program, target));
-  const weights = await trainingWeights(
-    io.cwd,
-    file,
-    lowered,
-    checkpoint,
-    options,
-    trainable.names,
-    target,
-  );
+  const weights = trainingWeights(io.cwd, file, lowered, checkpoint, options, target);
+  const { trainable } = weights.prepared;
 
   // The settings of the command line, for a batch size: the checkpoint's where --resume leaves it out.
   const settingsFor = (batch = options.batch): TrainerSettings => ({
@@ -98,14 +90,11 @@ export async function runTrain(io: CliIO, file: string, options: TrainOptions): 
       })
     : undefined;
   const settings = resumed?.settings ?? settingsFor();
-  const startWeights = new Map(weights.tensors);
+  const startWeights = new Map(weights.prepared.setup.weights);
   for (const [name, tensor] of resumed?.weights ?? []) startWeights.set(name, tensor);
   const setup: TrainingSetup = {
-    program,
+    ...weights.prepared.setup,
     weights: startWeights,
-    trained: trainable.names,
-    output: 'logits',
-    classes: head.labels.length,
     ...(resumed ? { optimizerState: resumed.optimizer } : {}),
   };
   const backend = await userErrors(() => createTrainer(setup, options.backend, notice));
@@ -120,8 +109,10 @@ export async function runTrain(io: CliIO, file: string, options: TrainOptions): 
   io.stderr(
     `training ${what} of ${file}, graph '${options.graph}', on ${backend.name}: ${data.encoded.rows.length} rows, batch ${settings.batch}, ${settings.total_steps} steps${startStep > 0 ? ` from step ${startStep}` : ''}\n`,
   );
-  if (weights.initialized.length > 0 && !resumed)
-    notice(`${weights.initialized.length} trained tensors are new, seeded (seed ${options.seed})`);
+  if (weights.prepared.initialized.length > 0 && !resumed)
+    notice(
+      `${weights.prepared.initialized.length} trained tensors are new, seeded (seed ${options.seed})`,
+    );
 
   const history: { step: number; loss: number; lr: number }[] = [
     ...(resumed?.state.log_history ?? []),

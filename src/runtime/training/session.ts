@@ -1,9 +1,9 @@
 import type { Model } from '../../compiler/model.js';
-import { WeightError } from '../errors.js';
 import type { Program } from '../program.js';
 import type { TensorMap } from '../safetensors.js';
 import { bindWeights, initTensor } from '../weights.js';
 import type { TrainingSetup } from './backend.js';
+import { FrozenWeightsMissingError } from './errors.js';
 import { trainingHead, type TrainingHead } from './head.js';
 import { initialTrainedWeights } from './init/index.js';
 import { trainableWeights, type TrainableSet, type TrainTarget } from './trainable.js';
@@ -32,8 +32,8 @@ export interface PreparedTraining {
 /**
  * The setup of a training run from a compiled spec (`compile(source, { fuse: false })`, whose
  * `model` and `program` it takes, so the runtime imports no compiler): the head, the trained set
- * of the target, and every weight bound, as `adapt train` assembles them. A frozen weight that no
- * file holds is a WeightError naming it (it would stay at a seed, untrained).
+ * of the target, and every weight bound, as `adapt train` assembles them. Frozen weights that no
+ * file holds are a FrozenWeightsMissingError naming them (they would stay at a seed, untrained).
  */
 export function prepareTraining(
   compiled: { readonly model: Model; readonly program: Program },
@@ -45,15 +45,7 @@ export function prepareTraining(
   const trainedSet = new Set(trainable.names);
   const missing = program.weights.filter((w) => !options.weights.some((m) => holds(m, w.name)));
   const frozen = missing.filter((w) => !trainedSet.has(w.name));
-  if (frozen.length > 0) {
-    const shown = frozen
-      .slice(0, 5)
-      .map((w) => `'${w.name}'`)
-      .join(', ');
-    throw new WeightError([
-      `${frozen.length} frozen weight${frozen.length > 1 ? 's are' : ' is'} in no file: ${shown}${frozen.length > 5 ? ', …' : ''}`,
-    ]);
-  }
+  if (frozen.length > 0) throw new FrozenWeightsMissingError(frozen.map((w) => w.name));
   const fresh =
     missing.length > 0
       ? initialTrainedWeights(model, program, options.target, options.seed)
