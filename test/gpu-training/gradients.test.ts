@@ -142,3 +142,27 @@ describe("WebGPU training with the other kernel profile's forward pass", () => {
     });
   });
 });
+
+describe('WebGPU training of checkpoints: a fusion (stage 2) and a language model', () => {
+  afterAll(disposeSharedDevice);
+
+  gpuIt("an AdapterFusion and the classifier over a checkpoint's frozen adapters", async () => {
+    const program = compileUnfused(
+      'model tiny from "bert-seq-cls"\nadapter a { bottleneck 8 at ffn }\nadapter b { bottleneck 4 activation gelu at ffn scale 2.0 }\nfusion f { adapters a, b }\ngraph default = f\n',
+    );
+    const inputs = textInputs(program, 3, 5, 21);
+    const labels = Int32Array.from([1, 2, 0]);
+    const trained = ['adapter_fusion_layer.f.', 'classifier.'];
+    await checkAgainstReference(program, trained, inputs, labels, 'logits', 22);
+  });
+
+  gpuIt('a GPT-2 adapter under the language-model head tied to the frozen word table', async () => {
+    const program = compileUnfused(
+      'model tiny from "gpt2-lm"\nadapter a { bottleneck 4 at attn, ffn }\ngraph default = a\n',
+    );
+    const inputs = textInputs(program, 2, 6, 23);
+    const classes = program.model.text!.vocab;
+    const labels = tokenLabels(inputs, classes, 24);
+    await checkAgainstReference(program, ['adapters.a.'], inputs, labels, 'logits', 25);
+  });
+});
