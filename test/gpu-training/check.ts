@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { compile } from '../../src/compiler/index.js';
+import { planTraining } from '../../src/compiler/training/index.js';
 import { prepareInputs, type PreparedInputs } from '../../src/runtime/inputs.js';
 import type { Program, Target } from '../../src/runtime/program.js';
 import { seededUniform } from '../../src/runtime/random.js';
@@ -103,7 +104,7 @@ export async function checkAgainstReference(
   labels: Int32Array,
   output: string,
   seed: number,
-  target?: Target,
+  { target, maxBindingBytes }: { target?: Target; maxBindingBytes?: number } = {},
 ): Promise<void> {
   const weights = randomWeights(program, seed);
   const trained = weightsNamed(program, ...trainedParts);
@@ -114,7 +115,20 @@ export async function checkAgainstReference(
   const gpu = await sharedDevice();
   const trainer = await createWebGpuTrainer(
     { program, weights, trained, output, classes },
-    { device: gpu.device, target: target ?? gpu.adapter.profile },
+    {
+      device: gpu.device,
+      target: target ?? gpu.adapter.profile,
+      ...(maxBindingBytes === undefined
+        ? {}
+        : {
+            plan: planTraining(program, {
+              trained,
+              output,
+              target: target ?? gpu.adapter.profile,
+              maxBindingBytes,
+            }),
+          }),
+    },
   );
   try {
     const first = await trainer.step({ inputs, labels }, SETTINGS);

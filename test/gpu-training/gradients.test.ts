@@ -130,15 +130,9 @@ describe("WebGPU training with the other kernel profile's forward pass", () => {
       const program = compileUnfused(HIDDEN_CASES[1]!.source);
       const inputs = randomInputs(program, 2, 6, 400);
       const labels = tokenLabels(inputs, program.model.hidden, 401);
-      await checkAgainstReference(
-        program,
-        ['adapters.h.'],
-        inputs,
-        labels,
-        'hidden_states',
-        402,
+      await checkAgainstReference(program, ['adapters.h.'], inputs, labels, 'hidden_states', 402, {
         target,
-      );
+      });
     });
   });
 });

@@ -1,6 +1,7 @@
-import { afterAll, describe } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../src/compiler/ir/builder.js';
 import type { IrGraph } from '../../src/compiler/ir/types.js';
+import { planTraining } from '../../src/compiler/training/index.js';
 import type { PreparedInputs } from '../../src/runtime/inputs.js';
 import {
   PROGRAM_FORMAT,
@@ -98,5 +99,46 @@ describe('WebGPU gradients of single ops against the CPU reference', () => {
       'logits',
       43,
     );
+  });
+});
+
+describe('a matmul whose weight is split over its columns', () => {
+  afterAll(disposeSharedDevice);
+
+  /** x·W1ᵀ (trained) then ·W2ᵀ, W2 [12, 8] past a binding of 200 bytes: three windows of 4. */
+  function splitProgram(): Program {
+    const g = new GraphBuilder();
+    const x = g.input('hidden_states', 'f32', ['B', 'T', 4]);
+    const h = g.op('matmul', [x, g.weight('w1', [8, 4], init)], {});
+    g.output('logits', g.op('matmul', [g.op('tanh', [h], {}), g.weight('w2', [12, 8], init)], {}));
+    return programOf(g.finish());
+  }
+
+  it('gets dx from every window, the first written and the others added', () => {
+    const plan = planTraining(splitProgram(), {
+      trained: ['w1'],
+      output: 'logits',
+      maxBindingBytes: 200,
+    });
+    expect(
+      plan.backward.map((d) => d.label.split(' ')[2]).filter((n) => n!.startsWith('matmul_dx')),
+    ).toEqual([
+      'matmul_dx_vec4_8x12_cols0-4_token',
+      'matmul_dx_vec4_8x12_cols4-8_token_acc',
+      'matmul_dx_vec4_8x12_cols8-12_token_acc',
+    ]);
+  });
+
+  gpuIt('gives the gradients and updates of the unsplit weight', async () => {
+    const program = splitProgram();
+    const inputs: PreparedInputs = {
+      batch: 2,
+      seq: 3,
+      values: new Map([['hidden_states', Float32Array.from(normals(2 * 3 * 4, 51))]]),
+    };
+    const labels = tokenLabels(inputs, 12, 52);
+    await checkAgainstReference(program, ['w1'], inputs, labels, 'logits', 53, {
+      maxBindingBytes: 200,
+    });
   });
 });

@@ -66,14 +66,14 @@ export function planTraining(program: Program, options: TrainingPlanOptions): Tr
     return node.op === 'weight' ? node.attrs.name : undefined;
   };
 
-  const steps = reverseWalk(program, output.node, needs, weightName);
+  const maxBindingBytes = options.maxBindingBytes ?? MAX_BINDING_BYTES;
+  const steps = reverseWalk(program, output.node, needs, weightName, maxBindingBytes);
   const kept = new Set<number>();
   for (const step of steps)
     for (const emission of step.emissions)
       for (const read of emission.reads)
         if (read.kind === 'value' && nodes[read.node]!.op !== 'input') kept.add(read.node);
 
-  const maxBindingBytes = options.maxBindingBytes ?? MAX_BINDING_BYTES;
   const graph: IrGraph = {
     nodes,
     inputs: program.inputs.map((i) => ({
@@ -185,7 +185,13 @@ export function planTraining(program: Program, options: TrainingPlanOptions): Tr
             return { space: 'trained', tensor, part: 'param' };
           return {
             space: 'upload',
-            upload: uploadFor([{ weight: name, transpose: read.transpose }]),
+            upload: uploadFor([
+              {
+                weight: name,
+                transpose: read.transpose,
+                ...(read.columns ? { columns: read.columns } : {}),
+              },
+            ]),
           };
         }
       }

@@ -19,6 +19,7 @@ export function reverseWalk(
   outputNode: number,
   needs: readonly boolean[],
   weightName: (id: number) => string | undefined,
+  maxBindingBytes: number,
 ): BackwardStep[] {
   const nodes = program.nodes;
   const has = new Set<string>();
@@ -35,7 +36,7 @@ export function reverseWalk(
       has.add(key(input));
       return before;
     });
-    const context = { node: (n: number) => nodes[n]!, wanted, accumulate };
+    const context = { node: (n: number) => nodes[n]!, wanted, accumulate, maxBindingBytes };
     steps.push({ node: id, emissions: emitBackward(node as NodeOf<DifferentiableOp>, context) });
   }
   return steps;

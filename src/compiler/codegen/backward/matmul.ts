@@ -11,6 +11,7 @@ import type { Shape } from '../../../runtime/program.js';
 function dxVec4(
   k: number,
   n: number,
+  [start, end]: readonly [number, number],
   rows: RowKind,
   accumulate: boolean,
 ): Pick<BackwardEmission, 'wgsl' | 'groups'> {
@@ -19,6 +20,8 @@ function dxVec4(
   const wgsl = `${bindings(['g', 'wt', 'out'], ['vec4f', 'vec4f', 'vec4f'])}
 const N4 = ${n / 4}u;
 const K4 = ${k / 4}u;
+const S4 = ${start / 4}u;
+const C4 = ${(end - start) / 4}u;
 
 @compute @workgroup_size(64)
 fn main(${ENTRY_BUILTINS}) {
@@ -28,9 +31,9 @@ fn main(${ENTRY_BUILTINS}) {
   let row0 = (index / K4) * 4u;
   if (row0 >= ${count}) { return; }
   let last = ${count} - 1u;
-${r4.map((r) => `  let x${r} = min(row0 + ${r}u, last) * N4;\n  var a${r} = vec4f(0.0);`).join('\n')}
-  for (var j = 0u; j < ${opaqueBound('N4')}; j = j + 1u) {
-${r4.map((c) => `    let w${c} = wt[(4u * col + ${c}u) * N4 + j];`).join('\n')}
+${r4.map((r) => `  let x${r} = min(row0 + ${r}u, last) * N4 + S4;\n  var a${r} = vec4f(0.0);`).join('\n')}
+  for (var j = 0u; j < ${opaqueBound('C4')}; j = j + 1u) {
+${r4.map((c) => `    let w${c} = wt[(4u * col + ${c}u) * C4 + j];`).join('\n')}
 ${r4.map((r) => `    let v${r} = g[x${r} + j];\n    a${r} = a${r} + vec4f(dot(v${r}, w0), dot(v${r}, w1), dot(v${r}, w2), dot(v${r}, w3));`).join('\n')}
   }
 ${r4.map((r) => `  if (row0 + ${r}u < ${count}) { let at = (row0 + ${r}u) * K4 + col; ${accumulate ? `out[at] = out[at] + a${r};` : `out[at] = a${r};`} }`).join('\n')}
@@ -43,6 +46,7 @@ ${r4.map((r) => `  if (row0 + ${r}u < ${count}) { let at = (row0 + ${r}u) * K4 +
 function dxScalar(
   k: number,
   n: number,
+  [start, end]: readonly [number, number],
   rows: RowKind,
   accumulate: boolean,
   x: Shape,
@@ -50,6 +54,8 @@ function dxScalar(
   const wgsl = `${bindings(['g', 'wt', 'out'])}
 const K = ${k}u;
 const N = ${n}u;
+const S = ${start}u;
+const C = ${end - start}u;
 
 @compute @workgroup_size(${SIZE})
 fn main(${ENTRY_BUILTINS}) {
@@ -59,11 +65,26 @@ fn main(${ENTRY_BUILTINS}) {
   let row = i / K;
   let col = i % K;
   var v = 0.0;
-  for (var j = 0u; j < ${opaqueBound('N')}; j = j + 1u) { v = v + g[row * N + j] * wt[col * N + j]; }
+  for (var j = 0u; j < ${opaqueBound('C')}; j = j + 1u) { v = v + g[row * N + S + j] * wt[col * C + j]; }
   ${store(accumulate)}
 }
 `;
   return { wgsl, groups: groupsFor(x) };
+}
+
+/**
+ * The windows of output columns the forward plan splits a matmul's weight into when it is past
+ * one storage binding (codegen/plan.ts, columnWindows): multiples of 4 columns that fit.
+ */
+function columnWindows(k: number, n: number, maxBindingBytes: number): [number, number][] {
+  if (4 * n * k <= maxBindingBytes) return [[0, n]];
+  const perPart = Math.floor(maxBindingBytes / 4 / k / 4) * 4;
+  if (perPart < 4)
+    throw new Error(`a single column of a ${n}x${k} weight exceeds one storage binding`);
+  const windows: [number, number][] = [];
+  for (let start = 0; start < n; start += perPart)
+    windows.push([start, Math.min(n, start + perPart)]);
+  return windows;
 }
 
 /**
@@ -81,19 +102,36 @@ export const matmulBackward: BackwardTemplate<'matmul'> = (node, context) => {
   const n = lastDim(node.shape);
   const rows = rowKind(node.shape);
   const emissions: BackwardEmission[] = [];
-  const weightT: BackwardRead = { kind: 'weight', node: w, transpose: true };
+  const windows = columnWindows(k, n, context.maxBindingBytes);
   if (context.wanted[0]) {
-    const accumulate = context.accumulate[0]!;
-    const vec4 = k % 4 === 0 && n % 4 === 0;
-    const kernel = vec4 ? dxVec4(k, n, rows, accumulate) : dxScalar(k, n, rows, accumulate, xShape);
-    emissions.push({
-      name: `matmul_dx${vec4 ? '_vec4' : ''}_${k}x${n}_${rows}${accumulateSuffix(accumulate)}`,
-      ...kernel,
-      reads: [GRADIENT, weightT],
-      write: { kind: 'input', index: 0 },
+    windows.forEach((window, part) => {
+      // The first window writes (or adds to another consumer's part), the others add to it.
+      const accumulate = part > 0 || context.accumulate[0]!;
+      const vec4 = k % 4 === 0 && n % 4 === 0 && window[0] % 4 === 0 && window[1] % 4 === 0;
+      const kernel = vec4
+        ? dxVec4(k, n, window, rows, accumulate)
+        : dxScalar(k, n, window, rows, accumulate, xShape);
+      const split = windows.length > 1;
+      const weight: BackwardRead = {
+        kind: 'weight',
+        node: w,
+        transpose: true,
+        ...(split ? { columns: window } : {}),
+      };
+      emissions.push({
+        name: `matmul_dx${vec4 ? '_vec4' : ''}_${k}x${n}${split ? `_cols${window[0]}-${window[1]}` : ''}_${rows}${accumulateSuffix(accumulate)}`,
+        ...kernel,
+        reads: [GRADIENT, weight],
+        write: { kind: 'input', index: 0 },
+      });
     });
   }
   if (context.wanted[1]) {
+    if (windows.length > 1) {
+      throw new Error(
+        `matmul %${node.id}: a trained weight past one storage binding (${4 * n * k} bytes) is not supported`,
+      );
+    }
     const accumulate = context.accumulate[1]!;
     emissions.push({
       name: `matmul_dw_${k}x${n}_${rows}${accumulateSuffix(accumulate)}`,

@@ -10,7 +10,13 @@ export type BackwardRead =
   /** A forward value the pass keeps for the backward pass (or a graph input). */
   | { readonly kind: 'value'; readonly node: number }
   /** A weight as stored, or transposed to [in, out] (k-major) as the forward matmul reads it. */
-  | { readonly kind: 'weight'; readonly node: number; readonly transpose: boolean }
+  | {
+      readonly kind: 'weight';
+      readonly node: number;
+      readonly transpose: boolean;
+      /** A window [start, end) of the last axis after transposing, as the forward plan splits it. */
+      readonly columns?: readonly [number, number];
+    }
   /** The node's scratch buffer, written by an earlier kernel of the same node. */
   | { readonly kind: 'scratch' };
 
@@ -34,6 +40,8 @@ export interface BackwardContext {
   readonly wanted: readonly boolean[];
   /** Per input: whether its gradient already holds another consumer's part (add to it). */
   readonly accumulate: readonly boolean[];
+  /** The most bytes one storage binding may hold: a larger matmul weight is read in windows. */
+  readonly maxBindingBytes: number;
 }
 
 /** The gradient kernels of one node, in order; each writes what its `write` says. */
