@@ -254,7 +254,9 @@ export function renderTables(report: BenchReport): string {
     '',
     ceiling
       ? `Best FFN matmul kernel: ${ceiling.kernel}, ${ceiling.gflops.toFixed(1)} GFLOP/s.`
-      : 'Best FFN matmul kernel: none ran correctly.',
+      : report.graphs.length === 0
+        ? 'Best FFN matmul kernel: not run (no graph row).'
+        : 'Best FFN matmul kernel: none ran correctly.',
     '',
     targetTable(report),
     '',

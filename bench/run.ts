@@ -64,11 +64,11 @@ const TRAINING_ROW = 'training';
 const TRAINING_BATCH = 8;
 const TRAINING_SEQ = SEQ;
 const ALL_ROWS = ['base', ...ORDER, TRAINING_ROW];
-/** The rows measured (BENCH_GRAPHS, default all), and those of them run in Chromium too. */
+/** The rows measured (BENCH_GRAPHS, default all); the graph rows of them run in Chromium too. */
 const ROWS = selectRows(process.env.BENCH_GRAPHS, ALL_ROWS);
-const CHROMIUM_ROWS = selectRows(process.env.BENCH_CHROMIUM, ROWS);
-const PARTIAL = ROWS.length < ALL_ROWS.length;
 const GRAPH_ROWS = ROWS.filter((row) => row !== TRAINING_ROW);
+const CHROMIUM_ROWS = selectRows(process.env.BENCH_CHROMIUM, GRAPH_ROWS);
+const PARTIAL = ROWS.length < ALL_ROWS.length;
 /** How a peer ran where BENCH_GRAPHS chose the training row alone. */
 const NO_GRAPH_ROW = 'not run (no graph row chosen by BENCH_GRAPHS)';
 
