@@ -129,6 +129,12 @@ describe('a matmul whose weight is split over its columns', () => {
     ]);
   });
 
+  it('refuses to train a split weight', () => {
+    expect(() =>
+      planTraining(splitProgram(), { trained: ['w2'], output: 'logits', maxBindingBytes: 200 }),
+    ).toThrow("trained weight 'w2' takes 384 bytes, past the 200 one storage binding holds");
+  });
+
   gpuIt('gives the gradients and updates of the unsplit weight', async () => {
     const program = splitProgram();
     const inputs: PreparedInputs = {

@@ -1,3 +1,4 @@
+import { BackwardError } from '../../../runtime/cpu/backward/differentiable-ops.js';
 import { lastDim, perRowBlock, rowCount, rowKind, type RowKind } from '../kernel.js';
 import { bindings, ENTRY_BUILTINS, FLAT_GROUP, opaqueBound } from '../wgsl.js';
 import { accumulateSuffix, declare, GRADIENT, groupsFor, SIZE, store, value } from './common.js';
@@ -95,8 +96,12 @@ function columnWindows(k: number, n: number, maxBindingBytes: number): [number, 
 export const matmulBackward: BackwardTemplate<'matmul'> = (node, context) => {
   const [x, w] = node.inputs as [number, number];
   if (context.node(w).op !== 'weight') {
-    throw new Error(`matmul %${node.id}: the backward pass needs its second input to be a weight`);
+    throw new BackwardError(
+      `matmul %${node.id}: the backward pass needs its second input to be a weight`,
+    );
   }
+  const weightNode = context.node(w);
+  const weightName = weightNode.op === 'weight' ? weightNode.attrs.name : `%${w}`;
   const xShape = context.node(x).shape;
   const k = lastDim(xShape);
   const n = lastDim(node.shape);
@@ -128,8 +133,8 @@ export const matmulBackward: BackwardTemplate<'matmul'> = (node, context) => {
   }
   if (context.wanted[1]) {
     if (windows.length > 1) {
-      throw new Error(
-        `matmul %${node.id}: a trained weight past one storage binding (${4 * n * k} bytes) is not supported`,
+      throw new BackwardError(
+        `matmul %${node.id}: trained weight '${weightName}' takes ${4 * n * k} bytes, past the ${context.maxBindingBytes} one storage binding holds; the backward pass splits frozen weights only`,
       );
     }
     const accumulate = context.accumulate[1]!;
