@@ -14,6 +14,7 @@ import { relativeError } from './helpers/numerics.js';
 import {
   adaptTrainArguments,
   loadTrainingCase,
+  TRAINING_CASES,
   trainingBatch,
   type TrainingCase,
 } from './helpers/training-cases.js';
@@ -25,7 +26,6 @@ import {
  * tensor); `adapt run --text` on that directory classifies, with the logits of the CPU reference's
  * forward pass under PyTorch's trained weights.
  */
-const CASES = ['seq-bn', 'fusion', 'tagging'] as const;
 const WEIGHT_TOLERANCE = 1e-4;
 const LOGIT_TOLERANCE = 1e-4;
 const TIMEOUT = 300_000;
@@ -121,7 +121,7 @@ function trainsAndLoadsBack(c: TrainingCase, backend: 'cpu' | 'webgpu'): void {
   ).toBeLessThan(LOGIT_TOLERANCE);
 }
 
-describe.each(CASES)('adapt train on the training fixture %s', (name) => {
+describe.each(TRAINING_CASES)('adapt train on the training fixture %s', (name) => {
   const c = loadTrainingCase(name, { gpu: false });
 
   it(
