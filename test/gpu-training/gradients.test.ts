@@ -1,6 +1,7 @@
 import { afterAll, describe } from 'vitest';
 import { IGNORED_LABEL } from '../../src/runtime/training/backend.js';
-import { randomInputs } from '../backward/finite-differences.js';
+import { prepareInputs } from '../../src/runtime/inputs.js';
+import { normals, randomInputs } from '../backward/finite-differences.js';
 import { gpuIt } from '../helpers/gpu.js';
 import { checkAgainstReference, compileUnfused, textInputs, tokenLabels } from './check.js';
 import { disposeSharedDevice } from './device.js';
@@ -158,5 +159,29 @@ describe('WebGPU training of checkpoints: a fusion (stage 2) and a language mode
     const classes = program.model.text!.vocab;
     const labels = tokenLabels(inputs, classes, 24);
     await checkAgainstReference(program, ['adapters.a.'], inputs, labels, 'logits', 25);
+  });
+});
+
+describe('WebGPU training where a sequence is all padding', () => {
+  afterAll(disposeSharedDevice);
+
+  gpuIt('its queries see no key: zeros out of attention, and nothing back through it', async () => {
+    const program = compileUnfused(HIDDEN_CASES[1]!.source);
+    const batch = 3;
+    const seq = 4;
+    const mask = Int32Array.from({ length: batch * seq }, (_, i) =>
+      Math.floor(i / seq) === 1 ? 0 : i % seq < 3 ? 1 : 0,
+    );
+    const inputs = prepareInputs(program, {
+      hidden_states: {
+        data: Float32Array.from(normals(batch * seq * 8, 500)),
+        shape: [batch, seq, 8],
+      },
+      attention_mask: { data: mask, shape: [batch, seq] },
+    });
+    const labels = tokenLabels(inputs, 8, 501);
+    // Labels on the padded sequence too, so a gradient reaches its queries.
+    for (let t = 0; t < seq; t++) labels[seq + t] = t;
+    await checkAgainstReference(program, ['adapters.h.'], inputs, labels, 'hidden_states', 502);
   });
 });
