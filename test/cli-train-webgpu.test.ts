@@ -1,32 +1,14 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect } from 'vitest';
-import { loadSafetensors } from '../src/runtime/safetensors.js';
-import { repoRoot, runCli } from './helpers/cli.js';
+import { runCli } from './helpers/cli.js';
 import { gpuIt } from './helpers/gpu.js';
 import { relativeError } from './helpers/numerics.js';
 import { loadTrainingCase, TRAINING_CASES } from './helpers/training-cases.js';
+import { tinyTraining } from './training/tiny-cli.js';
 import { trainFixture } from './training/train-case.js';
+import { expectResumedAsWhole, trainedTensors } from './training/trained-output.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'adapt-train-gpu-'));
-const spec = join(dir, 'tiny.adapt');
-writeFileSync(
-  spec,
-  `model tiny from "${join(repoRoot, 'test/fixtures/hf/bert-seq-cls')}"
-adapter a { bottleneck 4 activation gelu at ffn }
-graph default = a
-`,
-);
-const data = join(dir, 'train.jsonl');
-writeFileSync(
-  data,
-  [
-    '{"text": "I love this film", "label": "positive"}',
-    '{"text": "the movie was bad", "label": "negative"}',
-    '{"text": "hello world", "label": "neutral"}',
-  ].join('\n'),
-);
+const { dir, spec, data } = tinyTraining('adapt-train-gpu-');
 
 describe('adapt train --backend webgpu', () => {
   gpuIt('lands where the CPU reference lands, within 1e-4', async () => {
@@ -53,7 +35,7 @@ describe('adapt train --backend webgpu', () => {
       ]);
       expect(result.code, result.stderr).toBe(0);
       expect(result.stdout).toContain(`on ${backend}: 3 steps`);
-      return loadSafetensors(readFileSync(join(out, 'trained_weights.safetensors')));
+      return trainedTensors(out);
     };
     const cpu = await run('cpu');
     const gpu = await run('webgpu');
@@ -102,19 +84,6 @@ describe('adapt train --backend webgpu --resume', () => {
       whole,
     ]);
     expect(first.code, first.stderr).toBe(0);
-    const resumed = join(dir, 'resume-rest');
-    const second = await runCli([
-      ...args,
-      '--resume',
-      join(whole, 'checkpoint-2'),
-      '--out',
-      resumed,
-    ]);
-    expect(second.code, second.stderr).toBe(0);
-    const read = (out: string) =>
-      loadSafetensors(readFileSync(join(out, 'trained_weights.safetensors')));
-    const again = read(resumed);
-    for (const [name, tensor] of read(whole))
-      expect([...again.get(name)!.data], name).toEqual([...tensor.data]);
+    await expectResumedAsWhole(args, join(whole, 'checkpoint-2'), whole, join(dir, 'resume-rest'));
   });
 });

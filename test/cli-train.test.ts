@@ -1,52 +1,26 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadSafetensors } from '../src/runtime/safetensors.js';
-import { repoRoot, runCli, spawnCli } from './helpers/cli.js';
+import { runCli, spawnCli } from './helpers/cli.js';
+import { tinyTraining } from './training/tiny-cli.js';
+import { expectResumedAsWhole, trainedTensors } from './training/trained-output.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'adapt-train-'));
-const checkpoint = join(repoRoot, 'test/fixtures/hf/bert-seq-cls');
-const spec = join(dir, 'tiny.adapt');
-writeFileSync(
-  spec,
-  `model tiny from "${checkpoint}"
-adapter a { bottleneck 4 activation gelu at ffn }
-adapter b { bottleneck 2 at ffn }
-graph default = a
-graph other = b
-`,
-);
-const ROWS = [
-  { text: 'I love this film', label: 'positive' },
-  { text: 'the movie was bad', label: 'negative' },
-  { text: 'hello world', label: 1 },
-  { text: 'this film is not good', label: 'negative' },
-  { text: 'the movie was great', label: 'positive' },
-];
-const data = join(dir, 'train.jsonl');
-writeFileSync(data, `${ROWS.map((row) => JSON.stringify(row)).join('\n')}\n`);
+const { dir, checkpoint, spec, data } = tinyTraining('adapt-train-');
 
-const common = [
-  '--adapter',
-  'a',
-  '--data',
-  data,
-  '--batch',
-  '2',
-  '--lr',
-  '1e-2',
-  '--backend',
-  'cpu',
-];
-const trained = (out: string) =>
-  loadSafetensors(readFileSync(join(out, 'trained_weights.safetensors')));
+/** `adapt train` of adapter a on the CPU reference; each run adds its options. */
+const onCpu = ['train', spec, '--adapter', 'a', '--data', data, '--backend', 'cpu'];
+
+/** What follows a usage error (commander's help hint), not a second error. */
+const USAGE_HINT = '(run adapt --help for usage)';
 
 /** A failed run: exit 1 (or 2 for usage), one line on stderr, no stack trace. */
 async function refused(args: string[], code = 1, afterProgress = false): Promise<string> {
   const result = await runCli(['train', ...args]);
   expect(result.code, result.stderr).toBe(code);
-  const lines = result.stderr.trimEnd().split('\n');
+  const lines = result.stderr
+    .trimEnd()
+    .split('\n')
+    .filter((line) => line !== USAGE_HINT);
   if (!afterProgress) expect(lines).toHaveLength(1);
   expect(lines.filter((line) => line.includes('error'))).toHaveLength(1);
   expect(result.stderr).not.toMatch(/\n\s+at /);
@@ -58,9 +32,11 @@ describe('adapt train on the CPU reference', () => {
 
   it('trains an adapter with its head and writes the directory and its checkpoints', async () => {
     const result = await runCli([
-      'train',
-      spec,
-      ...common,
+      ...onCpu,
+      '--batch',
+      '2',
+      '--lr',
+      '1e-2',
       '--steps',
       '4',
       '--no-shuffle',
@@ -105,43 +81,23 @@ describe('adapt train on the CPU reference', () => {
       false,
     ]);
     expect(state.log_history).toHaveLength(2);
-    const weights = trained(out);
+    const weights = trainedTensors(out);
     expect(
       [...weights.keys()].every((n) => n.includes('.adapters.a.') || n.startsWith('classifier.')),
     ).toBe(true);
   });
 
   it('resumes from a checkpoint to the very weights of the run it continues', async () => {
-    const resumed = join(dir, 'resumed');
-    const result = await runCli([
-      'train',
-      spec,
-      '--adapter',
-      'a',
-      '--data',
-      data,
-      '--backend',
-      'cpu',
-      '--resume',
+    const result = await expectResumedAsWhole(
+      onCpu,
       join(out, 'checkpoint-2'),
-      '--out',
-      resumed,
-    ]);
-    expect(result.code, result.stderr).toBe(0);
+      out,
+      join(dir, 'resumed'),
+    );
     expect(result.stderr).toContain('4 steps from step 2');
-    const whole = trained(out);
-    const again = trained(resumed);
-    for (const [name, tensor] of whole)
-      expect([...again.get(name)!.data], name).toEqual([...tensor.data]);
     expect(
       await refused([
-        spec,
-        '--adapter',
-        'a',
-        '--data',
-        data,
-        '--backend',
-        'cpu',
+        ...onCpu.slice(1),
         '--lr',
         '0.5',
         '--resume',
@@ -156,9 +112,8 @@ describe('adapt train on the CPU reference', () => {
 
   it('resumes a shuffled run mid-epoch to the same weights, and extends a constant schedule', async () => {
     const shuffled = join(dir, 'shuffled');
-    const args = ['train', spec, '--adapter', 'a', '--data', data, '--backend', 'cpu'];
     const first = await runCli([
-      ...args,
+      ...onCpu,
       '--batch',
       '2',
       '--lr',
@@ -173,41 +128,30 @@ describe('adapt train on the CPU reference', () => {
       shuffled,
     ]);
     expect(first.code, first.stderr).toBe(0);
-    const resumed = join(dir, 'shuffled-resumed');
-    const second = await runCli([
-      ...args,
-      '--resume',
+    await expectResumedAsWhole(
+      onCpu,
       join(shuffled, 'checkpoint-4'),
-      '--out',
-      resumed,
-    ]);
-    expect(second.code, second.stderr).toBe(0);
-    for (const [name, tensor] of trained(shuffled))
-      expect([...trained(resumed).get(name)!.data], name).toEqual([...tensor.data]);
-    const longer = join(dir, 'shuffled-longer');
-    const third = await runCli([
-      ...args,
-      '--steps',
-      '7',
-      '--resume',
-      join(shuffled, 'checkpoint-4'),
-      '--out',
-      longer,
-    ]);
-    expect(third.code, third.stderr).toBe(0);
-    expect(third.stdout).toContain(': 7 steps');
-    // --epochs counts the checkpoint's batch of 2: 3 epochs of ceil(5 / 2) steps.
-    const epochs = await runCli([
-      ...args,
-      '--epochs',
-      '3',
-      '--resume',
-      join(shuffled, 'checkpoint-4'),
-      '--out',
-      join(dir, 'shuffled-epochs'),
-    ]);
-    expect(epochs.code, epochs.stderr).toBe(0);
-    expect(epochs.stdout).toContain(': 9 steps');
+      shuffled,
+      join(dir, 'shuffled-resumed'),
+    );
+    // --steps extends the constant schedule; --epochs counts the checkpoint's batch of 2: 3 epochs
+    // of ceil(5 / 2) steps.
+    for (const [option, value, steps] of [
+      ['--steps', '7', 7],
+      ['--epochs', '3', 9],
+    ] as const) {
+      const result = await runCli([
+        ...onCpu,
+        option,
+        value,
+        '--resume',
+        join(shuffled, 'checkpoint-4'),
+        '--out',
+        join(dir, `shuffled${option}`),
+      ]);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toContain(`: ${steps} steps`);
+    }
   });
 
   it('loads the trained directory back and classifies with it', async () => {
@@ -316,5 +260,72 @@ describe('adapt train refuses bad input with one located error', () => {
     expect(await refused([...trainOn(data), '--dropout', '0.1'])).toMatch(
       /--dropout 0\.1: training runs without dropout/,
     );
+  });
+
+  it('a --data file that is missing, or a directory', async () => {
+    const missing = join(dir, 'missing.jsonl');
+    expect(await refused(trainOn(missing))).toBe(
+      `${missing}: error: cannot read file (no such file)`,
+    );
+    expect(await refused(trainOn(dir))).toBe(
+      `${dir}: error: cannot read file (it is a directory, not a regular file)`,
+    );
+  });
+
+  it('a line that is not JSON, at its line', async () => {
+    const path = withData('not-json.jsonl', '{"text": "fine", "label": 0}\nfine, 0\n');
+    expect(await refused(trainOn(path))).toMatch(
+      new RegExp(`^${path.replace(/[.]/g, '\\.')}:2: error: not JSON \\(`),
+    );
+  });
+
+  it('--adapter and --fusion both', async () => {
+    expect(await refused([...trainOn(data), '--fusion', 'f'], 2)).toMatch(
+      /give --adapter NAME .* or --fusion NAME .*, not both$/,
+    );
+  });
+
+  it('--steps 0, --lr -1 and --batch abc, each naming the option', async () => {
+    expect(await refused([...trainOn(data), '--steps', '0'], 2)).toBe(
+      "adapt: error: option '--steps <n>' argument '0' is invalid. 0 is out of range: expected 1..2147483647",
+    );
+    expect(await refused([...trainOn(data), '--lr', '-1'], 2)).toBe(
+      "adapt: error: option '--lr <rate>' argument '-1' is invalid. expected a number > 0",
+    );
+    expect(await refused([...trainOn(data), '--batch', 'abc'], 2)).toBe(
+      "adapt: error: option '--batch <n>' argument 'abc' is invalid. expected an integer in 1..2147483647",
+    );
+  });
+
+  it('frozen adapters whose weights no file holds, before training', async () => {
+    const stacked = join(dir, 'stacked.adapt');
+    writeFileSync(
+      stacked,
+      `model tiny from "${checkpoint}"\nadapter a { bottleneck 4 at ffn }\nadapter b { bottleneck 2 at ffn }\ngraph default = stack(a, b)\n`,
+    );
+    expect(await refused([stacked, ...trainOn(data).slice(1)])).toMatch(
+      new RegExp(
+        `^${stacked.replace(/[.]/g, '\\.')}: error: 8 frozen weights are in no file: 'encoder\\.layer\\.0\\.output\\.adapters\\.b\\..*, …; give the frozen adapters' weights \\(adapter NAME from "DIR", or --weights FILE\\)$`,
+      ),
+    );
+  });
+
+  it('a graph on hidden states, which has no text to train on', async () => {
+    const hidden = join(dir, 'hidden.adapt');
+    writeFileSync(
+      hidden,
+      'model tiny { layers 2 hidden 8 heads 2 ffn 16 }\nadapter a { bottleneck 4 at ffn }\ngraph default = a\n',
+    );
+    expect(await refused([hidden, ...trainOn(data).slice(1)])).toBe(
+      `${hidden}: error: graph 'default' reads hidden states; training takes text, so the model must be read from a checkpoint (model NAME from "DIR")`,
+    );
+  });
+
+  // Node's recursive mkdir spins forever under /proc; the run must say so before it trains.
+  it.skipIf(!existsSync('/proc/self'))('an --out that cannot be created', async () => {
+    const out = `/proc/adapt-train-${process.pid}`;
+    expect(
+      await refused([spec, '--adapter', 'a', '--data', data, '--backend', 'cpu', '--out', out]),
+    ).toMatch(new RegExp(`^${out}: error: cannot write \\(`));
   });
 });

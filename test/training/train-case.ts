@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { loadSafetensors, type TensorMap } from '../../src/runtime/safetensors.js';
+import type { TensorMap } from '../../src/runtime/safetensors.js';
 import { runCli } from '../helpers/cli.js';
 import { relativeError } from '../helpers/numerics.js';
-import type { loadTrainingCase } from '../helpers/training-cases.js';
-
-type Fixture = ReturnType<typeof loadTrainingCase>;
+import { adaptTrainArguments, type TrainingCase } from '../helpers/training-cases.js';
+import { trainedTensors } from './trained-output.js';
 
 /**
  * `adapt train` on a PyTorch training fixture with its settings, on `backend`, into `out`; holds
@@ -15,33 +14,13 @@ type Fixture = ReturnType<typeof loadTrainingCase>;
  * tensors.
  */
 export async function trainFixture(
-  fixture: Fixture,
+  fixture: TrainingCase,
   backend: string,
   out: string,
 ): Promise<TensorMap> {
   const { config } = fixture;
-  const target = config.train.adapter
-    ? ['--adapter', config.train.adapter]
-    : ['--fusion', config.train.fusion!];
   const result = await runCli([
-    'train',
-    fixture.specPath,
-    ...target,
-    '--data',
-    join(fixture.dir, config.data),
-    '--steps',
-    String(config.steps),
-    '--batch',
-    String(config.batch),
-    '--no-shuffle',
-    '--lr',
-    String(config.lr),
-    '--weight-decay',
-    String(config.weight_decay),
-    '--warmup-steps',
-    String(config.warmup_steps),
-    '--schedule',
-    config.schedule,
+    ...adaptTrainArguments(fixture),
     '--backend',
     backend,
     '--out',
@@ -59,7 +38,7 @@ export async function trainFixture(
       config.losses,
     ),
   ).toBeLessThan(1e-5);
-  const trained = loadSafetensors(readFileSync(join(out, 'trained_weights.safetensors')));
+  const trained = trainedTensors(out);
   expect([...trained.keys()].sort()).toEqual([...config.trained].sort());
   for (const tensor of config.trained) {
     // A gradient zero in exact arithmetic is rounding noise, which AdamW scales to about ±lr.

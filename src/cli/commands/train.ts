@@ -11,6 +11,7 @@ import { userErrors } from '../runtime-errors.js';
 import { createTrainer } from '../train/backend.js';
 import { readDataFile, trainingCliError, type DataFile } from '../train/data-files.js';
 import {
+  createDirectory,
   hubSaveProblem,
   requireNewDirectory,
   TRAINED_WEIGHTS_FILE,
@@ -106,6 +107,8 @@ export async function runTrain(io: CliIO, file: string, options: TrainOptions): 
       `${hubProblem}; ${options.out} will hold the trained tensors (${TRAINED_WEIGHTS_FILE}, for --weights) and the checkpoint files only`,
     );
   const startStep = resumed?.state.step ?? 0;
+  // Before the run, so that an --out that cannot be written stops it at once.
+  createDirectory(io.cwd, options.out);
   io.stderr(
     `training ${what} of ${file}, graph '${options.graph}', on ${backend.name}: ${data.encoded.rows.length} rows, batch ${settings.batch}, ${settings.total_steps} steps${startStep > 0 ? ` from step ${startStep}` : ''}\n`,
   );

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Model } from '../../compiler/index.js';
 import type { Program } from '../../runtime/program.js';
@@ -88,13 +88,32 @@ function requireParent(absolute: string, dir: string): void {
   );
 }
 
+/**
+ * Creates `dir` and the directories above it that do not exist, one at a time: Node's
+ * `mkdirSync(…, { recursive: true })` spins forever where mkdir answers ENOENT under a directory
+ * that exists (as in /proc), and a run must fail there with a message, not hang after training.
+ */
+export function createDirectory(cwd: string, dir: string): void {
+  try {
+    makeDirectories(resolve(cwd, dir));
+  } catch (error) {
+    throw new CliError(`${dir}: error: cannot write (${describeFsError(error)})`);
+  }
+}
+
+function makeDirectories(absolute: string): void {
+  const missing: string[] = [];
+  for (let path = absolute; !existsSync(path); path = dirname(path)) missing.unshift(path);
+  for (const path of missing) mkdirSync(path);
+}
+
 /** Writes the files into `dir` (created), each new: an existing file is never replaced. */
 export function writeDirectory(cwd: string, dir: string, files: readonly NamedFile[]): void {
   const absolute = resolve(cwd, dir);
   try {
     for (const file of files) {
       const path = join(absolute, file.name);
-      mkdirSync(dirname(path), { recursive: true });
+      makeDirectories(dirname(path));
       writeFileSync(path, file.bytes, { flag: 'wx' });
     }
   } catch (error) {
