@@ -3,6 +3,7 @@ import { compile } from '../../src/compiler/index.js';
 import { InputError } from '../../src/runtime/errors.js';
 import type { Program } from '../../src/runtime/program.js';
 import { IGNORED_LABEL, type StepSettings } from '../../src/runtime/training/backend.js';
+import { GpuDevice } from '../../src/runtime/webgpu/device.js';
 import { createWebGpuTrainer } from '../../src/runtime/webgpu/training/index.js';
 import { randomInputs, randomWeights, weightsNamed } from '../backward/finite-differences.js';
 import { gpuIt } from '../helpers/gpu.js';
@@ -87,6 +88,32 @@ describe('the WebGPU trainer', () => {
       for (const name of s.trained) expect(got.get(name), name).toEqual(expected.get(name));
     } finally {
       resumed.dispose();
+    }
+  });
+
+  gpuIt('says the device was lost, and takes no more steps on it', async () => {
+    const s = setup();
+    const own = await GpuDevice.create();
+    const t = await createWebGpuTrainer(
+      {
+        program: s.program,
+        weights: s.weights,
+        trained: s.trained,
+        output: 'hidden_states',
+        classes: 8,
+      },
+      { device: own.device, target: own.adapter.profile },
+    );
+    try {
+      await t.step({ inputs: s.inputs, labels: s.labels }, SETTINGS);
+      own.device.destroy();
+      await own.device.lost;
+      await expect(t.step({ inputs: s.inputs, labels: s.labels }, SETTINGS)).rejects.toThrow(
+        /^the GPU device was lost \(destroyed.*\), and with it the trained weights since the last checkpoint; resume from it$/,
+      );
+    } finally {
+      t.dispose();
+      own.dispose();
     }
   });
 

@@ -52,6 +52,8 @@ export class WebGpuTrainer implements TrainingBackend {
   private readonly steps: number[];
   private bindGroups = new Map<TrainingDispatch, GPUBindGroup>();
   private disposed = false;
+  /** Why the device was lost, once it was: its buffers, the trained weights among them, are gone. */
+  private lost: string | undefined;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -60,6 +62,9 @@ export class WebGpuTrainer implements TrainingBackend {
     private readonly setup: TrainingSetup,
     private readonly onDispose: () => void = () => {},
   ) {
+    void device.lost.then((info) => {
+      this.lost = `${info.reason}${info.message ? `: ${info.message}` : ''}`;
+    });
     this.activations = new SizedBuffers(device, plan.activations, 'activations');
     this.gradients = new SizedBuffers(device, plan.gradients, 'gradients');
     this.params = device.createBuffer({
@@ -134,10 +139,21 @@ export class WebGpuTrainer implements TrainingBackend {
     return plannedBytes(this.plan, batch, seq);
   }
 
-  /** Runs GPU work one call at a time, in call order. */
+  private lostError(): AdaptRuntimeError {
+    return new AdaptRuntimeError(
+      `the GPU device was lost (${this.lost}), and with it the trained weights since the last checkpoint; resume from it`,
+    );
+  }
+
+  /** Runs GPU work one call at a time, in call order; after a device loss, none. */
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
     if (this.disposed) return Promise.reject(new AdaptRuntimeError('this trainer was disposed'));
-    const result = this.queue.then(work);
+    const result = this.queue.then(() => {
+      if (this.lost !== undefined) throw this.lostError();
+      return work().catch((error: unknown) => {
+        throw this.lost !== undefined ? this.lostError() : error;
+      });
+    });
     this.queue = result.catch(() => undefined);
     return result;
   }
