@@ -1,11 +1,10 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { PLAYGROUND_FOLDER } from '../../src/cli/commands/playground.js';
-import { serveFolder, type RunningServer } from '../../src/cli/static-server.js';
 import type { TrainTabState } from '../../examples/web/src/train-panel.js';
 import {
   classifySentence,
@@ -17,7 +16,12 @@ import { parseSentences } from '../../examples/web/src/train-data.js';
 import { TINY_CONFIG, TINY_DIR, tinyCheckpoint } from '../../examples/web/src/tiny-model.js';
 import { saveSafetensors, type SafetensorsEntry } from '../../src/runtime/safetensors.js';
 import { runCli } from '../helpers/cli.js';
-import { browserIt, CHROMIUM, launchChromium, OUTPUT_DIR } from '../helpers/browser.js';
+import { browserIt, OUTPUT_DIR } from '../helpers/browser.js';
+import {
+  servedPlayground,
+  type OpenOptions,
+  type PlaygroundPage,
+} from '../helpers/playground-page.js';
 
 const SENTENCES = [
   'positive: a wonderful film',
@@ -29,29 +33,12 @@ const SENTENCES = [
 ].join('\n');
 const STEPS = 20;
 
-let server: RunningServer | undefined;
-let browser: Browser | undefined;
+const playground = servedPlayground();
 
-beforeAll(async () => {
-  if (!existsSync(`${PLAYGROUND_FOLDER}index.html`))
-    throw new Error('dist/web is missing: run `npm run build`');
-  server = await serveFolder(PLAYGROUND_FOLDER, 0);
-  if (existsSync(CHROMIUM)) browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-async function openTrainTab(): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser!.newPage({ viewport: { width: 1400, height: 900 } });
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(server!.url);
-  await page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
-  await page.click('[data-tab="train"]');
-  return { page, errors };
+async function openTrainTab(options?: OpenOptions): Promise<PlaygroundPage> {
+  const opened = await playground.open(options);
+  await opened.page.click('[data-tab="train"]');
+  return opened;
 }
 
 /** Types the sentences and settings, presses Train, and waits for the run to end. */
@@ -218,13 +205,9 @@ describe('the playground trains in headless Chromium', () => {
     },
   );
   browserIt('trains on the CPU reference where the browser has no WebGPU', async () => {
-    const page = await browser!.newPage();
-    await page.addInitScript(() => Object.defineProperty(navigator, 'gpu', {}));
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    await page.goto(server!.url);
-    await page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
-    await page.click('[data-tab="train"]');
+    const { page, errors } = await openTrainTab({
+      beforeLoad: (page) => page.addInitScript(() => Object.defineProperty(navigator, 'gpu', {})),
+    });
     const trained = await trainIn(page, SENTENCES, 4);
     expect(trained.error).toBeUndefined();
     expect(trained.backend).toBe('cpu');

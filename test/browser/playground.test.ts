@@ -1,35 +1,16 @@
-import { existsSync } from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { PLAYGROUND_FOLDER } from '../../src/cli/commands/playground.js';
-import { serveFolder, type RunningServer } from '../../src/cli/static-server.js';
+import type { Page } from 'playwright-core';
+import { describe, expect } from 'vitest';
 import { compile } from '../../src/compiler/index.js';
 import { Runtime } from '../../src/runtime/runtime.js';
 import { inputsFor, playgroundWeights } from '../../examples/web/src/run.js';
-import { browserIt, CHROMIUM, launchChromium, OUTPUT_DIR } from '../helpers/browser.js';
+import { browserIt, OUTPUT_DIR } from '../helpers/browser.js';
 import { relativeError } from '../helpers/numerics.js';
+import { servedPlayground } from '../helpers/playground-page.js';
 
-let server: RunningServer | undefined;
-let browser: Browser | undefined;
-
-beforeAll(async () => {
-  if (!existsSync(`${PLAYGROUND_FOLDER}index.html`))
-    throw new Error('dist/web is missing: run `npm run build`');
-  server = await serveFolder(PLAYGROUND_FOLDER, 0);
-  if (existsSync(CHROMIUM)) browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const playground = servedPlayground();
 
 async function open(example: string): Promise<Page> {
-  const page = await browser!.newPage({ viewport: { width: 1400, height: 900 } });
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(`${server!.url}?example=${example}`);
-  await page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
+  const { page, errors } = await playground.open({ query: `?example=${example}` });
   expect(errors).toEqual([]);
   return page;
 }
