@@ -59,24 +59,24 @@ fn main(${ENTRY_BUILTINS}) {
   let token = index / HEADS;
   let sequence = token / params.seq;
   let position = token % params.seq;
+  // One pass, online as the forward kernel's softmax: Σ exp(s − max)·(g·v) rescaled with Σ exp.
   var top = -3.0e38;
   var total = 0.0;
-  for (var j = 0u; j < params.seq; j = j + 1u) {
-    if (!visible(sequence, position, j)) { continue; }
-    let sc = score(token, sequence * params.seq + j, head);
-    let next = max(top, sc);
-    total = total * exp(top - next) + exp(sc - next);
-    top = next;
-  }
   var weighted = 0.0;
   for (var j = 0u; j < params.seq; j = j + 1u) {
-    if (total == 0.0 || !visible(sequence, position, j)) { continue; }
+    if (!visible(sequence, position, j)) { continue; }
     let key = sequence * params.seq + j;
-    weighted = weighted + exp(score(token, key, head) - top) / total * g_dot_v(token, key, head);
+    let sc = score(token, key, head);
+    let next = max(top, sc);
+    let correction = exp(top - next);
+    let e = exp(sc - next);
+    total = total * correction + e;
+    weighted = weighted * correction + e * g_dot_v(token, key, head);
+    top = next;
   }
   out[index * ${STATS}u] = top;
   out[index * ${STATS}u + 1u] = total;
-  out[index * ${STATS}u + 2u] = weighted;
+  out[index * ${STATS}u + 2u] = select(0.0, weighted / total, total > 0.0);
 }
 `,
   };
