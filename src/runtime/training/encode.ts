@@ -1,24 +1,20 @@
 import { AdaptError } from '../errors.js';
 import { maxTokens } from '../inputs.js';
 import type { ProgramText } from '../program.js';
+import type { EncodedBatch, EncodeOptions } from '../text/tokenizer.js';
 import { IGNORED_LABEL } from './backend.js';
 import type { TrainingData, TrainingRow } from './data.js';
 import { TrainingError } from './errors.js';
 
-/** What training needs of a tokenizer: TextTokenizer's encodeBatch. */
+/** What training needs of a tokenizer: TextTokenizer's encodeBatch, without the mask. */
 export interface TrainingTokenizer {
   encodeBatch(
     texts: string[],
-    options: { readonly maxLength: number; readonly padId?: number },
-  ): {
-    readonly inputIds: Int32Array;
-    readonly tokenTypeIds: Int32Array;
-    readonly seq: number;
-    readonly padId: number;
-    readonly tokens: string[][];
-    readonly words: (number | null)[][];
-    readonly truncated: number[];
-  };
+    options: Pick<EncodeOptions, 'maxLength' | 'padId'>,
+  ): Pick<
+    EncodedBatch,
+    'inputIds' | 'tokenTypeIds' | 'seq' | 'padId' | 'tokens' | 'words' | 'truncated'
+  >;
 }
 
 /** One row as the model takes it: its tokens with their types, and its labels. */
@@ -89,7 +85,7 @@ export function encodeTrainingData(
 function encodeOrFault(
   tokenizer: TrainingTokenizer,
   texts: string[],
-  options: { readonly maxLength: number; readonly padId?: number },
+  options: Pick<EncodeOptions, 'maxLength' | 'padId'>,
   at: string,
 ) {
   try {
