@@ -321,6 +321,16 @@ describe('adapt train refuses bad input with one located error', () => {
     );
   });
 
+  it('a --resume that is a file, or nothing', async () => {
+    expect(await refused([...trainOn(data), '--resume', spec])).toBe(
+      `${spec}: error: --resume takes a checkpoint directory that adapt train wrote (with trainer_state.json); this is not a directory`,
+    );
+    const none = join(dir, 'no-checkpoint');
+    expect(await refused([...trainOn(data), '--resume', none])).toBe(
+      `${none}: error: --resume takes a checkpoint directory that adapt train wrote (with trainer_state.json); there is none`,
+    );
+  });
+
   // Node's recursive mkdir spins forever under /proc; the run must say so before it trains.
   it.skipIf(!existsSync('/proc/self'))('an --out that cannot be created', async () => {
     const out = `/proc/adapt-train-${process.pid}`;

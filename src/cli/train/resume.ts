@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { OptimizerTensorState } from '../../runtime/training/backend.js';
 import type { TrainTarget } from '../../runtime/training/trainable.js';
 import { MAX_SPEC_BYTES, readInputFile } from '../input-file.js';
@@ -56,6 +57,7 @@ export function readResume(
     readonly given: ReadonlySet<string>;
   },
 ): Resumed {
+  requireCheckpointDirectory(cwd, dir);
   const stateFile = join(dir, TRAINER_STATE_FILE);
   const state = readTrainerState(
     decodeUtf8(
@@ -128,4 +130,18 @@ function reconcile(
     );
   }
   return out as unknown as TrainerSettings;
+}
+
+/** A --resume that is no directory is said as such, not as a file missing inside it. */
+function requireCheckpointDirectory(cwd: string, dir: string): void {
+  let kind: 'missing' | 'file' | undefined;
+  try {
+    if (!statSync(resolve(cwd, dir)).isDirectory()) kind = 'file';
+  } catch {
+    kind = 'missing';
+  }
+  if (kind)
+    throw new CliError(
+      `${dir}: error: --resume takes a checkpoint directory that adapt train wrote (with ${TRAINER_STATE_FILE}); ${kind === 'file' ? 'this is not a directory' : 'there is none'}`,
+    );
 }
