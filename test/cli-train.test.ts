@@ -154,6 +154,25 @@ describe('adapt train on the CPU reference', () => {
     }
   });
 
+  it('says one row and one step in the singular', async () => {
+    const one = join(dir, 'one.jsonl');
+    writeFileSync(one, '{"text": "I love this film", "label": "positive"}\n');
+    const result = await runCli([
+      ...onCpu.slice(0, 4),
+      '--data',
+      one,
+      '--backend',
+      'cpu',
+      '--steps',
+      '1',
+      '--out',
+      join(dir, 'one'),
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain(': 1 row, batch 8, 1 step\n');
+    expect(result.stdout).toMatch(/ on cpu: 1 step, last loss /);
+  });
+
   it('loads the trained directory back and classifies with it', async () => {
     const back = join(dir, 'back.adapt');
     writeFileSync(

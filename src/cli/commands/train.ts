@@ -110,7 +110,7 @@ export async function runTrain(io: CliIO, file: string, options: TrainOptions): 
   // Before the run, so that an --out that cannot be written stops it at once.
   createDirectory(io.cwd, options.out);
   io.stderr(
-    `training ${what} of ${file}, graph '${options.graph}', on ${backend.name}: ${data.encoded.rows.length} rows, batch ${settings.batch}, ${settings.total_steps} steps${startStep > 0 ? ` from step ${startStep}` : ''}\n`,
+    `training ${what} of ${file}, graph '${options.graph}', on ${backend.name}: ${counted(data.encoded.rows.length, 'row')}, batch ${settings.batch}, ${counted(settings.total_steps, 'step')}${startStep > 0 ? ` from step ${startStep}` : ''}\n`,
   );
   if (weights.prepared.initialized.length > 0 && !resumed)
     notice(
@@ -191,7 +191,7 @@ export async function runTrain(io: CliIO, file: string, options: TrainOptions): 
     const evaluation = result.evaluations.at(-1);
     io.stdout(
       [
-        `trained ${what} of ${file} on ${backend.name}: ${result.steps} steps${last === undefined ? '' : `, last loss ${last.toFixed(4)}`}`,
+        `trained ${what} of ${file} on ${backend.name}: ${counted(result.steps, 'step')}${last === undefined ? '' : `, last loss ${last.toFixed(4)}`}`,
         ...(evaluation ? [`  ${evaluationLine(evaluation)}`] : []),
         '',
         renderParameterTable(counts, what),
@@ -206,6 +206,8 @@ export async function runTrain(io: CliIO, file: string, options: TrainOptions): 
     backend.dispose();
   }
 }
+
+const counted = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 const perEpochOf = (data: DataFile, batch: number) =>
   stepsPerEpoch({ rows: data.encoded.rows.length, batch });

@@ -15,7 +15,7 @@ export {
   type EncodedRow,
   type TrainingTokenizer,
 } from './encode.js';
-export { TrainingError } from './errors.js';
+export { FrozenWeightsMissingError, TrainingError } from './errors.js';
 export { trainingHead, type TrainingHead } from './head.js';
 export { makeBatch, batchLines } from './batch.js';
 export { BatchOrder, epochPermutation, stepsPerEpoch, type DataOrder } from './order.js';
