@@ -6,7 +6,7 @@ import { loadModel } from '../src/cli/load-model.js';
 import { readSavedWeights } from '../src/cli/saved-weights.js';
 import type { TensorMap } from '../src/runtime/safetensors.js';
 import { repoRoot, runCli } from './helpers/cli.js';
-import { loadTrainingCase, TRAINING_CASES } from './helpers/training-cases.js';
+import { loadTrainingCase, TRAINING_CASES, type TrainingCase } from './helpers/training-cases.js';
 import { trainFixture } from './training/train-case.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'adapt-train-torch-'));
@@ -16,7 +16,7 @@ const dir = mkdtempSync(join(tmpdir(), 'adapt-train-torch-'));
  * declares the head): the tensors the spec binds are the trained ones, and it classifies.
  */
 async function loadsBack(
-  fixture: ReturnType<typeof loadTrainingCase>,
+  fixture: TrainingCase,
   name: string,
   out: string,
   trained: TensorMap,
