@@ -10,15 +10,18 @@ import {
   evaluateSize,
   type GpuPlan,
   type Program,
-  type WeightPart,
   type WeightSpec,
   type WeightUpload,
 } from '../program.js';
 import { elementCount, resolveShape } from '../tensor.js';
-import { BufferUsage, MapMode, MAX_WORKGROUPS_PER_DIMENSION, ShaderStage } from './constants.js';
+import { roundUp16 } from './buffer-bytes.js';
+import { BufferUsage, MapMode } from './constants.js';
 import { formatDuration, withDeadline } from './deadline.js';
 import { withErrorScopes, type GpuDevice } from './device.js';
+import { dispatchFlat } from './flat-dispatch.js';
+import { createKernelPipeline } from './kernel-pipeline.js';
 import { gpuWait } from './wait.js';
+import { packUpload } from './weight-upload.js';
 
 /** Per-dispatch times of one forward pass, in the order of the plan's dispatches. */
 export interface DispatchProfile {
@@ -35,30 +38,9 @@ export interface GpuModelStats {
   readonly weightBytes: number;
 }
 
-const roundUp16 = (bytes: number) => Math.max(16, Math.ceil(bytes / 16) * 16);
-
 function describeError(error: unknown): string {
   if (error instanceof Error) return `${error.name}${error.message ? `: ${error.message}` : ''}`;
   return String(error);
-}
-
-/** A weight as the GPU plan wants it: transposed if asked, then a window of its columns. */
-function weightPart(data: Float32Array, shape: readonly number[], part: WeightPart): Float32Array {
-  if (shape.length === 1) return part.columns ? data.slice(part.columns[0], part.columns[1]) : data;
-  let [rows, cols] = shape as [number, number];
-  let matrix = data;
-  if (part.transpose) {
-    matrix = new Float32Array(data.length);
-    for (let r = 0; r < rows; r++)
-      for (let c = 0; c < cols; c++) matrix[c * rows + r] = data[r * cols + c]!;
-    [rows, cols] = [cols, rows];
-  }
-  if (!part.columns) return matrix;
-  const [start, end] = part.columns;
-  const out = new Float32Array(rows * (end - start));
-  for (let r = 0; r < rows; r++)
-    out.set(matrix.subarray(r * cols + start, r * cols + end), r * (end - start));
-  return out;
 }
 
 type RunResult = { data: Float32Array; shape: number[] };
@@ -167,7 +149,7 @@ export class GpuModel {
       gpuWait(() =>
         Promise.all(
           this.plan.kernels.map((kernel) =>
-            this.pipeline(kernel.name, kernel.wgsl, kernel.storageBindings),
+            createKernelPipeline(this.device, kernel.name, kernel.wgsl, kernel.storageBindings),
           ),
         ),
       ),
@@ -201,7 +183,7 @@ export class GpuModel {
       });
       pass.setPipeline(pipeline);
       pass.setBindGroup(0, group);
-      this.dispatchGroups(pass, evaluateSize(dispatch.groups, 1, 1));
+      dispatchFlat(pass, evaluateSize(dispatch.groups, 1, 1));
     }
     pass.end();
     this.device.queue.submit([encoder.finish()]);
@@ -225,21 +207,14 @@ export class GpuModel {
       this.weightBytes += bytes;
       return this.createBuffer(bytes, BufferUsage.STORAGE, `computed weights ${index}`);
     }
-    const parts = upload.parts.map((part) => {
-      const data = this.weights.get(part.weight);
-      const spec = this.weightSpecs.get(part.weight);
+    const packed = packUpload(upload, (name) => {
+      const data = this.weights.get(name);
+      const spec = this.weightSpecs.get(name);
       if (!data || !spec) {
-        throw new ProgramError(`the GPU plan reads weight '${part.weight}', which was not loaded`);
+        throw new ProgramError(`the GPU plan reads weight '${name}', which was not loaded`);
       }
-      return weightPart(data, spec.shape, part);
+      return { data, shape: spec.shape };
     });
-    const length = parts.reduce((n, p) => n + p.length, 0);
-    const packed = new Float32Array(roundUp16(length * 4) / 4);
-    let offset = 0;
-    for (const part of parts) {
-      packed.set(part, offset);
-      offset += part.length;
-    }
     const buffer = this.createBuffer(
       packed.byteLength,
       BufferUsage.STORAGE | BufferUsage.COPY_DST,
@@ -248,46 +223,6 @@ export class GpuModel {
     this.device.queue.writeBuffer(buffer, 0, packed.buffer, packed.byteOffset, packed.byteLength);
     this.weightBytes += packed.byteLength;
     return buffer;
-  }
-
-  private async pipeline(
-    name: string,
-    wgsl: string,
-    storageBindings: number,
-  ): Promise<GPUComputePipeline> {
-    // A scope of its own, pushed and popped before any other work, so a WGSL error names its kernel.
-    this.device.pushErrorScope('validation');
-    const module = this.device.createShaderModule({ code: wgsl, label: name });
-    const moduleError = this.device.popErrorScope();
-    const entries: GPUBindGroupLayoutEntry[] = [
-      { binding: 0, visibility: ShaderStage.COMPUTE, buffer: { type: 'uniform' } },
-    ];
-    for (let i = 1; i <= storageBindings; i++) {
-      const type = i === storageBindings ? 'storage' : 'read-only-storage';
-      entries.push({ binding: i, visibility: ShaderStage.COMPUTE, buffer: { type } });
-    }
-    const layout = this.device.createPipelineLayout({
-      bindGroupLayouts: [this.device.createBindGroupLayout({ entries, label: name })],
-    });
-    const compileError = await moduleError;
-    if (compileError) {
-      throw new AdaptRuntimeError(`kernel '${name}' failed to build: ${compileError.message}`);
-    }
-    try {
-      return await this.device.createComputePipelineAsync({
-        layout,
-        compute: { module, entryPoint: 'main' },
-        label: name,
-      });
-    } catch (error) {
-      const info = await module.getCompilationInfo();
-      const messages = info.messages
-        .map((m) => `${m.lineNum}:${m.linePos} ${m.type}: ${m.message}`)
-        .join('; ');
-      throw new AdaptRuntimeError(
-        `kernel '${name}' failed to build: ${messages || (error as Error).message}`,
-      );
-    }
   }
 
   /**
@@ -499,13 +434,7 @@ export class GpuModel {
     if (count === 0) return;
     pass.setPipeline(this.pipelines[dispatch.kernel]!);
     pass.setBindGroup(0, groups[i]!);
-    this.dispatchGroups(pass, count);
-  }
-
-  /** `count` workgroups laid out in x and y within the per-dimension limit. */
-  private dispatchGroups(pass: GPUComputePassEncoder, count: number): void {
-    const x = Math.min(count, MAX_WORKGROUPS_PER_DIMENSION);
-    pass.dispatchWorkgroups(x, Math.ceil(count / x));
+    dispatchFlat(pass, count);
   }
 
   /**

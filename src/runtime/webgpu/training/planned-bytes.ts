@@ -1,5 +1,6 @@
 import { evaluateSize } from '../../program.js';
 import type { TrainingPlan } from '../../../compiler/training/types.js';
+import { roundUp16 } from '../buffer-bytes.js';
 
 export interface TrainingMemory {
   /** Forward buffers, the kept values among them. */
@@ -14,8 +15,6 @@ export interface TrainingMemory {
   readonly io: number;
   readonly total: number;
 }
-
-const roundUp16 = (bytes: number) => Math.max(16, Math.ceil(bytes / 16) * 16);
 
 /**
  * The GPU memory a training step of the plan takes at batch B and sequence length T, in bytes,

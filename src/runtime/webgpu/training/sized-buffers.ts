@@ -1,10 +1,9 @@
 import { evaluateSize, type SizeExpr } from '../../program.js';
+import { roundUp16 } from '../buffer-bytes.js';
 import { BufferUsage } from '../constants.js';
 
-const roundUp16 = (bytes: number) => Math.max(16, Math.ceil(bytes / 16) * 16);
-
-export /** Buffers sized by the run's batch and sequence length: grown when too small, kept otherwise. */
-class SizedBuffers {
+/** Buffers sized by the run's batch and sequence length: grown when too small, kept otherwise. */
+export class SizedBuffers {
   readonly buffers: GPUBuffer[] = [];
   private readonly bytes: number[] = [];
 

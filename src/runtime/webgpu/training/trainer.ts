@@ -14,17 +14,17 @@ import type {
   TrainingBatch,
   TrainingSetup,
 } from '../../training/backend.js';
-import { BufferUsage, MapMode, MAX_WORKGROUPS_PER_DIMENSION } from '../constants.js';
+import { roundUp16 } from '../buffer-bytes.js';
+import { BufferUsage, MapMode } from '../constants.js';
 import { withErrorScopes } from '../device.js';
+import { dispatchFlat } from '../flat-dispatch.js';
+import { createKernelPipeline } from '../kernel-pipeline.js';
 import { gpuWait } from '../wait.js';
+import { packUpload } from '../weight-upload.js';
 import { adamwHyper } from './hyper.js';
 import { checkLabels } from './labels.js';
-import { packUpload } from './pack.js';
-import { createPipeline } from './pipeline.js';
 import { SizedBuffers } from './sized-buffers.js';
 import { plannedBytes, type TrainingMemory } from './planned-bytes.js';
-
-const roundUp16 = (bytes: number) => Math.max(16, Math.ceil(bytes / 16) * 16);
 
 interface TrainedBuffers {
   readonly param: GPUBuffer;
@@ -83,9 +83,15 @@ export class WebGpuTrainer implements TrainingBackend {
   /** Uploads the weights and the optimizer state, and builds every pipeline. */
   async initialize(): Promise<void> {
     const shapes = new Map(this.setup.program.weights.map((w) => [w.name, w.shape]));
+    const weight = (name: string) => {
+      const data = this.setup.weights.get(name);
+      const shape = shapes.get(name);
+      if (!data || !shape) throw new Error(`no value for weight '${name}'`);
+      return { data, shape };
+    };
     await withErrorScopes(this.device, 'uploading the weights', () => {
       this.uploads = this.plan.uploads.map((upload, i) =>
-        this.storage(packUpload(upload, this.setup.weights, shapes), `weights ${i}`),
+        this.storage(packUpload(upload, weight), `weights ${i}`),
       );
       this.trainedBuffers = this.plan.trained.map((t) => {
         const value = this.setup.weights.get(t.name);
@@ -117,7 +123,7 @@ export class WebGpuTrainer implements TrainingBackend {
       gpuWait(() =>
         Promise.all(
           this.plan.kernels.map((k) =>
-            createPipeline(this.device, k.name, k.wgsl, k.storageBindings),
+            createKernelPipeline(this.device, k.name, k.wgsl, k.storageBindings),
           ),
         ),
       ),
@@ -320,8 +326,7 @@ export class WebGpuTrainer implements TrainingBackend {
     }
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, group);
-    const x = Math.min(count, MAX_WORKGROUPS_PER_DIMENSION);
-    pass.dispatchWorkgroups(x, Math.ceil(count / x));
+    dispatchFlat(pass, count);
   }
 
   /** Reads one buffer of each trained tensor back, its first `elements(t)` f32 values from `offset(t)`. */

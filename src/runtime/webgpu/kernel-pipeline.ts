@@ -1,21 +1,21 @@
-import { AdaptRuntimeError } from '../../errors.js';
-import { ShaderStage } from '../constants.js';
+import { AdaptRuntimeError } from '../errors.js';
+import { ShaderStage } from './constants.js';
 
 /**
  * A compute pipeline of one kernel with the plan's layout: the params uniform at binding 0, then
- * the storage bindings, the last one written. A WGSL error names the kernel.
+ * the storage bindings, the last one written. A WGSL error names the kernel. The forward runtime
+ * and the trainer both build their pipelines through this.
  */
-export async function createPipeline(
+export async function createKernelPipeline(
   device: GPUDevice,
   name: string,
   wgsl: string,
   storageBindings: number,
 ): Promise<GPUComputePipeline> {
+  // A scope of its own, pushed and popped before any other work, so a WGSL error names its kernel.
   device.pushErrorScope('validation');
   const module = device.createShaderModule({ code: wgsl, label: name });
-  const moduleError = await device.popErrorScope();
-  if (moduleError)
-    throw new AdaptRuntimeError(`kernel '${name}' failed to build: ${moduleError.message}`);
+  const moduleError = device.popErrorScope();
   const entries: GPUBindGroupLayoutEntry[] = [
     { binding: 0, visibility: ShaderStage.COMPUTE, buffer: { type: 'uniform' } },
   ];
@@ -26,6 +26,10 @@ export async function createPipeline(
   const layout = device.createPipelineLayout({
     bindGroupLayouts: [device.createBindGroupLayout({ entries, label: name })],
   });
+  const compileError = await moduleError;
+  if (compileError) {
+    throw new AdaptRuntimeError(`kernel '${name}' failed to build: ${compileError.message}`);
+  }
   try {
     return await device.createComputePipelineAsync({
       layout,

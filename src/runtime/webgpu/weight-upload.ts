@@ -1,6 +1,13 @@
-import type { WeightPart, WeightUpload } from '../../program.js';
+import type { WeightPart, WeightUpload } from '../program.js';
+import { roundUp16 } from './buffer-bytes.js';
 
-/** A weight as a plan's upload holds it: transposed if asked, then a window of its columns. */
+/** A weight's value and shape, as the caller found it (or its error for a weight it lacks). */
+export type WeightLookup = (name: string) => {
+  readonly data: Float32Array;
+  readonly shape: readonly number[];
+};
+
+/** A weight as the GPU plan wants it: transposed if asked, then a window of its columns. */
 function weightPart(data: Float32Array, shape: readonly number[], part: WeightPart): Float32Array {
   if (shape.length === 1) return part.columns ? data.slice(part.columns[0], part.columns[1]) : data;
   let [rows, cols] = shape as [number, number];
@@ -19,19 +26,17 @@ function weightPart(data: Float32Array, shape: readonly number[], part: WeightPa
   return out;
 }
 
-/** The parts of an upload back to back, as the forward runtime packs them. */
-export function packUpload(
-  upload: WeightUpload,
-  weights: ReadonlyMap<string, Float32Array>,
-  shapes: ReadonlyMap<string, readonly number[]>,
-): Float32Array {
+/**
+ * The parts of an upload back to back, as its buffer holds them, zero-padded to the buffer's
+ * 16-byte multiple. The forward runtime and the trainer both pack through this.
+ */
+export function packUpload(upload: WeightUpload, weight: WeightLookup): Float32Array {
   const parts = upload.parts.map((part) => {
-    const data = weights.get(part.weight);
-    const shape = shapes.get(part.weight);
-    if (!data || !shape) throw new Error(`no value for weight '${part.weight}'`);
+    const { data, shape } = weight(part.weight);
     return weightPart(data, shape, part);
   });
-  const packed = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  const length = parts.reduce((n, p) => n + p.length, 0);
+  const packed = new Float32Array(roundUp16(length * 4) / 4);
   let offset = 0;
   for (const part of parts) {
     packed.set(part, offset);
