@@ -1,5 +1,11 @@
-import { lastDim, perRow } from '../kernel.js';
-import { bindings, ENTRY_BUILTINS, f32, FLAT_GROUP } from '../wgsl.js';
+import { lastDim } from '../kernel.js';
+import {
+  attentionConstants,
+  PER_TOKEN_HEAD_ENTRY,
+  perTokenHead,
+  scoreScale,
+} from '../kernels/attention.js';
+import { bindings } from '../wgsl.js';
 import { accumulateSuffix, GRADIENT, value } from './common.js';
 import type { BackwardEmission, BackwardRead, BackwardTemplate } from './types.js';
 
@@ -14,11 +20,6 @@ interface Sizes {
   readonly heads: number;
   readonly causal: boolean;
 }
-
-const header = ({ d, dh, heads }: Sizes) => `const D = ${d}u;
-const DH = ${dh}u;
-const HEADS = ${heads}u;
-const SCALE = ${f32(1 / Math.sqrt(dh))};`;
 
 /** The score of query token `qt` against key token `kt` in head `head`. */
 const SCORE = `fn score(qt: u32, kt: u32, head: u32) -> f32 {
@@ -38,28 +39,38 @@ const G_DOT_V = `fn g_dot_v(qt: u32, kt: u32, head: u32) -> f32 {
   return s;
 }`;
 
-const name = (what: string, s: Sizes, accumulate = false) =>
-  `attention_${what}_${s.d}_h${s.heads}${s.causal ? '_causal' : ''}${accumulateSuffix(accumulate)}`;
-
-function statistics(s: Sizes): Pick<BackwardEmission, 'name' | 'wgsl'> {
-  return {
-    name: name('stats', s),
-    wgsl: `${bindings(['g', 'q', 'k', 'v', 'mask', 'out'], ['f32', 'f32', 'f32', 'f32', 'i32', 'f32'])}
-${header(s)}
+/**
+ * A gradient kernel of attention: its bindings (`out` last), the functions above, then `body` in
+ * the forward kernel's entry point, one invocation per (token, head).
+ */
+function kernel(s: Sizes, names: readonly string[], body: string): string {
+  const types = names.map((n) => (n === 'mask' ? 'i32' : 'f32'));
+  return `${bindings(names, types)}
+${attentionConstants(s.d, s.dh, s.heads)}
+const SCALE = ${scoreScale(s.dh)};
 ${SCORE}
 ${visible(s.causal)}
 ${G_DOT_V}
 
-@compute @workgroup_size(64)
-fn main(${ENTRY_BUILTINS}) {
-  ${FLAT_GROUP}
-  let index = group * 64u + lid;
-  if (index >= params.rows * HEADS) { return; }
-  let head = index % HEADS;
-  let token = index / HEADS;
-  let sequence = token / params.seq;
-  let position = token % params.seq;
-  // One pass, online as the forward kernel's softmax: Σ exp(s − max)·(g·v) rescaled with Σ exp.
+${PER_TOKEN_HEAD_ENTRY}
+${body}}
+`;
+}
+
+const name = (what: string, s: Sizes, accumulate = false) =>
+  `attention_${what}_${s.d}_h${s.heads}${s.causal ? '_causal' : ''}${accumulateSuffix(accumulate)}`;
+
+/** The statement writing or adding `acc`, one head's channels from `at`. */
+const storeHead = (at: string, accumulate: boolean) =>
+  `for (var c = 0u; c < DH; c = c + 1u) { ${accumulate ? `out[${at} + c] = out[${at} + c] + acc[c];` : `out[${at} + c] = acc[c];`} }`;
+
+function statistics(s: Sizes): Pick<BackwardEmission, 'name' | 'wgsl'> {
+  return {
+    name: name('stats', s),
+    wgsl: kernel(
+      s,
+      ['g', 'q', 'k', 'v', 'mask', 'out'],
+      `  // One pass, online as the forward kernel's softmax: Σ exp(s − max)·(g·v) rescaled with Σ exp.
   var top = -3.0e38;
   var total = 0.0;
   var weighted = 0.0;
@@ -77,31 +88,21 @@ fn main(${ENTRY_BUILTINS}) {
   out[index * ${STATS}u] = top;
   out[index * ${STATS}u + 1u] = total;
   out[index * ${STATS}u + 2u] = select(0.0, weighted / total, total > 0.0);
-}
 `,
+    ),
   };
 }
+
+const WITH_STATS = ['g', 'q', 'k', 'v', 'mask', 'stats', 'out'];
 
 /** dq of one (query, head): Σ_j dS_ij·k_j with dS = P·(g·v_j − D)·scale. */
 function queryGradient(s: Sizes, accumulate: boolean): Pick<BackwardEmission, 'name' | 'wgsl'> {
   return {
     name: name('dq', s, accumulate),
-    wgsl: `${bindings(['g', 'q', 'k', 'v', 'mask', 'stats', 'out'], ['f32', 'f32', 'f32', 'f32', 'i32', 'f32', 'f32'])}
-${header(s)}
-${SCORE}
-${visible(s.causal)}
-${G_DOT_V}
-
-@compute @workgroup_size(64)
-fn main(${ENTRY_BUILTINS}) {
-  ${FLAT_GROUP}
-  let index = group * 64u + lid;
-  if (index >= params.rows * HEADS) { return; }
-  let head = index % HEADS;
-  let token = index / HEADS;
-  let sequence = token / params.seq;
-  let position = token % params.seq;
-  let top = stats[index * ${STATS}u];
+    wgsl: kernel(
+      s,
+      WITH_STATS,
+      `  let top = stats[index * ${STATS}u];
   let total = stats[index * ${STATS}u + 1u];
   let weighted = stats[index * ${STATS}u + 2u];
   var acc: array<f32, ${s.dh}>;
@@ -114,9 +115,9 @@ fn main(${ENTRY_BUILTINS}) {
     for (var c = 0u; c < DH; c = c + 1u) { acc[c] = acc[c] + ds * k[key * D + head * DH + c]; }
   }
   let qo = token * D + head * DH;
-  for (var c = 0u; c < DH; c = c + 1u) { ${accumulate ? 'out[qo + c] = out[qo + c] + acc[c];' : 'out[qo + c] = acc[c];'} }
-}
+  ${storeHead('qo', accumulate)}
 `,
+    ),
   };
 }
 
@@ -139,22 +140,10 @@ function keyGradient(
         ];
   return {
     name: name(which, s, accumulate),
-    wgsl: `${bindings(['g', 'q', 'k', 'v', 'mask', 'stats', 'out'], ['f32', 'f32', 'f32', 'f32', 'i32', 'f32', 'f32'])}
-${header(s)}
-${SCORE}
-${visible(s.causal)}
-${G_DOT_V}
-
-@compute @workgroup_size(64)
-fn main(${ENTRY_BUILTINS}) {
-  ${FLAT_GROUP}
-  let index = group * 64u + lid;
-  if (index >= params.rows * HEADS) { return; }
-  let head = index % HEADS;
-  let token = index / HEADS;
-  let sequence = token / params.seq;
-  let position = token % params.seq;
-  var acc: array<f32, ${s.dh}>;
+    wgsl: kernel(
+      s,
+      WITH_STATS,
+      `  var acc: array<f32, ${s.dh}>;
   for (var c = 0u; c < DH; c = c + 1u) { acc[c] = 0.0; }
   for (var i = 0u; i < params.seq; i = i + 1u) {
     if (!visible(sequence, i, position)) { continue; }
@@ -167,9 +156,9 @@ fn main(${ENTRY_BUILTINS}) {
     for (var c = 0u; c < DH; c = c + 1u) { acc[c] = acc[c] + w * ${term}; }
   }
   let ko = token * D + head * DH;
-  for (var c = 0u; c < DH; c = c + 1u) { ${accumulate ? 'out[ko + c] = out[ko + c] + acc[c];' : 'out[ko + c] = acc[c];'} }
-}
+  ${storeHead('ko', accumulate)}
 `,
+    ),
   };
 }
 
@@ -189,7 +178,7 @@ export const attentionBackward: BackwardTemplate<'attention'> = (node, context) 
     causal: node.attrs.causal,
   };
   const reads = [GRADIENT, value(q), value(k), value(v), value(mask)];
-  const groups = perRow(node.attrs.heads, 64);
+  const groups = perTokenHead(node.attrs.heads);
   const emissions: BackwardEmission[] = [
     {
       ...statistics(sizes),

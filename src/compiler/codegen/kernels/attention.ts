@@ -1,5 +1,33 @@
+import type { SizeExpr } from '../../../runtime/program.js';
 import { argOf, lastDim, perRow, type KernelTemplate } from '../kernel.js';
 import { bindings, ENTRY_BUILTINS, f32, FLAT_GROUP } from '../wgsl.js';
+
+/** The widths an attention kernel is specialized for: the hidden width, one head's, the heads. */
+export const attentionConstants = (d: number, dh: number, heads: number): string =>
+  `const D = ${d}u;
+const DH = ${dh}u;
+const HEADS = ${heads}u;`;
+
+/** The factor of the scores q·k, 1/√dh. */
+export const scoreScale = (dh: number): string => f32(1 / Math.sqrt(dh));
+
+/**
+ * The entry point of an attention kernel with one invocation per (token, head), the forward
+ * kernel's and the gradient kernels' alike, up to the values it names: `index`, `head`, `token`,
+ * and the token's `sequence` and `position` in it. Dispatched as `perTokenHead` groups.
+ */
+export const PER_TOKEN_HEAD_ENTRY = `@compute @workgroup_size(64)
+fn main(${ENTRY_BUILTINS}) {
+  ${FLAT_GROUP}
+  let index = group * 64u + lid;
+  if (index >= params.rows * HEADS) { return; }
+  let head = index % HEADS;
+  let token = index / HEADS;
+  let sequence = token / params.seq;
+  let position = token % params.seq;`;
+
+/** The workgroups of PER_TOKEN_HEAD_ENTRY: one invocation per (token, head), 64 a group. */
+export const perTokenHead = (heads: number): SizeExpr => perRow(heads, 64);
 
 /**
  * Multi-head attention in one kernel: one invocation per (token, head) computes the scores
@@ -11,19 +39,9 @@ export const attentionKernel: KernelTemplate<'attention'> = (node, context) => {
   const { heads, causal } = node.attrs;
   const dh = d / heads;
   const wgsl = `${bindings(['q', 'k', 'v', 'mask', 'out'], ['f32', 'f32', 'f32', 'i32', 'f32'])}
-const D = ${d}u;
-const DH = ${dh}u;
-const HEADS = ${heads}u;
+${attentionConstants(d, dh, heads)}
 
-@compute @workgroup_size(64)
-fn main(${ENTRY_BUILTINS}) {
-  ${FLAT_GROUP}
-  let index = group * 64u + lid;
-  if (index >= params.rows * HEADS) { return; }
-  let head = index % HEADS;
-  let token = index / HEADS;
-  let sequence = token / params.seq;
-  let position = token % params.seq;
+${PER_TOKEN_HEAD_ENTRY}
   let qo = token * D + head * DH;
   var acc: array<f32, ${dh}>;
   for (var c = 0u; c < DH; c = c + 1u) { acc[c] = 0.0; }
@@ -36,7 +54,7 @@ fn main(${ENTRY_BUILTINS}) {
     let ko = key * D + head * DH;
     var score = 0.0;
     for (var c = 0u; c < DH; c = c + 1u) { score = score + q[qo + c] * k[ko + c]; }
-    score = score * ${f32(1 / Math.sqrt(dh))};
+    score = score * ${scoreScale(dh)};
     let next = max(top, score);
     let correction = exp(top - next);
     let p = exp(score - next);
@@ -51,6 +69,6 @@ fn main(${ENTRY_BUILTINS}) {
     name: `attention_${d}_h${heads}${causal ? '_causal' : ''}`,
     wgsl,
     args: node.inputs.map((id) => argOf(context, id)),
-    groups: perRow(heads, 64),
+    groups: perTokenHead(heads),
   };
 };
