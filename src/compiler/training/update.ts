@@ -1,5 +1,6 @@
 import type { WeightSpec, WeightUpload } from '../../runtime/program.js';
-import { adamwGroups, adamwMomentsKernel, adamwParamKernel } from '../codegen/backward/adamw.js';
+import { adamwMomentsKernel, adamwParamKernel } from '../codegen/backward/adamw.js';
+import { fixedGroups } from '../codegen/backward/common.js';
 import { partElements, refreshKernel } from '../codegen/backward/refresh.js';
 import type { KernelList } from './kernel-list.js';
 import type { TrainedTensor, TrainingBinding, TrainingDispatch } from './types.js';
@@ -28,13 +29,13 @@ export function updateDispatches(
         kernel: kernels.indexOf(adamwMomentsKernel(t.elements)),
         label: `${t.name} AdamW moments`,
         bindings: [part('hyper'), part('grad'), part('moments')],
-        groups: adamwGroups(t.elements),
+        groups: fixedGroups(t.elements),
       },
       {
         kernel: kernels.indexOf(adamwParamKernel(t.elements)),
         label: `${t.name} AdamW`,
         bindings: [part('hyper'), part('moments'), part('param')],
-        groups: adamwGroups(t.elements),
+        groups: fixedGroups(t.elements),
       },
     );
   });
@@ -52,7 +53,7 @@ export function updateDispatches(
             { space: 'trained', tensor, part: 'param' },
             { space: 'upload', upload: index },
           ],
-          groups: { perToken: 0, perSequence: 0, fixed: kernel.elements, divide: 256 },
+          groups: fixedGroups(kernel.elements),
         });
       }
       offset += partElements(shape, part);

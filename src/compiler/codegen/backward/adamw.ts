@@ -1,28 +1,14 @@
 import type { KernelSpec } from '../../../runtime/program.js';
-import { bindings, ENTRY_BUILTINS, FLAT_GROUP } from '../wgsl.js';
-
 import { ADAMW_HYPER } from '../../../runtime/webgpu/training/adamw-hyper.js';
+import { bindings } from '../wgsl.js';
+import { perElementEntry } from './common.js';
 
 const at = (name: (typeof ADAMW_HYPER)[number]) => `hyper[${ADAMW_HYPER.indexOf(name)}]`;
-
-const SIZE = 256;
-
-/** Workgroups for one invocation per element of an n-element tensor. */
-export const adamwGroups = (n: number) => ({
-  perToken: 0,
-  perSequence: 0,
-  fixed: n,
-  divide: SIZE,
-});
 
 const head = (n: number, names: string[]) => `${bindings(names)}
 const N = ${n}u;
 
-@compute @workgroup_size(${SIZE})
-fn main(${ENTRY_BUILTINS}) {
-  ${FLAT_GROUP}
-  let i = group * ${SIZE}u + lid;
-  if (i >= N) { return; }`;
+${perElementEntry('N')}`;
 
 /** m ← β1·m + (1 − β1)·g and v ← β2·v + (1 − β2)·g², the moments [m, v] of n elements. */
 export function adamwMomentsKernel(n: number): KernelSpec {

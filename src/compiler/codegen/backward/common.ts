@@ -36,6 +36,14 @@ export function groupsFor(shape: Shape, size = SIZE, per = 1): SizeExpr {
   return { ...sizeOf(shape), divide: size * per };
 }
 
+/** Workgroups for one invocation per element of a tensor of `elements`, whatever B and T. */
+export const fixedGroups = (elements: number): SizeExpr => ({
+  perToken: 0,
+  perSequence: 0,
+  fixed: elements,
+  divide: SIZE,
+});
+
 /** The binding names of a read, for WGSL (generated identifiers only). */
 export interface NamedRead {
   readonly read: BackwardRead;
@@ -55,6 +63,16 @@ export function declare(reads: readonly NamedRead[]): string {
 export function store(accumulate: boolean, at = 'i'): string {
   return accumulate ? `out[${at}] = out[${at}] + v;` : `out[${at}] = v;`;
 }
+
+/**
+ * The entry point of a kernel with one invocation per element, `i`, `SIZE` a workgroup (as
+ * groupsFor counts them): the invocations from `count` (a WGSL u32 expression) on return.
+ */
+export const perElementEntry = (count: string): string => `@compute @workgroup_size(${SIZE})
+fn main(${ENTRY_BUILTINS}) {
+  ${FLAT_GROUP}
+  let i = group * ${SIZE}u + lid;
+  if (i >= ${count}) { return; }`;
 
 /** A kernel name's mark for a gradient added to another consumer's part. */
 export const accumulateSuffix = (accumulate: boolean): string => (accumulate ? '_acc' : '');
@@ -76,11 +94,7 @@ export function elementwise(options: {
   const { reads, shape, body, accumulate, functions } = options;
   const wgsl = `${declare(reads)}
 ${functions ? `${functions}\n` : ''}
-@compute @workgroup_size(${SIZE})
-fn main(${ENTRY_BUILTINS}) {
-  ${FLAT_GROUP}
-  let i = group * ${SIZE}u + lid;
-  if (i >= ${countExpr(shape)}) { return; }
+${perElementEntry(countExpr(shape))}
   ${body}
   ${store(accumulate)}
 }

@@ -2,7 +2,7 @@ import type { ActivationName } from '../../../runtime/ops/registry.js';
 import { broadcastIndex } from '../kernels/elementwise.js';
 import { f32 } from '../wgsl.js';
 import { broadcastSum } from './broadcast.js';
-import { elementwise, GRADIENT, inputRead } from './common.js';
+import { elementwise, GRADIENT, inputRead, type NamedRead } from './common.js';
 import { ACTIVATION_DERIVATIVE_FUNCTIONS } from './derivatives.js';
 import type { BackwardEmission, BackwardTemplate } from './types.js';
 
@@ -18,17 +18,17 @@ function broadcastBackward(product: boolean): BackwardTemplate<'add' | 'mul'> {
     const aShape = node.shape;
     const bShape = context.node(b).shape;
     const kind = product ? 'mul' : 'add';
+    // A product's gradient of one input reads the other; a sum's reads the gradient alone.
+    const reads = (other: number, name: string): NamedRead[] => [
+      { read: GRADIENT, name: 'g' },
+      ...(product ? [{ read: inputRead(context, other), name }] : []),
+    ];
     const emissions: BackwardEmission[] = [];
     if (context.wanted[0]) {
       emissions.push(
         elementwise({
           name: `${kind}_da_by_${shapeName(bShape)}`,
-          reads: product
-            ? [
-                { read: GRADIENT, name: 'g' },
-                { read: inputRead(context, b), name: 'b' },
-              ]
-            : [{ read: GRADIENT, name: 'g' }],
+          reads: reads(b, 'b'),
           shape: aShape,
           body: product ? `let v = g[i] * b[${broadcastIndex(aShape, bShape)}];` : 'let v = g[i];',
           accumulate: context.accumulate[0]!,
@@ -40,12 +40,7 @@ function broadcastBackward(product: boolean): BackwardTemplate<'add' | 'mul'> {
       emissions.push(
         elementwise({
           name: `${kind}_db_of_${shapeName(aShape)}`,
-          reads: product
-            ? [
-                { read: GRADIENT, name: 'g' },
-                { read: inputRead(context, a), name: 'a' },
-              ]
-            : [{ read: GRADIENT, name: 'g' }],
+          reads: reads(a, 'a'),
           shape: bShape,
           body: broadcastSum(aShape, bShape, (at) =>
             product ? `g[${at}] * a[${at}]` : `g[${at}]`,

@@ -1,7 +1,15 @@
 import { lastDim, perRow, rowCount, rowKind, type RowKind } from '../kernel.js';
 import { REDUCE, ROW, rowKernelStart } from '../kernels/rows.js';
-import { bindings, ENTRY_BUILTINS, f32, FLAT_GROUP } from '../wgsl.js';
-import { accumulateSuffix, declare, GRADIENT, inputRead, SIZE, store } from './common.js';
+import { bindings, f32 } from '../wgsl.js';
+import {
+  accumulateSuffix,
+  declare,
+  fixedGroups,
+  GRADIENT,
+  inputRead,
+  perElementEntry,
+  store,
+} from './common.js';
 import type { BackwardEmission, BackwardRead, BackwardTemplate } from './types.js';
 
 const SCRATCH: BackwardRead = { kind: 'scratch' };
@@ -91,11 +99,7 @@ ${rowKernelStart(d, count)}
       ])}
 const D = ${d}u;
 
-@compute @workgroup_size(${SIZE})
-fn main(${ENTRY_BUILTINS}) {
-  ${FLAT_GROUP}
-  let i = group * ${SIZE}u + lid;
-  if (i >= D) { return; }
+${perElementEntry('D')}
   var v = 0.0;
   for (var row = 0u; row < ${count}; row = row + 1u) {
     let at = row * D + i;
@@ -106,7 +110,7 @@ fn main(${ENTRY_BUILTINS}) {
 `,
       reads: [GRADIENT, xRead, SCRATCH],
       write: { kind: 'input', index },
-      groups: { perToken: 0, perSequence: 0, fixed: d, divide: SIZE },
+      groups: fixedGroups(d),
     });
   }
   return emissions;

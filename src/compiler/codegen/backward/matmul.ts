@@ -1,7 +1,16 @@
 import { BackwardError } from '../../../runtime/cpu/backward/differentiable-ops.js';
 import { lastDim, perRowBlock, rowCount, rowKind, type RowKind } from '../kernel.js';
 import { bindings, ENTRY_BUILTINS, FLAT_GROUP, opaqueBound } from '../wgsl.js';
-import { accumulateSuffix, declare, GRADIENT, groupsFor, SIZE, store, value } from './common.js';
+import {
+  accumulateSuffix,
+  declare,
+  fixedGroups,
+  GRADIENT,
+  groupsFor,
+  perElementEntry,
+  store,
+  value,
+} from './common.js';
 import type { BackwardEmission, BackwardRead, BackwardTemplate } from './types.js';
 import type { Shape } from '../../../runtime/program.js';
 
@@ -58,11 +67,7 @@ const N = ${n}u;
 const S = ${start}u;
 const C = ${end - start}u;
 
-@compute @workgroup_size(${SIZE})
-fn main(${ENTRY_BUILTINS}) {
-  ${FLAT_GROUP}
-  let i = group * ${SIZE}u + lid;
-  if (i >= ${rowCount(rows)} * K) { return; }
+${perElementEntry(`${rowCount(rows)} * K`)}
   let row = i / K;
   let col = i % K;
   var v = 0.0;
@@ -95,13 +100,13 @@ function columnWindows(k: number, n: number, maxBindingBytes: number): [number, 
  */
 export const matmulBackward: BackwardTemplate<'matmul'> = (node, context) => {
   const [x, w] = node.inputs as [number, number];
-  if (context.node(w).op !== 'weight') {
+  const weightNode = context.node(w);
+  if (weightNode.op !== 'weight') {
     throw new BackwardError(
       `matmul %${node.id}: the backward pass needs its second input to be a weight`,
     );
   }
-  const weightNode = context.node(w);
-  const weightName = weightNode.op === 'weight' ? weightNode.attrs.name : `%${w}`;
+  const weightName = weightNode.attrs.name;
   const xShape = context.node(x).shape;
   const k = lastDim(xShape);
   const n = lastDim(node.shape);
@@ -147,11 +152,7 @@ export const matmulBackward: BackwardTemplate<'matmul'> = (node, context) => {
 const K = ${k}u;
 const N = ${n}u;
 
-@compute @workgroup_size(${SIZE})
-fn main(${ENTRY_BUILTINS}) {
-  ${FLAT_GROUP}
-  let i = group * ${SIZE}u + lid;
-  if (i >= N * K) { return; }
+${perElementEntry('N * K')}
   let col = i / K;
   let c = i % K;
   var v = 0.0;
@@ -161,7 +162,7 @@ fn main(${ENTRY_BUILTINS}) {
 `,
       reads: [GRADIENT, value(x)],
       write: { kind: 'input', index: 1 },
-      groups: { perToken: 0, perSequence: 0, fixed: n * k, divide: SIZE },
+      groups: fixedGroups(n * k),
     });
   }
   return emissions;

@@ -1,7 +1,6 @@
 import type { KernelSpec, WeightPart } from '../../../runtime/program.js';
-import { bindings, ENTRY_BUILTINS, FLAT_GROUP } from '../wgsl.js';
-
-const SIZE = 256;
+import { bindings } from '../wgsl.js';
+import { perElementEntry } from './common.js';
 
 /** The elements a part of a weight of `shape` takes in its upload. */
 export function partElements(shape: readonly number[], part: WeightPart): number {
@@ -33,11 +32,7 @@ const COLS = ${cols}u;
 const START = ${start}u;
 const WIDTH = ${end - start}u;
 
-@compute @workgroup_size(${SIZE})
-fn main(${ENTRY_BUILTINS}) {
-  ${FLAT_GROUP}
-  let i = group * ${SIZE}u + lid;
-  if (i >= ${elements}u) { return; }
+${perElementEntry(`${elements}u`)}
   let r = i / WIDTH;
   let c = START + i % WIDTH;
   out[${offset}u + i] = param[${source}];
