@@ -63,12 +63,14 @@ export interface SavedAdapterConfig {
   readonly type: string | undefined;
 }
 
-type Plain = null | boolean | number | string | readonly Plain[] | ReadonlyMap<string, Plain>;
+export type Plain =
+  null | boolean | number | string | readonly Plain[] | ReadonlyMap<string, Plain>;
 
 /** `BnConfig`'s fields without a default; every other field is optional. */
 const REQUIRED = ['mh_adapter', 'output_adapter', 'reduction_factor', 'non_linearity'] as const;
 
-const DEFAULTS: ReadonlyMap<string, Plain> = new Map<string, Plain>([
+/** `BnConfig`'s fields with a default, in the dataclass's order, with the defaults. */
+export const BN_CONFIG_DEFAULTS: ReadonlyMap<string, Plain> = new Map<string, Plain>([
   ['original_ln_before', false],
   ['original_ln_after', true],
   ['ln_before', false],
@@ -100,7 +102,7 @@ const DEFAULTS: ReadonlyMap<string, Plain> = new Map<string, Plain>([
   ['init_weights_seed', null],
 ]);
 
-const FIELDS: ReadonlySet<string> = new Set([...REQUIRED, ...DEFAULTS.keys()]);
+const FIELDS: ReadonlySet<string> = new Set([...REQUIRED, ...BN_CONFIG_DEFAULTS.keys()]);
 
 /** Keys `from_dict` sets as plain attributes that a saved config may carry besides the fields. */
 const EXTRA_KEYS: ReadonlySet<string> = new Set(['architecture', 'invertible_adapter']);
@@ -338,7 +340,8 @@ function readFields(
     fail('invertible_adapter', 'is not supported (invertible adapters)');
   }
 
-  const get = (key: string): Plain => (fields.has(key) ? fields.get(key)! : DEFAULTS.get(key)!);
+  const get = (key: string): Plain =>
+    fields.has(key) ? fields.get(key)! : BN_CONFIG_DEFAULTS.get(key)!;
   const bool = (key: string): boolean => {
     const value = get(key);
     return typeof value === 'boolean'

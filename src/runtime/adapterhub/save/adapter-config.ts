@@ -4,9 +4,17 @@ import {
   type AdapterSpec,
   type Model,
 } from '../../../compiler/model.js';
+import { BN_CONFIG_DEFAULTS } from '../../../compiler/check/adapterhub/bottleneck-config.js';
 import { SaveError } from './error.js';
 import { overlaySaved } from './plain.js';
 import { PyFloat, type PyValue } from './python-json.js';
+
+/** The defaulted fields the dataclass types `float`: written as Python floats (`0.0`, not `0`). */
+const FLOAT_FIELDS: ReadonlySet<string> = new Set([
+  'dropout',
+  'phm_init_range',
+  'stochastic_depth',
+]);
 
 /** adaptc's activations by the name the library writes for them (`Activation_Function_Class`). */
 export const LIBRARY_ACTIVATIONS: Readonly<Record<AdapterActivation, string>> = {
@@ -48,11 +56,7 @@ export function adapterConfig(adapter: AdapterSpec, model: Model): Map<string, P
   const leaveOut = Array.from({ length: model.base.layers }, (_, i) => i).filter(
     (layer) => !adapter.layers.includes(layer),
   );
-  const rebuilt = new Map<string, PyValue>([
-    ['mh_adapter', adapter.placements.attn !== undefined],
-    ['output_adapter', adapter.placements.ffn !== undefined],
-    ['reduction_factor', reductionFactors(adapter, model.base.hidden)],
-    ['non_linearity', LIBRARY_ACTIVATIONS[adapter.activation]],
+  const fromSpec = new Map<string, PyValue>([
     ['original_ln_before', f.originalLnBefore],
     ['original_ln_after', f.originalLnAfter],
     ['ln_before', f.lnBefore],
@@ -63,26 +67,21 @@ export function adapterConfig(adapter: AdapterSpec, model: Model): Map<string, P
     ['use_gating', f.gating],
     ['residual_before_ln', f.residualBeforeLn],
     ['adapter_residual_before_ln', f.adapterResidualBeforeLn],
-    ['inv_adapter', null],
-    ['inv_adapter_reduction_factor', null],
-    ['cross_adapter', false],
     ['leave_out', leaveOut],
-    ['dropout', new PyFloat(0)],
-    ['phm_layer', false],
-    ['phm_dim', 4],
-    ['factorized_phm_W', true],
-    ['shared_W_phm', false],
-    ['shared_phm_rule', true],
-    ['factorized_phm_rule', false],
-    ['phm_c_init', 'normal'],
-    ['phm_init_range', new PyFloat(0.0001)],
-    ['learn_phm', true],
-    ['hypercomplex_nonlinearity', 'glorot-uniform'],
-    ['phm_rank', 1],
-    ['phm_bias', true],
-    ['stochastic_depth', new PyFloat(0)],
   ]);
-  // adapters 1.2 adds `init_weights_seed`; it is written back where a saved config set it.
+  const rebuilt = new Map<string, PyValue>([
+    ['mh_adapter', adapter.placements.attn !== undefined],
+    ['output_adapter', adapter.placements.ffn !== undefined],
+    ['reduction_factor', reductionFactors(adapter, model.base.hidden)],
+    ['non_linearity', LIBRARY_ACTIVATIONS[adapter.activation]],
+  ]);
+  // Every other field at the dataclass's default; `init_weights_seed` (adapters 1.2) only where
+  // a saved config set it.
+  for (const [key, value] of BN_CONFIG_DEFAULTS) {
+    if (key === 'init_weights_seed') continue;
+    const float = FLOAT_FIELDS.has(key) && typeof value === 'number';
+    rebuilt.set(key, fromSpec.has(key) ? fromSpec.get(key)! : float ? new PyFloat(value) : value);
+  }
   return overlaySaved(
     rebuilt,
     adapter.savedConfig,
