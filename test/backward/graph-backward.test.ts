@@ -8,6 +8,7 @@ import {
   nodesNeedingGradient,
 } from '../../src/runtime/cpu/backward/index.js';
 import { relativeError } from '../helpers/numerics.js';
+import { SMALL_MODEL, SMALL_TRAINING_CASES } from '../helpers/small-training-models.js';
 import {
   checkGraphGradients,
   compileLowered,
@@ -17,8 +18,6 @@ import {
   randomWeights,
   weightsNamed,
 } from './finite-differences.js';
-
-const MODEL = 'model m { hidden 8 heads 2 ffn 16 layers 2 }';
 
 /**
  * Central differences of the f64 forward with h = 1e-5 have a truncation error of about
@@ -33,66 +32,8 @@ const TOLERANCE = 1e-6;
  */
 const NOISE = 1e-9;
 
-const CASES: { name: string; source: string; trained: string[]; graph?: string }[] = [
-  {
-    name: 'a Pfeiffer adapter at ffn',
-    source: `${MODEL}\nadapter a { bottleneck 4 at ffn }`,
-    trained: ['adapters.a.'],
-  },
-  {
-    name: 'a Houlsby adapter (attn and ffn), gelu',
-    source: `${MODEL}\nadapter h { bottleneck 3 activation gelu at attn, ffn }`,
-    trained: ['adapters.h.'],
-  },
-  {
-    name: 'a parallel, scaled adapter with tanh',
-    source: `${MODEL}\nadapter p { bottleneck 4 activation tanh parallel ffn scale 2.5 }`,
-    trained: ['adapters.p.'],
-  },
-  {
-    name: 'a stack of silu and gelu_tanh adapters, training the second',
-    source: `${MODEL}\nadapter s { bottleneck 2 activation silu at attn }\nadapter t { bottleneck 3 activation gelu_tanh at ffn scale 0.5 }\ngraph default = stack(s, t)`,
-    trained: ['adapters.t.'],
-  },
-  {
-    name: 'an AdapterFusion with its adapters frozen',
-    source: `${MODEL}\nadapter a { bottleneck 4 at ffn }\nadapter b { bottleneck 3 activation gelu at ffn }\nfusion f { adapters a, b at ffn temperature 0.7 }\ngraph default = f`,
-    trained: ['adapter_fusion_layer.f.'],
-  },
-  {
-    name: 'a causal pre-LN model with an adapter',
-    source: `model g { hidden 8 heads 2 ffn 16 layers 2 norm pre attention causal activation gelu_tanh }\nadapter a { bottleneck 4 at attn, ffn }`,
-    trained: ['adapters.a.'],
-  },
-  {
-    name: 'an average of two adapters',
-    source: `${MODEL}\nadapter a { bottleneck 4 at ffn }\nadapter b { bottleneck 2 at ffn }\ngraph default = average(a: 0.7, b: 0.3)`,
-    trained: ['adapters.a.', 'adapters.b.'],
-  },
-  {
-    name: 'an AdapterHub adapter with its own LayerNorms, a gate and a scale per channel',
-    source: `${MODEL}\nadapter g { bottleneck 4 at ffn original_ln_before true ln_before true ln_after true gating true residual_before_ln false scale channel }`,
-    trained: ['adapters.g.'],
-  },
-  {
-    name: 'an AdapterHub adapter with a gate that no LayerNorm undoes and a learned scale',
-    source: `${MODEL}\nadapter g { bottleneck 4 activation tanh at attn gating true scale learned }`,
-    trained: ['adapters.g.'],
-  },
-  {
-    name: 'a scaled parallel AdapterHub adapter (a learned scale)',
-    source: `${MODEL}\nadapter s { preset scaled_par_bn bottleneck 3 }`,
-    trained: ['adapters.s.'],
-  },
-  {
-    name: 'a batch(...) graph routing sequences to two adapters',
-    source: `${MODEL}\nadapter a { bottleneck 4 at ffn }\nadapter b { bottleneck 3 activation silu at attn }\ngraph default = batch(a, b)`,
-    trained: ['adapters.a.', 'adapters.b.'],
-  },
-];
-
 describe('graph backward against finite differences', () => {
-  CASES.forEach(({ name, source, trained }, index) => {
+  SMALL_TRAINING_CASES.forEach(({ name, source, trained }, index) => {
     it(`every trained tensor of ${name}`, () => {
       const program = compileLowered(source);
       const weights = randomWeights(program, 11 + index);
@@ -116,7 +57,7 @@ describe('graph backward against finite differences', () => {
 
 describe('the f64 forward', () => {
   it("equals the interpreter's outputs to f32 rounding", () => {
-    const program = compileLowered(CASES[4]!.source);
+    const program = compileLowered(SMALL_TRAINING_CASES[4]!.source);
     const weights = randomWeights(program, 3);
     const inputs = randomInputs(program, 3, 5, 4);
     const reference = interpret(program, weights, inputs);
@@ -132,7 +73,7 @@ describe("finite differences of the interpreter's f32 forward", () => {
   it('agree with the backward pass to what f32 rounding leaves', () => {
     // Smooth activations only (gelu in the model and the adapter): a ReLU kink within a step
     // as large as this one would spoil the difference.
-    const program = compileLowered(CASES[1]!.source);
+    const program = compileLowered(SMALL_TRAINING_CASES[1]!.source);
     const weights = randomWeights(program, 41);
     const inputs = randomInputs(program, 2, 4, 42);
     const names = weightsNamed(program, 'adapters.h.');
@@ -167,7 +108,7 @@ describe("finite differences of the interpreter's f32 forward", () => {
 
 describe('which nodes carry a gradient', () => {
   it('only the nodes a trained weight reaches, and never the masks', () => {
-    const source = `${MODEL}\nadapter a { bottleneck 4 at ffn layers 1 }`;
+    const source = `${SMALL_MODEL}\nadapter a { bottleneck 4 at ffn layers 1 }`;
     const program = compileLowered(source);
     const trained = new Set(weightsNamed(program, 'adapters.a.'));
     const needs = nodesNeedingGradient(program, trained);
@@ -180,7 +121,7 @@ describe('which nodes carry a gradient', () => {
   });
 
   it('gives zeros to a trained weight the output does not depend on', () => {
-    const source = `${MODEL}\nadapter a { bottleneck 4 at ffn }\nadapter b { bottleneck 2 at ffn }\ngraph default = a`;
+    const source = `${SMALL_MODEL}\nadapter a { bottleneck 4 at ffn }\nadapter b { bottleneck 2 at ffn }\ngraph default = a`;
     const program = compileLowered(source);
     const weights = randomWeights(program, 5);
     const inputs = randomInputs(program, 2, 3, 6);
@@ -195,7 +136,7 @@ describe('which nodes carry a gradient', () => {
 });
 
 describe('what the backward pass refuses', () => {
-  const source = `${MODEL}\nadapter a { bottleneck 4 at ffn }`;
+  const source = `${SMALL_MODEL}\nadapter a { bottleneck 4 at ffn }`;
 
   it('a fused program', () => {
     const fused = compile(source, { gpu: false }).program!;

@@ -3,79 +3,14 @@ import { IGNORED_LABEL } from '../../src/runtime/training/backend.js';
 import { prepareInputs } from '../../src/runtime/inputs.js';
 import { normals, randomInputs } from '../backward/finite-differences.js';
 import { gpuIt } from '../helpers/gpu.js';
+import { SMALL_TRAINING_CASES } from '../helpers/small-training-models.js';
 import { checkAgainstReference, compileUnfused, textInputs, tokenLabels } from './check.js';
 import { disposeSharedDevice } from './device.js';
-
-const MODEL = 'model m { hidden 8 heads 2 ffn 16 layers 2 }';
-
-interface Case {
-  readonly name: string;
-  readonly source: string;
-  readonly trained: readonly string[];
-}
-
-const HIDDEN_CASES: Case[] = [
-  {
-    name: 'a Pfeiffer adapter',
-    source: `${MODEL}\nadapter a { bottleneck 4 at ffn }`,
-    trained: ['adapters.a.'],
-  },
-  {
-    name: 'a Houlsby adapter (attn and ffn), gelu',
-    source: `${MODEL}\nadapter h { bottleneck 3 activation gelu at attn, ffn }`,
-    trained: ['adapters.h.'],
-  },
-  {
-    name: 'a parallel, scaled adapter with tanh',
-    source: `${MODEL}\nadapter p { bottleneck 4 activation tanh parallel ffn scale 2.5 }`,
-    trained: ['adapters.p.'],
-  },
-  {
-    name: 'a stack, training the second (silu, gelu_tanh)',
-    source: `${MODEL}\nadapter s { bottleneck 2 activation silu at attn }\nadapter t { bottleneck 3 activation gelu_tanh at ffn scale 0.5 }\ngraph default = stack(s, t)`,
-    trained: ['adapters.t.'],
-  },
-  {
-    name: 'an AdapterFusion over frozen adapters',
-    source: `${MODEL}\nadapter a { bottleneck 4 at ffn }\nadapter b { bottleneck 3 activation gelu at ffn }\nfusion f { adapters a, b at ffn temperature 0.7 }\ngraph default = f`,
-    trained: ['adapter_fusion_layer.f.'],
-  },
-  {
-    name: 'a causal pre-LN model',
-    source: `model g { hidden 8 heads 2 ffn 16 layers 2 norm pre attention causal activation gelu_tanh }\nadapter a { bottleneck 4 at attn, ffn }`,
-    trained: ['adapters.a.'],
-  },
-  {
-    name: 'an average of two adapters',
-    source: `${MODEL}\nadapter a { bottleneck 4 at ffn }\nadapter b { bottleneck 2 at ffn }\ngraph default = average(a: 0.7, b: 0.3)`,
-    trained: ['adapters.a.', 'adapters.b.'],
-  },
-  {
-    name: 'an AdapterHub adapter with its own LayerNorms, a gate and a scale per channel',
-    source: `${MODEL}\nadapter g { bottleneck 4 at ffn original_ln_before true ln_before true ln_after true gating true residual_before_ln false scale channel }`,
-    trained: ['adapters.g.'],
-  },
-  {
-    name: 'an AdapterHub adapter with a gate and a learned scale (silu)',
-    source: `${MODEL}\nadapter g { bottleneck 4 activation silu at attn gating true scale learned }`,
-    trained: ['adapters.g.'],
-  },
-  {
-    name: 'a scaled parallel AdapterHub adapter',
-    source: `${MODEL}\nadapter s { preset scaled_par_bn bottleneck 3 }`,
-    trained: ['adapters.s.'],
-  },
-  {
-    name: 'a batch(...) graph routing sequences to two adapters',
-    source: `${MODEL}\nadapter a { bottleneck 4 at ffn }\nadapter b { bottleneck 3 activation tanh at attn }\ngraph default = batch(a, b)`,
-    trained: ['adapters.a.', 'adapters.b.'],
-  },
-];
 
 describe('WebGPU training against the CPU reference', () => {
   afterAll(disposeSharedDevice);
 
-  HIDDEN_CASES.forEach(({ name, source, trained }, index) => {
+  SMALL_TRAINING_CASES.forEach(({ name, source, trained }, index) => {
     gpuIt(`${name}: one step's gradients and three AdamW steps`, async () => {
       const program = compileUnfused(source);
       const inputs = randomInputs(program, 3, 5, 100 + index);
@@ -128,7 +63,7 @@ describe("WebGPU training with the other kernel profile's forward pass", () => {
 
   (['software', 'gpu'] as const).forEach((target) => {
     gpuIt(`a Houlsby adapter under the '${target}' profile's forward kernels`, async () => {
-      const program = compileUnfused(HIDDEN_CASES[1]!.source);
+      const program = compileUnfused(SMALL_TRAINING_CASES[1]!.source);
       const inputs = randomInputs(program, 2, 6, 400);
       const labels = tokenLabels(inputs, program.model.hidden, 401);
       await checkAgainstReference(program, ['adapters.h.'], inputs, labels, 'hidden_states', 402, {
@@ -166,7 +101,7 @@ describe('WebGPU training where a sequence is all padding', () => {
   afterAll(disposeSharedDevice);
 
   gpuIt('its queries see no key: zeros out of attention, and nothing back through it', async () => {
-    const program = compileUnfused(HIDDEN_CASES[1]!.source);
+    const program = compileUnfused(SMALL_TRAINING_CASES[1]!.source);
     const batch = 3;
     const seq = 4;
     const mask = Int32Array.from({ length: batch * seq }, (_, i) =>

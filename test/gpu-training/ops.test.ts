@@ -1,48 +1,15 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../src/compiler/ir/builder.js';
-import type { IrGraph } from '../../src/compiler/ir/types.js';
 import { planTraining } from '../../src/compiler/training/index.js';
 import type { PreparedInputs } from '../../src/runtime/inputs.js';
-import {
-  PROGRAM_FORMAT,
-  PROGRAM_VERSION,
-  type IoSpec,
-  type Program,
-} from '../../src/runtime/program.js';
+import type { Program } from '../../src/runtime/program.js';
 import { normals } from '../backward/finite-differences.js';
 import { gpuIt } from '../helpers/gpu.js';
+import { programOf } from '../helpers/small-training-models.js';
 import { checkAgainstReference, tokenLabels } from './check.js';
 import { disposeSharedDevice } from './device.js';
 
 const init = { kind: 'normal', std: 1 } as const;
-
-function programOf(graph: IrGraph): Program {
-  const io = ({ name, node }: { name: string; node: number }): IoSpec => ({
-    name,
-    node,
-    dtype: graph.nodes[node]!.dtype,
-    shape: graph.nodes[node]!.shape,
-  });
-  return {
-    format: PROGRAM_FORMAT,
-    version: PROGRAM_VERSION,
-    source: 'test',
-    graph: 'default',
-    model: {
-      name: 'test',
-      hidden: 8,
-      heads: 1,
-      ffn: 8,
-      layers: 1,
-      norm: 'post',
-      attention: 'bidirectional',
-    },
-    inputs: graph.inputs.map(io),
-    outputs: graph.outputs.map(io),
-    weights: graph.weights,
-    nodes: graph.nodes,
-  };
-}
 
 /**
  * The ops no spec reaches in the model cases (leaky_relu, sigmoid, relu beside them, token_mean,
@@ -76,7 +43,7 @@ function opsProgram(): Program {
     {},
   );
   g.output('logits', logits);
-  return programOf(g.finish());
+  return programOf(g.finish(), 8);
 }
 
 describe('WebGPU gradients of single ops against the CPU reference', () => {
@@ -111,7 +78,7 @@ describe('a matmul whose weight is split over its columns', () => {
     const x = g.input('hidden_states', 'f32', ['B', 'T', 4]);
     const h = g.op('matmul', [x, g.weight('w1', [8, 4], init)], {});
     g.output('logits', g.op('matmul', [g.op('tanh', [h], {}), g.weight('w2', [12, 8], init)], {}));
-    return programOf(g.finish());
+    return programOf(g.finish(), 8);
   }
 
   it('gets dx from every window, the first written and the others added', () => {

@@ -1,45 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { compile } from '../../src/compiler/index.js';
 import { GraphBuilder } from '../../src/compiler/ir/builder.js';
-import type { IrGraph } from '../../src/compiler/ir/types.js';
 import { planTraining, plannedBytes } from '../../src/compiler/training/index.js';
 import { BackwardError } from '../../src/runtime/cpu/backward/index.js';
-import {
-  PROGRAM_FORMAT,
-  PROGRAM_VERSION,
-  type IoSpec,
-  type Program,
-} from '../../src/runtime/program.js';
+import type { Program } from '../../src/runtime/program.js';
+import { programOf } from '../helpers/small-training-models.js';
 
 const init = { kind: 'normal', std: 1 } as const;
-
-function programOf(graph: IrGraph): Program {
-  const io = ({ name, node }: { name: string; node: number }): IoSpec => ({
-    name,
-    node,
-    dtype: graph.nodes[node]!.dtype,
-    shape: graph.nodes[node]!.shape,
-  });
-  return {
-    format: PROGRAM_FORMAT,
-    version: PROGRAM_VERSION,
-    source: 'test',
-    graph: 'default',
-    model: {
-      name: 'test',
-      hidden: 4,
-      heads: 1,
-      ffn: 4,
-      layers: 1,
-      norm: 'post',
-      attention: 'bidirectional',
-    },
-    inputs: graph.inputs.map(io),
-    outputs: graph.outputs.map(io),
-    weights: graph.weights,
-    nodes: graph.nodes,
-  };
-}
 
 /** logits = gelu(x·Wᵀ + b)·Vᵀ, W [3, 4] trained, b and V frozen. */
 function smallProgram(): Program {
@@ -49,7 +16,7 @@ function smallProgram(): Program {
   const biased = g.op('add', [h, g.weight('b', [3], init)], {});
   const activated = g.op('gelu', [biased], {});
   g.output('logits', g.op('matmul', [activated, g.weight('v', [2, 3], init)], {}));
-  return programOf(g.finish());
+  return programOf(g.finish(), 4);
 }
 
 const idOf = (program: Program, op: string, nth = 0) =>
@@ -123,7 +90,7 @@ describe('accumulated gradients', () => {
     const w = g.weight('w', [4, 4], init);
     const h = g.op('matmul', [x, w], {});
     g.output('logits', g.op('matmul', [h, w], {}));
-    const plan = planTraining(programOf(g.finish()), { trained: ['w'], output: 'logits' });
+    const plan = planTraining(programOf(g.finish(), 4), { trained: ['w'], output: 'logits' });
     expect(plan.backward.map((d) => d.label.split(' ')[2])).toEqual([
       'matmul_dx_vec4_4x4_token',
       'matmul_dw_4x4_token',
@@ -139,7 +106,7 @@ describe('what the training plan refuses', () => {
     const rows = g.op('gather', [g.weight('table', [10, 4], init), ids], {});
     g.output('logits', g.op('matmul', [rows, g.weight('v', [2, 4], init)], {}));
     expect(() =>
-      planTraining(programOf(g.finish()), { trained: ['table'], output: 'logits' }),
+      planTraining(programOf(g.finish(), 4), { trained: ['table'], output: 'logits' }),
     ).toThrow(/embedding table, which training keeps frozen/);
   });
 
