@@ -3,9 +3,8 @@ import { describe, expect } from 'vitest';
 import { runCli } from './helpers/cli.js';
 import { gpuIt } from './helpers/gpu.js';
 import { relativeError } from './helpers/numerics.js';
-import { loadTrainingCase, TRAINING_CASES } from './helpers/training-cases.js';
+import { loadTrainingCase } from './helpers/training-cases.js';
 import { tinyTraining } from './training/tiny-cli.js';
-import { trainFixture } from './training/train-case.js';
 import { expectResumedAsWhole, trainedTensors } from './training/trained-output.js';
 
 const { dir, spec, data } = tinyTraining('adapt-train-gpu-');
@@ -46,14 +45,6 @@ describe('adapt train --backend webgpu', () => {
         name,
       ).toBeLessThan(1e-4);
   });
-});
-
-/** The PyTorch training fixtures on WebGPU, through the CLI, as on the CPU (cli-train-torch). */
-describe('adapt train --backend webgpu against PyTorch', () => {
-  for (const name of TRAINING_CASES)
-    gpuIt(name, async () => {
-      await trainFixture(loadTrainingCase(name), 'webgpu', join(dir, `torch-${name}`));
-    });
 });
 
 describe('adapt train --backend webgpu --resume', () => {
