@@ -50,6 +50,9 @@ export class WebGpuTrainer implements TrainingBackend {
   private readonly params: GPUBuffer;
   private readonly loss: GPUBuffer;
   private readonly steps: number[];
+  /** What a training step dispatches, and what an evaluation does: fixed by the plan. */
+  private readonly stepDispatches: readonly TrainingDispatch[];
+  private readonly evaluateDispatches: readonly TrainingDispatch[];
   private bindGroups = new Map<TrainingDispatch, GPUBindGroup>();
   private disposed = false;
   /** Why the device was lost, once it was: its buffers, the trained weights among them, are gone. */
@@ -65,6 +68,8 @@ export class WebGpuTrainer implements TrainingBackend {
     void device.lost.then((info) => {
       this.lost = `${info.reason}${info.message ? `: ${info.message}` : ''}`;
     });
+    this.evaluateDispatches = [...plan.forward, ...plan.loss];
+    this.stepDispatches = [...this.evaluateDispatches, ...plan.backward, ...plan.update];
     this.activations = new SizedBuffers(device, plan.activations, 'activations');
     this.gradients = new SizedBuffers(device, plan.gradients, 'gradients');
     this.params = device.createBuffer({
@@ -214,9 +219,7 @@ export class WebGpuTrainer implements TrainingBackend {
         try {
           const encoder = this.device.createCommandEncoder({ label: 'training step' });
           const pass = encoder.beginComputePass({ label: 'training step' });
-          const dispatches = settings
-            ? [...this.plan.forward, ...this.plan.loss, ...this.plan.backward, ...this.plan.update]
-            : [...this.plan.forward, ...this.plan.loss];
+          const dispatches = settings ? this.stepDispatches : this.evaluateDispatches;
           for (const dispatch of dispatches) this.dispatch(pass, dispatch, b, seq);
           pass.end();
           encoder.copyBufferToBuffer(this.loss, 0, staging, 0, 16);
