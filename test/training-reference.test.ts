@@ -15,6 +15,7 @@ import {
 } from '../src/runtime/training/index.js';
 import { relativeError } from './helpers/numerics.js';
 import {
+  caseDropout,
   loadTrainingCase,
   stepRows,
   TRAINING_CASES,
@@ -45,7 +46,7 @@ function trainOnCpu(c: TrainingCase): Trained {
   const losses: number[] = [];
   let first: ReadonlyMap<string, Float64Array> | undefined;
   c.batches.forEach((batch, step) => {
-    const forward = forward64(c.program, weights, batch.inputs);
+    const forward = forward64(c.program, weights, batch.inputs, caseDropout(c, step));
     const { loss, gradient } = crossEntropy(
       forward.outputs[c.output]!.data,
       c.classes,
@@ -143,6 +144,7 @@ describe.each(TRAINING_CASES)('training case %s through the training loop on the
       trained,
       output: c.output,
       classes: c.classes,
+      ...(c.dropout ? { dropout: c.dropout } : {}),
     });
     const result = await train(backend, {
       program: c.program,

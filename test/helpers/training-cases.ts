@@ -8,11 +8,13 @@ import type { Program } from '../../src/runtime/program.js';
 import { loadSafetensors, type TensorMap } from '../../src/runtime/safetensors.js';
 import { textInputs } from '../../src/runtime/text/classify.js';
 import type { TextTokenizer } from '../../src/runtime/text/tokenizer.js';
+import type { StepDropout } from '../../src/runtime/cpu/backward/dropout.js';
 import {
   IGNORED_LABEL,
   type StepSettings,
   type TrainingBatch,
 } from '../../src/runtime/training/backend.js';
+import { dropoutSites, type DropoutSettings } from '../../src/runtime/training/dropout/sites.js';
 import { bindWeights } from '../../src/runtime/weights.js';
 
 /**
@@ -22,7 +24,15 @@ import { bindWeights } from '../../src/runtime/weights.js';
  * bound, the rows tokenized with the checkpoint's tokenizer and cut into the batches of each step.
  */
 export const TRAINING_ROOT = 'test/fixtures/training';
-export const TRAINING_CASES = ['seq-bn', 'double-seq-bn', 'par-bn', 'fusion', 'tagging'] as const;
+export const TRAINING_CASES = [
+  'seq-bn',
+  'double-seq-bn',
+  'par-bn',
+  'fusion',
+  'tagging',
+  'seq-bn-dropout',
+  'fusion-dropout',
+] as const;
 export type TrainingCaseName = (typeof TRAINING_CASES)[number];
 
 /** case.json, as generate.py writes it. */
@@ -53,6 +63,11 @@ export interface TrainingCaseConfig {
   readonly zero_gradient: readonly string[];
   /** The loss of each step, before its update, in f64. */
   readonly losses: readonly number[];
+  /** Train mode: every dropout at this P, the masks of the stream under `seed` (`--dropout`, `--seed`). */
+  readonly dropout?: number;
+  readonly seed?: number;
+  /** What each dropout site of the forward pass was, in site order. */
+  readonly dropout_sites?: readonly string[];
   /** How far PyTorch's float32 training lands from the float64 one (relative, largest tensor). */
   readonly float32_run: {
     readonly loss: number;
@@ -107,9 +122,16 @@ export interface TrainingCase {
   readonly classes: number;
   /** Step k's batch: rows k·B … k·B+B−1, wrapping around. */
   readonly batches: readonly TrainingBatch[];
-  /** Step k's AdamW settings. */
+  /** Step k's AdamW settings, and its number for the dropout masks. */
   readonly settings: readonly StepSettings[];
+  /** The run's dropout, in a case trained in train mode. */
+  readonly dropout?: DropoutSettings;
   readonly expected: TrainingExpected;
+}
+
+/** What forward64 drops at step `step` of a case in train mode; undefined in eval mode. */
+export function caseDropout(c: TrainingCase, step: number): StepDropout | undefined {
+  return c.dropout ? { sites: dropoutSites(c.program), settings: c.dropout, step } : undefined;
 }
 
 function readRows(path: string): TrainingRow[] {
@@ -222,6 +244,9 @@ export function adaptTrainArguments(c: TrainingCase): string[] {
     '--schedule',
     config.schedule,
     '--no-shuffle',
+    ...(config.dropout === undefined
+      ? []
+      : ['--dropout', String(config.dropout), '--seed', String(config.seed)]),
   ];
 }
 
@@ -266,12 +291,13 @@ export function loadTrainingCase(
       stepRows(k, config.batch, rows.length).map((i) => rows[i]!),
     ),
   );
-  const settings = config.lr_per_step.map((lr) => ({
+  const settings = config.lr_per_step.map((lr, step) => ({
     lr,
     weightDecay: config.weight_decay,
     beta1: config.betas[0],
     beta2: config.betas[1],
     eps: config.eps,
+    step,
   }));
   return {
     name,
@@ -290,6 +316,9 @@ export function loadTrainingCase(
     classes: program.model.text!.head!.labels.length,
     batches,
     settings,
+    ...(config.dropout === undefined
+      ? {}
+      : { dropout: { probability: config.dropout, seed: config.seed! } }),
     expected: readExpected(join(dir, 'expected.safetensors'), config),
   };
 }

@@ -1,5 +1,6 @@
 import type { PreparedInputs } from '../inputs.js';
 import type { Program } from '../program.js';
+import type { DropoutSettings } from './dropout/sites.js';
 
 /** The label that no loss is taken at (PyTorch's `ignore_index`): padding, special tokens, sub-words. */
 export const IGNORED_LABEL = -100;
@@ -20,6 +21,8 @@ export interface StepSettings {
   readonly beta1: number;
   readonly beta2: number;
   readonly eps: number;
+  /** The run's step number (from 0), which picks the step's dropout masks; absent: 0. */
+  readonly step?: number;
 }
 
 /** AdamW's state of one trained tensor: the steps taken and both moments, in the weight's layout. */
@@ -42,6 +45,8 @@ export interface TrainingSetup {
   readonly classes: number;
   /** AdamW's state to resume from, by trained weight name; absent: fresh. */
   readonly optimizerState?: ReadonlyMap<string, OptimizerTensorState>;
+  /** Dropout in every training step (never in an evaluation); absent or P = 0: none. */
+  readonly dropout?: DropoutSettings;
 }
 
 /** The mean cross-entropy of one batch, and the logits it was taken of (row-major, f32). */

@@ -7,6 +7,7 @@ import {
   type AdamWState,
 } from '../cpu/backward/index.js';
 import { AdaptRuntimeError } from '../errors.js';
+import { dropoutSites } from './dropout/sites.js';
 import {
   IGNORED_LABEL,
   type BatchLoss,
@@ -21,7 +22,8 @@ import {
  * Training on the CPU reference (docs/training.md): the f64 forward pass, the mean cross-entropy
  * over the labels that are not IGNORED_LABEL, the f64 backward pass to the trained weights and
  * AdamW with f64 moments. The trained weights are this backend's own f32 copies, rounded once
- * per step as an f32 PyTorch parameter is stored; the frozen ones are the arrays given.
+ * per step as an f32 PyTorch parameter is stored; the frozen ones are the arrays given. With
+ * the setup's dropout, each step drops the masks of its number (evaluations drop nothing).
  */
 export function createCpuTrainer(setup: TrainingSetup): TrainingBackend {
   const weights = new Map<string, Float32Array | Float64Array>(setup.weights);
@@ -37,9 +39,16 @@ export function createCpuTrainer(setup: TrainingSetup): TrainingBackend {
     setup.trained.map((name) => [name, resumedState(name, own.get(name)!.length, setup)]),
   );
   let gradients: ReadonlyMap<string, Float64Array> = new Map();
+  const dropout = setup.dropout?.probability ? setup.dropout : undefined;
+  const sites = dropout ? dropoutSites(setup.program) : [];
 
-  const lossOf = (batch: TrainingBatch) => {
-    const forward = forward64(setup.program, weights, batch.inputs);
+  const lossOf = (batch: TrainingBatch, step?: number) => {
+    const forward = forward64(
+      setup.program,
+      weights,
+      batch.inputs,
+      dropout && step !== undefined ? { sites, settings: dropout, step } : undefined,
+    );
     const logits = forward.outputs[setup.output];
     if (!logits) throw new AdaptRuntimeError(`the program has no output '${setup.output}'`);
     const loss = crossEntropy(logits.data, setup.classes, batch.labels, {
@@ -51,7 +60,7 @@ export function createCpuTrainer(setup: TrainingSetup): TrainingBackend {
   return {
     name: 'cpu',
     step(batch: TrainingBatch, settings: StepSettings): Promise<BatchLoss> {
-      const { forward, loss, logits } = lossOf(batch);
+      const { forward, loss, logits } = lossOf(batch, settings.step ?? 0);
       gradients = backwardFrom(
         setup.program,
         forward,

@@ -116,6 +116,7 @@ export async function train(
     const { loss } = await backend.step(makeBatch(program, data, indices), {
       ...options.optimizer,
       lr,
+      step,
     });
     if (!Number.isFinite(loss)) throw nonFiniteLoss(data, indices, step, loss);
     losses.push(loss);

@@ -99,7 +99,15 @@ export function attentionProbabilities(
   return true;
 }
 
-const attention: ForwardKernel<'attention'> = (inputs, attrs) => {
+/**
+ * Attention with each probability P_ij times factors[((b·H + h)·T + i)·T + j] where factors are
+ * given (dropout of the probabilities: 0 or 1/(1 − p)), as the probabilities are without.
+ */
+export function attentionOutput(
+  inputs: readonly Value64[],
+  attrs: OpAttrs<'attention'>,
+  factors?: Float64Array,
+): Float64Array {
   const [q, , v] = inputs;
   const [batch, seq, d] = q!.shape as [number, number, number];
   const dh = d / attrs.heads;
@@ -109,6 +117,10 @@ const attention: ForwardKernel<'attention'> = (inputs, attrs) => {
     for (let h = 0; h < attrs.heads; h++) {
       for (let i = 0; i < seq; i++) {
         if (!attentionProbabilities(inputs, attrs, b, h, i, probs)) continue;
+        if (factors) {
+          const fo = ((b * attrs.heads + h) * seq + i) * seq;
+          for (let j = 0; j < seq; j++) probs[j]! *= factors[fo + j]!;
+        }
         const qo = (b * seq + i) * d + h * dh;
         for (let c = 0; c < dh; c++) {
           let sum = 0;
@@ -119,7 +131,9 @@ const attention: ForwardKernel<'attention'> = (inputs, attrs) => {
     }
   }
   return out;
-};
+}
+
+const attention: ForwardKernel<'attention'> = (inputs, attrs) => attentionOutput(inputs, attrs);
 
 const rowDot: ForwardKernel<'row_dot'> = ([a, b]) => {
   const d = lastDim(a!);

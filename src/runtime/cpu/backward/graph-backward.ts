@@ -7,9 +7,10 @@ import {
   requireLoweredProgram,
   type DifferentiableOp,
 } from './differentiable-ops.js';
-import { FORWARD_KERNELS, type ForwardKernel } from './forward-kernels.js';
+import { dropped, siteFactors, type AppliedDropout, type StepDropout } from './dropout.js';
+import { attentionOutput, FORWARD_KERNELS, type ForwardKernel } from './forward-kernels.js';
 import type { Value64 } from './values.js';
-import { VJPS, type Vjp } from './vjp.js';
+import { attentionVjp, VJPS, type Vjp } from './vjp.js';
 
 /** Weights by name: f32 as loaded, or f64 (a finite-difference probe, an f64 master copy). */
 export type Weights64 = ReadonlyMap<string, Float32Array | Float64Array>;
@@ -18,6 +19,8 @@ export type Weights64 = ReadonlyMap<string, Float32Array | Float64Array>;
 export interface Forward64 {
   readonly values: readonly Value64[];
   readonly outputs: Readonly<Record<string, Value64>>;
+  /** The dropout this pass applied, which the backward pass from it applies too. */
+  readonly dropout?: AppliedDropout;
 }
 
 /** The gradient dLoss/dOutput of one of the program's outputs. */
@@ -37,10 +40,21 @@ const widen = (data: Float32Array | Float64Array | Int32Array): Float64Array | I
 
 /**
  * The program's forward pass in f64 (forward-kernels.ts), keeping every value. The same inputs
- * and weights as `interpret` takes; its outputs equal the interpreter's to f32 rounding.
+ * and weights as `interpret` takes; its outputs equal the interpreter's to f32 rounding. With
+ * `dropout`, each site's values are dropped as training's forward pass drops them; every value
+ * kept is the one its consumers read.
  */
-export function forward64(program: Program, weights: Weights64, inputs: PreparedInputs): Forward64 {
+export function forward64(
+  program: Program,
+  weights: Weights64,
+  inputs: PreparedInputs,
+  dropout?: StepDropout,
+): Forward64 {
   requireLoweredProgram(program);
+  const sites = new Map((dropout?.sites ?? []).map((s) => [`${s.kind}:${s.node}`, s]));
+  const applied = { outputs: new Map(), attention: new Map(), undropped: new Map() } satisfies {
+    [K in keyof AppliedDropout]: Map<number, Float64Array>;
+  };
   const values: Value64[] = new Array(program.nodes.length);
   for (const node of program.nodes) {
     const shape = resolveShape(node.shape, inputs.batch, inputs.seq);
@@ -53,11 +67,26 @@ export function forward64(program: Program, weights: Weights64, inputs: Prepared
     }
     const kernel = FORWARD_KERNELS[node.op as DifferentiableOp] as ForwardKernel<DifferentiableOp>;
     const args = node.inputs.map((id) => values[id]!);
-    values[node.id] = { data: kernel(args, node.attrs as never, shape), shape };
+    const attentionSite = sites.get(`attention:${node.id}`);
+    let data: Float64Array | Int32Array;
+    if (attentionSite && node.op === 'attention') {
+      const [batch, seq] = shape as [number, number];
+      const factors = siteFactors(dropout!, attentionSite, batch * node.attrs.heads * seq * seq);
+      applied.attention.set(node.id, factors);
+      data = attentionOutput(args, node.attrs, factors);
+    } else data = kernel(args, node.attrs as never, shape);
+    const outputSite = sites.get(`output:${node.id}`);
+    if (outputSite && data instanceof Float64Array) {
+      const factors = siteFactors(dropout!, outputSite, data.length);
+      applied.outputs.set(node.id, factors);
+      applied.undropped.set(node.id, data);
+      data = dropped(data, factors);
+    }
+    values[node.id] = { data, shape };
   }
   const outputs: Record<string, Value64> = {};
   for (const output of program.outputs) outputs[output.name] = values[output.node]!;
-  return { values, outputs };
+  return { values, outputs, ...(dropout ? { dropout: applied } : {}) };
 }
 
 /**
@@ -128,7 +157,7 @@ export function backwardFrom(
       accumulate(gradients, node.attrs.name, grad);
       continue;
     }
-    propagate(node, forward.values, grad, needs, grads);
+    propagate(node, forward, grad, needs, grads);
   }
   for (const name of trainedSet) {
     if (!gradients.has(name)) gradients.set(name, new Float64Array(sizeOf(program, name)));
@@ -136,23 +165,37 @@ export function backwardFrom(
   return gradients;
 }
 
+/**
+ * One node's VJP into its inputs' gradients. At a dropout site the gradient of the dropped
+ * output is the factors times the one its consumers sent, and the VJP sees the value before
+ * dropout; attention with dropped probabilities takes their factors.
+ */
 function propagate(
   node: ProgramNode,
-  values: readonly Value64[],
-  grad: Float64Array,
+  forward: Forward64,
+  outputGrad: Float64Array,
   needs: readonly boolean[],
   grads: (Float64Array | undefined)[],
 ): void {
+  const { values } = forward;
   const typed = node as NodeOf<DifferentiableOp>;
-  const vjp = VJPS[typed.op] as Vjp<DifferentiableOp>;
   const wanted = node.inputs.map((id) => needs[id]!);
-  const inputGrads = vjp(
-    node.inputs.map((id) => values[id]!),
-    values[node.id]!,
-    grad,
-    typed.attrs as never,
-    wanted,
-  );
+  const inputs = node.inputs.map((id) => values[id]!);
+  const outputFactors = forward.dropout?.outputs.get(node.id);
+  const grad = outputFactors ? dropped(outputGrad, outputFactors) : outputGrad;
+  const undropped = forward.dropout?.undropped.get(node.id);
+  const output = undropped ? { data: undropped, shape: values[node.id]!.shape } : values[node.id]!;
+  const attentionFactors = forward.dropout?.attention.get(node.id);
+  const inputGrads =
+    attentionFactors && node.op === 'attention'
+      ? attentionVjp(inputs, grad, node.attrs, wanted, attentionFactors)
+      : (VJPS[typed.op] as Vjp<DifferentiableOp>)(
+          inputs,
+          output,
+          grad,
+          typed.attrs as never,
+          wanted,
+        );
   node.inputs.forEach((id, i) => {
     const inputGrad = inputGrads[i];
     if (!wanted[i] || !inputGrad) return;

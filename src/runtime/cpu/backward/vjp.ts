@@ -118,7 +118,17 @@ const layerNorm: Vjp<'layer_norm'> = ([x, gamma], _output, grad, { eps }, wanted
   return [dx, dgamma, dbeta];
 };
 
-const attention: Vjp<'attention'> = (inputs, _output, grad, attrs, wanted) => {
+/**
+ * Attention's VJP; with `factors` (dropout of the probabilities, as attentionOutput takes them)
+ * the output is Σ_j P_ij·m_ij·v_j, so dv_j gets P·m·g and dP_ij = m_ij·(g·v_j).
+ */
+export function attentionVjp(
+  inputs: readonly Value64[],
+  grad: Float64Array,
+  attrs: OpAttrs<'attention'>,
+  wanted: readonly boolean[],
+  factors?: Float64Array,
+): (Float64Array | undefined)[] {
   const [q, k, v] = inputs;
   const [batch, seq, d] = q!.shape as [number, number, number];
   const dh = d / attrs.heads;
@@ -133,19 +143,22 @@ const attention: Vjp<'attention'> = (inputs, _output, grad, attrs, wanted) => {
       for (let i = 0; i < seq; i++) {
         if (!attentionProbabilities(inputs, attrs, b, h, i, probs)) continue;
         const qo = (b * seq + i) * d + h * dh;
-        // dP_j = g·v_j; dS_j = P_j (dP_j − Σ P dP), the softmax's VJP.
+        const fo = ((b * attrs.heads + h) * seq + i) * seq;
+        // dP_j = m_j·(g·v_j); dS_j = P_j (dP_j − Σ P dP), the softmax's VJP.
         let weighted = 0;
         for (let j = 0; j < seq; j++) {
           if (probs[j] === 0) {
             dScores[j] = 0;
             continue;
           }
+          const m = factors ? factors[fo + j]! : 1;
           const vo = (b * seq + j) * d + h * dh;
           let dp = 0;
           for (let c = 0; c < dh; c++) {
             dp += grad[qo + c]! * v!.data[vo + c]!;
-            if (dv) dv[vo + c]! += probs[j]! * grad[qo + c]!;
+            if (dv) dv[vo + c]! += probs[j]! * m * grad[qo + c]!;
           }
+          dp *= m;
           dScores[j] = dp;
           weighted += probs[j]! * dp;
         }
@@ -162,7 +175,10 @@ const attention: Vjp<'attention'> = (inputs, _output, grad, attrs, wanted) => {
     }
   }
   return [dq, dk, dv, undefined];
-};
+}
+
+const attention: Vjp<'attention'> = (inputs, _output, grad, attrs, wanted) =>
+  attentionVjp(inputs, grad, attrs, wanted);
 
 const rowDot: Vjp<'row_dot'> = ([a, b], _output, grad, _attrs, wanted) => {
   const d = lastDim(a!);
