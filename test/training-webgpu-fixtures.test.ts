@@ -41,6 +41,7 @@ describe.each(TRAINING_CASES)('training case %s on WebGPU against PyTorch', (nam
           trained: c.trained,
           output: c.output,
           classes: c.classes,
+          ...(c.dropout ? { dropout: c.dropout } : {}),
         },
         { device: gpu.device, target: gpu.adapter.profile },
       );

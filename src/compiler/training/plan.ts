@@ -9,8 +9,12 @@ import { sizeOf } from '../codegen/backward/common.js';
 import { crossEntropyGradientKernel, crossEntropyLossKernel } from '../codegen/backward/loss.js';
 import { partElements } from '../codegen/backward/refresh.js';
 import type { BackwardRead } from '../codegen/backward/types.js';
+
 import { MAX_BINDING_BYTES, planGpu } from '../codegen/plan.js';
 import type { IrGraph } from '../ir/types.js';
+import { dropoutSites } from '../../runtime/training/dropout/sites.js';
+import type { SiteDropout } from '../codegen/backward/dropout.js';
+import { dropoutDispatch, trainingForward } from './dropout-dispatches.js';
 import { GradientMemory } from './gradient-memory.js';
 import { reverseWalk } from './reverse-walk.js';
 import { updateDispatches } from './update.js';
@@ -25,6 +29,8 @@ export interface TrainingPlanOptions {
   readonly output: string;
   readonly target?: Target;
   readonly maxBindingBytes?: number;
+  /** The dropout probability of a training step at every site (docs/training.md); absent or 0: none. */
+  readonly dropout?: number;
 }
 
 const KEPT_PREFIX = 'kept:';
@@ -67,7 +73,15 @@ export function planTraining(program: Program, options: TrainingPlanOptions): Tr
   };
 
   const maxBindingBytes = options.maxBindingBytes ?? MAX_BINDING_BYTES;
-  const steps = reverseWalk(program, output.node, needs, weightName, maxBindingBytes);
+  const probability = options.dropout ?? 0;
+  const sites = probability > 0 ? dropoutSites(program) : [];
+  const siteOf = (kind: 'output' | 'attention', id: number): SiteDropout | undefined => {
+    const site = sites.find((s) => s.kind === kind && s.node === id);
+    return site ? { site: site.index, probability } : undefined;
+  };
+  const steps = reverseWalk(program, output.node, needs, weightName, maxBindingBytes, (id) =>
+    siteOf('attention', id),
+  );
   const kept = new Set<number>();
   for (const step of steps)
     for (const emission of step.emissions)
@@ -166,6 +180,12 @@ export function planTraining(program: Program, options: TrainingPlanOptions): Tr
   const backward: TrainingDispatch[] = [];
   for (const step of steps) {
     const node = nodes[step.node]!;
+    const dropped = siteOf('output', node.id);
+    if (dropped) {
+      // The gradient of the dropped output, as the consumers sent it, times the same mask.
+      const gradient: TrainingBinding = { space: 'gradient', buffer: gradientOf.get(node.id)! };
+      backward.push(dropoutDispatch(node, dropped, gradient, kernels));
+    }
     let scratch: number | undefined;
     const resolve = (read: BackwardRead): TrainingBinding => {
       switch (read.kind) {
@@ -173,6 +193,8 @@ export function planTraining(program: Program, options: TrainingPlanOptions): Tr
           return { space: 'gradient', buffer: gradientOf.get(node.id)! };
         case 'scratch':
           return { space: 'gradient', buffer: scratch! };
+        case 'dropout':
+          return { space: 'dropout' };
         case 'value': {
           const buffer = activationOf.get(read.node);
           if (buffer === undefined) throw new Error(`node %${read.node} was not kept`);
@@ -227,6 +249,16 @@ export function planTraining(program: Program, options: TrainingPlanOptions): Tr
   }
 
   const update = updateDispatches(trained, uploads, weightSpecs, kernels);
+  const forward = gpu.dispatches.map((d): TrainingDispatch => ({
+    kernel: d.kernel,
+    label: d.label,
+    bindings: d.args.map((a): TrainingBinding =>
+      a.kind === 'buffer'
+        ? { space: 'activation', buffer: a.buffer }
+        : { space: 'upload', upload: a.upload },
+    ),
+    groups: d.groups,
+  }));
 
   return {
     target: gpu.target,
@@ -240,16 +272,9 @@ export function planTraining(program: Program, options: TrainingPlanOptions): Tr
     trained,
     inputs: gpu.inputs,
     output: { name: output.name, buffer: outputBuffer, classes, rows },
-    forward: gpu.dispatches.map((d) => ({
-      kernel: d.kernel,
-      label: d.label,
-      bindings: d.args.map((a): TrainingBinding =>
-        a.kind === 'buffer'
-          ? { space: 'activation', buffer: a.buffer }
-          : { space: 'upload', upload: a.upload },
-      ),
-      groups: d.groups,
-    })),
+    forward,
+    trainForward: trainingForward(nodes, gpu.dispatches, forward, siteOf, kernels),
+    dropout: probability,
     loss,
     backward,
     update,

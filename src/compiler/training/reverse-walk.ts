@@ -2,6 +2,7 @@ import type { DifferentiableOp } from '../../runtime/cpu/backward/differentiable
 import type { NodeOf } from '../../runtime/ops/node.js';
 import type { Program } from '../../runtime/program.js';
 import { emitBackward } from '../codegen/backward/table.js';
+import type { SiteDropout } from '../codegen/backward/dropout.js';
 import type { BackwardEmission } from '../codegen/backward/types.js';
 
 /** One node's gradient kernels, as the reverse walk emits them. */
@@ -20,6 +21,7 @@ export function reverseWalk(
   needs: readonly boolean[],
   weightName: (id: number) => string | undefined,
   maxBindingBytes: number,
+  attentionDropout: (id: number) => SiteDropout | undefined = () => undefined,
 ): BackwardStep[] {
   const nodes = program.nodes;
   const has = new Set<string>();
@@ -36,7 +38,14 @@ export function reverseWalk(
       has.add(key(input));
       return before;
     });
-    const context = { node: (n: number) => nodes[n]!, wanted, accumulate, maxBindingBytes };
+    const dropout = attentionDropout(id);
+    const context = {
+      node: (n: number) => nodes[n]!,
+      wanted,
+      accumulate,
+      maxBindingBytes,
+      ...(dropout ? { attentionDropout: dropout } : {}),
+    };
     steps.push({ node: id, emissions: emitBackward(node as NodeOf<DifferentiableOp>, context) });
   }
   return steps;

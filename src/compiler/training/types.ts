@@ -12,7 +12,9 @@ export type TrainingBinding =
   | { readonly space: 'gradient'; readonly buffer: number }
   | { readonly space: 'trained'; readonly tensor: number; readonly part: TrainedPart }
   | { readonly space: 'labels' }
-  | { readonly space: 'loss' };
+  | { readonly space: 'loss' }
+  /** The run's seed and the step's number, [seed, step] u32, that the dropout masks hash. */
+  | { readonly space: 'dropout' };
 
 export interface TrainingDispatch {
   readonly kernel: number;
@@ -53,7 +55,15 @@ export interface TrainingPlan {
     readonly classes: number;
     readonly rows: 'sequence' | 'token';
   };
+  /** The forward pass of an evaluation: no dropout. */
   readonly forward: readonly TrainingDispatch[];
+  /**
+   * The forward pass of a training step: `forward` with each dropout site's values dropped in
+   * place after the node computes them, and attention dropping its probabilities.
+   */
+  readonly trainForward: readonly TrainingDispatch[];
+  /** The dropout probability every site drops with; 0: none, and trainForward is forward. */
+  readonly dropout: number;
   /** The loss's gradient (dlogits), then the loss itself. */
   readonly loss: readonly TrainingDispatch[];
   readonly backward: readonly TrainingDispatch[];

@@ -7,6 +7,13 @@ import {
 } from '../kernels/attention.js';
 import { bindings } from '../wgsl.js';
 import { accumulateSuffix, GRADIENT, value } from './common.js';
+import {
+  DROPOUT_BINDING,
+  DROPOUT_READ,
+  dropoutFunctions,
+  probabilityFactor,
+  type SiteDropout,
+} from './dropout.js';
 import type { BackwardEmission, BackwardRead, BackwardTemplate } from './types.js';
 
 const SCRATCH: BackwardRead = { kind: 'scratch' };
@@ -19,7 +26,13 @@ interface Sizes {
   readonly dh: number;
   readonly heads: number;
   readonly causal: boolean;
+  /** Where training drops the probabilities: P_ij is P_ij·m_ij in the output. */
+  readonly dropout?: SiteDropout;
 }
+
+/** `* m_ij` of query position `i` and key position `j` of `sequence`, or nothing without dropout. */
+const times = (s: Sizes, i: string, j: string): string =>
+  s.dropout ? ` * pm(sequence, head, ${i}, ${j})` : '';
 
 /** The score of query token `qt` against key token `kt` in head `head`. */
 const SCORE = `fn score(qt: u32, kt: u32, head: u32) -> f32 {
@@ -43,14 +56,15 @@ const G_DOT_V = `fn g_dot_v(qt: u32, kt: u32, head: u32) -> f32 {
  * A gradient kernel of attention: its bindings (`out` last), the functions above, then `body` in
  * the forward kernel's entry point, one invocation per (token, head).
  */
-function kernel(s: Sizes, names: readonly string[], body: string): string {
-  const types = names.map((n) => (n === 'mask' ? 'i32' : 'f32'));
+function kernel(s: Sizes, written: readonly string[], body: string): string {
+  const names = s.dropout ? [...written.slice(0, -1), DROPOUT_BINDING, written.at(-1)!] : written;
+  const types = names.map((n) => (n === 'mask' ? 'i32' : n === DROPOUT_BINDING ? 'u32' : 'f32'));
   return `${bindings(names, types)}
 ${attentionConstants(s.d, s.dh, s.heads)}
 const SCALE = ${scoreScale(s.dh)};
 ${SCORE}
 ${visible(s.causal)}
-${G_DOT_V}
+${G_DOT_V}${s.dropout ? `\n${dropoutFunctions(s.dropout.probability)}\n${probabilityFactor(s.dropout.site)}` : ''}
 
 ${PER_TOKEN_HEAD_ENTRY}
 ${body}}
@@ -58,7 +72,7 @@ ${body}}
 }
 
 const name = (what: string, s: Sizes, accumulate = false) =>
-  `attention_${what}_${s.d}_h${s.heads}${s.causal ? '_causal' : ''}${accumulateSuffix(accumulate)}`;
+  `attention_${what}_${s.d}_h${s.heads}${s.causal ? '_causal' : ''}${s.dropout ? `_drop${s.dropout.site}` : ''}${accumulateSuffix(accumulate)}`;
 
 /** The statement writing or adding `acc`, one head's channels from `at`. */
 const storeHead = (at: string, accumulate: boolean) =>
@@ -82,7 +96,7 @@ function statistics(s: Sizes): Pick<BackwardEmission, 'name' | 'wgsl'> {
     let correction = exp(top - next);
     let e = exp(sc - next);
     total = total * correction + e;
-    weighted = weighted * correction + e * g_dot_v(token, key, head);
+    weighted = weighted * correction + e * g_dot_v(token, key, head)${times(s, 'position', 'j')};
     top = next;
   }
   out[index * ${STATS}u] = top;
@@ -111,7 +125,7 @@ function queryGradient(s: Sizes, accumulate: boolean): Pick<BackwardEmission, 'n
     if (total == 0.0 || !visible(sequence, position, j)) { continue; }
     let key = sequence * params.seq + j;
     let p = exp(score(token, key, head) - top) / total;
-    let ds = p * (g_dot_v(token, key, head) - weighted) * SCALE;
+    let ds = p * (g_dot_v(token, key, head)${times(s, 'position', 'j')} - weighted) * SCALE;
     for (var c = 0u; c < DH; c = c + 1u) { acc[c] = acc[c] + ds * k[key * D + head * DH + c]; }
   }
   let qo = token * D + head * DH;
@@ -131,11 +145,12 @@ function keyGradient(
   accumulate: boolean,
 ): Pick<BackwardEmission, 'name' | 'wgsl'> {
   // dS of the pair once per query, outside the loop over the head's channels.
+  const m = times(s, 'i', 'position');
   const [weight, term] =
     which === 'dv'
-      ? ['p', 'g[query * D + head * DH + c]']
+      ? [`p${m}`, 'g[query * D + head * DH + c]']
       : [
-          'p * (g_dot_v(query, token, head) - stats[qs + 2u]) * SCALE',
+          `p * (g_dot_v(query, token, head)${m} - stats[qs + 2u]) * SCALE`,
           'q[query * D + head * DH + c]',
         ];
   return {
@@ -166,7 +181,8 @@ function keyGradient(
  * Attention's VJP per head, through the softmax over the visible keys (the padding mask, and
  * the causal mask where the model has one): a statistics pass, then dq per query and dk, dv
  * per key, each recomputing the scores from the kept q and k instead of keeping P [B, H, T, T].
- * A query that sees no key contributes nothing, as its output was zeros.
+ * A query that sees no key contributes nothing, as its output was zeros. Where training drops the
+ * probabilities, m_ij is recomputed from the mask stream: dv_j = Σ_i P·m·g_i and dP = m·(g·v).
  */
 export const attentionBackward: BackwardTemplate<'attention'> = (node, context) => {
   const [q, k, v, mask] = node.inputs as [number, number, number, number];
@@ -176,13 +192,15 @@ export const attentionBackward: BackwardTemplate<'attention'> = (node, context) 
     dh: d / node.attrs.heads,
     heads: node.attrs.heads,
     causal: node.attrs.causal,
+    ...(context.attentionDropout ? { dropout: context.attentionDropout } : {}),
   };
   const reads = [GRADIENT, value(q), value(k), value(v), value(mask)];
+  const dropout = sizes.dropout ? [DROPOUT_READ] : [];
   const groups = perTokenHead(node.attrs.heads);
   const emissions: BackwardEmission[] = [
     {
       ...statistics(sizes),
-      reads,
+      reads: [...reads, ...dropout],
       write: { kind: 'scratch', perToken: node.attrs.heads * STATS, perSequence: 0 },
       groups,
     },
@@ -196,7 +214,7 @@ export const attentionBackward: BackwardTemplate<'attention'> = (node, context) 
     if (!context.wanted[index]) return;
     emissions.push({
       ...part(context.accumulate[index]!),
-      reads: [...reads, SCRATCH],
+      reads: [...reads, SCRATCH, ...dropout],
       write: { kind: 'input', index },
       groups,
     });

@@ -18,7 +18,9 @@ export type BackwardRead =
       readonly columns?: readonly [number, number];
     }
   /** The node's scratch buffer, written by an earlier kernel of the same node. */
-  | { readonly kind: 'scratch' };
+  | { readonly kind: 'scratch' }
+  /** The run's seed and the step's number, [seed, step] u32, for the dropout masks. */
+  | { readonly kind: 'dropout' };
 
 /** What a gradient kernel writes: one input's gradient, or the node's scratch (row statistics). */
 export type BackwardWrite =
@@ -42,6 +44,8 @@ export interface BackwardContext {
   readonly accumulate: readonly boolean[];
   /** The most bytes one storage binding may hold: a larger matmul weight is read in windows. */
   readonly maxBindingBytes: number;
+  /** The dropout of this node's attention probabilities, where training drops them. */
+  readonly attentionDropout?: { readonly site: number; readonly probability: number };
 }
 
 /** The gradient kernels of one node, in order; each writes what its `write` says. */

@@ -29,6 +29,7 @@ async function planFor(
     output: setup.output,
     target,
     maxBindingBytes,
+    ...(setup.dropout ? { dropout: setup.dropout.probability } : {}),
   });
 }
 
@@ -57,6 +58,11 @@ export async function createWebGpuTrainer(
         target,
         Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize),
       ));
+    if (plan.dropout !== (setup.dropout?.probability ?? 0)) {
+      throw new BackwardError(
+        `the plan drops with probability ${plan.dropout}, the setup with ${setup.dropout?.probability ?? 0}`,
+      );
+    }
     if (plan.output.name !== setup.output || plan.output.classes !== setup.classes) {
       throw new BackwardError(
         `the plan takes the loss of '${plan.output.name}' over ${plan.output.classes} classes, the setup of '${setup.output}' over ${setup.classes}`,

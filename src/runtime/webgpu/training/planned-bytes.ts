@@ -11,7 +11,10 @@ export interface TrainingMemory {
   readonly weights: number;
   /** Per trained tensor: its value, gradient and AdamW's two moments. */
   readonly optimizer: number;
-  /** Labels, the loss and the read-back of the logits. */
+  /**
+   * Labels, the loss, the read-back of the logits and the dropout's seed and step (16 bytes:
+   * the masks are recomputed from the hash, forward and backward, never stored).
+   */
   readonly io: number;
   readonly total: number;
 }
@@ -32,7 +35,7 @@ export function plannedBytes(plan: TrainingPlan, batch: number, seq: number): Tr
     0,
   );
   const rows = plan.output.rows === 'token' ? batch * seq : batch;
-  const io = roundUp16(4 * rows) + 16 + roundUp16(4 * rows * plan.output.classes + 16);
+  const io = roundUp16(4 * rows) + 16 + roundUp16(4 * rows * plan.output.classes + 16) + 16;
   return {
     activations,
     gradients,

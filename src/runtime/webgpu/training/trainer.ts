@@ -36,7 +36,8 @@ interface TrainedBuffers {
 /**
  * One training setup on a WebGPU device: the plan's kernels, the weight uploads, the trained
  * tensors with their gradients and AdamW's moments, and the buffers of one step. Every step is
- * one submit; only the loss and the logits come back.
+ * one submit; only the loss and the logits come back. A step runs the plan's training forward
+ * pass (with its dropout), an evaluation the plain one.
  */
 export class WebGpuTrainer implements TrainingBackend {
   readonly name = 'webgpu';
@@ -49,6 +50,8 @@ export class WebGpuTrainer implements TrainingBackend {
   private labelBytes = 0;
   private readonly params: GPUBuffer;
   private readonly loss: GPUBuffer;
+  /** The run's seed and the step's number, [seed, step, 0, 0] u32, that the dropout kernels read. */
+  private readonly dropout: GPUBuffer;
   private readonly steps: number[];
   /** What a training step dispatches, and what an evaluation does: fixed by the plan. */
   private readonly stepDispatches: readonly TrainingDispatch[];
@@ -69,7 +72,7 @@ export class WebGpuTrainer implements TrainingBackend {
       this.lost = `${info.reason}${info.message ? `: ${info.message}` : ''}`;
     });
     this.evaluateDispatches = [...plan.forward, ...plan.loss];
-    this.stepDispatches = [...this.evaluateDispatches, ...plan.backward, ...plan.update];
+    this.stepDispatches = [...plan.trainForward, ...plan.loss, ...plan.backward, ...plan.update];
     this.activations = new SizedBuffers(device, plan.activations, 'activations');
     this.gradients = new SizedBuffers(device, plan.gradients, 'gradients');
     this.params = device.createBuffer({
@@ -81,6 +84,11 @@ export class WebGpuTrainer implements TrainingBackend {
       size: 16,
       usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC,
       label: 'loss',
+    });
+    this.dropout = device.createBuffer({
+      size: 16,
+      usage: BufferUsage.STORAGE | BufferUsage.COPY_DST,
+      label: 'dropout seed and step',
     });
     this.steps = plan.trained.map((t) => setup.optimizerState?.get(t.name)?.step ?? 0);
   }
@@ -198,6 +206,10 @@ export class WebGpuTrainer implements TrainingBackend {
       settings ? 'running a training step' : 'evaluating',
       async () => {
         this.prepare(batch);
+        if (settings && this.plan.dropout > 0) {
+          const seedAndStep = new Uint32Array([this.setup.dropout!.seed, settings.step ?? 0, 0, 0]);
+          this.device.queue.writeBuffer(this.dropout, 0, seedAndStep.buffer, 0, 16);
+        }
         if (settings) {
           this.plan.trained.forEach((_, t) => {
             const hyper = adamwHyper(settings, this.steps[t]! + 1);
@@ -302,6 +314,8 @@ export class WebGpuTrainer implements TrainingBackend {
         return this.labels!;
       case 'loss':
         return this.loss;
+      case 'dropout':
+        return this.dropout;
     }
   }
 
@@ -408,6 +422,7 @@ export class WebGpuTrainer implements TrainingBackend {
     this.labels?.destroy();
     this.params.destroy();
     this.loss.destroy();
+    this.dropout.destroy();
     this.bindGroups.clear();
     this.onDispose();
   }
