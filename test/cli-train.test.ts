@@ -269,16 +269,22 @@ describe('adapt train refuses bad input with one located error', () => {
     );
   });
 
-  it('an --out that is not empty, and --dropout', async () => {
+  it('an --out that is not empty, and a --dropout that is no probability below 1', async () => {
     const full = join(dir, 'full');
     mkdirSync(full);
     writeFileSync(join(full, 'x'), '');
     expect(await refused([spec, '--adapter', 'a', '--data', data, '--out', full], 2)).toBe(
       `adapt: error: --out ${full} is not empty; give a new or empty directory (a run never overwrites)`,
     );
-    expect(await refused([...trainOn(data), '--dropout', '0.1'])).toMatch(
-      /--dropout 0\.1: training runs without dropout/,
-    );
+    for (const [given, why] of [
+      ['1', '1 is out of range: expected'],
+      ['-0.1', 'expected'],
+      ['abc', 'expected'],
+    ] as const) {
+      expect(await refused([...trainOn(data), '--dropout', given], 2), given).toBe(
+        `adapt: error: option '--dropout <p>' argument '${given}' is invalid. ${why} a probability ≥ 0 and < 1`,
+      );
+    }
   });
 
   it('a --data file that is missing, or a directory', async () => {

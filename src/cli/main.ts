@@ -6,7 +6,7 @@ import type { GraphOptions } from './commands/graph.js';
 import type { InitOptions } from './commands/init.js';
 import type { RunOptions } from './commands/run.js';
 import type { TrainOptions } from './train/options.js';
-import { numberFrom } from './train/numbers.js';
+import { numberFrom, probabilityBelowOne } from './train/numbers.js';
 import type { WeightsOptions } from './commands/weights.js';
 import { CliError, EXIT, processIO, type CliIO } from './io.js';
 import {
@@ -199,8 +199,8 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
     .option('--resume <dir>', 'continue from a checkpoint directory, exactly', path)
     .option(
       '--dropout <p>',
-      'dropout probability (refused: training runs without dropout)',
-      numberFrom(0, false, 1),
+      "dropout probability in [0, 1) at every dropout of the model, as PyTorch's train mode",
+      probabilityBelowOne,
     )
     .option('--graph <name>', 'graph to train', 'default')
     .option(

@@ -34,10 +34,6 @@ import { trainingWeights } from '../train/weights.js';
 
 /** `adapt train`: one adapter (with its head) or one fusion, trained on a JSONL file. */
 export async function runTrain(io: CliIO, file: string, options: TrainOptions): Promise<number> {
-  if (options.dropout !== undefined && options.dropout > 0)
-    throw new CliError(
-      `adapt: error: --dropout ${options.dropout}: training runs without dropout (as the model in eval mode); leave --dropout out`,
-    );
   if (options.steps !== undefined && options.epochs !== undefined)
     throw new CliError('adapt: error: give --steps or --epochs, not both', EXIT.usage);
   requireNewDirectory(io.cwd, options.out, '--out');
@@ -78,6 +74,7 @@ export async function runTrain(io: CliIO, file: string, options: TrainOptions): 
     batch,
     seed: options.seed,
     shuffle: options.shuffle,
+    dropout: options.dropout ?? 0,
   });
   const resumed = options.resume
     ? readResume(io.cwd, options.resume, {
@@ -97,6 +94,9 @@ export async function runTrain(io: CliIO, file: string, options: TrainOptions): 
     ...weights.prepared.setup,
     weights: startWeights,
     ...(resumed ? { optimizerState: resumed.optimizer } : {}),
+    ...(settings.dropout > 0
+      ? { dropout: { probability: settings.dropout, seed: settings.seed } }
+      : {}),
   };
   const backend = await userErrors(() => createTrainer(setup, options.backend, notice));
   const what = 'adapter' in target ? `adapter '${target.adapter}'` : `fusion '${target.fusion}'`;
@@ -110,7 +110,7 @@ export async function runTrain(io: CliIO, file: string, options: TrainOptions): 
   // Before the run, so that an --out that cannot be written stops it at once.
   createDirectory(io.cwd, options.out);
   io.stderr(
-    `training ${what} of ${file}, graph '${options.graph}', on ${backend.name}: ${counted(data.encoded.rows.length, 'row')}, batch ${settings.batch}, ${counted(settings.total_steps, 'step')}${startStep > 0 ? ` from step ${startStep}` : ''}\n`,
+    `training ${what} of ${file}, graph '${options.graph}', on ${backend.name}: ${counted(data.encoded.rows.length, 'row')}, batch ${settings.batch}, ${counted(settings.total_steps, 'step')}${settings.dropout > 0 ? `, dropout ${settings.dropout}` : ''}${startStep > 0 ? ` from step ${startStep}` : ''}\n`,
   );
   if (weights.prepared.initialized.length > 0 && !resumed)
     notice(

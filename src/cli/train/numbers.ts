@@ -14,3 +14,13 @@ export function numberFrom(min: number, above = false, max = Infinity): (text: s
     return value;
   };
 }
+
+/** A commander parser for a probability that is not 1: a number ≥ 0 and < 1 (`--dropout`). */
+export function probabilityBelowOne(text: string): number {
+  const expected = 'a probability ≥ 0 and < 1';
+  if (!NUMBER.test(text)) throw new InvalidArgumentError(`expected ${expected}`);
+  const value = Number(text);
+  if (!(value >= 0 && value < 1))
+    throw new InvalidArgumentError(`${text} is out of range: expected ${expected}`);
+  return value;
+}

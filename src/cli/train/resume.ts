@@ -36,6 +36,7 @@ const OPTION_OF: Readonly<Record<keyof TrainerSettings, { attribute: string; fla
   batch: { attribute: 'batch', flag: '--batch' },
   seed: { attribute: 'seed', flag: '--seed' },
   shuffle: { attribute: 'shuffle', flag: '--no-shuffle' },
+  dropout: { attribute: 'dropout', flag: '--dropout' },
 };
 
 /**

@@ -18,6 +18,8 @@ export interface TrainerSettings {
   readonly batch: number;
   readonly seed: number;
   readonly shuffle: boolean;
+  /** --dropout's probability; 0 without (a checkpoint written before --dropout reads as 0). */
+  readonly dropout: number;
 }
 
 /** `trainer_state.json` of a checkpoint directory. */
@@ -55,6 +57,7 @@ const SETTING_TYPES: Readonly<Record<keyof TrainerSettings, 'number' | 'boolean'
   batch: 'number',
   seed: 'number',
   shuffle: 'boolean',
+  dropout: 'number',
 };
 
 /** Reads a trainer_state.json strictly enough to resume from it; a fault names the file and key. */
@@ -86,6 +89,7 @@ export function readTrainerState(text: string, file: string): TrainerState {
   };
   count(state.step, 'step');
   const settings = record(state.settings, 'settings');
+  settings.dropout ??= 0;
   for (const [key, type] of Object.entries(SETTING_TYPES))
     if (typeof settings[key] !== type) throw bad(`settings.${key}`, `must be a ${type}`);
   const target = record(state.target, 'target');

@@ -7,7 +7,7 @@ import {
   type AdamWState,
 } from '../cpu/backward/index.js';
 import { AdaptRuntimeError } from '../errors.js';
-import { dropoutSites } from './dropout/sites.js';
+import { activeDropout, dropoutSites } from './dropout/sites.js';
 import {
   IGNORED_LABEL,
   type BatchLoss,
@@ -39,7 +39,7 @@ export function createCpuTrainer(setup: TrainingSetup): TrainingBackend {
     setup.trained.map((name) => [name, resumedState(name, own.get(name)!.length, setup)]),
   );
   let gradients: ReadonlyMap<string, Float64Array> = new Map();
-  const dropout = setup.dropout?.probability ? setup.dropout : undefined;
+  const dropout = activeDropout(setup.dropout);
   const sites = dropout ? dropoutSites(setup.program) : [];
 
   const lossOf = (batch: TrainingBatch, step?: number) => {

@@ -1,4 +1,6 @@
 import { BackwardError } from '../../cpu/backward/differentiable-ops.js';
+import { ArgumentError } from '../../errors.js';
+import { requireSeed } from '../../guards.js';
 import type { Program, ProgramNode } from '../../program.js';
 
 /** A run's dropout: the probability of every place, and the seed of the mask stream. */
@@ -6,6 +8,16 @@ export interface DropoutSettings {
   /** P in [0, 1): 0 is off. */
   readonly probability: number;
   readonly seed: number;
+}
+
+/** A setup's dropout, checked: P in [0, 1) and a u32 seed; undefined where P is 0 (none). */
+export function activeDropout(settings: DropoutSettings | undefined): DropoutSettings | undefined {
+  if (!settings) return undefined;
+  const p = settings.probability;
+  if (!(typeof p === 'number' && p >= 0 && p < 1))
+    throw new ArgumentError(`dropout.probability must be a number in [0, 1), got ${String(p)}`);
+  requireSeed(settings.seed, 'dropout.seed');
+  return p > 0 ? settings : undefined;
 }
 
 /** Where PyTorch's train mode drops values (docs/training.md, "Dropout"). */

@@ -2,6 +2,7 @@ import type { TrainingPlan } from '../../../compiler/training/index.js';
 import { BackwardError } from '../../cpu/backward/differentiable-ops.js';
 import type { Target } from '../../program.js';
 import type { TrainingSetup } from '../../training/backend.js';
+import { activeDropout } from '../../training/dropout/sites.js';
 import { GpuDevice } from '../device.js';
 import { WebGpuTrainer } from './trainer.js';
 
@@ -29,7 +30,7 @@ async function planFor(
     output: setup.output,
     target,
     maxBindingBytes,
-    ...(setup.dropout ? { dropout: setup.dropout.probability } : {}),
+    dropout: activeDropout(setup.dropout)?.probability ?? 0,
   });
 }
 
@@ -58,9 +59,10 @@ export async function createWebGpuTrainer(
         target,
         Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize),
       ));
-    if (plan.dropout !== (setup.dropout?.probability ?? 0)) {
+    const probability = activeDropout(setup.dropout)?.probability ?? 0;
+    if (plan.dropout !== probability) {
       throw new BackwardError(
-        `the plan drops with probability ${plan.dropout}, the setup with ${setup.dropout?.probability ?? 0}`,
+        `the plan drops with probability ${plan.dropout}, the setup with ${probability}`,
       );
     }
     if (plan.output.name !== setup.output || plan.output.classes !== setup.classes) {
