@@ -1,6 +1,7 @@
 import { expect } from 'vitest';
 import { compile } from '../../src/compiler/index.js';
-import { backward, forward64 } from '../../src/runtime/cpu/backward/index.js';
+import type { StepDropout } from '../../src/runtime/cpu/backward/dropout.js';
+import { backwardFrom, forward64 } from '../../src/runtime/cpu/backward/index.js';
 import { prepareInputs, type PreparedInputs } from '../../src/runtime/inputs.js';
 import type { Program } from '../../src/runtime/program.js';
 import { seededNormal, seededUniform } from '../../src/runtime/random.js';
@@ -86,7 +87,7 @@ export interface GradientCheck {
 /**
  * The backward pass's gradient of loss = Σ output · R for every trained weight, held against
  * central differences of the f64 forward (step h), at up to `perTensor` elements of each tensor
- * chosen at random.
+ * chosen at random. With `dropout` every forward pass drops with the same masks.
  */
 export function checkGraphGradients(
   program: Program,
@@ -94,13 +95,18 @@ export function checkGraphGradients(
   inputs: PreparedInputs,
   trained: readonly string[],
   seed: number,
-  { perTensor = 24, h = 1e-5, output = program.outputs[0]!.name } = {},
+  {
+    perTensor = 24,
+    h = 1e-5,
+    output = program.outputs[0]!.name,
+    dropout,
+  }: { perTensor?: number; h?: number; output?: string; dropout?: StepDropout } = {},
 ): GradientCheck[] {
-  const size = forward64(program, weights, inputs).outputs[output]!.data.length;
-  const r = normals(size, seed + 1);
-  const { gradients } = backward(program, weights, inputs, { output, gradient: r }, trained);
+  const forward = forward64(program, weights, inputs, dropout);
+  const r = normals(forward.outputs[output]!.data.length, seed + 1);
+  const gradients = backwardFrom(program, forward, { output, gradient: r }, trained);
   const probe = new Map<string, Float32Array | Float64Array>(weights);
-  const loss = () => dot(forward64(program, probe, inputs).outputs[output]!.data, r);
+  const loss = () => dot(forward64(program, probe, inputs, dropout).outputs[output]!.data, r);
   const pick = seededUniform(seed + 2);
   return trained.map((name) => {
     const tensor = Float64Array.from(weights.get(name)!);

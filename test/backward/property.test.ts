@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { seededUniform } from '../../src/runtime/random.js';
+import { dropoutSites } from '../../src/runtime/training/dropout/sites.js';
 import {
   checkGraphGradients,
   compileLowered,
@@ -27,7 +28,13 @@ function randomCase(seed: number) {
   return { source, batch: choose([1, 2, 3]), seq: choose([1, 3, 6]), trainsB: graph !== 'a' };
 }
 
-describe('graph backward on random models (property)', () => {
+/** Dropout at every site, its masks fixed by the seed and step (the same in every probe). */
+const DROPOUT_PROBABILITY = 0.3;
+
+describe.each([
+  ['without dropout', false],
+  [`with dropout ${DROPOUT_PROBABILITY}, the masks fixed`, true],
+])('graph backward on random models (property), %s', (_, withDropout) => {
   for (const seed of [101, 202, 303, 404, 505, 606, 707, 808]) {
     it(`seed ${seed}`, () => {
       const { source, batch, seq, trainsB } = randomCase(seed);
@@ -35,8 +42,17 @@ describe('graph backward on random models (property)', () => {
       const weights = randomWeights(program, seed);
       const inputs = randomInputs(program, batch, seq, seed + 1);
       const trained = weightsNamed(program, 'adapters.a.', ...(trainsB ? ['adapters.b.'] : []));
+      const dropout = withDropout
+        ? {
+            sites: dropoutSites(program),
+            settings: { probability: DROPOUT_PROBABILITY, seed },
+            step: seed % 7,
+          }
+        : undefined;
+      if (dropout) expect(dropout.sites.length).toBeGreaterThan(0);
       const checks = checkGraphGradients(program, weights, inputs, trained, seed + 2, {
         perTensor: 6,
+        ...(dropout ? { dropout } : {}),
       });
       let nonzero = 0;
       for (const check of checks) {

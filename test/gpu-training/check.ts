@@ -7,6 +7,7 @@ import { prepareInputs, type PreparedInputs } from '../../src/runtime/inputs.js'
 import type { Program, Target } from '../../src/runtime/program.js';
 import { seededUniform } from '../../src/runtime/random.js';
 import { IGNORED_LABEL, type StepSettings } from '../../src/runtime/training/backend.js';
+import type { DropoutSettings } from '../../src/runtime/training/dropout/sites.js';
 import { createWebGpuTrainer } from '../../src/runtime/webgpu/training/index.js';
 import { randomWeights, weightsNamed } from '../backward/finite-differences.js';
 import { sharedDevice } from './device.js';
@@ -104,17 +105,31 @@ export async function checkAgainstReference(
   labels: Int32Array,
   output: string,
   seed: number,
-  { target, maxBindingBytes }: { target?: Target; maxBindingBytes?: number } = {},
+  {
+    target,
+    maxBindingBytes,
+    dropout,
+  }: { target?: Target; maxBindingBytes?: number; dropout?: DropoutSettings } = {},
 ): Promise<void> {
   const weights = randomWeights(program, seed);
   const trained = weightsNamed(program, ...trainedParts);
   expect(trained.length).toBeGreaterThan(0);
   const outputNode = program.nodes[program.outputs.find((o) => o.name === output)!.node]!;
   const classes = outputNode.shape[outputNode.shape.length - 1] as number;
-  const reference = referenceSteps(program, weights, inputs, labels, trained, output, SETTINGS, 3);
+  const reference = referenceSteps(
+    program,
+    weights,
+    inputs,
+    labels,
+    trained,
+    output,
+    SETTINGS,
+    3,
+    dropout,
+  );
   const gpu = await sharedDevice();
   const trainer = await createWebGpuTrainer(
-    { program, weights, trained, output, classes },
+    { program, weights, trained, output, classes, ...(dropout ? { dropout } : {}) },
     {
       device: gpu.device,
       target: target ?? gpu.adapter.profile,
@@ -126,12 +141,13 @@ export async function checkAgainstReference(
               output,
               target: target ?? gpu.adapter.profile,
               maxBindingBytes,
+              ...(dropout ? { dropout: dropout.probability } : {}),
             }),
           }),
     },
   );
   try {
-    const first = await trainer.step({ inputs, labels }, SETTINGS);
+    const first = await trainer.step({ inputs, labels }, { ...SETTINGS, step: 0 });
     expect(Math.abs(first.loss - reference.losses[0]!) / reference.losses[0]!).toBeLessThan(1e-5);
     const gradients = await trainer.lastGradients();
     const largest = Math.max(...trained.map((n) => norm(reference.gradients.get(n)!)));
@@ -144,7 +160,7 @@ export async function checkAgainstReference(
       );
     }
     for (let step = 1; step < 3; step++) {
-      const { loss } = await trainer.step({ inputs, labels }, SETTINGS);
+      const { loss } = await trainer.step({ inputs, labels }, { ...SETTINGS, step });
       expect(Math.abs(loss - reference.losses[step]!) / reference.losses[step]!).toBeLessThan(1e-5);
     }
     const after = await trainer.trainedWeights();

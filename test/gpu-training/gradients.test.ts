@@ -120,3 +120,53 @@ describe('WebGPU training where a sequence is all padding', () => {
     await checkAgainstReference(program, ['adapters.h.'], inputs, labels, 'hidden_states', 502);
   });
 });
+
+describe('WebGPU training with dropout against the CPU reference, the same masks', () => {
+  afterAll(disposeSharedDevice);
+
+  SMALL_TRAINING_CASES.forEach(({ name, source, trained }, index) => {
+    gpuIt(`${name}, dropout 0.2`, async () => {
+      const program = compileUnfused(source);
+      const inputs = randomInputs(program, 2, 6, 500 + index);
+      const labels = tokenLabels(inputs, program.model.hidden, 600 + index);
+      await checkAgainstReference(program, trained, inputs, labels, 'hidden_states', 700 + index, {
+        dropout: { probability: 0.2, seed: 800 + index },
+      });
+    });
+  });
+
+  gpuIt('a checkpoint classifier through the embeddings, dropout 0.3', async () => {
+    const program = compileUnfused(
+      'model tiny from "bert-seq-cls"\nadapter pf { bottleneck 8 activation gelu at ffn }\ngraph default = pf\n',
+    );
+    const inputs = textInputs(program, 3, 6, 21);
+    await checkAgainstReference(
+      program,
+      ['adapters.pf.', 'classifier.'],
+      inputs,
+      Int32Array.from([1, 2, 0]),
+      'logits',
+      22,
+      { dropout: { probability: 0.3, seed: 23 } },
+    );
+  });
+
+  gpuIt('a DistilBERT tagging head (no dropout of its attention output), dropout 0.3', async () => {
+    const program = compileUnfused(
+      'model tiny from "distilbert-token-cls"\nadapter t { bottleneck 4 at ffn }\ngraph default = t\n',
+    );
+    const inputs = textInputs(program, 2, 7, 24);
+    const labels = tokenLabels(inputs, program.model.text!.head!.labels.length, 25);
+    await checkAgainstReference(
+      program,
+      ['adapters.t.', 'classifier.'],
+      inputs,
+      labels,
+      'logits',
+      26,
+      {
+        dropout: { probability: 0.3, seed: 27 },
+      },
+    );
+  });
+});

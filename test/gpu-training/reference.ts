@@ -8,6 +8,7 @@ import {
 import type { PreparedInputs } from '../../src/runtime/inputs.js';
 import type { Program } from '../../src/runtime/program.js';
 import { IGNORED_LABEL, type StepSettings } from '../../src/runtime/training/backend.js';
+import { dropoutSites, type DropoutSettings } from '../../src/runtime/training/dropout/sites.js';
 
 export interface ReferenceRun {
   /** The loss of each step, before its update. */
@@ -19,8 +20,9 @@ export interface ReferenceRun {
 }
 
 /**
- * `steps` training steps of the CPU reference on one batch: forward64, crossEntropy over the
- * labels that are not IGNORED_LABEL, backwardFrom, adamwStep.
+ * `steps` training steps of the CPU reference on one batch: forward64 (dropping step k's masks
+ * with `dropout`), crossEntropy over the labels that are not IGNORED_LABEL, backwardFrom,
+ * adamwStep.
  */
 export function referenceSteps(
   program: Program,
@@ -31,14 +33,21 @@ export function referenceSteps(
   output: string,
   settings: StepSettings,
   steps: number,
+  dropout?: DropoutSettings,
 ): ReferenceRun {
+  const sites = dropout ? dropoutSites(program) : [];
   const own = new Map(weights);
   for (const name of trained) own.set(name, Float32Array.from(weights.get(name)!));
   const states = new Map(trained.map((name) => [name, adamwState(own.get(name)!.length)]));
   const losses: number[] = [];
   let first: ReadonlyMap<string, Float64Array> | undefined;
   for (let step = 0; step < steps; step++) {
-    const forward = forward64(program, own, inputs);
+    const forward = forward64(
+      program,
+      own,
+      inputs,
+      dropout ? { sites, settings: dropout, step } : undefined,
+    );
     const logits = forward.outputs[output]!;
     const classes = logits.shape[logits.shape.length - 1]!;
     const { loss, gradient } = crossEntropy(logits.data, classes, labels, {
