@@ -26,6 +26,7 @@ import {
   type ModelProto,
   type NodeProto,
 } from '../src/compiler/onnx/proto.js';
+import { raiseWasmTieringBudget } from '../src/runtime/onnx/ort.js';
 import { gpuWait } from '../src/runtime/webgpu/wait.js';
 
 export interface OnnxTiming {
@@ -238,7 +239,9 @@ async function importOrtNode(): Promise<CpuRuntime | undefined> {
 }
 
 async function importOrtWasm(): Promise<CpuRuntime> {
-  // The package's Node entry: its own instance of the wasm module, apart from the WebGPU one.
+  // The package's Node entry: its own instance of the wasm module, apart from the WebGPU one,
+  // compiled under the same V8 tiering budget as adaptc's onnx backend.
+  await raiseWasmTieringBudget();
   const ort = (await import('onnxruntime-web')) as OrtModule;
   ort.env.wasm.numThreads = WASM_CPU_THREADS;
   return warmed({
@@ -382,6 +385,7 @@ async function loadOrtWeb(): Promise<OrtModule> {
   }
   patchWriteBuffer(dawn.globals.GPUQueue as { prototype: GPUQueue } | undefined);
   const dist = ortWebDist();
+  await raiseWasmTieringBudget();
   const ort = (await import(
     pathToFileURL(join(dist, 'ort.webgpu.min.mjs')).href
   )) as unknown as OrtModule;

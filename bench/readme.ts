@@ -307,7 +307,9 @@ To reproduce: \`npm run bench\` (\`BENCH_ITERS=5 npm run bench\` for a shorter r
   CUDA libraries from outside the npm registry); where it is missing the column says
   \`not installed\`.
 - **ORT-web wasm**: onnxruntime-web's wasm execution provider in Node with ${WASM_CPU_THREADS} threads,
-  \`graphOptimizationLevel: 'all'\`.
+  \`graphOptimizationLevel: 'all'\`, its WebAssembly compiled under the V8 tiering budget that
+  adaptc's onnx backend sets (\`--wasm-tiering-budget\`, \`src/runtime/onnx/ort.ts\`), as is the
+  WebGPU provider's.
 - **ORT-web WebGPU (Dawn)**: onnxruntime-web's WebGPU execution provider in Node over the same
   Dawn (the \`webgpu\` package) that adaptc runs on, with the CPU fallback disabled (every node on
   WebGPU; the fusion's \`Sum\` rewritten as \`Add\`s, which that provider has). Each \`session.run\`

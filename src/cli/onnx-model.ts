@@ -1,26 +1,56 @@
 import type { CompileResult } from '../compiler/index.js';
-import { exportOnnx, OnnxExportError, type OnnxExportOptions } from '../compiler/onnx/index.js';
+import {
+  exportOnnx,
+  exportOnnxFiles,
+  OnnxExportError,
+  type OnnxExportOptions,
+  type OnnxModelFiles,
+} from '../compiler/onnx/index.js';
 import { CliError } from './io.js';
 import { packageVersion } from './version.js';
 
-/**
- * A graph as lowered, exported to ONNX for `adapt export` and the onnx backend of `adapt run`:
- * this package's version as the producer, and an export error as one error naming the spec.
- */
-export function onnxModel(
+type GraphIr = NonNullable<CompileResult['ir']>;
+type ExportOptions = Omit<OnnxExportOptions, 'fileName' | 'producerVersion'>;
+
+/** An export error as one error naming the spec; this package's version as the producer. */
+function exporting<T>(
   file: string,
-  ir: NonNullable<CompileResult['ir']>,
-  weights: ReadonlyMap<string, Float32Array>,
-  options: Omit<OnnxExportOptions, 'fileName' | 'producerVersion'>,
-): Uint8Array {
+  options: ExportOptions,
+  run: (options: OnnxExportOptions) => T,
+): T {
   try {
-    return exportOnnx(ir, weights, {
-      fileName: file,
-      producerVersion: packageVersion(),
-      ...options,
-    });
+    return run({ fileName: file, producerVersion: packageVersion(), ...options });
   } catch (error) {
     if (error instanceof OnnxExportError) throw new CliError(`${file}: error: ${error.message}`);
     throw error;
   }
+}
+
+/** A graph as lowered, exported to ONNX for `adapt export`. */
+export function onnxModel(
+  file: string,
+  ir: GraphIr,
+  weights: ReadonlyMap<string, Float32Array>,
+  options: ExportOptions,
+): Uint8Array {
+  return exporting(file, options, (full) => exportOnnx(ir, weights, full));
+}
+
+/**
+ * The model the onnx backend of `adapt run` and `adapt bench` runs: ONNX Runtime's own
+ * FusedMatMul for x · Wᵀ, and the weights as external data where the runtime takes them.
+ */
+export function onnxModelForRuntime(
+  file: string,
+  ir: GraphIr,
+  options: ExportOptions,
+): (
+  weights: ReadonlyMap<string, Float32Array>,
+  form: { readonly externalData: boolean },
+) => Uint8Array | OnnxModelFiles {
+  const forOrt = { ...options, ortContribOps: true };
+  return (weights, form) =>
+    exporting(file, forOrt, (full) =>
+      form.externalData ? exportOnnxFiles(ir, weights, full) : exportOnnx(ir, weights, full),
+    );
 }

@@ -5,7 +5,7 @@ import type { Program, Target } from '../../runtime/program.js';
 import type { LoadedModel, Runtime } from '../../runtime/runtime.js';
 import type { TensorMap } from '../../runtime/safetensors.js';
 import { initWeights } from '../../runtime/weights.js';
-import { onnxModel } from '../onnx-model.js';
+import { onnxModelForRuntime } from '../onnx-model.js';
 
 export interface Timing {
   readonly median: number;
@@ -222,10 +222,8 @@ export function onnxBenchPrograms(
   };
   const graph = lower(false);
   const base = lower(true);
-  const exporter =
-    (lowered: ReturnType<typeof lower>, optimize: boolean) =>
-    (weights: ReadonlyMap<string, Float32Array>) =>
-      onnxModel(fileName, lowered.ir, weights, { graph: lowered.program.graph, optimize });
+  const exporter = (lowered: ReturnType<typeof lower>, optimize: boolean) =>
+    onnxModelForRuntime(fileName, lowered.ir, { graph: lowered.program.graph, optimize });
   return {
     fused: graph.program,
     unfused: graph.program,

@@ -1,6 +1,6 @@
 import { totalmem } from 'node:os';
 import { compile } from '../../compiler/index.js';
-import { onnxModel } from '../onnx-model.js';
+import { onnxModelForRuntime } from '../onnx-model.js';
 import { maxTokens, randomInputs, type ModelInputs } from '../../runtime/inputs.js';
 import { predictions, textInputs } from '../../runtime/text/classify.js';
 import type { EncodedBatch, TextTokenizer } from '../../runtime/text/tokenizer.js';
@@ -414,9 +414,12 @@ async function createRuntime(
  * How the onnx backend gets its model: the graph as lowered, exported from the weights the
  * runtime bound, after the graph-level rewrites unless --no-fuse.
  */
-function onnxExporter(file: string, ir: Parameters<typeof onnxModel>[1], options: RunOptions) {
-  return (weights: ReadonlyMap<string, Float32Array>) =>
-    onnxModel(file, ir, weights, { graph: options.graph, optimize: options.fuse });
+function onnxExporter(
+  file: string,
+  ir: Parameters<typeof onnxModelForRuntime>[1],
+  options: RunOptions,
+) {
+  return onnxModelForRuntime(file, ir, { graph: options.graph, optimize: options.fuse });
 }
 
 function inputTensor(inputs: ModelInputs, name: string): { readonly shape: readonly number[] } {

@@ -29,11 +29,12 @@ export class OnnxGraphBuilder {
     outputs: readonly string[],
     attrs: Readonly<Record<string, OnnxAttr>> = {},
     docString?: string,
+    domain = '',
   ): NodeProto {
     const node: NodeProto = {
       name,
       opType,
-      domain: '',
+      domain,
       input: [...inputs],
       output: [...outputs],
       attribute: Object.entries(attrs).map(([key, value]) => attribute(key, value)),

@@ -1,5 +1,6 @@
 import type { IrGraph, IrNode } from '../ir/types.js';
 import { OnnxGraphBuilder } from './builder.js';
+import { moveToExternalData, type OnnxModelFiles } from './external-data.js';
 import { VisibilityBuilder } from './mask.js';
 import { formatProvenance } from '../../runtime/ops/node.js';
 import { inGroup } from '../../runtime/ops/registry.js';
@@ -12,6 +13,7 @@ import {
   IR_VERSION,
   OPSET,
   encodeModel,
+  int,
   ints,
   tensorProto,
   valueInfo,
@@ -35,10 +37,20 @@ export interface OnnxExportOptions {
    * instead of as lowered.
    */
   readonly optimize?: boolean;
+  /**
+   * Write x · Wᵀ as ONNX Runtime's FusedMatMul (domain com.microsoft) instead of a Transpose of
+   * the weight and a MatMul, for a model that only ONNX Runtime runs (the onnx backend): folding
+   * the transposes of BERT-base's 86 M weight values is a large part of its session creation.
+   */
+  readonly ortContribOps?: boolean;
 }
 
 /** An IR graph that cannot be exported (a fused op, a missing weight): one clear message. */
 export class OnnxExportError extends Error {}
+
+/** ONNX Runtime's operator domain, of FusedMatMul, and the version of it that has that op. */
+const ORT_DOMAIN = 'com.microsoft';
+const ORT_DOMAIN_VERSION = 1;
 
 /**
  * ONNX names of the graph outputs. ONNX values are single-assignment, so the output cannot share
@@ -102,7 +114,7 @@ export function buildOnnxModel(
       b.initializer(tensorProto(name, 'f32', shape, data));
       values.set(node.id, name);
     } else {
-      values.set(node.id, translateNode(b, ir, node, values, transposed, masks));
+      values.set(node.id, translateNode(b, ir, node, values, masks, { transposed, options }));
     }
   }
 
@@ -119,7 +131,10 @@ export function buildOnnxModel(
   const about = `adaptc export of ${options.fileName}, graph '${options.graph}'`;
   return {
     irVersion: IR_VERSION,
-    opsetImport: [{ domain: '', version: OPSET }],
+    opsetImport: [
+      { domain: '', version: OPSET },
+      ...(options.ortContribOps ? [{ domain: ORT_DOMAIN, version: ORT_DOMAIN_VERSION }] : []),
+    ],
     producerName: 'adaptc',
     producerVersion: options.producerVersion ?? '',
     docString: about,
@@ -154,6 +169,16 @@ export function exportOnnx(
   return encodeModel(buildOnnxModel(ir, weights, options));
 }
 
+/** The model as ONNX protobuf bytes and its weights as external data (external-data.ts). */
+export function exportOnnxFiles(
+  ir: IrGraph,
+  weights: ReadonlyMap<string, Float32Array>,
+  options: OnnxExportOptions,
+): OnnxModelFiles {
+  const { model, externalData } = moveToExternalData(buildOnnxModel(ir, weights, options));
+  return { model: encodeModel(model), externalData };
+}
+
 /**
  * Emits the ONNX nodes of one IR node. Intermediate nodes are `n<id>_<op>_<k>` writing
  * `v<id>_<k>`; the node that computes the result is renamed `n<id>_<op>` writing `v<id>`.
@@ -163,8 +188,8 @@ function translateNode(
   ir: IrGraph,
   node: IrNode,
   values: ReadonlyMap<number, string>,
-  transposed: Map<string, string>,
   masks: VisibilityBuilder,
+  shared: { transposed: Map<string, string>; options: OnnxExportOptions },
 ): string {
   if (!isTranslated(node)) {
     throw new OnnxExportError(
@@ -179,25 +204,30 @@ function translateNode(
     node,
     inputs,
     inputShapes: node.inputs.map((id) => ir.nodes[id]!.shape),
-    emit: (opType, ins, attrs = {}) => {
+    emit: (opType, ins, attrs = {}, domain = '') => {
       const out = `v${node.id}_${own.length + 1}`;
-      own.push(b.node(`${prefix}_${own.length + 1}`, opType, ins, [out], attrs, docString));
+      own.push(b.node(`${prefix}_${own.length + 1}`, opType, ins, [out], attrs, docString, domain));
       return out;
     },
     f32: (value) => b.f32(value),
     i32: (value) => b.i32(value),
     i64: (list) => b.i64(list),
-    transposed: (index) => {
+    matmulTransposed: (index) => {
+      const [a, w] = inputs as [string, string];
+      // transA only for the load-time product Wᵀ·W', which ONNX Runtime folds and whose
+      // FusedMatMul with transA it folds wrong (checked by test/onnx-backend.test.ts).
+      if (shared.options.ortContribOps && index === 1)
+        return ctx.emit('FusedMatMul', [a, w], { transB: int(1) }, ORT_DOMAIN);
       const source = inputs[index]!;
-      let out = transposed.get(source);
+      let out = shared.transposed.get(source);
       if (!out) {
         out = `${source}__T`;
         b.node(`n${node.inputs[index]}_transpose`, 'Transpose', [source], [out], {
           perm: ints([1, 0]),
         });
-        transposed.set(source, out);
+        shared.transposed.set(source, out);
       }
-      return out;
+      return ctx.emit('MatMul', index === 0 ? [out, w] : [a, out]);
     },
     visibility: (mask, causal) => masks.visibility(mask, causal),
   };

@@ -23,7 +23,7 @@ function activate(
 export const linear: Translation<'linear'> = (ctx) => {
   const { activation, scale, bias, residual, transposeWeight } = ctx.node.attrs;
   const [x, w] = ctx.inputs as [string, string];
-  let out = ctx.emit('MatMul', [x, transposeWeight ? w : ctx.transposed(1)]);
+  let out = transposeWeight ? ctx.emit('MatMul', [x, w]) : ctx.matmulTransposed(1);
   if (bias) out = ctx.emit('Add', [out, ctx.inputs[2]!]);
   if (activation !== 'none' && activation !== 'identity') out = activate(ctx, activation, out);
   if (scale !== 1) out = ctx.emit('Mul', [out, ctx.f32(scale)]);

@@ -23,12 +23,18 @@ export interface TranslationContext<O extends TranslatedOp = TranslatedOp> {
     opType: string,
     inputs: readonly string[],
     attrs?: Readonly<Record<string, OnnxAttr>>,
+    domain?: string,
   ): string;
   f32(value: number): string;
   i32(value: number): string;
   i64(values: readonly number[]): string;
-  /** Wᵀ [in, out] of input `index`, a PyTorch-layout weight [out, in]; one Transpose per weight. */
-  transposed(index: number): string;
+  /**
+   * inputs[0] · inputs[1] with input `transposed` read transposed (a PyTorch-layout weight
+   * [out, in] as [in, out]): a MatMul after one Transpose per weight, or for an export that only
+   * ONNX Runtime runs and `transposed` 1, its FusedMatMul with transB, which leaves it no weight
+   * to transpose when it creates the session.
+   */
+  matmulTransposed(transposed: 0 | 1): string;
   /** Which keys each query sees, as bool and as float 0/1: [B,1,1,T], or [B,1,T,T] when causal. */
   visibility(mask: string, causal: boolean): Visibility;
 }
@@ -139,7 +145,7 @@ const gather: Translation<'gather'> = (ctx) => {
  * as lowered.
  */
 export const ONNX_TRANSLATIONS: { readonly [O in PrimitiveOp]: Translation<O> } = {
-  matmul: (ctx) => ctx.emit('MatMul', [ctx.inputs[0]!, ctx.transposed(1)]),
+  matmul: (ctx) => ctx.matmulTransposed(1),
   add: (ctx) => ctx.emit('Add', [ctx.inputs[0]!, ctx.inputs[1]!]),
   // ONNX broadcasts from the right as the IR does: b [d], [1] or [B,1,1] onto a [B,T,d].
   mul: (ctx) => ctx.emit('Mul', [ctx.inputs[0]!, ctx.inputs[1]!]),
@@ -172,7 +178,7 @@ export const ONNX_TRANSLATIONS: { readonly [O in PrimitiveOp]: Translation<O> } 
     ctx.emit('ReduceMean', [ctx.inputs[0]!], { axes: ints([1]), keepdims: int(1) }),
   select,
   // Aᵀ·B of initializers: ONNX Runtime folds it to a constant when it creates the session.
-  weight_product: (ctx) => ctx.emit('MatMul', [ctx.transposed(0), ctx.inputs[1]!]),
+  weight_product: (ctx) => ctx.matmulTransposed(0),
 };
 
 /** Translates `ctx.node` with its op's translation. */

@@ -5,13 +5,25 @@ import type { Program } from '../program.js';
 import { resolveShape } from '../tensor.js';
 import { loadOrt, ORT_MISSING, type OrtRuntime, type OrtSession, type OrtTensor } from './ort.js';
 
+/** A model's protobuf and, by the location its initializers name, their bytes. */
+export interface OnnxModelWithData {
+  readonly model: Uint8Array;
+  readonly externalData: readonly { readonly path: string; readonly data: Uint8Array }[];
+}
+
 /**
  * The ONNX model the `onnx` backend runs: its bytes (an `adapt export --onnx --optimize` file),
  * or a function that exports it from the weights as the runtime bound them (program names,
- * derived weights made), which keeps the weights in one place: the model's initializers.
+ * derived weights made), which keeps the weights in one place: the model's initializers. Where
+ * `form.externalData` is true, the function may return them as external data instead, which
+ * saves encoding and copying the weights into the protobuf.
  */
 export type OnnxModelSource =
-  Uint8Array | ((weights: ReadonlyMap<string, Float32Array>) => Uint8Array);
+  | Uint8Array
+  | ((
+      weights: ReadonlyMap<string, Float32Array>,
+      form: { readonly externalData: boolean },
+    ) => Uint8Array | OnnxModelWithData);
 
 export interface OnnxOutput {
   readonly data: Float32Array;
@@ -53,11 +65,17 @@ export class OnnxSession {
       );
     const runtime = await loadOrt();
     if (!runtime) throw new AdaptRuntimeError(ORT_MISSING);
-    const bytes = typeof source === 'function' ? source(weights) : source;
+    const exported =
+      typeof source === 'function'
+        ? source(weights, { externalData: runtime.externalData })
+        : source;
+    const { model, externalData } =
+      exported instanceof Uint8Array ? { model: exported, externalData: [] } : exported;
     await runtime.started;
-    const session = await runtime.ort.InferenceSession.create(bytes, {
+    const session = await runtime.ort.InferenceSession.create(model, {
       executionProviders: [...runtime.executionProviders],
       graphOptimizationLevel: 'all',
+      ...(externalData.length > 0 ? { externalData } : {}),
     }).catch((error: unknown) => {
       throw new AdaptRuntimeError(
         `ONNX Runtime (${runtime.provider}) cannot load the model: ${messageOf(error)}`,
