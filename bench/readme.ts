@@ -219,7 +219,7 @@ export function endToEndText(report: BenchReport): string {
     cold
       ? `- Cold start of \`${cold.spec}\` (12 layers), fused on ${cold.adapter}, T=${cold.seq}, driver shader caches off: load ${ms(cold.load_ms)} ms, first pass ${ms(cold.first_run_ms)} ms, steady ${ms(cold.steady_ms)} ms (${(cold.first_run_ms / cold.steady_ms).toFixed(2)}x).`
       : `- Cold start: not measured (${e2e.cold_start_error ?? 'no result'}).`,
-    `- \`${e2e.run_command.command}\`, warm (after one untimed run), wall: ${e2e.run_command.wall_ms.map((w) => ms(w)).join(', ')} ms (median ${ms(e2e.run_command.median_ms)} ms).`,
+    `- \`${e2e.run_command.command}\` (the \`adapt\` bin), warm (after one untimed run), wall: ${e2e.run_command.wall_ms.map((w) => ms(w)).join(', ')} ms (median ${ms(e2e.run_command.median_ms)} ms); through \`npx\`, as the README's set-up line types it, alternated with those: ${e2e.run_command.npx_wall_ms.map((w) => ms(w)).join(', ')} ms (npm's own start-up on top).`,
   ].join('\n');
 }
 

@@ -151,7 +151,7 @@ function endToEndTargets(report: BenchReport): TargetResult[] {
     withReason(
       durationTarget(
         'README run line, warm',
-        e2e.run_command.command.replace(/^npx /, ''),
+        e2e.run_command.command,
         e2e.run_command.median_ms,
         RUN_COMMAND_GOAL_MS,
       ),
