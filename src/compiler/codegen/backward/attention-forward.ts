@@ -1,6 +1,6 @@
 import type { NodeOf } from '../../../runtime/ops/node.js';
 import { lastDim } from '../kernel.js';
-import { attentionConstants, PER_TOKEN_HEAD_ENTRY, scoreScale } from '../kernels/attention.js';
+import { attentionConstants, attentionEntry } from '../kernels/attention.js';
 import { bindings } from '../wgsl.js';
 import {
   DROPOUT_BINDING,
@@ -26,31 +26,7 @@ ${attentionConstants(d, dh, heads)}
 ${dropoutFunctions(dropout.probability)}
 ${probabilityFactor(dropout.site)}
 
-${PER_TOKEN_HEAD_ENTRY}
-  let qo = token * D + head * DH;
-  var acc: array<f32, ${dh}>;
-  for (var c = 0u; c < DH; c = c + 1u) { acc[c] = 0.0; }
-  var top = -3.0e38;
-  var total = 0.0;
-  let keys = ${causal ? 'position + 1u' : 'params.seq'};
-  for (var j = 0u; j < keys; j = j + 1u) {
-    let key = sequence * params.seq + j;
-    if (mask[key] == 0) { continue; }
-    let ko = key * D + head * DH;
-    var score = 0.0;
-    for (var c = 0u; c < DH; c = c + 1u) { score = score + q[qo + c] * k[ko + c]; }
-    score = score * ${scoreScale(dh)};
-    let next = max(top, score);
-    let correction = exp(top - next);
-    let p = exp(score - next);
-    let kept = p * pm(sequence, head, position, j);
-    total = total * correction + p;
-    for (var c = 0u; c < DH; c = c + 1u) { acc[c] = acc[c] * correction + kept * v[ko + c]; }
-    top = next;
-  }
-  for (var c = 0u; c < DH; c = c + 1u) { out[qo + c] = select(0.0, acc[c] / total, total > 0.0); }
-}
-`;
+${attentionEntry(dh, causal, 'p * pm(sequence, head, position, j)')}`;
   return {
     name: `attention_${d}_h${heads}${causal ? '_causal' : ''}_drop${dropout.site}`,
     wgsl,

@@ -30,18 +30,13 @@ fn main(${ENTRY_BUILTINS}) {
 export const perTokenHead = (heads: number): SizeExpr => perRow(heads, 64);
 
 /**
- * Multi-head attention in one kernel: one invocation per (token, head) computes the scores
- * against every visible key, the softmax (online, so T is not bounded by workgroup memory) and
- * the weighted sum of values. A query that sees no key writes zeros, as the reference does.
+ * The entry point of the attention kernel. `weight`, given, is a WGSL expression of `p` that
+ * weighs v_j in place of the probability itself (the training forward pass's dropout,
+ * backward/attention-forward.ts); the softmax's sum stays that of the probabilities.
  */
-export const attentionKernel: KernelTemplate<'attention'> = (node, context) => {
-  const d = lastDim(node.shape);
-  const { heads, causal } = node.attrs;
-  const dh = d / heads;
-  const wgsl = `${bindings(['q', 'k', 'v', 'mask', 'out'], ['f32', 'f32', 'f32', 'i32', 'f32'])}
-${attentionConstants(d, dh, heads)}
-
-${PER_TOKEN_HEAD_ENTRY}
+export function attentionEntry(dh: number, causal: boolean, weight?: string): string {
+  const weighted = weight ? `\n    let kept = ${weight};` : '';
+  return `${PER_TOKEN_HEAD_ENTRY}
   let qo = token * D + head * DH;
   var acc: array<f32, ${dh}>;
   for (var c = 0u; c < DH; c = c + 1u) { acc[c] = 0.0; }
@@ -57,14 +52,29 @@ ${PER_TOKEN_HEAD_ENTRY}
     score = score * ${scoreScale(dh)};
     let next = max(top, score);
     let correction = exp(top - next);
-    let p = exp(score - next);
+    let p = exp(score - next);${weighted}
     total = total * correction + p;
-    for (var c = 0u; c < DH; c = c + 1u) { acc[c] = acc[c] * correction + p * v[ko + c]; }
+    for (var c = 0u; c < DH; c = c + 1u) { acc[c] = acc[c] * correction + ${weight ? 'kept' : 'p'} * v[ko + c]; }
     top = next;
   }
   for (var c = 0u; c < DH; c = c + 1u) { out[qo + c] = select(0.0, acc[c] / total, total > 0.0); }
 }
 `;
+}
+
+/**
+ * Multi-head attention in one kernel: one invocation per (token, head) computes the scores
+ * against every visible key, the softmax (online, so T is not bounded by workgroup memory) and
+ * the weighted sum of values. A query that sees no key writes zeros, as the reference does.
+ */
+export const attentionKernel: KernelTemplate<'attention'> = (node, context) => {
+  const d = lastDim(node.shape);
+  const { heads, causal } = node.attrs;
+  const dh = d / heads;
+  const wgsl = `${bindings(['q', 'k', 'v', 'mask', 'out'], ['f32', 'f32', 'f32', 'i32', 'f32'])}
+${attentionConstants(d, dh, heads)}
+
+${attentionEntry(dh, causal)}`;
   return {
     name: `attention_${d}_h${heads}${causal ? '_causal' : ''}`,
     wgsl,
