@@ -3,8 +3,8 @@ import {
   BufferUsage,
   MapMode,
   MAX_WORKGROUPS_PER_DIMENSION,
-  ShaderStage,
 } from '../../src/runtime/webgpu/constants.js';
+import { createKernelPipeline } from '../../src/runtime/webgpu/kernel-pipeline.js';
 import { gpuWait } from '../../src/runtime/webgpu/wait.js';
 
 const roundUp16 = (bytes: number) => Math.max(16, Math.ceil(bytes / 16) * 16);
@@ -32,37 +32,17 @@ export function paramsBuffer(device: GPUDevice, batch: number, seq: number): GPU
   return buffer;
 }
 
-/** A pipeline with the runtime's layout: params uniform at 0, storage 1..n, the last written. */
-export async function createPipeline(
+/**
+ * A pipeline with the runtime's layout (params uniform at 0, storage 1..n, the last written),
+ * built by the runtime's own `createKernelPipeline`, waited for with the gentle poll.
+ */
+export function createPipeline(
   device: GPUDevice,
   name: string,
   wgsl: string,
   storageBindings: number,
 ): Promise<GPUComputePipeline> {
-  const module = device.createShaderModule({ code: wgsl, label: name });
-  const entries: GPUBindGroupLayoutEntry[] = [
-    { binding: 0, visibility: ShaderStage.COMPUTE, buffer: { type: 'uniform' } },
-  ];
-  for (let i = 1; i <= storageBindings; i++) {
-    const type = i === storageBindings ? 'storage' : 'read-only-storage';
-    entries.push({ binding: i, visibility: ShaderStage.COMPUTE, buffer: { type } });
-  }
-  const layout = device.createPipelineLayout({
-    bindGroupLayouts: [device.createBindGroupLayout({ entries, label: name })],
-  });
-  try {
-    return await gpuWait(() =>
-      device.createComputePipelineAsync({
-        layout,
-        compute: { module, entryPoint: 'main' },
-        label: name,
-      }),
-    );
-  } catch (error) {
-    const info = await gpuWait(() => module.getCompilationInfo());
-    const messages = info.messages.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`);
-    throw new Error(`kernel '${name}' failed to build: ${messages.join('; ') || String(error)}`);
-  }
+  return gpuWait(() => createKernelPipeline(device, name, wgsl, storageBindings));
 }
 
 /** `buffers` bound in order from binding 0. */
