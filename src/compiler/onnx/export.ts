@@ -175,7 +175,8 @@ export function exportOnnxFiles(
   weights: ReadonlyMap<string, Float32Array>,
   options: OnnxExportOptions,
 ): OnnxModelFiles {
-  const { model, externalData } = moveToExternalData(buildOnnxModel(ir, weights, options));
+  const model = buildOnnxModel(ir, weights, options);
+  const externalData = moveToExternalData(model);
   return { model: encodeModel(model), externalData };
 }
 

@@ -16,11 +16,9 @@ const EXTERNAL_MIN_BYTES = 4096;
 /**
  * Moves every initializer of at least EXTERNAL_MIN_BYTES out of `model` (which it changes) into
  * a file of its own, `w<k>`, that is a view of the weight's own bytes: no copy of the weights is
- * made, and ONNX Runtime copies each once, straight into the tensor it creates.
+ * made, and ONNX Runtime copies each once, straight into the tensor it creates. Returns the files.
  */
-export function moveToExternalData(
-  model: ModelProto,
-): Pick<OnnxModelFiles, 'externalData'> & { model: ModelProto } {
+export function moveToExternalData(model: ModelProto): OnnxModelFiles['externalData'] {
   const externalData: { path: string; data: Uint8Array }[] = [];
   for (const tensor of model.graph?.initializer ?? []) {
     const data = tensor.rawData;
@@ -35,5 +33,5 @@ export function moveToExternalData(
       { key: 'length', value: String(data.byteLength) },
     ];
   }
-  return { model, externalData };
+  return externalData;
 }
