@@ -1,0 +1,58 @@
+import { parseArgs } from 'node:util';
+import { count, UsageError } from '../usage.js';
+
+export { UsageError } from '../usage.js';
+
+export type Backend = 'auto' | 'webgpu' | 'cpu';
+
+export interface ServeLoadOptions {
+  /** Measured requests per configuration, after `warmup` unmeasured ones. */
+  readonly requests: number;
+  readonly warmup: number;
+  /** Requests in flight at once. */
+  readonly concurrency: number;
+  readonly maxBatch: number;
+  readonly maxWaitMs: number;
+  readonly backend: Backend;
+  readonly seed: number;
+  /** How long a server may take to load before the run gives up on it. */
+  readonly startTimeoutS: number;
+  /** Where the JSON goes; the default (bench/results/serve.json) also updates bench/README.md. */
+  readonly out: string | undefined;
+}
+
+export function readOptions(args: readonly string[]): ServeLoadOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      options: {
+        requests: { type: 'string', default: '256' },
+        warmup: { type: 'string', default: '8' },
+        concurrency: { type: 'string', default: '32' },
+        'max-batch': { type: 'string', default: '16' },
+        'max-wait-ms': { type: 'string', default: '10' },
+        backend: { type: 'string', default: 'auto' },
+        seed: { type: 'string', default: '11' },
+        'start-timeout-s': { type: 'string', default: '300' },
+        out: { type: 'string' },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const backend = values.backend;
+  if (backend !== 'auto' && backend !== 'cpu' && backend !== 'webgpu')
+    throw new UsageError(`--backend must be auto, cpu or webgpu, got '${backend}'`);
+  return {
+    requests: count('requests', values.requests, 1),
+    warmup: count('warmup', values.warmup, 0),
+    concurrency: count('concurrency', values.concurrency, 1),
+    maxBatch: count('max-batch', values['max-batch'], 1),
+    maxWaitMs: count('max-wait-ms', values['max-wait-ms'], 0),
+    backend,
+    seed: count('seed', values.seed, 0),
+    startTimeoutS: count('start-timeout-s', values['start-timeout-s'], 1),
+    out: values.out,
+  };
+}
