@@ -9,7 +9,7 @@ type CheckpointCode = 'E0114' | 'E0115' | 'E0116' | 'E0117' | 'E0118' | 'W0119' 
 
 /** One case per diagnostic code: the source, and the exact diagnostics with their spans. */
 const CASES: Record<
-  Exclude<keyof typeof DIAGNOSTIC_CODES, 'E0410' | CheckpointCode>,
+  Exclude<keyof typeof DIAGNOSTIC_CODES, 'E0410' | 'E0411' | CheckpointCode>,
   { source: string; expected: string[] }
 > = {
   E0001: {
@@ -296,9 +296,9 @@ function checkWithConfig(
 
 describe('every diagnostic code', () => {
   it('has a case here', () => {
-    expect([...Object.keys(CASES), ...Object.keys(CHECKPOINT_CASES), 'E0410'].sort()).toEqual(
-      Object.keys(DIAGNOSTIC_CODES).sort(),
-    );
+    expect(
+      [...Object.keys(CASES), ...Object.keys(CHECKPOINT_CASES), 'E0410', 'E0411'].sort(),
+    ).toEqual(Object.keys(DIAGNOSTIC_CODES).sort());
   });
 
   for (const [code, { source, config, files, expected }] of Object.entries(CHECKPOINT_CASES)) {
@@ -322,6 +322,17 @@ describe('every diagnostic code', () => {
     expect(program).toBeUndefined();
     expect(diagnostics.map((d) => `${d.code} ${d.message}`)).toEqual([
       "E0410 no graph 'nope'; the graphs are 'default'",
+    ]);
+  });
+
+  it('E0411: adapter cannot take a slot (reported by compile)', () => {
+    const { program, diagnostics } = compile(`${MODEL}adapter a { bottleneck 8 at ffn }`, {
+      fileName: 'test.adapt',
+      slots: { adapter: 'nope', count: 2 },
+    });
+    expect(program).toBeUndefined();
+    expect(diagnostics.map((d) => `${d.code} ${d.message}`)).toEqual([
+      "E0411 there is no adapter 'nope'",
     ]);
   });
 

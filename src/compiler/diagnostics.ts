@@ -62,6 +62,7 @@ export const DIAGNOSTIC_CODES = {
   E0408: { severity: 'error', summary: 'graph expression names a graph' },
   W0409: { severity: 'warning', summary: 'adapter or fusion used by no graph' },
   E0410: { severity: 'error', summary: 'requested graph does not exist' },
+  E0411: { severity: 'error', summary: 'adapter cannot take a slot' },
 } as const satisfies Record<string, { severity: Severity; summary: string }>;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;

@@ -7,6 +7,7 @@ import {
   type GpuPlan,
   type IoSpec,
   type Program,
+  type ProgramSlots,
   type ProgramText,
 } from '../runtime/program.js';
 
@@ -39,12 +40,15 @@ export function programText(checkpoint: CheckpointSpec, head: ProgramText['head'
   };
 }
 
-/** Packages a graph as the runtime's Program artifact. */
+/**
+ * Packages a graph as the runtime's Program artifact. With `slots`, the graph is the slots
+ * program of `slots.adapter` (`graphName` is unused): graph `slots(NAME)`, one branch per slot.
+ */
 export function emitProgram(
   model: Model,
   graphName: string,
   graph: IrGraph,
-  extra: { gpu?: GpuPlan; weights?: IrGraph['weights'] } = {},
+  extra: { gpu?: GpuPlan; weights?: IrGraph['weights']; slots?: ProgramSlots } = {},
 ): Program {
   const io = (value: { name: string; node: number; optional?: boolean }): IoSpec => {
     const node = graph.nodes[value.node]!;
@@ -56,13 +60,16 @@ export function emitProgram(
       ...(value.optional ? { optional: true } : {}),
     };
   };
-  const composition = model.graphs.get(graphName)!.composition;
+  const { slots } = extra;
+  const composition: Composition = slots
+    ? { kind: 'adapter', name: slots.adapter }
+    : model.graphs.get(graphName)!.composition;
   const { base } = model;
   return {
     format: PROGRAM_FORMAT,
     version: PROGRAM_VERSION,
     source: model.fileName,
-    graph: graphName,
+    graph: slots ? `slots(${slots.adapter})` : graphName,
     model: {
       name: base.name,
       hidden: base.hidden,
@@ -76,6 +83,7 @@ export function emitProgram(
         : {}),
     },
     ...(composition.kind === 'batch' ? { branches: composition.branches.length } : {}),
+    ...(slots ? { branches: slots.count, slots } : {}),
     ...(composition.kind === 'parallel'
       ? { parallel: composition.branches.map((branch) => branch.name) }
       : {}),

@@ -5,13 +5,15 @@ import { MAX_LAYERS } from './check/limits.js';
 import type { IrGraph } from './ir/types.js';
 import { benchmarkVariant, type BenchmarkVariant } from './bench-variants.js';
 import { planGpu } from './codegen/plan.js';
-import { lowerModel } from './lower/lower.js';
+import { lowerModel, lowerSlots, type SlotOptions } from './lower/lower.js';
+import { slotSignature } from './lower/slot-signature.js';
+import { SLOT_SCALE } from './lower/slot-stacks.js';
 import { optimize } from './passes/pipeline.js';
 import { didYouMean, quoteList } from './suggest.js';
 import { ArgumentError } from '../runtime/errors.js';
 import type { Model } from './model.js';
 import type { ReadFile } from './check/index.js';
-import type { Program, Target } from '../runtime/program.js';
+import { MAX_SLOTS, type Program, type Target } from '../runtime/program.js';
 
 // Checking a spec: diagnostics, and the source positions they point at.
 export { checkSource, type CheckOptions, type FrontendResult } from './frontend.js';
@@ -28,7 +30,8 @@ export { countParams, type ParamReport } from './params.js';
 export { savedWeightsOf, type SavedWeights } from './graph-uses.js';
 
 // The graph IR: lowering, and the text, DOT and picture views of a graph.
-export { lowerModel } from './lower/lower.js';
+export { lowerModel, type SlotOptions } from './lower/lower.js';
+export { slotSignature } from './lower/slot-signature.js';
 export { printGraph } from './ir/print.js';
 export { graphToDot } from './ir/dot.js';
 export { graphPicture } from './picture.js';
@@ -62,6 +65,12 @@ export interface CompileOptions {
    * it relative to the spec); undefined when there is no such file. See checkSource.
    */
   readonly readFile?: ReadFile;
+  /**
+   * Compile an adapter-slots program instead of `graph`: the graph `adapter` alone, with its
+   * per-adapter tensors stacked over `count` slots (1..1024) and the slot of each sequence read
+   * from `adapter_index`. `program.slots` lists the stacked weights; writeWeights fills them.
+   */
+  readonly slots?: SlotOptions;
 }
 
 export interface CompileResult {
@@ -86,6 +95,14 @@ const BENCHMARK_OPTION_KINDS: OptionKinds<BenchmarkVariant> = {
   base: (v) => (typeof v === 'boolean' ? undefined : 'a boolean'),
 };
 
+const SLOT_OPTION_KINDS: OptionKinds<SlotOptions> = {
+  adapter: (v) => (typeof v === 'string' ? undefined : 'a string'),
+  count: (v) =>
+    Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= MAX_SLOTS
+      ? undefined
+      : `an integer from 1 to ${MAX_SLOTS}`,
+};
+
 const OPTION_KINDS: OptionKinds<CompileOptions> = {
   fileName: (v) => (typeof v === 'string' ? undefined : 'a string'),
   graph: (v) => (typeof v === 'string' ? undefined : 'a string'),
@@ -100,6 +117,13 @@ const OPTION_KINDS: OptionKinds<CompileOptions> = {
   },
   readFile: (v) => (typeof v === 'function' ? undefined : 'a function'),
   gpu: (v) => (typeof v === 'boolean' ? undefined : 'a boolean'),
+  slots: (v) => {
+    if (!isPlainObject(v)) return 'an object';
+    checkOptions(v, SLOT_OPTION_KINDS);
+    for (const key of ['adapter', 'count'] as const)
+      if ((v as Partial<SlotOptions>)[key] === undefined) return `an object with '${key}'`;
+    return undefined;
+  },
 };
 
 const isPlainObject = (value: unknown): value is object =>
@@ -153,6 +177,7 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
   if (!model || hasErrors(diagnostics)) {
     return { program: undefined, diagnostics, model, ir: undefined, optimized: undefined };
   }
+  if (options.slots) return compileSlots(model, options.slots, options, diagnostics);
   if (!model.graphs.has(graphName)) {
     diagnostics.push({
       code: 'E0410',
@@ -172,5 +197,39 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
   // The manifest lists every weight of the model as lowered, also those a pass made
   // unnecessary (the key bias of a fusion cancels), so weight files bind the same either way.
   const program = emitProgram(model, graphName, optimized, { gpu, weights: ir.weights });
+  return { program, diagnostics, model, ir, optimized };
+}
+
+/** The adapter-slots program of `slots.adapter`, or E0411 where it cannot take a slot. */
+function compileSlots(
+  model: Model,
+  slots: SlotOptions,
+  options: CompileOptions,
+  diagnostics: Diagnostic[],
+): CompileResult {
+  const signed = slotSignature(model, slots.adapter);
+  if ('reason' in signed) {
+    const span = model.adapters.get(slots.adapter)?.span ?? model.fusions.get(slots.adapter)?.span;
+    diagnostics.push({
+      code: 'E0411',
+      severity: 'error',
+      file: options.fileName ?? '<input>',
+      message: signed.reason,
+      ...(span ? { span } : {}),
+    });
+    return { program: undefined, diagnostics, model, ir: undefined, optimized: undefined };
+  }
+  const { graph: ir, weights } = lowerSlots(model, slots);
+  const fuse = options.fuse ?? true;
+  const optimized = fuse ? optimize(ir) : ir;
+  const gpu =
+    options.gpu === false
+      ? undefined
+      : planGpu(optimized, options.target ?? 'software', fuse, options.maxBindingBytes);
+  const program = emitProgram(model, slots.adapter, optimized, {
+    gpu,
+    weights: ir.weights,
+    slots: { ...slots, signature: signed.signature, weights, scale: SLOT_SCALE },
+  });
   return { program, diagnostics, model, ir, optimized };
 }

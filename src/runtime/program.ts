@@ -159,6 +159,34 @@ export interface GpuPlan {
   readonly loadDispatches?: readonly DispatchSpec[];
 }
 
+/** One stacked tensor of an adapter-slots program: slot i holds adapter i's tensor `perAdapter`. */
+export interface SlotWeight {
+  /** The program weight, [count, ...the adapter's tensor shape]. */
+  readonly name: string;
+  readonly shape: readonly number[];
+  /** The tensor one adapter's weights hold, with its name as the literal `{adapter}`. */
+  readonly perAdapter: string;
+}
+
+/**
+ * An adapter-slots program (compile option `slots`): one adapter's graph whose per-adapter
+ * tensors are stacked over `count` slots, each sequence computed with the adapter in slot
+ * adapter_index[b]. Slots are filled with writeWeights after load.
+ */
+export interface ProgramSlots {
+  readonly count: number;
+  /** The template adapter the program was compiled for. */
+  readonly adapter: string;
+  /** Its slotSignature: every adapter of equal signature can take a slot. */
+  readonly signature: string;
+  readonly weights: readonly SlotWeight[];
+  /** The weight [count] holding each slot's scale. */
+  readonly scale: string;
+}
+
+/** The most slots one program holds. */
+export const MAX_SLOTS = 1024;
+
 export const PROGRAM_FORMAT = 'adaptc-program';
 export const PROGRAM_VERSION = 1;
 
@@ -176,6 +204,8 @@ export interface Program {
    * `logits.NAME`, for each NAME here.
    */
   readonly parallel?: readonly string[];
+  /** Present for an adapter-slots program; `branches` is then its slot count. */
+  readonly slots?: ProgramSlots;
   readonly inputs: readonly IoSpec[];
   readonly outputs: readonly IoSpec[];
   readonly weights: readonly WeightSpec[];

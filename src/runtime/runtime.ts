@@ -19,6 +19,7 @@ import { assertFits, assertRunFits, estimateWeights } from './memory.js';
 import type { Program } from './program.js';
 import type { TensorMap } from './safetensors.js';
 import { validateProgram } from './validate-program.js';
+import { checkWeightWrite, WritableWeights } from './validate/weight-write.js';
 import type { AdapterDescription } from './webgpu/acquire.js';
 import { requireRunTimeout } from './webgpu/deadline.js';
 import { GpuDevice } from './webgpu/device.js';
@@ -111,6 +112,12 @@ export interface LoadedModel {
   stats?(): GpuModelStats;
   /** Time of every dispatch of one forward pass (WebGPU only). */
   profile?(inputs: ModelInputs, options?: RunOptions): Promise<DispatchProfile>;
+  /**
+   * Writes elements [offset, offset + data.length) of weight `name` in place (flat, row-major);
+   * the next run sees them. The caller's arrays given at load are never changed. This is how an
+   * adapter-slots program's slots are filled (`program.slots`). The onnx backend refuses.
+   */
+  writeWeights(name: string, offset: number, data: Float32Array): Promise<void>;
   dispose(): void;
 }
 
@@ -150,7 +157,7 @@ abstract class BaseModel {
 
 class CpuModel extends BaseModel implements LoadedModel {
   readonly backend = 'cpu' as const;
-  private weights: ReadonlyMap<string, Float32Array> | undefined;
+  private weights: WritableWeights | undefined;
 
   constructor(
     readonly program: Program,
@@ -160,7 +167,7 @@ class CpuModel extends BaseModel implements LoadedModel {
     onNotice: (message: string) => void,
   ) {
     super(tokenizer, onNotice);
-    this.weights = weights;
+    this.weights = new WritableWeights(weights);
   }
 
   run(inputs: RunInputs, options?: RunOptions): Promise<RunOutputs>;
@@ -171,7 +178,14 @@ class CpuModel extends BaseModel implements LoadedModel {
     const prepared = prepareInputs(this.program, inputs, options);
     assertRunFits(this.program, prepared, 'cpu', this.memoryLimitBytes);
     // The interpreter returns one tensor per program output, whose names validateProgram checked.
-    return interpret(this.program, this.weights, prepared) as unknown as RunOutputs | TextOutputs;
+    return interpret(this.program, this.weights.map, prepared) as unknown as
+      RunOutputs | TextOutputs;
+  }
+
+  async writeWeights(name: string, offset: number, data: Float32Array): Promise<void> {
+    if (!this.weights) throw new AdaptRuntimeError('this model was disposed');
+    checkWeightWrite(this.program, name, offset, data);
+    this.weights.write(name, offset, data);
   }
 
   dispose(): void {
@@ -200,6 +214,14 @@ class OnnxModel extends BaseModel implements LoadedModel {
     assertRunFits(this.program, prepared, 'cpu', this.memoryLimitBytes);
     // One tensor per program output, whose names validateProgram checked.
     return (await this.session.run(prepared)) as unknown as RunOutputs | TextOutputs;
+  }
+
+  writeWeights(name: string): Promise<void> {
+    return Promise.reject(
+      new AdaptRuntimeError(
+        `writeWeights: the onnx backend cannot change weights after load (weight '${String(name)}'); use the cpu or webgpu backend`,
+      ),
+    );
   }
 
   dispose(): void {
@@ -235,6 +257,10 @@ class WebGpuModel extends BaseModel implements LoadedModel {
 
   profile(inputs: ModelInputs, options?: RunOptions): Promise<DispatchProfile> {
     return this.gpu.profile(inputs, options);
+  }
+
+  writeWeights(name: string, offset: number, data: Float32Array): Promise<void> {
+    return this.gpu.writeWeights(name, offset, data);
   }
 
   dispose(): void {

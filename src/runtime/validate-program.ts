@@ -15,6 +15,7 @@ import { ProgramError } from './errors.js';
 import { describeValue, readingCallerValues } from './guards.js';
 import { elementCount, MAX_TENSOR_ELEMENTS } from './tensor.js';
 import { readGpuPlan } from './validate/gpu-plan.js';
+import { readSlots } from './validate/slots.js';
 import { checkAttrs } from './ops/attr-schema.js';
 import { SCOPE_KINDS, type Provenance } from './ops/node.js';
 import { inGroup, inputDtype, isOpName, opDef, outputDtype } from './ops/registry.js';
@@ -372,6 +373,7 @@ function readProgram(value: unknown): Program {
   checkIoNodes(inputs, 'inputs', nodes);
   checkIoNodes(outputs, 'outputs', nodes);
   const branches = checkBranches(field(program, 'branches'), nodes, inputs);
+  const slots = readSlots(field(program, 'slots'), branches, context.weights, nodes);
   const gpuValue = field(program, 'gpu');
   const result: Program = {
     format: PROGRAM_FORMAT,
@@ -381,6 +383,7 @@ function readProgram(value: unknown): Program {
     model,
     ...(branches === undefined ? {} : { branches }),
     ...(parallel === undefined ? {} : { parallel }),
+    ...(slots === undefined ? {} : { slots }),
     inputs,
     outputs,
     weights,

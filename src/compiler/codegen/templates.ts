@@ -20,6 +20,8 @@ import {
   softmaxKernel,
   weightedSumKernel,
 } from './kernels/rows.js';
+import { slotBottleneckKernel } from './kernels/slot-bottleneck.js';
+import { slotLinearKernel } from './kernels/slot-linear.js';
 import { tokenMeanKernel } from './kernels/token-mean.js';
 import { weightProductKernel } from './kernels/weight-product.js';
 
@@ -58,6 +60,8 @@ export const KERNEL_TEMPLATES = {
   fusion_mix: fusionMixKernel,
   embeddings: embeddingsKernel,
   weight_product: weightProductKernel,
+  slot_bottleneck: slotBottleneckKernel,
+  slot_linear: slotLinearKernel,
 } satisfies KernelTemplates;
 
 /**

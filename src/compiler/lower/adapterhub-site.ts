@@ -11,6 +11,7 @@ import {
 } from '../model.js';
 import { ADAPTER_INIT, FUSION_INIT, ONES, ZEROS } from './inits.js';
 import { plainLinear, type LinearSource } from './weight-names/index.js';
+import { ADAPTER_PLACEHOLDER, type SlotStacks } from './slot-stacks.js';
 
 /** The adapters' own LayerNorms (`nn.LayerNorm(input_size)`): PyTorch's default eps. */
 const ADAPTER_LN_EPS = 1e-5;
@@ -39,6 +40,8 @@ export interface HubSiteContext {
   articleFusion(fusion: FusionSpec, y: Value): Value;
   /** `adapter_index` for batch(...). */
   readonly adapterIndex: Value | undefined;
+  /** An adapter-slots program: the template adapter's forward reads each sequence's slot. */
+  readonly slots?: SlotStacks | undefined;
 }
 
 /** `BottleneckState` (`adapters/src/adapters/methods/bottleneck.py`) without the constant parts. */
@@ -208,6 +211,7 @@ class HubSite {
     const { b, d, layer, module } = this.c;
     const parallel = this.parallel(adapter);
     this.scope(adapter, parallel ? 'parallel' : 'adapter');
+    if (this.c.slots) return this.slotForward(this.c.slots, adapter, input, residual);
     const f = adapter.fields;
     const prefix = `${module}.adapters.${adapter.name}`;
     const r = bottleneckAt(adapter, layer);
@@ -247,6 +251,29 @@ class HubSite {
     return { output, up };
   }
 
+  /**
+   * The template adapter's forward with each sequence's slot: up · scale + residual (a slot has
+   * no LayerNorm, gate or learned scaling of its own). A parallel adapter's output is y + up ·
+   * scale, the sum its post_forward would take.
+   */
+  private slotForward(
+    slots: SlotStacks,
+    adapter: AdapterSpec,
+    input: Value,
+    residual: Value,
+  ): { output: Value; up: Value } {
+    const prefix = `${this.c.module}.adapters.${ADAPTER_PLACEHOLDER}`;
+    const modules = {
+      down: `${prefix}.adapter_down.0`,
+      up: `${prefix}.adapter_up`,
+      upInit: adapter.init === 'zero_up' ? ZEROS : ADAPTER_INIT,
+    };
+    const sizes = { r: bottleneckAt(adapter, this.c.layer), d: this.c.d };
+    const base = this.parallel(adapter) ? this.c.y : residual;
+    const output = slots.bottleneck(base, input, modules, sizes, adapter.activation, ADAPTER_INIT);
+    return { output, up: output };
+  }
+
   private ownNorm(module: string, x: Value): Value {
     const { b, d } = this.c;
     const gamma = b.weight(`${module}.weight`, [d], ONES);
@@ -259,7 +286,8 @@ class HubSite {
     const { b, x, y } = this.c;
     b.scope = { layer: this.c.layer, site: this.c.site, kind: 'residual' };
     let hidden = hiddenIn;
-    if (this.parallel(adapter)) hidden = b.op('add', [hidden, y], {});
+    // A slot's output already holds y (slotForward).
+    if (this.parallel(adapter) && !this.c.slots) hidden = b.op('add', [hidden, y], {});
     if (adapter.fields.originalLnAfter) hidden = this.c.layerNorm(b.op('add', [hidden, x], {}));
     return hidden;
   }

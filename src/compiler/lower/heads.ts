@@ -2,6 +2,7 @@ import type { AdapterActivation, CheckpointSpec, PredictionHeadSpec } from '../m
 import type { GraphBuilder, Value } from '../ir/builder.js';
 import { BASE_INIT, ZEROS } from './inits.js';
 import type { FamilyNames } from './weight-names/index.js';
+import { ADAPTER_PLACEHOLDER, type SlotStacks } from './slot-stacks.js';
 
 /** x·Wᵀ + b for `${module}.weight` [out, in] and `${module}.bias`, a head's plain Linear. */
 function dense(b: GraphBuilder, x: Value, module: string, outSize: number, inSize: number): Value {
@@ -58,7 +59,8 @@ export function lowerHead(
  * An AdapterHub prediction head (`adapters/src/adapters/heads/base.py`): the pooler output or
  * the first token for classification heads, every token for tagging, then the `nn.Sequential`
  * of `PredictionHead.build`: per layer a Dropout (index i) and a Linear (i + 1), the activation
- * after all but the last, which maps to the labels.
+ * after all but the last, which maps to the labels. With `slots`, each of its Linears is
+ * stacked per slot (the pooler is the base model's).
  */
 export function lowerPredictionHead(
   b: GraphBuilder,
@@ -66,6 +68,7 @@ export function lowerPredictionHead(
   x: Value,
   d: number,
   activate: (x: Value, activation: AdapterActivation) => Value,
+  slots?: SlotStacks,
 ): Value {
   b.scope = undefined;
   let z = x;
@@ -77,11 +80,19 @@ export function lowerPredictionHead(
   for (let layer = 0; layer < head.layers; layer++) {
     const module = `heads.${head.name}.${index + 1}`;
     const lastLayer = layer === head.layers - 1;
+    const outSize = lastLayer ? head.labels.length : d;
+    if (slots) {
+      const activation = lastLayer ? 'none' : head.activation;
+      z = slots.linear(z, `heads.${ADAPTER_PLACEHOLDER}.${index + 1}`, outSize, d, activation);
+      if (lastLayer) return z;
+      index += head.activation === 'none' ? 2 : 3;
+      continue;
+    }
     if (lastLayer && !head.bias) {
       const w = b.weight(`${module}.weight`, [head.labels.length, d], BASE_INIT);
       return b.op('matmul', [z, w], {});
     }
-    z = dense(b, z, module, lastLayer ? head.labels.length : d, d);
+    z = dense(b, z, module, outSize, d);
     if (lastLayer) return z;
     if (head.activation !== 'none') z = activate(z, head.activation);
     index += head.activation === 'none' ? 2 : 3;

@@ -16,6 +16,8 @@ import { lowerHubSite } from './adapterhub-site.js';
 import { usesAdapterHub } from './adapterhub-mode.js';
 import { lowerHead, lowerPredictionHead } from './heads.js';
 import { ADAPTER_INIT, BASE_INIT, FUSION_INIT, ONES, ZEROS } from './inits.js';
+import { ADAPTER_PLACEHOLDER, SlotStacks } from './slot-stacks.js';
+import type { SlotWeight } from '../../runtime/program.js';
 import {
   adapterDown,
   adapterUp,
@@ -44,6 +46,26 @@ export function lowerModel(model: Model, graphName: string): IrGraph {
   return new Lowering(model, graph.composition).run();
 }
 
+/** How many slots of which template adapter (see `lowerSlots`). */
+export interface SlotOptions {
+  readonly adapter: string;
+  readonly count: number;
+}
+
+/**
+ * Lowers the graph `adapter` alone with every per-adapter tensor (its down and up projections at
+ * each site, its AdapterHub head's Linears) stacked over `count` slots: each sequence computes
+ * with the adapter in slot adapter_index[b]. The caller checks slotSignature first.
+ */
+export function lowerSlots(
+  model: Model,
+  slots: SlotOptions,
+): { graph: IrGraph; weights: readonly SlotWeight[] } {
+  const lowering = new Lowering(model, { kind: 'adapter', name: slots.adapter }, slots);
+  const graph = lowering.run();
+  return { graph, weights: lowering.slotWeights() };
+}
+
 /** `layer/site`: the key of one site of one layer. */
 const siteKey = (layer: number, site: Site) => `${layer}/${site}`;
 
@@ -62,10 +84,13 @@ class Lowering {
   private readonly hub: boolean;
   /** The branch of a parallel(...) graph being lowered. */
   private channel = 0;
+  /** The stacked weights of an adapter-slots program. */
+  private slots: SlotStacks | undefined;
 
   constructor(
     private readonly model: Model,
     private readonly graphComposition: Composition,
+    private readonly slotOptions?: SlotOptions,
   ) {
     this.composition = graphComposition;
     this.d = model.base.hidden;
@@ -122,16 +147,24 @@ class Lowering {
     const hubHead = graphHead(this.model, this.composition);
     if (hubHead) {
       const activate = (v: Value, a: AdapterActivation) => this.activate(v, a);
-      b.output(`logits${suffix}`, lowerPredictionHead(b, hubHead, x, d, activate));
+      b.output(`logits${suffix}`, lowerPredictionHead(b, hubHead, x, d, activate, this.slots));
     } else if (checkpoint?.head) {
       b.output(`logits${suffix}`, lowerHead(b, checkpoint, this.names, x, d));
     }
   }
 
-  /** The per-sequence branch index of a batch(...) graph. */
+  slotWeights(): readonly SlotWeight[] {
+    return this.slots?.weights() ?? [];
+  }
+
+  /** The per-sequence branch index of a batch(...) graph, or slot of an adapter-slots program. */
   private selectInput(): void {
-    if (this.composition.kind === 'batch')
-      this.adapterIndex = this.b.input('adapter_index', 'i32', ['B']);
+    if (this.composition.kind !== 'batch' && !this.slotOptions) return;
+    this.adapterIndex = this.b.input('adapter_index', 'i32', ['B']);
+    if (this.slotOptions) {
+      const { adapter, count } = this.slotOptions;
+      this.slots = new SlotStacks(this.b, adapter, count, this.adapterIndex);
+    }
   }
 
   /** Every layer with the graph's composition, from the layer-0 input `input`. */
@@ -180,6 +213,7 @@ class Lowering {
           this.fusionCovers.get(fusion.name)!.get(siteKey(layer, site))?.members,
         articleFusion: (fusion, value) => this.applyFusion(fusion, layer, site, { y: value, u: x }),
         adapterIndex: this.adapterIndex,
+        slots: this.slots,
       },
       this.graphComposition.kind === 'parallel' ? this.graphComposition : this.composition,
       this.channel,
@@ -296,7 +330,29 @@ class Lowering {
   private applyAdapter(name: string, layer: number, site: Site, values: SiteValues): Value {
     const adapter = this.present(name, layer, site);
     if (!adapter) return values.y;
+    if (this.slots) return this.slotAdapter(this.slots, adapter, layer, site, values);
     return this.b.op('add', [values.y, this.scaledDelta(adapter, layer, site, values)], {});
+  }
+
+  /** y + s_slot · Δ_slot(z), the adapter of each sequence's slot, z = y or u as scaledDelta's. */
+  private slotAdapter(
+    slots: SlotStacks,
+    adapter: AdapterSpec,
+    layer: number,
+    site: Site,
+    values: SiteValues,
+  ): Value {
+    const parallel = adapter.placements[site] === 'parallel';
+    this.b.scope = { layer, site, kind: parallel ? 'parallel' : 'adapter', name: adapter.name };
+    const module = this.names.siteModule(layer, site);
+    const modules = {
+      down: adapterDown(module, ADAPTER_PLACEHOLDER).weight.name.replace(/\.weight$/, ''),
+      up: adapterUp(module, ADAPTER_PLACEHOLDER).weight.name.replace(/\.weight$/, ''),
+      upInit: adapter.init === 'zero_up' ? ZEROS : ADAPTER_INIT,
+    };
+    const sizes = { r: bottleneckAt(adapter, layer), d: this.d };
+    const z = parallel ? values.u : values.y;
+    return slots.bottleneck(values.y, z, modules, sizes, adapter.activation, ADAPTER_INIT);
   }
 
   /** y + Σ w_i s_i Δ_i, over the members present here (an absent member contributes nothing). */

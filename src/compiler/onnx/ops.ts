@@ -1,6 +1,11 @@
 import type { NodeOf } from '../../runtime/ops/node.js';
 import type { Shape } from '../../runtime/program.js';
-import type { PrimitiveOp } from '../../runtime/ops/registry.js';
+import type {
+  ActivationName,
+  LinearActivation,
+  PrimitiveOp,
+  SlotOp,
+} from '../../runtime/ops/registry.js';
 import type { Visibility } from './mask.js';
 import { float, int, ints, type OnnxAttr } from './proto.js';
 
@@ -139,6 +144,61 @@ const gather: Translation<'gather'> = (ctx) => {
   return ctx.emit('Gather', [table, clipped], { axis: int(0) });
 };
 
+/** An activation of a fused op's attribute on one value, as the activation op translates. */
+function activate(
+  ctx: TranslationContext<SlotOp>,
+  value: string,
+  activation: LinearActivation,
+): string {
+  if (activation === 'none' || activation === 'identity') return value;
+  const translation = ONNX_TRANSLATIONS[activation] as Translation<ActivationName>;
+  return translation({ ...ctx, inputs: [value] } as unknown as TranslationContext<ActivationName>);
+}
+
+/** Slot s = index[b] of a stacked tensor [S, ...]: Gather, [B, ...]. */
+const perSequence = (ctx: TranslationContext<SlotOp>, stacked: string, index: string) =>
+  ctx.emit('Gather', [stacked, index], { axis: int(0) });
+
+/** x [B, T, n] times each sequence's W [B, out, n] transposed, plus its bias [B, out]. */
+function batchedLinear(
+  ctx: TranslationContext<SlotOp>,
+  x: string,
+  w: string,
+  b: string,
+  index: string,
+): string {
+  const weight = ctx.emit('Transpose', [perSequence(ctx, w, index)], { perm: ints([0, 2, 1]) });
+  const bias = ctx.emit('Unsqueeze', [perSequence(ctx, b, index), ctx.i64([1])]);
+  return ctx.emit('Add', [ctx.emit('MatMul', [x, weight]), bias]);
+}
+
+/** residual + scale[s] · (W_up_s · act(W_down_s · z + b_down_s) + b_up_s), batched per sequence. */
+const slotBottleneck: Translation<'slot_bottleneck'> = (ctx) => {
+  const [residual, z, slot, wd, bd, wu, bu, scale] = ctx.inputs as string[] as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  const down = activate(ctx, batchedLinear(ctx, z, wd, bd, slot), ctx.node.attrs.activation);
+  const up = batchedLinear(ctx, down, wu, bu, slot);
+  const factor = ctx.emit('Reshape', [perSequence(ctx, scale, slot), ctx.i64([-1, 1, 1])]);
+  return ctx.emit('Add', [residual, ctx.emit('Mul', [up, factor])]);
+};
+
+/** act(x · W_sᵀ + b_s); a head's x [B, n] as [B, 1, n] for the batched MatMul. */
+const slotLinear: Translation<'slot_linear'> = (ctx) => {
+  const [x, slot, w, b] = ctx.inputs as [string, string, string, string];
+  const rows = ctx.inputShapes[0]!.length === 2;
+  const input = rows ? ctx.emit('Unsqueeze', [x, ctx.i64([1])]) : x;
+  const out = activate(ctx, batchedLinear(ctx, input, w, b, slot), ctx.node.attrs.activation);
+  return rows ? ctx.emit('Squeeze', [out, ctx.i64([1])]) : out;
+};
+
 /**
  * One ONNX translation per IR op of the unfused graph (sources, `input` and `weight`, are graph
  * inputs and initializers, handled by the exporter). The fused ops have none: export the graph
@@ -179,6 +239,8 @@ export const ONNX_TRANSLATIONS: { readonly [O in PrimitiveOp]: Translation<O> } 
   select,
   // Aᵀ·B of initializers: ONNX Runtime folds it to a constant when it creates the session.
   weight_product: (ctx) => ctx.matmulTransposed(0),
+  slot_bottleneck: slotBottleneck,
+  slot_linear: slotLinear,
 };
 
 /** Translates `ctx.node` with its op's translation. */

@@ -2,11 +2,13 @@ import type { NodeOf } from '../ops/node.js';
 import type { ComputeOp } from '../ops/registry.js';
 import { FUSED_KERNELS } from './fused-kernels.js';
 import { PRIMITIVE_KERNELS, type CpuKernel, type CpuTensor } from './kernels.js';
+import { SLOT_KERNELS } from './slot-kernels.js';
 
-/** Every op the CPU reference runs: the primitive ops and the fused ops the passes produce. */
+/** Every op the CPU reference runs: the primitive ops, the fused ops the passes produce, the slot ops. */
 export const CPU_KERNELS: { readonly [O in ComputeOp]: CpuKernel<O> } = {
   ...PRIMITIVE_KERNELS,
   ...FUSED_KERNELS,
+  ...SLOT_KERNELS,
 };
 
 /** Runs the kernel of `node`'s op on its input values. */

@@ -1,4 +1,4 @@
-import type { ComputeOp, OpAttrs, PrimitiveOp } from '../ops/registry.js';
+import type { ComputeOp, OpAttrs, PrimitiveOp, SlotOp } from '../ops/registry.js';
 import { elementCount } from '../tensor.js';
 import { activations } from './math.js';
 
@@ -298,7 +298,7 @@ const weightProduct: CpuKernel<'weight_product'> = ([a, b]) => {
   return Float32Array.from(sums);
 };
 
-export const PRIMITIVE_KERNELS: { readonly [O in PrimitiveOp]: CpuKernel<O> } = {
+export const PRIMITIVE_KERNELS: { readonly [O in Exclude<PrimitiveOp, SlotOp>]: CpuKernel<O> } = {
   matmul,
   add: broadcast((a, b) => a + b),
   mul: broadcast((a, b) => a * b),

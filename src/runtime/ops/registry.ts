@@ -15,6 +15,8 @@ import {
   attentionShape,
   bottleneckShape,
   broadcastShape,
+  slotBottleneckShape,
+  slotLinearShape,
   concatShape,
   embeddingsShape,
   firstTokenShape,
@@ -38,9 +40,12 @@ import {
  * - activation: elementwise functions that epilogue fusion folds into a linear;
  * - fused: produced by the passes only (one GPU kernel each), never by the lowering;
  * - load: computed once when the program is loaded, from weights (and other load-time values)
- *   only, never in a forward pass: the passes produce them, and they cost no per-pass FLOPs.
+ *   only, never in a forward pass: the passes produce them, and they cost no per-pass FLOPs;
+ * - slot: adapter slots, whose weights are stacked per slot and picked per sequence by an i32
+ *   slot index; the lowering emits them for `slots` programs, the passes leave them alone, and
+ *   training refuses them.
  */
-export type OpGroup = 'source' | 'activation' | 'fused' | 'load';
+export type OpGroup = 'source' | 'activation' | 'fused' | 'load' | 'slot';
 
 /** The output dtype: always f32, that of input `like`, or declared by the node itself (sources). */
 export type DTypeRule = DType | { readonly like: number } | 'declared';
@@ -284,6 +289,31 @@ export const OPS = {
     groups: ['load'],
     shape: weightProductShape,
   }),
+
+  /**
+   * One adapter per sequence from stacked weights: inputs [residual, z, slot, W_down [S, r, d],
+   * b_down [S, r], W_up [S, d, r], b_up [S, d], scale [S]] and, with s = slot[b],
+   * residual + scale[s] · (W_up_s · act(W_down_s · z + b_down_s) + b_up_s).
+   */
+  slot_bottleneck: op({
+    arity: 8,
+    i32Inputs: [2],
+    attrs: { activation: linearActivation },
+    dtype: 'f32',
+    groups: ['slot'],
+    shape: slotBottleneckShape,
+    flops: ({ rows, inputs }) => 4 * rows * inputs[3]![1]! * inputs[3]![2]!,
+  }),
+  /** act(x · W_sᵀ + b_s) per sequence, s = slot[b]: x [B, n] or [B, T, n], W [S, out, n], b [S, out]. */
+  slot_linear: op({
+    arity: 4,
+    i32Inputs: [1],
+    attrs: { activation: linearActivation },
+    dtype: 'f32',
+    groups: ['slot'],
+    shape: slotLinearShape,
+    flops: (c) => matmulFlops(c.inputs[2]![2]!, c),
+  }),
 };
 
 export type OpName = keyof typeof OPS;
@@ -302,6 +332,9 @@ export type ComputeOp = Exclude<OpName, OpsIn<'source'>>;
  * the fused ones. The lowering emits all of them except the load-time ops, which passes add.
  */
 export type PrimitiveOp = Exclude<ComputeOp, OpsIn<'fused'>>;
+
+/** The ops of adapter slots: one CPU kernel and one ONNX translation each, no backward pass. */
+export type SlotOp = OpsIn<'slot'>;
 
 /** The facts of one op, with its attributes typed loosely: for code that handles every op alike. */
 export type AnyOpDef = OpDef<AttrSchema, OpGroup>;

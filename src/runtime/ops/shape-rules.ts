@@ -209,3 +209,53 @@ export function weightProductShape([a, b]: readonly Shape[]): ShapeResult {
   if (a![0] !== b![0]) return `the first axes differ: ${showShape(a!)} and ${showShape(b!)}`;
   return [a![1]!, ...b!.slice(1)];
 }
+
+/** The slot index of a per-sequence op: [B], for values [B, ...]. */
+function slotIndexProblem(x: Shape, slot: Shape): string | undefined {
+  return sameShape(slot, [x[0]!])
+    ? undefined
+    : `the slot index must be [${x[0]}], got ${showShape(slot)}`;
+}
+
+/** slot_bottleneck: residual and z [B, T, d], slot [B], the four stacked tensors and scale [S]. */
+export function slotBottleneckShape(inputs: readonly Shape[]): ShapeResult {
+  const [residual, z, slot, wd, bd, wu, bu, scale] = inputs as Shape[] as [
+    Shape,
+    Shape,
+    Shape,
+    Shape,
+    Shape,
+    Shape,
+    Shape,
+    Shape,
+  ];
+  if (residual.length !== 3 || !sameShape(residual, z))
+    return `residual ${showShape(residual)} and z ${showShape(z)} must be one [B, T, d]`;
+  const problem = slotIndexProblem(residual, slot);
+  if (problem) return problem;
+  const d = last(residual);
+  const [count, r] = wd;
+  const fits =
+    typeof count === 'number' &&
+    typeof r === 'number' &&
+    sameShape(wd, [count, r, d!]) &&
+    sameShape(bd, [count, r]) &&
+    sameShape(wu, [count, d!, r]) &&
+    sameShape(bu, [count, d!]) &&
+    sameShape(scale, [count]);
+  if (!fits) return `the stacked weights do not fit hidden size ${String(d)}`;
+  return residual;
+}
+
+/** slot_linear: x [B, n] or [B, T, n], slot [B], W [S, out, n], b [S, out]. */
+export function slotLinearShape([x, slot, w, b]: readonly Shape[]): ShapeResult {
+  if (x!.length !== 2 && x!.length !== 3)
+    return `x must be [B, n] or [B, T, n], got ${showShape(x!)}`;
+  const problem = slotIndexProblem(x!, slot!);
+  if (problem) return problem;
+  const [count, out, n] = w!;
+  if (w!.length !== 3 || n !== last(x!))
+    return `the stacked weight must be [S, out, ${String(last(x!))}], got ${showShape(w!)}`;
+  if (!sameShape(b!, [count!, out!])) return `the stacked bias must be [${count}, ${out}]`;
+  return withLast(x!, out!);
+}

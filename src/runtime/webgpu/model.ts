@@ -10,6 +10,7 @@ import {
   evaluateSize,
   type GpuPlan,
   type Program,
+  type WeightPart,
   type WeightSpec,
   type WeightUpload,
 } from '../program.js';
@@ -22,6 +23,15 @@ import { dispatchFlat } from './flat-dispatch.js';
 import { createKernelPipeline } from './kernel-pipeline.js';
 import { gpuWait } from './wait.js';
 import { packUpload } from './weight-upload.js';
+import { checkWeightWrite, WritableWeights } from '../validate/weight-write.js';
+
+/** The elements of one part of an upload: the weight, or the window of its columns. */
+function partLength(part: WeightPart, shape: readonly number[]): number {
+  if (!part.columns) return elementCount(shape);
+  const width = part.columns[1] - part.columns[0];
+  if (shape.length === 1) return width;
+  return (part.transpose ? shape[1]! : shape[0]!) * width;
+}
 
 /** Per-dispatch times of one forward pass, in the order of the plan's dispatches. */
 export interface DispatchProfile {
@@ -76,6 +86,8 @@ export class GpuModel {
   private rejectDisposal!: (error: AdaptRuntimeError) => void;
 
   private readonly weightSpecs: ReadonlyMap<string, WeightSpec>;
+  /** The host copy the weight buffers are built from, again after a device loss. */
+  private readonly weights: WritableWeights;
 
   /**
    * How a forward pass waits for its output to be mapped. gpuWait by default; the kernel
@@ -87,10 +99,11 @@ export class GpuModel {
     private readonly gpu: GpuDevice,
     readonly program: Program,
     private readonly plan: GpuPlan,
-    private readonly weights: ReadonlyMap<string, Float32Array>,
+    weights: ReadonlyMap<string, Float32Array>,
     private readonly onNotice: (message: string) => void,
     private readonly memoryLimitBytes?: number,
   ) {
+    this.weights = new WritableWeights(weights);
     this.weightSpecs = new Map(program.weights.map((w) => [w.name, w]));
     const needed = Math.max(...plan.kernels.map((k) => k.storageBindings));
     if (needed > gpu.storageBindingLimit) {
@@ -208,7 +221,7 @@ export class GpuModel {
       return this.createBuffer(bytes, BufferUsage.STORAGE, `computed weights ${index}`);
     }
     const packed = packUpload(upload, (name) => {
-      const data = this.weights.get(name);
+      const data = this.weights.map.get(name);
       const spec = this.weightSpecs.get(name);
       if (!data || !spec) {
         throw new ProgramError(`the GPU plan reads weight '${name}', which was not loaded`);
@@ -521,6 +534,66 @@ export class GpuModel {
       (_, i) => Number(stamps[2 * i + 1]! - stamps[2 * i]!) / 1e6,
     );
     return { method: 'timestamp-query', ms };
+  }
+
+  /**
+   * Writes elements [offset, offset + data.length) of a weight into every upload that holds it
+   * as stored, and into the host copy, in turn with runs. A weight the plan holds transposed or
+   * as a window of its columns, or reads at load, cannot be written in place: a ProgramError.
+   */
+  writeWeights(name: string, offset: number, data: Float32Array): Promise<void> {
+    if (this.disposed) return Promise.reject(new AdaptRuntimeError('this model was disposed'));
+    try {
+      checkWeightWrite(this.program, name, offset, data);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    const copy = data.slice();
+    const targets = this.uploadsHolding(name);
+    return this.gpu.exclusive(async () => {
+      if (this.disposed) throw new AdaptRuntimeError('this model was disposed');
+      this.weights.write(name, offset, copy);
+      // A device lost meanwhile rebuilds every buffer from the host copy at the next run.
+      if (this.generation !== this.gpu.generation) return;
+      for (const { upload, elementOffset } of targets) {
+        const buffer = this.uploads[upload]!;
+        this.device.queue.writeBuffer(
+          buffer,
+          4 * (elementOffset + offset),
+          copy.buffer,
+          0,
+          copy.byteLength,
+        );
+      }
+    });
+  }
+
+  /** The forward uploads holding weight `name` whole and as stored, with its element offset. */
+  private uploadsHolding(name: string): { upload: number; elementOffset: number }[] {
+    const refuse = (why: string) =>
+      new ProgramError(
+        `writeWeights: the GPU plan holds weight '${name}' ${why}; it cannot be written in place`,
+      );
+    for (const dispatch of this.plan.loadDispatches ?? [])
+      for (const arg of dispatch.args)
+        if (
+          arg.kind === 'weights' &&
+          this.plan.uploads[arg.upload]!.parts.some((p) => p.weight === name)
+        )
+          throw refuse('as an input of a value computed at load');
+    const targets: { upload: number; elementOffset: number }[] = [];
+    this.plan.uploads.forEach((upload, index) => {
+      let elementOffset = 0;
+      for (const part of upload.parts) {
+        if (part.weight === name) {
+          if (part.transpose) throw refuse('transposed');
+          if (part.columns) throw refuse('as a window of its columns');
+          targets.push({ upload: index, elementOffset });
+        }
+        elementOffset += partLength(part, this.weightSpecs.get(part.weight)!.shape);
+      }
+    });
+    return targets;
   }
 
   stats(): GpuModelStats {

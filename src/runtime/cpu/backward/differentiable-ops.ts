@@ -4,9 +4,10 @@ import type { Program } from '../../program.js';
 
 /**
  * The ops the backward pass runs: the primitive ops of a graph as lowered. The fused ops and the
- * load-time ops exist only after the optimizing passes, which training does not run.
+ * load-time ops exist only after the optimizing passes, which training does not run; the slot ops
+ * serve many adapters from stacked weights and are not trained.
  */
-export type DifferentiableOp = Exclude<PrimitiveOp, OpsIn<'load'>>;
+export type DifferentiableOp = Exclude<PrimitiveOp, OpsIn<'load'> | OpsIn<'slot'>>;
 
 /** A graph, weight or label the reference backward pass cannot take. */
 export class BackwardError extends AdaptRuntimeError {
@@ -29,5 +30,7 @@ export function requireLoweredProgram(program: Program): void {
 function refusal(op: OpName): string | undefined {
   if (inGroup(op, 'fused')) return 'node, which only the optimizing passes produce';
   if (inGroup(op, 'load')) return 'node, a load-time value the optimizing passes add';
+  if (inGroup(op, 'slot'))
+    return 'node of an adapter-slots program, which serves adapters and is not trained';
   return undefined;
 }
