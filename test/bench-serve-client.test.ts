@@ -168,6 +168,7 @@ describe('the serving load test client', () => {
       { warmup: [], measured: plan, tokens: [], labels: 3 },
     );
     expect(broken.load).toBeNull();
+    expect(broken.exit_code).toBe(3);
     expect(broken.error).toMatch(/exited \(code 3\) before it listened\ncannot load broken.adapt/);
   });
 });

@@ -4,7 +4,7 @@ import { HttpClient } from './http.js';
 import { runLoad, type PlannedRequest } from './load.js';
 import { growth, histogramMean, parseMetrics, type MetricSums } from './metrics.js';
 import type { ServeLoadOptions } from './options.js';
-import { startServer, type ServerProcess } from './server.js';
+import { ServerStartError, startServer, type ServerProcess } from './server.js';
 import { summarizeLoad, type ConfigurationResult } from './summary.js';
 
 /** How long a server may take to drain and exit after SIGTERM. */
@@ -123,7 +123,7 @@ export async function measureConfiguration(
       timeoutMs: 1000 * options.startTimeoutS,
     });
   } catch (error) {
-    return failed(error, null, null);
+    return failed(error, null, error instanceof ServerStartError ? error.exitCode : null);
   }
   const loadMs = performance.now() - started;
   let measured;

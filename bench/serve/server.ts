@@ -4,6 +4,16 @@ const LISTENING = /^adapt serve: listening on (http:\/\/\S+)/;
 /** How much of the server's stderr is kept, for the message when it fails. */
 const STDERR_KEPT = 8000;
 
+/** A server that did not come to listen; `exitCode` where it exited by itself. */
+export class ServerStartError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number | null,
+  ) {
+    super(message);
+  }
+}
+
 export interface ServerProcess {
   readonly url: URL;
   /** The server's stdout and stderr so far (stderr's last few thousand characters). */
@@ -51,10 +61,12 @@ export function startServer(start: ServerStart): Promise<ServerProcess> {
   };
 
   return new Promise((resolve, reject) => {
-    const fail = (why: string) => {
+    const fail = (why: string, exitCode: number | null = null) => {
       cleanup();
       child.kill('SIGKILL');
-      reject(new Error(`adapt serve ${start.spec}: ${why}\n${stderr.trimEnd()}`));
+      reject(
+        new ServerStartError(`adapt serve ${start.spec}: ${why}\n${stderr.trimEnd()}`, exitCode),
+      );
     };
     const onData = () => {
       for (const line of stdout.split('\n')) {
@@ -66,7 +78,7 @@ export function startServer(start: ServerStart): Promise<ServerProcess> {
       }
     };
     const onExit = (code: number | null, signal: string | null) =>
-      fail(`exited (${signal ?? `code ${code}`}) before it listened`);
+      fail(`exited (${signal ?? `code ${code}`}) before it listened`, code);
     const onError = (error: Error) => fail(error.message);
     const timer = setTimeout(
       () => fail(`did not listen within ${start.timeoutMs / 1000} s`),
