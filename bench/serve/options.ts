@@ -31,7 +31,7 @@ export function readOptions(args: readonly string[]): ServeLoadOptions {
         warmup: { type: 'string', default: '8' },
         concurrency: { type: 'string', default: '32' },
         'max-batch': { type: 'string', default: '16' },
-        'max-wait-ms': { type: 'string', default: '10' },
+        'max-wait-ms': { type: 'string', default: '5' },
         backend: { type: 'string', default: 'auto' },
         seed: { type: 'string', default: '11' },
         'start-timeout-s': { type: 'string', default: '300' },
