@@ -13,7 +13,7 @@ import { CHILD_STDERR_FD } from './io.js';
 /** Whether the command line may open a WebGPU adapter. */
 export function opensGpu(argv: readonly string[]): boolean {
   if (process.env[CHILD_STDERR_FD] !== undefined) return false;
-  if (argv[0] !== 'run' && argv[0] !== 'bench' && argv[0] !== 'train') return false;
+  if (!['run', 'bench', 'train', 'serve'].includes(argv[0] ?? '')) return false;
   const backend = argv.findIndex((arg) => arg === '--backend' || arg.startsWith('--backend='));
   if (backend < 0) return true;
   const value = argv[backend]!.includes('=') ? argv[backend]!.split('=')[1] : argv[backend + 1];

@@ -5,6 +5,8 @@ import type { ExportOptions } from './commands/export.js';
 import type { GraphOptions } from './commands/graph.js';
 import type { InitOptions } from './commands/init.js';
 import type { RunOptions } from './commands/run.js';
+import type { ServeOptions } from './serve/options.js';
+import { SERVE_DEFAULTS, SPARE_SLOTS } from './serve/options.js';
 import type { TrainOptions } from './train/options.js';
 import { numberFrom, probabilityBelowOne } from './train/numbers.js';
 import type { WeightsOptions } from './commands/weights.js';
@@ -20,6 +22,14 @@ import {
   TOP_K_RANGE,
   WARMUP_RANGE,
 } from './numbers.js';
+import {
+  BATCH_RANGE,
+  BODY_RANGE,
+  QUEUE_RANGE,
+  SERVE_PORT_RANGE,
+  SLOTS_RANGE,
+  WAIT_RANGE,
+} from './serve/ranges.js';
 import { toCliError } from './runtime-errors.js';
 import { packageVersion } from './version.js';
 
@@ -290,6 +300,70 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
     });
 
   program
+    .command('serve')
+    .description(
+      'serve a spec over HTTP: POST /v1/classify batches requests for many adapters into one forward pass',
+    )
+    .argument('<file>', '.adapt file (its model read from a checkpoint with tokenizer.json)', path)
+    .option(
+      '--port <n>',
+      'port to listen on (0: a free one)',
+      integerIn(SERVE_PORT_RANGE),
+      SERVE_DEFAULTS.port,
+    )
+    .option('--host <host>', 'address to listen on', SERVE_DEFAULTS.host)
+    .option(
+      '--max-batch <n>',
+      'most sequences in one forward pass',
+      integerIn(BATCH_RANGE),
+      SERVE_DEFAULTS.maxBatch,
+    )
+    .option(
+      '--max-wait-ms <ms>',
+      'how long a batch waits for more requests to join it',
+      integerIn(WAIT_RANGE),
+      SERVE_DEFAULTS.maxWaitMs,
+    )
+    .option(
+      '--max-queue <n>',
+      'most sequences waiting; past it requests get 429',
+      integerIn(QUEUE_RANGE),
+      SERVE_DEFAULTS.maxQueue,
+    )
+    .option(
+      '--slots <n>',
+      `adapters each slot program holds (default: the spec's adapters of that shape and ${SPARE_SLOTS} more)`,
+      integerIn(SLOTS_RANGE),
+    )
+    .addOption(
+      new Option(
+        '--batching <how>',
+        'mixed: adapters share a batch; per-adapter: each batch one adapter',
+      )
+        .choices(['mixed', 'per-adapter'])
+        .default('mixed'),
+    )
+    .addOption(backendOption(SERVE_BACKENDS))
+    .addOption(targetOption())
+    .option(
+      '--weights <file>',
+      'safetensors or PyTorch weights of inline adapters (repeatable)',
+      collectPath,
+      [],
+    )
+    .addOption(timeoutOption())
+    .option(
+      '--max-body-bytes <n>',
+      'largest request body',
+      integerIn(BODY_RANGE),
+      SERVE_DEFAULTS.maxBodyBytes,
+    )
+    .action(async (file: string, options: ServeOptions) => {
+      const { runServe } = await import('./commands/serve.js');
+      exit.code = await runServe(io, file, options);
+    });
+
+  program
     .command('playground')
     .description('serve the browser playground (editor, diagnostics, graph, WGSL, runs on WebGPU)')
     .option('--port <n>', 'port on localhost', integerIn(PORT_RANGE), 5173)
@@ -304,6 +378,7 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
 
 const RUN_BACKENDS = ['auto', 'webgpu', 'cpu', 'onnx'];
 const BENCH_BACKENDS = ['auto', 'webgpu', 'cpu', 'onnx'];
+const SERVE_BACKENDS = ['auto', 'webgpu', 'cpu'];
 
 function backendOption(choices: readonly string[]): Option {
   const onnx = choices.includes('onnx')

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { savedWeightsOf, type Model } from '../compiler/index.js';
+import { savedWeightsOf, type Model, type SavedWeights } from '../compiler/index.js';
 import { renameSavedTensors, SAVED_WEIGHT_FILES } from '../runtime/adapterhub/saved-tensors.js';
 import { WeightError } from '../runtime/errors.js';
 import type { TensorMap } from '../runtime/safetensors.js';
@@ -25,39 +25,47 @@ export function readSavedWeights(
   model: Model,
   graph: string,
 ): SavedWeightFiles {
-  const tensors: TensorMap[] = [];
-  const files: string[] = [];
-  for (const saved of savedWeightsOf(model, graph)) {
-    const dir = checkpointDirectory(specPath, saved.dir);
-    const names = SAVED_WEIGHT_FILES[saved.kind];
-    const safetensors = join(dir, names.safetensors);
-    const pytorch = join(dir, names.pytorch);
-    const [hasSafetensors, hasPytorch] = [isFile(cwd, safetensors), isFile(cwd, pytorch)];
-    if (hasSafetensors && hasPytorch)
-      throw new CliError(
-        `${dir}: error: holds both ${names.safetensors} and ${names.pytorch}; keep the one the ${saved.kind} was saved as`,
-      );
-    if (!hasSafetensors && !hasPytorch)
-      throw new CliError(
-        `${dir}: error: no weights for ${saved.kind} '${saved.name}': neither ${names.safetensors} nor ${names.pytorch}`,
-      );
-    const file = hasSafetensors ? safetensors : pytorch;
-    try {
-      tensors.push(
-        renameSavedTensors(
-          readTensorFile(cwd, file),
-          saved.kind,
-          saved.savedName,
-          saved.name,
-          file,
-        ),
-      );
-    } catch (error) {
-      if (error instanceof WeightError)
-        throw new CliError(error.message.replace(`${file}: `, `${file}: error: `));
-      throw toCliError(error);
-    }
-    files.push(file);
+  const read = savedWeightsOf(model, graph).map((saved) =>
+    readSavedDirectory(cwd, specPath, saved),
+  );
+  return { tensors: read.map((r) => r.tensors), files: read.map((r) => r.file) };
+}
+
+/**
+ * One AdapterHub directory's weights: its safetensors or PyTorch file, renamed to the declared
+ * name. A directory with neither file, or with both, is an error naming it.
+ */
+export function readSavedDirectory(
+  cwd: string,
+  specPath: string,
+  saved: SavedWeights,
+): { tensors: TensorMap; file: string } {
+  const dir = checkpointDirectory(specPath, saved.dir);
+  const names = SAVED_WEIGHT_FILES[saved.kind];
+  const safetensors = join(dir, names.safetensors);
+  const pytorch = join(dir, names.pytorch);
+  const [hasSafetensors, hasPytorch] = [isFile(cwd, safetensors), isFile(cwd, pytorch)];
+  if (hasSafetensors && hasPytorch)
+    throw new CliError(
+      `${dir}: error: holds both ${names.safetensors} and ${names.pytorch}; keep the one the ${saved.kind} was saved as`,
+    );
+  if (!hasSafetensors && !hasPytorch)
+    throw new CliError(
+      `${dir}: error: no weights for ${saved.kind} '${saved.name}': neither ${names.safetensors} nor ${names.pytorch}`,
+    );
+  const file = hasSafetensors ? safetensors : pytorch;
+  try {
+    const tensors = renameSavedTensors(
+      readTensorFile(cwd, file),
+      saved.kind,
+      saved.savedName,
+      saved.name,
+      file,
+    );
+    return { tensors, file };
+  } catch (error) {
+    if (error instanceof WeightError)
+      throw new CliError(error.message.replace(`${file}: `, `${file}: error: `));
+    throw toCliError(error);
   }
-  return { tensors, files };
 }

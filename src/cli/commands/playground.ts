@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CliError, EXIT, type CliIO } from '../io.js';
 import { serveFolder } from '../static-server.js';
+import { listenError } from '../listen-error.js';
+import { untilStopped } from '../signals.js';
 
 /** The built playground, dist/web: beside dist/src when built, under dist/ from the sources. */
 export const PLAYGROUND_FOLDER =
@@ -18,32 +20,6 @@ export interface PlaygroundOptions {
   readonly folder?: string;
   /** Stops serving when aborted, as SIGINT and SIGTERM do. */
   readonly signal?: AbortSignal;
-}
-
-function listenError(port: number, error: unknown): CliError {
-  const code = error instanceof Error && 'code' in error ? error.code : undefined;
-  if (code === 'EADDRINUSE')
-    return new CliError(`adapt: error: port ${port} is in use; pass --port N`);
-  if (code === 'EACCES') {
-    return new CliError(`adapt: error: no permission to listen on port ${port}; pass --port N`);
-  }
-  const detail = error instanceof Error ? error.message : String(error);
-  return new CliError(`adapt: error: cannot serve on port ${port}: ${detail}`);
-}
-
-function untilStopped(signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      signal?.removeEventListener('abort', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-    signal?.addEventListener('abort', stop);
-    if (signal?.aborted) stop();
-  });
 }
 
 /** `adapt playground [--port N]`: serves the playground on localhost until interrupted. */

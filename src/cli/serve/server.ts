@@ -1,0 +1,239 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { addAdapter } from './add-adapter.js';
+import { encodeText } from './batch-inputs.js';
+import { Batcher } from './batcher.js';
+import type { Catalog, Target } from './catalog.js';
+import type { ServeContext } from './context.js';
+import { HttpError, notFound } from './http-error.js';
+import { Metrics } from './metrics.js';
+import { describeModels } from './models.js';
+import { parseJsonBody, readAddAdapterRequest, readClassifyRequest } from './requests.js';
+import type { TextResult } from './results.js';
+import { settleBatch, type SequenceItem } from './run-batch.js';
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  readonly metrics: Metrics;
+  readonly catalog: Catalog;
+  /** Stops accepting, answers what is queued and running, then closes; resolves when done. */
+  close(): Promise<void>;
+}
+
+type Reply = { status: number; body: unknown; headers?: Readonly<Record<string, string>> };
+
+const ROUTES: Readonly<Record<string, readonly string[]>> = {
+  '/healthz': ['GET'],
+  '/metrics': ['GET'],
+  '/v1/models': ['GET'],
+  '/v1/classify': ['POST'],
+  '/v1/adapters': ['POST'],
+};
+
+/** Reads a body of at most `limit` bytes: a longer one is a 413 before it is all read. */
+function readBody(request: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(request.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      reject(
+        new HttpError(
+          413,
+          `the body is ${declared} bytes, over the limit of ${limit} (--max-body-bytes)`,
+        ),
+      );
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(
+          new HttpError(413, `the body is over the limit of ${limit} bytes (--max-body-bytes)`),
+        );
+        request.removeAllListeners('data');
+        request.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}
+
+function requireJson(request: IncomingMessage): void {
+  const type = request.headers['content-type'];
+  if (type !== undefined && !/^application\/json\b/i.test(type))
+    throw new HttpError(415, `the body must be application/json, got '${type}'`);
+}
+
+/** Starts serving `catalog` on `options.host:options.port`; resolves once listening. */
+export async function startServer(context: ServeContext, catalog: Catalog): Promise<RunningServer> {
+  const { options } = context;
+  const batcher = new Batcher<SequenceItem>(options, async (items) => {
+    try {
+      await settleBatch(items);
+    } finally {
+      const tokens = items.reduce((sum, item) => sum + item.text.ids.length, 0);
+      metrics.batch(items.length, tokens);
+      for (const item of items) catalog.release(item.target);
+    }
+  });
+  const metrics = new Metrics(
+    () => batcher.depth,
+    () => catalog.adapters.size,
+  );
+  const adding = new Set<string>();
+  const text = catalog.engines[0]!.program.model.text!;
+  let draining = false;
+  let open = 0;
+  let settled: (() => void) | undefined;
+
+  const keyOf = (target: Target) =>
+    options.batching === 'per-adapter' || !target.engine.slots
+      ? `${target.engine.name}\u0000${target.name}`
+      : target.engine.name;
+
+  async function classify(body: string): Promise<Reply> {
+    const request = readClassifyRequest(parseJsonBody(body));
+    const target = catalog.resolve(request.route);
+    if (!target.head)
+      throw new HttpError(400, `${target.kind} '${target.name}' cannot classify: ${target.noHead}`);
+    const texts = request.texts.map((value) => encodeText(context.tokenizer, text, value));
+    const results = await new Promise<TextResult[]>((resolve, reject) => {
+      const out: TextResult[] = [];
+      let left = texts.length;
+      let failed = false;
+      const items = texts.map((text, i): SequenceItem => ({
+        key: keyOf(target),
+        target,
+        text,
+        resolve(result) {
+          out[i] = result;
+          if (--left === 0 && !failed) resolve(out);
+        },
+        reject(error) {
+          if (!failed) reject(error);
+          failed = true;
+        },
+      }));
+      batcher.submit(items);
+      target.pending += items.length;
+    });
+    return { status: 200, body: { results } };
+  }
+
+  async function handle(request: IncomingMessage, url: URL): Promise<Reply> {
+    const path = url.pathname;
+    const method = request.method ?? 'GET';
+    const adapterPath = /^\/v1\/adapters\/([^/]+)$/.exec(path);
+    if (adapterPath) {
+      if (method !== 'DELETE')
+        throw new HttpError(405, `${path} takes DELETE`, { Allow: 'DELETE' });
+      if (draining) throw new HttpError(503, 'the server is shutting down', { 'Retry-After': '1' });
+      const removed = catalog.remove(decodeURIComponent(adapterPath[1]!));
+      return { status: 200, body: { removed: removed.name } };
+    }
+    const methods = ROUTES[path];
+    if (!methods)
+      throw notFound(
+        `no route ${path}; the routes are ${Object.keys(ROUTES).join(', ')}, /v1/adapters/NAME`,
+      );
+    if (!methods.includes(method))
+      throw new HttpError(405, `${path} takes ${methods.join(', ')}`, {
+        Allow: methods.join(', '),
+      });
+    switch (path) {
+      case '/healthz':
+        return draining
+          ? { status: 503, body: { status: 'draining' } }
+          : { status: 200, body: { status: 'ok' } };
+      case '/metrics':
+        return { status: 200, body: metrics.text() };
+      case '/v1/models':
+        return { status: 200, body: describeModels(context, catalog) };
+    }
+    if (draining) throw new HttpError(503, 'the server is shutting down', { 'Retry-After': '1' });
+    requireJson(request);
+    const body = await readBody(request, options.maxBodyBytes);
+    if (path === '/v1/classify') return classify(body);
+    const target = await addAdapter(
+      context,
+      catalog,
+      adding,
+      readAddAdapterRequest(parseJsonBody(body)),
+    );
+    return {
+      status: 201,
+      body: {
+        adapter: describeModels(context, catalog).adapters.find((a) => a.name === target.name),
+      },
+    };
+  }
+
+  function send(response: ServerResponse, reply: Reply): void {
+    const text = typeof reply.body === 'string' ? reply.body : `${JSON.stringify(reply.body)}\n`;
+    const type = typeof reply.body === 'string' ? 'text/plain; version=0.0.4' : 'application/json';
+    response.writeHead(reply.status, {
+      'Content-Type': `${type}; charset=utf-8`,
+      'Content-Length': Buffer.byteLength(text),
+      ...(draining ? { Connection: 'close' } : {}),
+      ...reply.headers,
+    });
+    response.end(text);
+  }
+
+  const server: Server = createServer((request, response) => {
+    open += 1;
+    const started = performance.now();
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    handle(request, url)
+      .catch((error: unknown): Reply => {
+        if (error instanceof HttpError)
+          return { status: error.status, body: { error: error.message }, headers: error.headers };
+        const message = error instanceof Error ? error.message : String(error);
+        context.io.stderr(`adapt serve: error: ${request.method} ${url.pathname}: ${message}\n`);
+        return { status: 500, body: { error: `internal error: ${message}` } };
+      })
+      .then((reply) => {
+        send(response, reply);
+        metrics.request(
+          url.pathname.startsWith('/v1/adapters/') ? '/v1/adapters/NAME' : url.pathname,
+          reply.status,
+          (performance.now() - started) / 1000,
+        );
+      })
+      .finally(() => {
+        open -= 1;
+        if (open === 0) settled?.();
+      });
+  });
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    metrics,
+    catalog,
+    async close() {
+      draining = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await batcher.drain();
+      if (open > 0) await new Promise<void>((resolve) => (settled = resolve));
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}
