@@ -83,3 +83,10 @@ export function maxDifference(a: ArrayLike<number>, b: ArrayLike<number>): numbe
   for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
   return max;
 }
+
+/** The largest difference over every output two runs share. */
+export function worst(a: object, b: object): number {
+  const x = a as Record<string, { data: Float32Array }>;
+  const y = b as Record<string, { data: Float32Array }>;
+  return Math.max(...Object.keys(y).map((name) => maxDifference(x[name]!.data, y[name]!.data)));
+}

@@ -1,0 +1,75 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import { compile, type CompileOptions, type Model } from '../../src/compiler/index.js';
+import { readCheckpoint } from '../../src/cli/checkpoint-files.js';
+import { readSavedWeights } from '../../src/cli/saved-weights.js';
+import type { Program } from '../../src/runtime/program.js';
+import { randomInputs, type TextInputs } from '../../src/runtime/inputs.js';
+import type { TensorMap } from '../../src/runtime/safetensors.js';
+import { randomWeights } from './helpers.js';
+
+/** The AdapterHub fixture's seq_bn adapter and head, and inline adapters of the same shape. */
+const SPECS = 'test/fixtures/adapterhub/specs';
+export const HUB_PATH = join(SPECS, 'slots.adapt');
+export const HUB_SPEC = `model bert-tiny from "../bert-tiny"
+adapter sentiment from "../seq-bn-head/sentiment"
+head sentiment from "../seq-bn-head/sentiment-head"
+adapter other { preset seq_bn reduction 8 scale 0.5 }
+head other { type classification labels "x", "y", "z" }
+adapter two { preset seq_bn reduction 8 }
+head two { type classification labels "p", "q" }
+adapter gated { preset seq_bn reduction 8 gating true }
+adapter normed { preset seq_bn reduction 8 ln_before true }
+graph gs = sentiment
+graph go = other
+`;
+
+export function compileHub(options: CompileOptions): { program: Program; model: Model } {
+  const result = compile(HUB_SPEC, {
+    fileName: HUB_PATH,
+    readFile: (file) => {
+      const full = join(SPECS, file);
+      return existsSync(full) ? readFileSync(full, 'utf8') : undefined;
+    },
+    ...options,
+  });
+  expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+  return { program: result.program!, model: result.model! };
+}
+
+/** The checkpoint's tensors, and the saved adapter and head of graph `graph`. */
+export function hubWeights(model: Model, graph: string): TensorMap[] {
+  const checkpoint = readCheckpoint('.', HUB_PATH, model.base.checkpoint!.dir, {
+    tokenizer: false,
+  });
+  return [checkpoint.weights.tensors, ...readSavedWeights('.', HUB_PATH, model, graph).tensors];
+}
+
+/** The weights of `other`'s plain graph: the checkpoint, and random adapter and head tensors. */
+export function otherWeights(program: Program, model: Model): TensorMap[] {
+  const random = randomWeights(program, 5);
+  const own: TensorMap = new Map(
+    [...random].filter(([name]) => name.includes('.other.') || name.startsWith('heads.other.')),
+  );
+  return [hubWeights(model, 'go')[0]!, own];
+}
+
+/** A tensor by name in files, with or without the checkpoint's `bert.` prefix. */
+export function findTensor(files: readonly TensorMap[], name: string): Float32Array {
+  for (const file of files) {
+    const tensor = file.get(name) ?? file.get(`bert.${name}`);
+    if (tensor) return tensor.data as Float32Array;
+  }
+  throw new Error(`no tensor '${name}'`);
+}
+
+/** Random token ids, mask and types of a checkpoint program, without adapter_index. */
+export function textInputs(program: Program, batch: number, seq: number, seed: number): TextInputs {
+  const inputs = randomInputs(program, batch, seq, seed) as TextInputs;
+  return {
+    input_ids: inputs.input_ids,
+    attention_mask: inputs.attention_mask!,
+    token_type_ids: inputs.token_type_ids!,
+  };
+}
