@@ -8,6 +8,8 @@ import { readSavedWeights } from '../../src/cli/saved-weights.js';
 import { SERVE_DEFAULTS, type ServeOptions } from '../../src/cli/serve/options.js';
 import { maxTokens } from '../../src/runtime/inputs.js';
 import { Runtime } from '../../src/runtime/runtime.js';
+import type { TensorMap } from '../../src/runtime/safetensors.js';
+import { textInputs } from '../../src/runtime/text/classify.js';
 import { repoRoot } from '../helpers/cli.js';
 
 /** Sentences of different lengths, so that batches pad. */
@@ -93,16 +95,18 @@ export async function serve(
 }
 
 /**
- * The logits of each text run alone (batch 1) through the CPU reference of the graph that is
- * adapter `adapter` alone, with the weights `adapt run` would bind.
+ * The logits of each text run alone (batch 1) through the CPU reference of the graph
+ * `expression` (an adapter's name, or any composition), with the weights `adapt run` would bind
+ * and `extra` weight files.
  */
 export async function referenceLogits(
   spec: string,
-  adapter: string,
+  expression: string,
   texts: readonly string[],
+  extra: readonly TensorMap[] = [],
 ): Promise<Float32Array[]> {
-  const graph = `reference_${adapter}`;
-  const source = `${readFileSync(spec, 'utf8')}\ngraph ${graph} = ${adapter}\n`;
+  const graph = 'reference_graph';
+  const source = `${readFileSync(spec, 'utf8')}\ngraph ${graph} = ${expression}\n`;
   const readFile = specFileReader(repoRoot, spec);
   const { program, model } = compile(source, { fileName: spec, readFile, graph, gpu: false });
   const checkpoint = readCheckpoint(repoRoot, spec, model!.base.checkpoint!.dir, {
@@ -111,21 +115,17 @@ export async function referenceLogits(
   const saved = readSavedWeights(repoRoot, spec, model!, graph);
   const runtime = await Runtime.create({ backend: 'cpu' });
   try {
-    const loaded = await runtime.load(program!, [checkpoint.weights.tensors, ...saved.tensors], {
-      tokenizer: checkpoint.tokenizer!,
-    });
+    const loaded = await runtime.load(program!, [
+      checkpoint.weights.tensors,
+      ...saved.tensors,
+      ...extra,
+    ]);
     const out: Float32Array[] = [];
     for (const text of texts) {
       const encoded = checkpoint.tokenizer!.encodeBatch([text], {
         maxLength: maxTokens(program!.model.text!),
       });
-      const shape = [1, encoded.seq];
-      const result = await loaded.run({
-        input_ids: { data: encoded.inputIds, shape },
-        attention_mask: { data: encoded.attentionMask, shape },
-        token_type_ids: { data: encoded.tokenTypeIds, shape },
-      });
-      out.push(result.logits!.data);
+      out.push((await loaded.run(textInputs(program!, encoded))).logits!.data);
     }
     return out;
   } finally {

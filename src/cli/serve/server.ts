@@ -101,7 +101,13 @@ export async function startServer(context: ServeContext, catalog: Catalog): Prom
     const target = catalog.resolve(request.route);
     if (!target.head)
       throw new HttpError(400, `${target.kind} '${target.name}' cannot classify: ${target.noHead}`);
-    const texts = request.texts.map((value) => encodeText(context.tokenizer, text, value));
+    const texts = request.texts.map((value, i) => {
+      try {
+        return encodeText(context.tokenizer, text, value);
+      } catch (error) {
+        throw new HttpError(400, `'texts[${i}]' cannot be tokenized: ${(error as Error).message}`);
+      }
+    });
     const results = await new Promise<TextResult[]>((resolve, reject) => {
       const out: TextResult[] = [];
       let left = texts.length;
