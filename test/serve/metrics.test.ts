@@ -18,6 +18,8 @@ describe('Metrics', () => {
     const text = metrics.text();
     expect(text).toContain('adapt_requests_total{route="/v1/classify",code="200"} 2');
     expect(text).toContain('adapt_requests_total{route="/v1/classify",code="429"} 1');
+    expect(text).toContain('adapt_request_errors_total{code="429"} 1');
+    expect(text).not.toContain('adapt_request_errors_total{code="200"}');
     expect(text).toContain('adapt_request_duration_seconds_bucket{le="0.025"} 2');
     expect(text).toContain('adapt_request_duration_seconds_bucket{le="+Inf"} 3');
     expect(text).toContain('adapt_request_duration_seconds_count 3');

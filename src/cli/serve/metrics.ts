@@ -37,6 +37,7 @@ const escapeLabel = (value: string) =>
 
 export class Metrics {
   private readonly requests = new Map<string, number>();
+  private readonly errors = new Map<string, number>();
   private readonly batchSizes = new Histogram(BATCH_BUCKETS);
   private readonly latency = new Histogram(LATENCY_BUCKETS);
   private sequences = 0;
@@ -55,6 +56,10 @@ export class Metrics {
   request(route: string, status: number, seconds: number): void {
     const key = `route="${escapeLabel(route)}",code="${status}"`;
     this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
+    if (status >= 400) {
+      const code = `code="${status}"`;
+      this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
+    }
     if (route === '/v1/classify') this.latency.observe(seconds);
   }
 
@@ -94,6 +99,12 @@ export class Metrics {
         'counter',
         'Requests answered, by route and status code.',
         [...this.requests].map(([labels, n]) => `adapt_requests_total{${labels}} ${n}`),
+      ),
+      ...metric(
+        'adapt_request_errors_total',
+        'counter',
+        'Requests answered with a 4xx or 5xx status, by code.',
+        [...this.errors].map(([labels, n]) => `adapt_request_errors_total{${labels}} ${n}`),
       ),
       ...metric(
         'adapt_request_duration_seconds',
