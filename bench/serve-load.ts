@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadTokenizer } from '../src/runtime/index.js';
 import { fixed, table, writeReport } from './kernels/report.js';
@@ -17,15 +17,15 @@ import { mean } from './kernels/statistics.js';
 import { checkSpecs, specSource, writeServeFixture, type ServeFixture } from './serve/fixture.js';
 import {
   CONFIGURATIONS,
-  MIXED_SHARE_GOAL,
-  TARGET_BASE,
-  TARGET_MIXED,
+  FIXTURE_ADAPTERS,
+  FIXTURE_SPECS,
   TEXT_WORDS,
 } from './serve/configurations.js';
 import { requestPlan } from './serve/load.js';
 import { measureConfiguration, type Workload } from './serve/measure.js';
 import { readOptions, UsageError, type ServeLoadOptions } from './serve/options.js';
 import {
+  backendsLine,
   CONFIGURATION_HEADERS,
   configurationRows,
   errorLines,
@@ -36,15 +36,20 @@ import {
 import { updateSection } from './serve/readme.js';
 import { BERT_BASE_TWO_LAYERS, bottleneck } from './serve/shape.js';
 import { checkTarget, type ConfigurationResult } from './serve/summary.js';
+import { describeSection } from './serve/section.js';
 import { markdownTable } from './text/report.js';
 import { sentences, wordCount } from './text/sentences.js';
 
-const ADAPTERS = 16;
-const SPECS = [1, 4, 16];
 const SHAPE = BERT_BASE_TWO_LAYERS;
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
 const loadAverage = () => loadavg().map((x) => Number(x.toFixed(2)));
+
+/** This run's command line, as npm would be given it. */
+function runCommand(): string {
+  const args = process.argv.slice(2);
+  return `npm run bench:serve${args.length === 0 ? '' : ` -- ${args.join(' ')}`}`;
+}
 
 function machine() {
   const all = cpus();
@@ -59,45 +64,10 @@ function tokenCounts(fixture: ServeFixture, texts: readonly string[]): number[] 
   return encoded.tokens.map((t) => t.length);
 }
 
-function describeSection(options: ServeLoadOptions, texts: readonly string[], tokens: number[]) {
-  const words = texts.map(wordCount);
-  return `${SECTION_HEADING}
-
-\`npm run bench:serve\` load-tests \`adapt serve\` over HTTP: one adapter against many in one
-batch, and many adapters batched per adapter.
-
-- Model, written into a temporary folder and removed at the end: a Hugging Face checkpoint at
-  BERT-base width with ${SHAPE.layers} layers (hidden ${SHAPE.hidden}, ${SHAPE.heads} heads, ffn ${SHAPE.ffn}, ${SHAPE.maxPositions} positions, the vocabulary
-  of \`test/fixtures/hf/bert-seq-cls/tokenizer.json\`; \`BertForSequenceClassification\`,
-  ${SHAPE.labels.length} labels; weights seeded N(0, 0.02), LayerNorms 1 and 0), and ${ADAPTERS} AdapterHub seq_bn adapters
-  (reduction factor ${SHAPE.reductionFactor}: bottleneck ${bottleneck(SHAPE)}, at every layer's output, weights and biases
-  N(0, 0.01)), each with a classification head of 2 layers and ${SHAPE.labels.length} labels, read as
-  \`adapter aK from "DIR"\` and \`head aK from "DIR"\` by specs of 1, 4 and 16 adapters
-  (\`bench/serve/fixture.ts\`), checked with \`adapt check\` first.
-- Configurations, each on a freshly started \`adapt serve SPEC --port 0 --max-batch ${options.maxBatch}
-  --max-wait-ms ${options.maxWaitMs} --backend ${options.backend}\`, stopped with SIGTERM (its exit code must be 0):
-  ${CONFIGURATIONS.map((c) => `**${c.name}** (\`--batching ${c.batching}\`)`).join(', ')}.
-- Client (\`bench/serve/\`): keep-alive HTTP, ${options.concurrency} requests in flight, each \`POST /v1/classify\`
-  with one text for an adapter drawn seeded-uniformly from the configuration's; ${options.warmup} warm-up
-  requests, then ${options.requests} measured. A 429 is retried after its \`Retry-After\` and counted; a
-  request's latency runs from its first try to its answer. Texts: ${texts.length} seeded sentences
-  (\`bench/text/sentences.ts\`) of ${Math.min(...words)} to ${Math.max(...words)} words, ${fixed(mean(tokens), 1)} tokens on average; the same
-  texts for every configuration.
-- Figures: sequences/s and tokens/s (the measured texts' tokens by the tokenizer, no padding)
-  over the measured requests' wall time; p50 and p99 latency; the mean batch from
-  \`/metrics\`' \`adapt_batch_size\` histogram (its sum over its count) where the server has it.
-
-Target: ${TARGET_MIXED} serve at least ${100 * MIXED_SHARE_GOAL}% of the sequences/s of ${TARGET_BASE}.
-
-\`--requests N\`, \`--warmup N\`, \`--concurrency C\`, \`--max-batch B\`, \`--max-wait-ms W\`, \`--backend
-auto|webgpu|cpu\` and \`--seed S\` change the run; \`--out FILE\` writes the JSON there and leaves this
-section alone. Raw figures: \`bench/results/serve.json\`.
-`;
-}
-
 async function main(options: ServeLoadOptions): Promise<boolean> {
   const root = repositoryRoot();
-  const adaptBin = join(root, 'bin', 'adapt.js');
+  const adaptBin =
+    options.adapt === undefined ? join(root, 'bin', 'adapt.js') : resolve(options.adapt);
   const host = machine();
   const loadAtStart = loadAverage();
   log(`${host.cpus} × ${host.cpu}, node ${host.node}; load average ${loadAtStart.join(', ')}`);
@@ -105,8 +75,8 @@ async function main(options: ServeLoadOptions): Promise<boolean> {
   const writing = performance.now();
   const fixture = writeServeFixture(root, {
     shape: SHAPE,
-    adapters: ADAPTERS,
-    specs: SPECS,
+    adapters: FIXTURE_ADAPTERS,
+    specs: FIXTURE_SPECS,
     seed: options.seed,
   });
   const results: ConfigurationResult[] = [];
@@ -163,14 +133,14 @@ async function main(options: ServeLoadOptions): Promise<boolean> {
   const loadAtEnd = loadAverage();
   const report = {
     date,
-    command: 'npm run bench:serve',
+    command: runCommand(),
     machine: { ...host, load_average: { start: loadAtStart, end: loadAtEnd } },
     settings: options,
     fixture: {
       shape: SHAPE,
       bottleneck: bottleneck(SHAPE),
-      adapters: ADAPTERS,
-      specs: Object.fromEntries(SPECS.map((n) => [n, specSource(n)])),
+      adapters: FIXTURE_ADAPTERS,
+      specs: Object.fromEntries(FIXTURE_SPECS.map((n) => [n, specSource(n)])),
     },
     texts: {
       count: texts.length,
@@ -188,7 +158,11 @@ async function main(options: ServeLoadOptions): Promise<boolean> {
   const rows = configurationRows(results, options);
   const goals = targetRows(target);
   const errors = errorLines(results);
-  const when = `${date}, ${host.cpus} × ${host.cpu}, load average ${loadAtStart.join(', ')} at the start and ${loadAtEnd.join(', ')} at the end`;
+  const when = `${date}, \`${runCommand()}\`: ${backendsLine(results)}; ${host.cpus} × ${host.cpu}, load average ${loadAtStart.join(', ')} at the start and ${loadAtEnd.join(', ')} at the end`;
+  const agree = results.every((r) => r.load !== null && r.metrics_tokens === r.load.tokens);
+  const tokensNote = agree
+    ? " In every configuration the server's `adapt_tokens_total` grew by the tokens counted here."
+    : '';
   process.stdout.write(
     `${when}\n\n${table(CONFIGURATION_HEADERS, rows)}\n\n${table(TARGET_HEADERS, goals)}\n\n`,
   );
@@ -203,7 +177,7 @@ async function main(options: ServeLoadOptions): Promise<boolean> {
       `${describeSection(options, texts, tokens)}
 ### Latest serving run
 
-${when}.
+${when}.${tokensNote}
 
 ${markdownTable(CONFIGURATION_HEADERS, rows)}
 

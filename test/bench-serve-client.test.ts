@@ -9,6 +9,7 @@ import { measureConfiguration, serveArgs } from '../bench/serve/measure.js';
 import { growth, histogramMean, parseMetrics } from '../bench/serve/metrics.js';
 import { readOptions } from '../bench/serve/options.js';
 import { startServer } from '../bench/serve/server.js';
+import { updateSection } from '../bench/serve/readme.js';
 import { quantile } from '../bench/serve/summary.js';
 import { sentences } from '../bench/text/sentences.js';
 
@@ -195,5 +196,20 @@ describe('the serving load test figures', () => {
     expect(retryAfterMs('0.25', 100)).toBe(250);
     expect(retryAfterMs(undefined, 100)).toBe(100);
     expect(retryAfterMs('soon', 100)).toBe(100);
+  });
+
+  it('replaces its own README section only, or adds it at the end', async () => {
+    const file = join(dir, 'README.md');
+    const heading = '## Serving load test';
+    writeFileSync(file, '# Bench\n\n## Text\n\nkept 1\n');
+    await updateSection(file, heading, `${heading}\n\nfirst run\n`);
+    expect(readFileSync(file, 'utf8')).toBe(
+      `# Bench\n\n## Text\n\nkept 1\n\n${heading}\n\nfirst run\n`,
+    );
+    writeFileSync(file, `${readFileSync(file, 'utf8')}\n## Later\n\nkept 2\n`);
+    await updateSection(file, heading, `${heading}\n\n| a | b |\n| - | - |\n| 1 | 2 |\n`);
+    expect(readFileSync(file, 'utf8')).toBe(
+      `# Bench\n\n## Text\n\nkept 1\n\n${heading}\n\n| a   | b   |\n| --- | --- |\n| 1   | 2   |\n\n## Later\n\nkept 2\n`,
+    );
   });
 });

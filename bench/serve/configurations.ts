@@ -15,6 +15,10 @@ export const CONFIGURATIONS: readonly ServeConfiguration[] = [
   { name: '16 adapters per-adapter', adapters: 16, batching: 'per-adapter' },
 ];
 
+/** The fixture's adapters (a0 … a15, each with its head), and the specs declaring the first n. */
+export const FIXTURE_ADAPTERS = 16;
+export const FIXTURE_SPECS: readonly number[] = [1, 4, 16];
+
 /** The target: 16 adapters mixed keep this share of the 1-adapter throughput (sequences/s). */
 export const MIXED_SHARE_GOAL = 0.8;
 export const TARGET_BASE = '1 adapter';

@@ -17,6 +17,8 @@ export interface ServeLoadOptions {
   readonly seed: number;
   /** How long a server may take to load before the run gives up on it. */
   readonly startTimeoutS: number;
+  /** The adapt CLI to serve with; undefined: the repository's bin/adapt.js. */
+  readonly adapt: string | undefined;
   /** Where the JSON goes; the default (bench/results/serve.json) also updates bench/README.md. */
   readonly out: string | undefined;
 }
@@ -35,6 +37,7 @@ export function readOptions(args: readonly string[]): ServeLoadOptions {
         backend: { type: 'string', default: 'auto' },
         seed: { type: 'string', default: '11' },
         'start-timeout-s': { type: 'string', default: '300' },
+        adapt: { type: 'string' },
         out: { type: 'string' },
       },
     }));
@@ -53,6 +56,7 @@ export function readOptions(args: readonly string[]): ServeLoadOptions {
     backend,
     seed: count('seed', values.seed, 0),
     startTimeoutS: count('start-timeout-s', values['start-timeout-s'], 1),
+    adapt: values.adapt,
     out: values.out,
   };
 }

@@ -22,6 +22,15 @@ export const CONFIGURATION_HEADERS = [
 const orDash = (x: number | null | undefined, digits: number) =>
   x === null || x === undefined ? '-' : fixed(x, digits);
 
+/** `webgpu on llvmpipe: Mesa …` → `webgpu`: the table's column; the adapter is said above it. */
+export const backendName = (backend: string) => backend.split(' on ')[0]!;
+
+/** The backends the servers ran on, in full, once each. */
+export function backendsLine(results: readonly ConfigurationResult[]): string {
+  const all = [...new Set(results.map((r) => r.backend).filter((b) => b !== null))];
+  return all.length === 0 ? 'no server answered' : all.join('; ');
+}
+
 /** The server's exit code; a server that never listened shows the code it exited with too. */
 function exitCell(r: ConfigurationResult): string {
   if (r.exit_code !== null) return String(r.exit_code);
@@ -34,7 +43,7 @@ export function configurationRows(
 ) {
   return results.map((r) => [
     r.name,
-    r.backend ?? '-',
+    r.backend === null ? '-' : backendName(r.backend),
     String(settings.maxBatch),
     String(settings.concurrency),
     r.load ? String(r.load.requests) : '-',
