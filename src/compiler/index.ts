@@ -28,6 +28,7 @@ export { parseJson, type JsonObject, type JsonValue } from './check/checkpoint/j
 export { SITES, type Composition, type Model } from './model.js';
 export { countParams, type ParamReport } from './params.js';
 export { savedWeightsOf, type SavedWeights } from './graph-uses.js';
+export { graphHead } from './graph-head.js';
 
 // The graph IR: lowering, and the text, DOT and picture views of a graph.
 export { lowerModel, type SlotOptions } from './lower/lower.js';
@@ -119,7 +120,7 @@ const OPTION_KINDS: OptionKinds<CompileOptions> = {
   gpu: (v) => (typeof v === 'boolean' ? undefined : 'a boolean'),
   slots: (v) => {
     if (!isPlainObject(v)) return 'an object';
-    checkOptions(v, SLOT_OPTION_KINDS);
+    checkOptions(v, SLOT_OPTION_KINDS, 'slots.');
     for (const key of ['adapter', 'count'] as const)
       if ((v as Partial<SlotOptions>)[key] === undefined) return `an object with '${key}'`;
     return undefined;
@@ -133,18 +134,20 @@ const isPlainObject = (value: unknown): value is object =>
 function checkOptions<T extends object>(
   options: object,
   kinds: OptionKinds<T>,
+  /** The option these are the keys of, e.g. `slots.`; '' for the options themselves. */
+  within = '',
 ): asserts options is T {
   for (const [key, value] of Object.entries(options)) {
     const check = kinds[key as keyof T] as ((value: unknown) => string | undefined) | undefined;
     if (!check) {
       const options = Object.keys(kinds);
       const hint = didYouMean(key, options) ?? `the options are ${quoteList(options)}`;
-      throw new ArgumentError(`compile: unknown option '${key}'; ${hint}`);
+      throw new ArgumentError(`compile: unknown option '${within}${key}'; ${hint}`);
     }
     const expected = value === undefined ? undefined : check(value);
     if (expected) {
       throw new ArgumentError(
-        `compile: option '${key}' must be ${expected}, got ${describeArgument(value)}`,
+        `compile: option '${within}${key}' must be ${expected}, got ${describeArgument(value)}`,
       );
     }
   }

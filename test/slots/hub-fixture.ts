@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { compile, type CompileOptions, type Model } from '../../src/compiler/index.js';
+import type { IrGraph } from '../../src/compiler/ir/types.js';
 import { readCheckpoint } from '../../src/cli/checkpoint-files.js';
 import { readSavedWeights } from '../../src/cli/saved-weights.js';
 import type { Program } from '../../src/runtime/program.js';
@@ -25,7 +26,11 @@ graph gs = sentiment
 graph go = other
 `;
 
-export function compileHub(options: CompileOptions): { program: Program; model: Model } {
+export function compileHub(options: CompileOptions): {
+  program: Program;
+  model: Model;
+  ir: IrGraph;
+} {
   const result = compile(HUB_SPEC, {
     fileName: HUB_PATH,
     readFile: (file) => {
@@ -35,7 +40,7 @@ export function compileHub(options: CompileOptions): { program: Program; model: 
     ...options,
   });
   expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-  return { program: result.program!, model: result.model! };
+  return { program: result.program!, model: result.model!, ir: result.ir! };
 }
 
 /** The checkpoint's tensors, and the saved adapter and head of graph `graph`. */
