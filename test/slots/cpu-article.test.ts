@@ -30,18 +30,23 @@ describe('adapter slots on the CPU reference, article adapters', () => {
       hidden_states: hidden,
       adapter_index: { data: Int32Array.from(index), shape: [4] },
     });
+    // The plain graphs share the base: a's weights, with each member's adapter tensors.
+    const plainOutputs = await Promise.all(
+      members.map(async (member) => {
+        const weights = new Map(members[0]!.weights);
+        for (const [name, tensor] of member.weights)
+          if (name.includes(`.${member.name}.`)) weights.set(name, tensor);
+        const plain = await runtime.load(member.plain, weights);
+        return (await plain.run({ hidden_states: hidden })).hidden_states.data;
+      }),
+    );
+    const { data, shape } = out.hidden_states;
     for (const [b, slot] of index.entries()) {
-      const member = members[slot]!;
-      // The plain graphs share the base: a's weights, with the member's adapter tensors.
-      const weights = new Map(members[0]!.weights);
-      for (const [name, tensor] of member.weights)
-        if (name.includes(`.${member.name}.`)) weights.set(name, tensor);
-      const plain = await runtime.load(member.plain, weights);
-      const expected = await plain.run({ hidden_states: hidden });
-      const { data, shape } = out.hidden_states;
-      expect(
-        maxDifference(row(data, shape, b), row(expected.hidden_states.data, shape, b)),
-      ).toBeLessThan(1e-6);
+      plainOutputs.forEach((expected, i) => {
+        const difference = maxDifference(row(data, shape, b), row(expected, shape, b));
+        if (i === slot) expect(difference).toBeLessThan(1e-6);
+        else expect(difference).toBeGreaterThan(1e-4);
+      });
     }
     runtime.dispose();
   });

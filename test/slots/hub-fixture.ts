@@ -22,8 +22,16 @@ adapter two { preset seq_bn reduction 8 }
 head two { type classification labels "p", "q" }
 adapter gated { preset seq_bn reduction 8 gating true }
 adapter normed { preset seq_bn reduction 8 ln_before true }
+adapter p1 { preset par_bn bottleneck 4 }
+adapter p2 { preset par_bn bottleneck 4 scale 3 }
+adapter h1 { preset houlsby bottleneck 4 }
+adapter h2 { preset houlsby bottleneck 4 scale 0.25 }
 graph gs = sentiment
 graph go = other
+graph gp1 = p1
+graph gp2 = p2
+graph gh1 = h1
+graph gh2 = h2
 `;
 
 export function compileHub(options: CompileOptions): {
