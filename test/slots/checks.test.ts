@@ -115,6 +115,13 @@ describe('slot programs at load and run', () => {
     );
   });
 
+  it('a program with a GPU plan survives JSON', () => {
+    const { program } = compileHub({ slots: { adapter: 'sentiment', count: 4 } });
+    const copy = validateProgram(JSON.parse(JSON.stringify(program)));
+    expect(copy.slots).toEqual(program.slots);
+    expect(copy.gpu!.dispatches.length).toBe(program.gpu!.dispatches.length);
+  });
+
   it('writeWeights refuses a bad name, range or value, naming the weight', async () => {
     const program = compiled(ARTICLE_SPEC, { slots: { adapter: 'a', count: 2 }, gpu: false });
     const runtime = await Runtime.create({ backend: 'cpu' });

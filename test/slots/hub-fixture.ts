@@ -26,12 +26,18 @@ adapter p1 { preset par_bn bottleneck 4 }
 adapter p2 { preset par_bn bottleneck 4 scale 3 }
 adapter h1 { preset houlsby bottleneck 4 }
 adapter h2 { preset houlsby bottleneck 4 scale 0.25 }
+adapter t1 { preset seq_bn reduction 8 }
+head t1 { type tagging labels "O", "B", "I" layers 2 activation gelu }
+adapter t2 { preset seq_bn reduction 8 scale 2 }
+head t2 { type tagging labels "x", "y", "z" layers 2 activation gelu }
 graph gs = sentiment
 graph go = other
 graph gp1 = p1
 graph gp2 = p2
 graph gh1 = h1
 graph gh2 = h2
+graph gt1 = t1
+graph gt2 = t2
 `;
 
 export function compileHub(options: CompileOptions): {

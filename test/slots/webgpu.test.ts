@@ -140,4 +140,42 @@ describe('adapter slots on WebGPU', () => {
       cpu.dispose();
     },
   );
+
+  gpuIt(
+    'a tagging head per token, unfused: the CPU reference; base weights cannot be written',
+    async () => {
+      gpu ??= await gpuRuntime();
+      const cpu = await Runtime.create({ backend: 'cpu' });
+      for (const fuse of [true, false]) {
+        const { program, model } = compileHub({ slots: { adapter: 't1', count: 3 }, fuse });
+        const base = hubWeights(model, 'gt1')[0]!;
+        const slotNames = new Set([
+          ...program.slots!.weights.map((w) => w.name),
+          program.slots!.scale,
+        ]);
+        const files = [
+          base,
+          new Map([...randomWeights(program, 8)].filter(([n]) => slotNames.has(n))),
+        ];
+        const inputs = {
+          ...textInputs(program, 3, 5, 1),
+          adapter_index: { data: Int32Array.of(2, 0, 1), shape: [3] },
+        };
+        const onGpu = await gpu.load(program, files);
+        const got = await onGpu.run(inputs);
+        expect(got.logits!.shape).toEqual([3, 5, 3]);
+        expect(worst(got, await (await cpu.load(program, files)).run(inputs))).toBeLessThan(
+          GPU_TOLERANCE,
+        );
+        if (fuse) {
+          const baseWeight = program.weights.find((w) => w.name.endsWith('output.dense.weight'))!;
+          await expect(onGpu.writeWeights(baseWeight.name, 0, Float32Array.of(1))).rejects.toThrow(
+            /holds weight '.*output.dense.weight' transposed; it cannot be written in place/,
+          );
+        }
+        onGpu.dispose();
+      }
+      cpu.dispose();
+    },
+  );
 });

@@ -541,16 +541,12 @@ export class GpuModel {
    * as stored, and into the host copy, in turn with runs. A weight the plan holds transposed or
    * as a window of its columns, or reads at load, cannot be written in place: a ProgramError.
    */
-  writeWeights(name: string, offset: number, data: Float32Array): Promise<void> {
-    if (this.disposed) return Promise.reject(new AdaptRuntimeError('this model was disposed'));
-    try {
-      checkWeightWrite(this.program, name, offset, data);
-    } catch (error) {
-      return Promise.reject(error as Error);
-    }
-    const copy = data.slice();
+  async writeWeights(name: string, offset: number, data: Float32Array): Promise<void> {
+    if (this.disposed) throw new AdaptRuntimeError('this model was disposed');
+    checkWeightWrite(this.program, name, offset, data);
     const targets = this.uploadsHolding(name);
-    return this.gpu.exclusive(async () => {
+    const copy = data.slice();
+    await this.gpu.exclusive(async () => {
       if (this.disposed) throw new AdaptRuntimeError('this model was disposed');
       this.weights.write(name, offset, copy);
       // A device lost meanwhile rebuilds every buffer from the host copy at the next run.
