@@ -178,4 +178,31 @@ describe('adapter slots on WebGPU', () => {
       cpu.dispose();
     },
   );
+
+  gpuIt('scalar and vec4 lanes, sequences of 1 to 9 tokens: the CPU reference', async () => {
+    gpu ??= await gpuRuntime();
+    const cpu = await Runtime.create({ backend: 'cpu' });
+    const source = `model m { hidden 12 heads 2 ffn 24 layers 1 }
+adapter odd { bottleneck 3 at ffn parallel attn activation silu }
+adapter four { bottleneck 4 at ffn activation relu }
+`;
+    for (const adapter of ['odd', 'four']) {
+      const program = compiled(source, { slots: { adapter, count: 5 } });
+      const kernels = program.gpu!.kernels.map((k) => k.name).filter((n) => n.startsWith('slot_'));
+      expect(kernels.some((n) => n.endsWith('_v4'))).toBe(adapter === 'four');
+      const weights = randomWeights(program, 2);
+      const onGpu = await gpu.load(program, weights);
+      const onCpu = await cpu.load(program, weights);
+      for (const seq of [1, 5, 9]) {
+        const inputs = randomInputs(program, 3, seq, seq);
+        const run = {
+          hidden_states: inputs.hidden_states!,
+          adapter_index: { data: Int32Array.of(4, 1, 3), shape: [3] },
+        };
+        expect(worst(await onGpu.run(run), await onCpu.run(run))).toBeLessThan(GPU_TOLERANCE);
+      }
+      onGpu.dispose();
+    }
+    cpu.dispose();
+  });
 });

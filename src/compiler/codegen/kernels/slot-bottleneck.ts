@@ -26,8 +26,8 @@ export function slotWeightArg(context: KernelContext, ids: readonly number[]): K
  * One adapter per sequence, picked from stacked weights by the sequence's slot: the rows of a
  * workgroup all belong to one sequence (workgroups tile each sequence, the extra ones return), so
  * they share a slot, and as in the bottleneck kernel their z and their r-wide bottlenecks stay in
- * workgroup memory and each weight read serves them all. The four stacked tensors are one
- * binding, back to back as stored (W_down [S, r, d], b_down [S, r], W_up [S, d, r], b_up [S, d]);
+ * workgroup memory and each weight read serves them all (four floats per load where d and r are
+ * multiples of 4). The four stacked tensors are one binding, back to back as stored (W_down [S, r, d], b_down [S, r], W_up [S, d, r], b_up [S, d]);
  * the scales [S] another.
  */
 export const slotBottleneckKernel: KernelTemplate<'slot_bottleneck'> = (node, context) => {
@@ -44,18 +44,30 @@ export const slotBottleneckKernel: KernelTemplate<'slot_bottleneck'> = (node, co
   const d = lastDim(node.shape);
   const [count, r] = context.node(wd).shape as [number, number];
   const rows = Math.max(1, Math.min(MAX_ROWS, Math.floor(MAX_WORKGROUP_FLOATS / (d + r))));
+  // Four floats per load where d and r allow, as the bottleneck kernel's vec4 lanes.
+  const width = d % 4 === 0 && r % 4 === 0 ? 4 : 1;
+  const type = width === 4 ? 'vec4f' : 'f32';
+  const dot = (a: string, b: string) => (width === 4 ? `dot(${a}, ${b})` : `${a} * ${b}`);
+  /** One float of an array of lanes, at a float index. */
+  const float = (array: string, index: string) =>
+    width === 4 ? `${array}[(${index}) / 4u][(${index}) % 4u]` : `${array}[${index}]`;
   const { functions, apply } = activation(node.attrs.activation);
   const each = (body: (row: number) => string) =>
     Array.from({ length: rows }, (_, row) => body(row)).join(' ');
   const start = Array(rows).fill('bias').join(', ');
-  const wgsl = `${bindings(['residual', 'z', 'slot', 'pack', 'scale', 'out'], ['f32', 'f32', 'i32'])}
+  const wgsl = `${bindings(
+    ['residual', 'z', 'slot', 'pack', 'scale', 'out'],
+    ['f32', type, 'i32', type, 'f32', 'f32'],
+  )}
 ${functions}
 const D = ${d}u;
 const R = ${r}u;
+const DW = ${d / width}u;
+const RW = ${r / width}u;
 const S = ${count}u;
 const ROWS = ${rows}u;
-var<workgroup> zrow: array<f32, ${rows * d}>;
-var<workgroup> hidden: array<f32, ${rows * r}>;
+var<workgroup> zrow: array<${type}, ${(rows * d) / width}>;
+var<workgroup> hidden: array<${type}, ${(rows * r) / width}>;
 
 @compute @workgroup_size(${SIZE})
 fn main(${ENTRY_BUILTINS}) {
@@ -67,36 +79,37 @@ fn main(${ENTRY_BUILTINS}) {
   let row0 = b * params.seq + t0;
   let valid = min(ROWS, params.seq - t0);
   let s = u32(clamp(slot[b], 0, i32(S) - 1));
-  let wd = s * R * D;
+  // Elements (of lanes) where slot s's matrices start; floats where its biases start.
+  let wd = s * R * DW;
+  let wu = S * R * (D + 1u) / ${width}u + s * D * RW;
   let bd = S * R * D + s * R;
-  let wu = S * R * (D + 1u) + s * D * R;
   let bu = S * R * (2u * D + 1u) + s * D;
   let factor = scale[s];
-  for (var i = lid; i < ROWS * D; i = i + ${SIZE}u) { zrow[i] = z[(row0 + min(i / D, valid - 1u)) * D + i % D]; }
+  for (var i = lid; i < ROWS * DW; i = i + ${SIZE}u) { zrow[i] = z[(row0 + min(i / DW, valid - 1u)) * DW + i % DW]; }
   workgroupBarrier();
   for (var j = lid; j < R; j = j + ${SIZE}u) {
-    let bias = pack[bd + j];
+    let bias = ${float('pack', 'bd + j')};
     var acc = array<f32, ROWS>(${start});
-    for (var c = 0u; c < ${opaqueBound('D')}; c = c + 1u) {
-      let w = pack[wd + j * D + c];
-      ${each((row) => `acc[${row}] = acc[${row}] + w * zrow[${row * d}u + c];`)}
+    for (var c = 0u; c < ${opaqueBound('DW')}; c = c + 1u) {
+      let w = pack[wd + j * DW + c];
+      ${each((row) => `acc[${row}] = acc[${row}] + ${dot('w', `zrow[${(row * d) / width}u + c]`)};`)}
     }
-    ${each((row) => `hidden[${row * r}u + j] = ${apply(`acc[${row}]`)};`)}
+    ${each((row) => `${float('hidden', `${row * r}u + j`)} = ${apply(`acc[${row}]`)};`)}
   }
   workgroupBarrier();
   for (var c = lid; c < D; c = c + ${SIZE}u) {
-    let bias = pack[bu + c];
+    let bias = ${float('pack', 'bu + c')};
     var acc = array<f32, ROWS>(${start});
-    for (var j = 0u; j < ${opaqueBound('R')}; j = j + 1u) {
-      let w = pack[wu + c * R + j];
-      ${each((row) => `acc[${row}] = acc[${row}] + w * hidden[${row * r}u + j];`)}
+    for (var j = 0u; j < ${opaqueBound('RW')}; j = j + 1u) {
+      let w = pack[wu + c * RW + j];
+      ${each((row) => `acc[${row}] = acc[${row}] + ${dot('w', `hidden[${(row * r) / width}u + j]`)};`)}
     }
     ${each((row) => `if (${row}u < valid) { let at = (row0 + ${row}u) * D + c; out[at] = residual[at] + factor * acc[${row}]; }`)}
   }
 }
 `;
   return {
-    name: `slot_bottleneck_${d}_${r}_${count}_${node.attrs.activation}`,
+    name: `slot_bottleneck_${d}_${r}_${count}_${node.attrs.activation}${width === 4 ? '_v4' : ''}`,
     wgsl,
     args: [
       argOf(context, residual),
