@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkSource, compile, slotSignature, type Model } from '../../src/compiler/index.js';
 import { requireLoweredProgram } from '../../src/runtime/cpu/backward/differentiable-ops.js';
+import { randomInputs } from '../../src/runtime/inputs.js';
 import { Runtime } from '../../src/runtime/runtime.js';
 import { validateProgram } from '../../src/runtime/validate-program.js';
 import { ARTICLE_SPEC, compiled, randomWeights } from './helpers.js';
@@ -136,6 +137,20 @@ describe('slot programs at load and run', () => {
     await expect(model.writeWeights(scale, 0, Float32Array.of(NaN))).rejects.toThrow(
       /weight 'slots.scale'/,
     );
+    runtime.dispose();
+  });
+
+  it('adapter_index must name a slot', async () => {
+    const program = compiled(ARTICLE_SPEC, { slots: { adapter: 'a', count: 2 }, gpu: false });
+    const runtime = await Runtime.create({ backend: 'cpu' });
+    const model = await runtime.load(program, randomWeights(program, 1));
+    const inputs = randomInputs(program, 2, 3, 1);
+    await expect(
+      model.run({
+        hidden_states: inputs.hidden_states!,
+        adapter_index: { data: Int32Array.of(0, 2), shape: [2] },
+      }),
+    ).rejects.toThrow(/element 1 is 2; graph 'slots\(a\)' has 2 branches \(0..1\)/);
     runtime.dispose();
   });
 
