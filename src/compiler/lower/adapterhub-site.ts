@@ -263,14 +263,14 @@ class HubSite {
     residual: Value,
   ): { output: Value; up: Value } {
     const prefix = `${this.c.module}.adapters.${ADAPTER_PLACEHOLDER}`;
-    const modules = {
-      down: `${prefix}.adapter_down.0`,
-      up: `${prefix}.adapter_up`,
-      upInit: adapter.init === 'zero_up' ? ZEROS : ADAPTER_INIT,
+    const linears = {
+      down: plainLinear(`${prefix}.adapter_down.0`),
+      up: plainLinear(`${prefix}.adapter_up`),
     };
+    const inits = { down: ADAPTER_INIT, up: adapter.init === 'zero_up' ? ZEROS : ADAPTER_INIT };
     const sizes = { r: bottleneckAt(adapter, this.c.layer), d: this.c.d };
     const base = this.parallel(adapter) ? this.c.y : residual;
-    const output = slots.bottleneck(base, input, modules, sizes, adapter.activation, ADAPTER_INIT);
+    const output = slots.bottleneck(base, input, linears, sizes, adapter.activation, inits);
     return { output, up: output };
   }
 

@@ -1,7 +1,7 @@
 import type { AdapterActivation, CheckpointSpec, PredictionHeadSpec } from '../model.js';
 import type { GraphBuilder, Value } from '../ir/builder.js';
 import { BASE_INIT, ZEROS } from './inits.js';
-import type { FamilyNames } from './weight-names/index.js';
+import { plainLinear, type FamilyNames } from './weight-names/index.js';
 import { ADAPTER_PLACEHOLDER, type SlotStacks } from './slot-stacks.js';
 
 /** x·Wᵀ + b for `${module}.weight` [out, in] and `${module}.bias`, a head's plain Linear. */
@@ -83,7 +83,8 @@ export function lowerPredictionHead(
     const outSize = lastLayer ? head.labels.length : d;
     if (slots) {
       const activation = lastLayer ? 'none' : head.activation;
-      z = slots.linear(z, `heads.${ADAPTER_PLACEHOLDER}.${index + 1}`, outSize, d, activation);
+      const source = plainLinear(`heads.${ADAPTER_PLACEHOLDER}.${index + 1}`);
+      z = slots.linear(z, source, outSize, d, activation);
       if (lastLayer) return z;
       index += head.activation === 'none' ? 2 : 3;
       continue;

@@ -345,14 +345,14 @@ class Lowering {
     const parallel = adapter.placements[site] === 'parallel';
     this.b.scope = { layer, site, kind: parallel ? 'parallel' : 'adapter', name: adapter.name };
     const module = this.names.siteModule(layer, site);
-    const modules = {
-      down: adapterDown(module, ADAPTER_PLACEHOLDER).weight.name.replace(/\.weight$/, ''),
-      up: adapterUp(module, ADAPTER_PLACEHOLDER).weight.name.replace(/\.weight$/, ''),
-      upInit: adapter.init === 'zero_up' ? ZEROS : ADAPTER_INIT,
+    const linears = {
+      down: adapterDown(module, ADAPTER_PLACEHOLDER),
+      up: adapterUp(module, ADAPTER_PLACEHOLDER),
     };
+    const inits = { down: ADAPTER_INIT, up: adapter.init === 'zero_up' ? ZEROS : ADAPTER_INIT };
     const sizes = { r: bottleneckAt(adapter, layer), d: this.d };
     const z = parallel ? values.u : values.y;
-    return slots.bottleneck(values.y, z, modules, sizes, adapter.activation, ADAPTER_INIT);
+    return slots.bottleneck(values.y, z, linears, sizes, adapter.activation, inits);
   }
 
   /** y + Σ w_i s_i Δ_i, over the members present here (an absent member contributes nothing). */

@@ -3,6 +3,7 @@ import type { WeightInit } from '../ir/types.js';
 import type { LinearActivation } from '../../runtime/ops/registry.js';
 import type { SlotWeight } from '../../runtime/program.js';
 import { BASE_INIT, ONES, ZEROS } from './inits.js';
+import type { LinearSource } from './weight-names/index.js';
 
 /** What a per-adapter tensor name holds in place of the adapter's name. */
 export const ADAPTER_PLACEHOLDER = '{adapter}';
@@ -39,37 +40,38 @@ export class SlotStacks {
 
   /**
    * residual + scale_s · (W_up_s act(W_down_s z + b_down_s) + b_up_s) for the PyTorch Linears
-   * `down` [r, d] and `up` [d, r] (module names holding the placeholder).
+   * `down` [r, d] and `up` [d, r] (named with the placeholder).
    */
   bottleneck(
     residual: Value,
     z: Value,
-    modules: { readonly down: string; readonly up: string; readonly upInit: WeightInit },
+    linears: { readonly down: LinearSource; readonly up: LinearSource },
     sizes: { readonly r: number; readonly d: number },
     activation: LinearActivation,
-    downInit: WeightInit,
+    inits: { readonly down: WeightInit; readonly up: WeightInit },
   ): Value {
     const { r, d } = sizes;
-    const wd = this.weight(`${modules.down}.weight`, [r, d], downInit);
-    const bd = this.weight(`${modules.down}.bias`, [r], ZEROS);
-    const wu = this.weight(`${modules.up}.weight`, [d, r], modules.upInit);
-    const bu = this.weight(`${modules.up}.bias`, [d], ZEROS);
+    const { down, up } = linears;
+    const wd = this.weight(down.weight.name, [r, d], inits.down);
+    const bd = this.weight(down.bias.name, [r], ZEROS);
+    const wu = this.weight(up.weight.name, [d, r], inits.up);
+    const bu = this.weight(up.bias.name, [d], ZEROS);
     const scale = this.b.weight(SLOT_SCALE, [this.count], ONES);
     return this.b.op('slot_bottleneck', [residual, z, this.index, wd, bd, wu, bu, scale], {
       activation,
     });
   }
 
-  /** act(x · W_sᵀ + b_s) for the PyTorch Linear `module` [out, in] (named with the placeholder). */
+  /** act(x · W_sᵀ + b_s) for the PyTorch Linear `source` [out, in] (named with the placeholder). */
   linear(
     x: Value,
-    module: string,
+    source: LinearSource,
     outSize: number,
     inSize: number,
     activation: LinearActivation,
   ): Value {
-    const w = this.weight(`${module}.weight`, [outSize, inSize], BASE_INIT);
-    const bias = this.weight(`${module}.bias`, [outSize], ZEROS);
+    const w = this.weight(source.weight.name, [outSize, inSize], BASE_INIT);
+    const bias = this.weight(source.bias.name, [outSize], ZEROS);
     return this.b.op('slot_linear', [x, this.index, w, bias], { activation });
   }
 
