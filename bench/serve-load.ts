@@ -35,9 +35,8 @@ import {
 } from './serve/report.js';
 import { updateSection } from './serve/readme.js';
 import { BERT_BASE_TWO_LAYERS, bottleneck } from './serve/shape.js';
-import { checkTarget, type ConfigurationResult } from './serve/summary.js';
-import { describeSection } from './serve/section.js';
-import { markdownTable } from './text/report.js';
+import { checkTargets, type ConfigurationResult } from './serve/summary.js';
+import { describeSection, latestRun } from './serve/section.js';
 import { sentences, wordCount } from './text/sentences.js';
 
 const SHAPE = BERT_BASE_TWO_LAYERS;
@@ -128,7 +127,7 @@ async function main(options: ServeLoadOptions): Promise<boolean> {
     fixture.remove();
   }
 
-  const target = checkTarget(results);
+  const targets = checkTargets(results);
   const date = new Date().toISOString();
   const loadAtEnd = loadAverage();
   const report = {
@@ -149,20 +148,25 @@ async function main(options: ServeLoadOptions): Promise<boolean> {
       tokens: { mean: mean(tokens), min: Math.min(...tokens), max: Math.max(...tokens) },
       first: texts.slice(0, 2),
     },
-    target,
+    targets,
     configurations: results,
   };
   const outFile = options.out ?? join(root, 'bench', 'results', 'serve.json');
   await writeReport(outFile, report);
 
   const rows = configurationRows(results, options);
-  const goals = targetRows(target);
+  const goals = targetRows(targets);
   const errors = errorLines(results);
-  const when = `${date}, \`${runCommand()}\`: ${backendsLine(results)}; ${host.cpus} × ${host.cpu}, load average ${loadAtStart.join(', ')} at the start and ${loadAtEnd.join(', ')} at the end`;
   const agree = results.every((r) => r.load !== null && r.metrics_tokens === r.load.tokens);
-  const tokensNote = agree
-    ? " In every configuration the server's `adapt_tokens_total` grew by the tokens counted here."
-    : '';
+  const about = [
+    `${date}: \`${runCommand()}\``,
+    `backend: ${backendsLine(results)}`,
+    `machine: ${host.cpus} × ${host.cpu}, node ${host.node}; load average ${loadAtStart.join(', ')} at the start, ${loadAtEnd.join(', ')} at the end`,
+    ...(agree
+      ? ["in every configuration the server's `adapt_tokens_total` grew by the tokens counted here"]
+      : []),
+  ];
+  const when = about.join('\n');
   process.stdout.write(
     `${when}\n\n${table(CONFIGURATION_HEADERS, rows)}\n\n${table(TARGET_HEADERS, goals)}\n\n`,
   );
@@ -170,20 +174,8 @@ async function main(options: ServeLoadOptions): Promise<boolean> {
   process.stdout.write(`wrote ${relative(process.cwd(), outFile) || outFile}\n`);
   if (options.out === undefined) {
     const readme = join(root, 'bench', 'README.md');
-    const failures = errors.length === 0 ? '' : `\n${errors.map((e) => `- ${e}`).join('\n')}\n`;
-    await updateSection(
-      readme,
-      SECTION_HEADING,
-      `${describeSection(options, texts, tokens)}
-### Latest serving run
-
-${when}.${tokensNote}
-
-${markdownTable(CONFIGURATION_HEADERS, rows)}
-
-${markdownTable(TARGET_HEADERS, goals)}
-${failures}`,
-    );
+    const figures = latestRun(about, rows, goals, errors);
+    await updateSection(readme, SECTION_HEADING, describeSection(options, texts, tokens) + figures);
     process.stdout.write(`updated ${relative(process.cwd(), readme)}\n`);
   }
   return errors.length === 0;

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { requestPlan, runLoad } from '../bench/serve/load.js';
 import { measureConfiguration, serveArgs } from '../bench/serve/measure.js';
 import { growth, histogramMean, parseMetrics } from '../bench/serve/metrics.js';
 import { readOptions } from '../bench/serve/options.js';
+import { processTreeCpuMs } from '../bench/serve/process-cpu.js';
 import { startServer } from '../bench/serve/server.js';
 import { updateSection } from '../bench/serve/readme.js';
 import { quantile } from '../bench/serve/summary.js';
@@ -141,6 +143,7 @@ describe('the serving load test client', () => {
     expect(result.load!.tokens).toBe(tokens.reduce((a, b) => a + b, 0));
     expect(result.metrics_tokens).toBe(result.load!.tokens);
     expect(result.mean_batch_size).toBe(2);
+    expect(result.server_cpu_ms_per_sequence).toBeGreaterThanOrEqual(0);
     expect(result.load!.sequences_per_s).toBeCloseTo(24 / (result.load!.wall_ms / 1000), 6);
     expect(result.load!.latency_ms.p99).toBeGreaterThanOrEqual(result.load!.latency_ms.p50);
     const argv = JSON.parse(readFileSync(join(dir, 'argv.json'), 'utf8')) as string[];
@@ -185,6 +188,19 @@ describe('the serving load test figures', () => {
     expect(histogramMean(before, after, 'adapt_batch_size')).toBe(37.5 / 5);
     expect(growth(before, after, 'adapt_tokens_total')).toBeUndefined();
     expect(after.get('adapt_tokens_total')).toBe(300);
+  });
+
+  it("counts a process tree's CPU time from /proc, its children's included", async () => {
+    const spin =
+      'const end = Date.now() + 300; while (Date.now() < end); setInterval(() => {}, 1000);';
+    const child = spawn(process.execPath, ['-e', spin], { stdio: 'ignore' });
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const own = processTreeCpuMs(child.pid!)!;
+    const tree = processTreeCpuMs(process.pid)!;
+    child.kill();
+    expect(own).toBeGreaterThan(0);
+    expect(tree).toBeGreaterThan(own);
+    expect(processTreeCpuMs(2 ** 30)).toBeUndefined();
   });
 
   it('interpolates quantiles between ranks, and reads Retry-After', () => {

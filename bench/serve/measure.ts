@@ -4,6 +4,7 @@ import { HttpClient } from './http.js';
 import { runLoad, type PlannedRequest } from './load.js';
 import { growth, histogramMean, parseMetrics, type MetricSums } from './metrics.js';
 import type { ServeLoadOptions } from './options.js';
+import { processTreeCpuMs } from './process-cpu.js';
 import { ServerStartError, startServer, type ServerProcess } from './server.js';
 import { summarizeLoad, type ConfigurationResult } from './summary.js';
 
@@ -66,7 +67,7 @@ async function scrape(client: HttpClient): Promise<MetricSums> {
 
 type LoadFigures = Pick<
   ConfigurationResult,
-  'backend' | 'mean_batch_size' | 'metrics_tokens' | 'load'
+  'backend' | 'mean_batch_size' | 'metrics_tokens' | 'server_cpu_ms_per_sequence' | 'load'
 >;
 
 /** The load on a server that listens: warm-up, then the measured requests between two scrapes. */
@@ -81,13 +82,18 @@ async function load(
     const backend = backendOf(JSON.parse(await getOk(client, '/v1/models')));
     await runLoad(client, workload.warmup, concurrency, workload.labels);
     const before = await scrape(client);
+    const cpuBefore = processTreeCpuMs(server.pid);
     const run = await runLoad(client, workload.measured, concurrency, workload.labels);
+    const cpuAfter = processTreeCpuMs(server.pid);
     const after = await scrape(client);
+    const summary = summarizeLoad(run.outcomes, workload.tokens, run.wallMs);
+    const cpuMs = cpuBefore === undefined || cpuAfter === undefined ? null : cpuAfter - cpuBefore;
     return {
       backend,
       mean_batch_size: histogramMean(before, after, 'adapt_batch_size') ?? null,
       metrics_tokens: growth(before, after, 'adapt_tokens_total') ?? null,
-      load: summarizeLoad(run.outcomes, workload.tokens, run.wallMs),
+      server_cpu_ms_per_sequence: cpuMs === null || summary.ok === 0 ? null : cpuMs / summary.ok,
+      load: summary,
     };
   } finally {
     client.close();
@@ -111,6 +117,7 @@ export async function measureConfiguration(
     exit_code,
     mean_batch_size: null,
     metrics_tokens: null,
+    server_cpu_ms_per_sequence: null,
     load: null,
     error: (error as Error).message,
   });

@@ -16,6 +16,7 @@ export const CONFIGURATION_HEADERS = [
   'p50 ms',
   'p99 ms',
   'mean batch',
+  'server CPU ms/seq',
   'exit',
 ];
 
@@ -54,22 +55,21 @@ export function configurationRows(
     orDash(r.load?.latency_ms.p50, 0),
     orDash(r.load?.latency_ms.p99, 0),
     orDash(r.mean_batch_size, 1),
+    orDash(r.server_cpu_ms_per_sequence, 0),
     exitCell(r),
   ]);
 }
 
 export const TARGET_HEADERS = ['target', 'value', 'goal', 'result'];
 
-export function targetRows(target: TargetResult) {
+export function targetRows(targets: readonly TargetResult[]) {
   const percent = (x: number) => `${fixed(100 * x, 0)}%`;
-  return [
-    [
-      target.target,
-      target.value === null ? '-' : percent(target.value),
-      `≥ ${percent(target.goal)}`,
-      target.met === null ? 'not measured' : target.met ? 'met' : 'missed',
-    ],
-  ];
+  return targets.map((target) => [
+    target.target,
+    target.value === null ? '-' : percent(target.value),
+    `≥ ${percent(target.goal)}`,
+    target.met === null ? 'not measured' : target.met ? 'met' : 'missed',
+  ]);
 }
 
 /** The configurations that did not run to the end, and why. */

@@ -16,6 +16,7 @@ export class ServerStartError extends Error {
 
 export interface ServerProcess {
   readonly url: URL;
+  readonly pid: number;
   /** The server's stdout and stderr so far (stderr's last few thousand characters). */
   output(): { stdout: string; stderr: string };
   /** SIGTERM, then the exit code once it has drained (null: killed after `graceMs`). */
@@ -73,7 +74,7 @@ export function startServer(start: ServerStart): Promise<ServerProcess> {
         const match = LISTENING.exec(line);
         if (!match) continue;
         cleanup();
-        resolve({ url: new URL(match[1]!), output, stop });
+        resolve({ url: new URL(match[1]!), pid: child.pid!, output, stop });
         return;
       }
     };
