@@ -44,7 +44,14 @@ export {
 } from './errors.js';
 export type { IdTensor, ModelInputs, RunInputs, RunOptions, TextInputs } from './inputs.js';
 export type { HostTensor } from './tensor.js';
-export type { Program, ProgramNode, ProgramText, WeightSpec } from './program.js';
+export type {
+  Program,
+  ProgramNode,
+  ProgramSlots,
+  ProgramText,
+  SlotWeight,
+  WeightSpec,
+} from './program.js';
 export {
   formatProvenance,
   sameProvenance,
