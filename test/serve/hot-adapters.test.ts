@@ -84,24 +84,18 @@ async function hotAddAndRemove(serving: Serving): Promise<void> {
   expect(noHead.status, noHead.text).toBe(422);
 }
 
-describe('adapters added and removed while serving', () => {
-  it('on the CPU reference', async () => {
-    const serving = await serve(spec, { backend: 'cpu', maxWaitMs: 10, slots: 3 });
-    try {
-      await hotAddAndRemove(serving);
-    } finally {
-      await serving.stop();
-    }
-  }, 120_000);
+async function onBackend(backend: 'cpu' | 'webgpu'): Promise<void> {
+  const serving = await serve(spec, { backend, maxWaitMs: 10, slots: 3 });
+  try {
+    await hotAddAndRemove(serving);
+  } finally {
+    await serving.stop();
+  }
+}
 
-  gpuIt('on WebGPU', async () => {
-    const serving = await serve(spec, { backend: 'webgpu', maxWaitMs: 10, slots: 3 });
-    try {
-      await hotAddAndRemove(serving);
-    } finally {
-      await serving.stop();
-    }
-  });
+describe('adapters added and removed while serving', () => {
+  it('on the CPU reference', () => onBackend('cpu'), 120_000);
+  gpuIt('on WebGPU', () => onBackend('webgpu'));
 });
 
 describe('a full queue', () => {
