@@ -4,7 +4,7 @@ import type { OnnxModelSource } from '../../runtime/onnx/session.js';
 import type { Program, Target } from '../../runtime/program.js';
 import type { LoadedModel, Runtime } from '../../runtime/runtime.js';
 import type { TensorMap } from '../../runtime/safetensors.js';
-import { initWeights } from '../../runtime/weights.js';
+import { initTensor, initWeights } from '../../runtime/weights.js';
 import { onnxModelForRuntime } from '../onnx-model.js';
 
 export interface Timing {
@@ -136,6 +136,29 @@ export interface BenchModels {
 }
 
 /**
+ * Seeded weights for the graph and for the bare base, which may end in another head (the
+ * checkpoint's, where the graph ends in an AdapterHub head): the base's own tensors are seeded
+ * too, each from its name as always, so shared tensors are the same arrays.
+ */
+function seededForBoth(programs: BenchPrograms): TensorMap {
+  const tensors = initWeights(programs.unfused, 0);
+  for (const spec of programs.base.weights)
+    if (!tensors.has(spec.name))
+      tensors.set(spec.name, { dtype: 'F32', shape: spec.shape, data: initTensor(spec, 0) });
+  return tensors;
+}
+
+/** The tensors `program` reads, so that loading it notes no others as ignored. */
+function readBy(program: Program, tensors: TensorMap): TensorMap {
+  return new Map(
+    program.weights.flatMap((spec) => {
+      const tensor = tensors.get(spec.name);
+      return tensor ? [[spec.name, tensor] as const] : [];
+    }),
+  );
+}
+
+/**
  * Loads the three programs with one set of weights. The fused one goes first, so that its load
  * and first forward pass are cold (no kernel of the others compiled before).
  */
@@ -145,12 +168,13 @@ export async function loadBenchModels(
   settings: Pick<BenchSettings, 'batch' | 'seq'>,
   weights?: TensorMap,
 ): Promise<BenchModels> {
-  const tensors = weights ?? initWeights(programs.unfused, 0);
+  const tensors = weights ?? seededForBoth(programs);
   const inputs = randomInputs(programs.fused, settings.batch, settings.seq, 1);
   const loaded: LoadedModel[] = [];
   const load = async (kind: BenchKind) => {
     const onnx = programs.onnx?.[kind];
-    const model = await runtime.load(programs[kind], tensors, onnx ? { onnx } : {});
+    const own = weights ? tensors : readBy(programs[kind], tensors);
+    const model = await runtime.load(programs[kind], own, onnx ? { onnx } : {});
     loaded.push(model);
     return model;
   };
