@@ -90,3 +90,20 @@ describe('Batcher', () => {
     expect(() => batcher.submit(items('a', [9]))).toThrow(/shutting down/);
   });
 });
+
+describe('Batcher fairness', () => {
+  it('runs a key whose wait is over before a busy key that keeps filling', async () => {
+    const { batcher, batches, finish } = recording({ maxBatch: 2, maxWaitMs: 5, maxQueue: 100 });
+    batcher.submit(items('busy', [1, 2]));
+    batcher.submit(items('quiet', [100]));
+    for (let round = 0; round < 5; round++) {
+      batcher.submit(items('busy', [10 + 2 * round, 11 + 2 * round]));
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      finish.shift()?.();
+      await tick();
+    }
+    const quietAt = batches.findIndex((batch) => batch.includes(100));
+    expect(quietAt).toBeGreaterThan(0);
+    expect(quietAt).toBeLessThanOrEqual(2);
+  });
+});

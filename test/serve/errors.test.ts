@@ -3,7 +3,7 @@ import { writeServeFixture } from '../../bench/serve/fixture.js';
 import { TINY } from '../../bench/serve/shape.js';
 import type { Serving } from '../../src/cli/commands/serve.js';
 import { repoRoot } from '../helpers/cli.js';
-import { call, classify, SENTENCES, serve } from './serve-helpers.js';
+import { call, classify, rawExchange, SENTENCES, serve } from './serve-helpers.js';
 
 /** Hostile and malformed requests get one 4xx with `{"error"}` each, and the server keeps serving. */
 const fixture = writeServeFixture(repoRoot, { shape: TINY, adapters: 2, specs: [2], seed: 5 });
@@ -116,6 +116,36 @@ const hostile: [string, () => ReturnType<typeof call>, number, RegExp][] = [
     /'a1' is taken/,
   ],
   [
+    'a key given twice',
+    () => call(url, 'POST', '/v1/classify', '{"adapter": "a0", "adapter": "a1", "texts": ["x"]}'),
+    400,
+    /"adapter" appears twice/,
+  ],
+  [
+    'a JSON-like content type',
+    () => call(url, 'POST', '/v1/classify', '{}', { 'Content-Type': 'application/json-seq' }),
+    415,
+    /json-seq/,
+  ],
+  [
+    'a bad percent-encoding in DELETE',
+    () => call(url, 'DELETE', '/v1/adapters/%E0%A4%A'),
+    400,
+    /percent-encoding/,
+  ],
+  [
+    'an adapter name the spec declares',
+    () => call(url, 'POST', '/v1/adapters', { name: 'default', path: '/tmp' }),
+    409,
+    /the spec declares 'default'/,
+  ],
+  [
+    'a path with a control character',
+    () => call(url, 'POST', '/v1/adapters', { name: 'x', path: '/tmp/a\u0000b' }),
+    400,
+    /control characters/,
+  ],
+  [
     'an adapter name that is no name',
     () => call(url, 'POST', '/v1/adapters', { name: '1x', path: '/tmp' }),
     400,
@@ -124,6 +154,43 @@ const hostile: [string, () => ReturnType<typeof call>, number, RegExp][] = [
 ];
 
 describe('adapt serve refuses bad requests', () => {
+  it('answers a request target that is no route 404 and stays up', async () => {
+    const reply = await rawExchange(
+      url,
+      'GET //[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+    );
+    expect(reply).toMatch(/^HTTP\/1\.1 404/);
+    expect((await call(url, 'GET', '/healthz')).status).toBe(200);
+  });
+
+  it('answers a too large body it was asked to accept 413, without inviting it', async () => {
+    const reply = await rawExchange(
+      url,
+      'POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10000000\r\nExpect: 100-continue\r\n\r\n',
+    );
+    expect(reply).not.toMatch(/100 Continue/);
+    expect(reply).toMatch(/^HTTP\/1\.1 413/);
+    expect(reply).toMatch(/connection: close/i);
+  });
+
+  it('answers bytes that are not UTF-8 400', async () => {
+    const body = '{"adapter": "a0", "texts": ["\xff"]}';
+    const reply = await rawExchange(
+      url,
+      `POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    expect(reply).toMatch(/^HTTP\/1\.1 400/);
+    expect(reply).toMatch(/not UTF-8/);
+  });
+
+  it('counts unknown paths under one route label', async () => {
+    await call(url, 'GET', '/random-1');
+    await call(url, 'GET', '/random-2');
+    const metrics = (await call(url, 'GET', '/metrics')).text;
+    expect(metrics).not.toMatch(/random/);
+    expect(metrics).toMatch(/adapt_requests_total\{route="other",code="404"\} [2-9]/);
+  });
+
   it.each(hostile)('%s', async (_, send, status, message) => {
     const reply = await send();
     expect(reply.status, reply.text).toBe(status);

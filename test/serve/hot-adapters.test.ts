@@ -120,6 +120,10 @@ describe('a full queue', () => {
       });
       const metrics = (await call(url, 'GET', '/metrics')).text;
       expect(metrics).toMatch(/adapt_requests_total\{route="\/v1\/classify",code="429"\} [1-9]/);
+      // More texts than the queue holds could never be taken: 400, not 429.
+      const tooMany = await classify(url, 'a0', SENTENCES.slice(0, 5));
+      expect(tooMany.status, tooMany.text).toBe(400);
+      expect((tooMany.json() as { error: string }).error).toMatch(/queues at most 4 sequences/);
     } finally {
       await serving.stop();
     }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { compile } from '../../src/compiler/index.js';
 import { startServing, type Serving } from '../../src/cli/commands/serve.js';
 import { readCheckpoint } from '../../src/cli/checkpoint-files.js';
@@ -139,4 +140,21 @@ export function logitError(got: readonly number[], expected: Float32Array): numb
   return Math.max(
     ...got.map((g, i) => Math.abs(g - expected[i]!) / Math.max(1, Math.abs(expected[i]!))),
   );
+}
+
+/** Writes raw bytes to the server and resolves with what comes back until it closes (or `ms`). */
+export function rawExchange(url: string, bytes: string, ms = 2000): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    let received = '';
+    const timer = setTimeout(() => socket.destroy(), ms);
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(received);
+    });
+    socket.on('error', reject);
+    socket.write(bytes, 'latin1');
+  });
 }

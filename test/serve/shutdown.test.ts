@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { writeServeFixture } from '../../bench/serve/fixture.js';
 import { TINY } from '../../bench/serve/shape.js';
 import { repoRoot } from '../helpers/cli.js';
-import { call, classify, SENTENCES } from './serve-helpers.js';
+import { call, classify, rawExchange, SENTENCES, serve } from './serve-helpers.js';
 
 /** `adapt serve` as a user runs it: SIGTERM stops accepting, answers what it took, exits 0. */
 const fixture = writeServeFixture(repoRoot, { shape: TINY, adapters: 2, specs: [2], seed: 31 });
@@ -51,4 +51,20 @@ describe('adapt serve and SIGTERM', () => {
     expect(stderr).toMatch(/stopping: answering what is queued/);
     await expect(call(url, 'GET', '/healthz')).rejects.toThrow(/ECONNREFUSED/);
   }, 60_000);
+
+  it('does not wait for a client that is still sending its body', async () => {
+    const serving = await serve(fixture.specs.get(2)!, { backend: 'cpu' });
+    const { url } = serving.server;
+    // Headers and 10 of the 100 bytes promised, then nothing.
+    const reply = rawExchange(
+      url,
+      'POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"adapter"',
+      20_000,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await serving.stop();
+    const text = await reply;
+    expect(text).toMatch(/^HTTP\/1\.1 503/);
+    expect(text).toMatch(/shutting down/);
+  }, 30_000);
 });

@@ -9,6 +9,7 @@ import type { ServeContext } from '../serve/context.js';
 import { loadCatalog } from '../serve/load.js';
 import type { ServeOptions } from '../serve/options.js';
 import { startServer, type RunningServer } from '../serve/server.js';
+import { startupReader } from '../serve/startup-reader.js';
 import { untilStopped } from '../signals.js';
 import { readWeightFiles } from '../weights-files.js';
 
@@ -28,6 +29,7 @@ export async function startServing(
   options: ServeOptions,
 ): Promise<Serving> {
   const { model, source, readFile } = loadChecked(io, file);
+  const reader = startupReader(readFile);
   const spec = model.base.checkpoint;
   if (!spec)
     throw new CliError(
@@ -58,7 +60,7 @@ export async function startServing(
       io,
       file,
       source,
-      readFile,
+      readFile: reader.readFile,
       model,
       checkpointTensors: checkpoint.weights.tensors,
       checkpointFiles: checkpoint.weights.files,
@@ -68,6 +70,7 @@ export async function startServing(
       options,
     };
     const catalog = await loadCatalog(context);
+    reader.freeze();
     if (catalog.engines.length === 0)
       throw new CliError(
         `${file}: error: nothing to serve: the spec declares no adapter and no graph that can run`,

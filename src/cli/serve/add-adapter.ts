@@ -9,11 +9,11 @@ import { HttpError } from './http-error.js';
 import type { AddAdapterRequest } from './requests.js';
 import { slotData, tensorLookup, writeSlot } from './slot-weights.js';
 
-/** A path as the spec's grammar can quote it: absolute, without quotes, backslashes or newlines. */
+/** A path as the spec's grammar can quote it: absolute, without quotes, backslashes or control characters. */
 function quotable(cwd: string, path: string, key: string): string {
   const absolute = isAbsolute(path) ? path : resolve(cwd, path);
-  if (/["\\\n\r]/.test(absolute))
-    throw new HttpError(400, `'${key}' must not hold quotes, backslashes or line breaks`);
+  if (/["\\\p{Cc}\u2028\u2029]/u.test(absolute))
+    throw new HttpError(400, `'${key}' must not hold quotes, backslashes or control characters`);
   return absolute;
 }
 
@@ -36,16 +36,19 @@ export async function addAdapter(
 ): Promise<Target> {
   const { name } = request;
   const { model } = context;
-  const declared = model.adapters.has(name) || model.heads.has(name) || model.fusions.has(name);
-  if (catalog.adapters.has(name) || adding.has(name) || declared)
+  if (catalog.adapters.has(name) || adding.has(name))
     throw new HttpError(
       409,
       `the name '${name}' is taken; choose another or DELETE /v1/adapters/${name} first`,
     );
+  const declared = model.adapters.has(name) || model.heads.has(name) || model.fusions.has(name);
+  if (declared || model.graphs.has(name))
+    throw new HttpError(409, `the spec declares '${name}'; add the adapter under another name`);
   const path = quotable(context.io.cwd, request.path, 'path');
   const head =
     request.head === undefined ? undefined : quotable(context.io.cwd, request.head, 'head');
-  const source = `${context.source}\nadapter ${name} from "${path}"\n${head ? `head ${name} from "${head}"\n` : ''}`;
+  const adapterLine = `\nadapter ${name} from "${path}"\n`;
+  const source = `${context.source}${adapterLine}${head ? `head ${name} from "${head}"\n` : ''}`;
   let checked;
   try {
     checked = checkSource(source, context.file, { readFile: context.readFile });
@@ -53,11 +56,17 @@ export async function addAdapter(
     asBadRequest(error);
   }
   const problem = checked.diagnostics.find((d) => d.severity === 'error');
-  if (problem || !checked.model)
-    throw new HttpError(
-      400,
-      `${problem?.file === context.file ? path : (problem?.file ?? path)}: ${problem?.message ?? 'cannot be read'}`,
-    );
+  if (problem || !checked.model) {
+    // A problem in the declarations added here is the adapter's directory's, or its head's.
+    const headStart = context.source.length + adapterLine.length;
+    const at =
+      problem?.file !== context.file
+        ? (problem?.file ?? path)
+        : head !== undefined && (problem.span?.start ?? 0) >= headStart
+          ? head
+          : path;
+    throw new HttpError(400, `${at}: ${problem?.message ?? 'cannot be read'}`);
+  }
   const added = checked.model;
   const signature = slotSignature(added, name);
   if ('reason' in signature)

@@ -21,8 +21,8 @@ interface Waiting<T> {
 
 /**
  * Dynamic batching: sequences queue by key; one forward pass at a time takes up to `maxBatch`
- * sequences of one key, as soon as a key has that many, else when the oldest sequence has waited
- * `maxWaitMs`. Keys take turns oldest first, so no key starves.
+ * sequences of one key: the oldest key's once its first sequence has waited `maxWaitMs`, else a
+ * full key's at once. A key whose wait is over runs before any full one, so none starves.
  */
 export class Batcher<T extends Queued> {
   private readonly queues = new Map<string, Waiting<T>[]>();
@@ -106,14 +106,21 @@ export class Batcher<T extends Queued> {
       });
   }
 
-  /** The key to run next and how long until it should run: a full one now, else the oldest. */
+  /**
+   * The key to run next and how long until it should run: the oldest key once its first
+   * sequence has waited `maxWaitMs` (so a busy key never starves a quiet one), else a key with
+   * a full batch, now, else the oldest key when its wait is over.
+   */
   private next(): { key: string; wait: number } {
     let oldest: { key: string; at: number } | undefined;
+    let full: { key: string; at: number } | undefined;
     for (const [key, queue] of this.queues) {
-      if (queue.length >= this.options.maxBatch) return { key, wait: 0 };
-      if (!oldest || queue[0]!.at < oldest.at) oldest = { key, at: queue[0]!.at };
+      const at = queue[0]!.at;
+      if (!oldest || at < oldest.at) oldest = { key, at };
+      if (queue.length >= this.options.maxBatch && (!full || at < full.at)) full = { key, at };
     }
     const wait = this.draining ? 0 : oldest!.at + this.options.maxWaitMs - this.now();
+    if (wait > 0 && full) return { key: full.key, wait: 0 };
     return { key: oldest!.key, wait: Math.max(0, Math.ceil(wait)) };
   }
 }

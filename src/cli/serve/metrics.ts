@@ -45,12 +45,15 @@ export class Metrics {
   private batches = 0;
   private deviceLosses = 0;
   private readonly recentTokens: { at: number; tokens: number }[] = [];
+  private readonly started: number;
 
   constructor(
     private readonly queueDepth: () => number,
     private readonly adapterCount: () => number,
     private readonly now: () => number = () => performance.now(),
-  ) {}
+  ) {
+    this.started = now();
+  }
 
   /** One answered request: its route, status and seconds from arrival to answer. */
   request(route: string, status: number, seconds: number): void {
@@ -63,9 +66,12 @@ export class Metrics {
     if (route === '/v1/classify') this.latency.observe(seconds);
   }
 
-  /** One forward pass of `size` sequences holding `tokens` tokens (padding not counted). */
-  batch(size: number, tokens: number): void {
-    this.batches += 1;
+  /**
+   * One batch of `size` sequences holding `tokens` tokens (padding not counted), run in `passes`
+   * forward passes (more than one where a failed batch ran its sequences again alone).
+   */
+  batch(size: number, tokens: number, passes = 1): void {
+    this.batches += passes;
     this.sequences += size;
     this.tokens += tokens;
     this.batchSizes.observe(size);
@@ -79,11 +85,12 @@ export class Metrics {
     this.deviceLosses += 1;
   }
 
+  /** Tokens over the last minute, or since the server started if that is less. */
   private tokensPerSecond(): number {
     const at = this.now();
     const recent = this.recentTokens.filter((entry) => entry.at >= at - RATE_WINDOW_MS);
-    if (recent.length === 0) return 0;
-    const span = Math.max(1, at - recent[0]!.at) / 1000;
+    const span = Math.min(RATE_WINDOW_MS, at - this.started) / 1000;
+    if (recent.length === 0 || span <= 0) return 0;
     return recent.reduce((sum, entry) => sum + entry.tokens, 0) / span;
   }
 
@@ -121,21 +128,24 @@ export class Metrics {
         'Sequences per forward pass.',
         this.batchSizes.lines('adapt_batch_size'),
       ),
-      ...metric('adapt_batches_total', 'counter', 'Forward passes run.', [
-        `adapt_batches_total ${this.batches}`,
-      ]),
-      ...metric('adapt_sequences_total', 'counter', 'Sequences classified.', [
+      ...metric(
+        'adapt_batches_total',
+        'counter',
+        'Forward passes run (a failed batch runs its sequences again alone).',
+        [`adapt_batches_total ${this.batches}`],
+      ),
+      ...metric('adapt_sequences_total', 'counter', 'Sequences run through a forward pass.', [
         `adapt_sequences_total ${this.sequences}`,
       ]),
-      ...metric('adapt_tokens_total', 'counter', 'Tokens classified, padding not counted.', [
-        `adapt_tokens_total ${this.tokens}`,
-      ]),
       ...metric(
-        'adapt_tokens_per_second',
-        'gauge',
-        'Tokens classified per second over the last minute.',
-        [`adapt_tokens_per_second ${this.tokensPerSecond().toFixed(1)}`],
+        'adapt_tokens_total',
+        'counter',
+        'Tokens run through a forward pass, padding not counted.',
+        [`adapt_tokens_total ${this.tokens}`],
       ),
+      ...metric('adapt_tokens_per_second', 'gauge', 'Tokens per second over the last minute.', [
+        `adapt_tokens_per_second ${this.tokensPerSecond().toFixed(1)}`,
+      ]),
       ...metric('adapt_adapters', 'gauge', 'Adapters loaded.', [
         `adapt_adapters ${this.adapterCount()}`,
       ]),

@@ -11,4 +11,5 @@ export const WAIT_RANGE: IntegerRange = { min: 0, max: 60_000, why: 'a minute at
 export const QUEUE_RANGE: IntegerRange = { min: 1, max: 1_000_000 };
 /** As many slots as the compiler takes. */
 export const SLOTS_RANGE: IntegerRange = { min: 1, max: 1024 };
-export const BODY_RANGE: IntegerRange = { min: 1024, max: 1024 * 1024 * 1024 };
+/** Up to 256 MiB: a body is decoded into one string, which V8 caps near 512 Mi characters. */
+export const BODY_RANGE: IntegerRange = { min: 1024, max: 256 * 1024 * 1024 };

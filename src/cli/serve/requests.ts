@@ -1,3 +1,4 @@
+import { parseJson } from '../../compiler/index.js';
 import { badRequest } from './http-error.js';
 
 /** The bodies the API takes, read strictly: every problem is a 400 naming the key. */
@@ -26,21 +27,22 @@ export interface AddAdapterRequest {
 const describe = (value: unknown): string => {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
+  if (value instanceof Map) return 'an object';
   if (typeof value === 'string') return `the string ${JSON.stringify(value.slice(0, 40))}`;
   return typeof value === 'object' ? 'an object' : `the ${typeof value} ${String(value)}`;
 };
 
-/** The body as JSON: an object, or a 400 saying where it stops being JSON. */
+/** The body as strict JSON (a key given twice is an error): an object, or a 400 saying where not. */
 export function parseJsonBody(body: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(body);
-  } catch (error) {
-    throw badRequest(`the body is not JSON: ${(error as Error).message}`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
+  const parsed = parseJson(body);
+  if (!parsed.ok)
+    throw badRequest(
+      `the body is not JSON: line ${parsed.line}, column ${parsed.column}: ${parsed.message}`,
+    );
+  const value = parsed.value;
+  if (!(value instanceof Map))
     throw badRequest(`the body must be a JSON object, got ${describe(value)}`);
-  return value as Record<string, unknown>;
+  return Object.fromEntries(value) as Record<string, unknown>;
 }
 
 function requireKeys(body: Record<string, unknown>, allowed: readonly string[]): void {

@@ -51,19 +51,19 @@ export async function runItems(
 /**
  * Runs a batch and settles every item. Where the batch fails for a reason other than the
  * device, each item runs again alone, so that one sequence that cannot run fails by itself and
- * never the batch it joined.
+ * never the batch it joined. Resolves to the number of forward passes run.
  */
-export async function settleBatch(items: readonly SequenceItem[]): Promise<void> {
+export async function settleBatch(items: readonly SequenceItem[]): Promise<number> {
   const engine = items[0]!.target.engine;
   try {
     const results = await runItems(engine, items);
     items.forEach((item, i) => item.resolve(results[i]!));
-    return;
+    return 1;
   } catch (error) {
     const failure = error instanceof HttpError ? error : runFailure(error);
     if (items.length === 1 || failure.status === 503) {
       for (const item of items) item.reject(failure);
-      return;
+      return 1;
     }
   }
   for (const item of items) {
@@ -73,4 +73,5 @@ export async function settleBatch(items: readonly SequenceItem[]): Promise<void>
       item.reject(error instanceof HttpError ? error : runFailure(error));
     }
   }
+  return 1 + items.length;
 }

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { addAdapter } from './add-adapter.js';
+import { BodyReaders, ClientGone } from './body.js';
 import { encodeText } from './batch-inputs.js';
 import { Batcher } from './batcher.js';
 import type { Catalog, Target } from './catalog.js';
@@ -31,53 +32,37 @@ const ROUTES: Readonly<Record<string, readonly string[]>> = {
   '/v1/adapters': ['POST'],
 };
 
-/** Reads a body of at most `limit` bytes: a longer one is a 413 before it is all read. */
-function readBody(request: IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(request.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) {
-      reject(
-        new HttpError(
-          413,
-          `the body is ${declared} bytes, over the limit of ${limit} (--max-body-bytes)`,
-        ),
-      );
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        reject(
-          new HttpError(413, `the body is over the limit of ${limit} bytes (--max-body-bytes)`),
-        );
-        request.removeAllListeners('data');
-        request.resume();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
-}
-
 function requireJson(request: IncomingMessage): void {
   const type = request.headers['content-type'];
-  if (type !== undefined && !/^application\/json\b/i.test(type))
-    throw new HttpError(415, `the body must be application/json, got '${type}'`);
+  if (type !== undefined && !/^application\/json\s*(;|$)/i.test(type))
+    throw new HttpError(415, `the body must be application/json, got '${type}'`, {
+      Connection: 'close',
+    });
+}
+
+/** The route a path is counted under in /metrics: a known one, or `other`. */
+function routeLabel(path: string): string {
+  if (Object.hasOwn(ROUTES, path)) return path;
+  return path.startsWith('/v1/adapters/') ? '/v1/adapters/NAME' : 'other';
+}
+
+/** The path of a request target, or a 400 for one that is not a path. */
+function pathOf(target: string | undefined): string {
+  const path = (target ?? '/').split('?')[0]!;
+  if (!path.startsWith('/')) throw new HttpError(400, 'the request target must be a path');
+  return path;
 }
 
 /** Starts serving `catalog` on `options.host:options.port`; resolves once listening. */
 export async function startServer(context: ServeContext, catalog: Catalog): Promise<RunningServer> {
   const { options } = context;
   const batcher = new Batcher<SequenceItem>(options, async (items) => {
+    let passes = 1;
     try {
-      await settleBatch(items);
+      passes = await settleBatch(items);
     } finally {
       const tokens = items.reduce((sum, item) => sum + item.text.ids.length, 0);
-      metrics.batch(items.length, tokens);
+      metrics.batch(items.length, tokens, passes);
       for (const item of items) catalog.release(item.target);
     }
   });
@@ -86,10 +71,14 @@ export async function startServer(context: ServeContext, catalog: Catalog): Prom
     () => catalog.adapters.size,
   );
   const adding = new Set<string>();
+  const bodies = new BodyReaders();
   const text = catalog.engines[0]!.program.model.text!;
   let draining = false;
+  /** Requests whose response has not closed yet. */
   let open = 0;
   let settled: (() => void) | undefined;
+  const shuttingDown = () =>
+    new HttpError(503, 'the server is shutting down', { 'Retry-After': '1', Connection: 'close' });
 
   const keyOf = (target: Target) =>
     options.batching === 'per-adapter' || !target.engine.slots
@@ -101,6 +90,11 @@ export async function startServer(context: ServeContext, catalog: Catalog): Prom
     const target = catalog.resolve(request.route);
     if (!target.head)
       throw new HttpError(400, `${target.kind} '${target.name}' cannot classify: ${target.noHead}`);
+    if (request.texts.length > options.maxQueue)
+      throw new HttpError(
+        400,
+        `'texts' holds ${request.texts.length} texts; this server queues at most ${options.maxQueue} sequences (--max-queue)`,
+      );
     const texts = request.texts.map((value, i) => {
       try {
         return encodeText(context.tokenizer, text, value);
@@ -131,16 +125,20 @@ export async function startServer(context: ServeContext, catalog: Catalog): Prom
     return { status: 200, body: { results } };
   }
 
-  async function handle(request: IncomingMessage, url: URL): Promise<Reply> {
-    const path = url.pathname;
+  async function handle(request: IncomingMessage, path: string): Promise<Reply> {
     const method = request.method ?? 'GET';
     const adapterPath = /^\/v1\/adapters\/([^/]+)$/.exec(path);
     if (adapterPath) {
       if (method !== 'DELETE')
         throw new HttpError(405, `${path} takes DELETE`, { Allow: 'DELETE' });
-      if (draining) throw new HttpError(503, 'the server is shutting down', { 'Retry-After': '1' });
-      const removed = catalog.remove(decodeURIComponent(adapterPath[1]!));
-      return { status: 200, body: { removed: removed.name } };
+      if (draining) throw shuttingDown();
+      let name: string;
+      try {
+        name = decodeURIComponent(adapterPath[1]!);
+      } catch {
+        throw new HttpError(400, `${path}: the adapter's name is not a valid percent-encoding`);
+      }
+      return { status: 200, body: { removed: catalog.remove(name).name } };
     }
     const methods = ROUTES[path];
     if (!methods)
@@ -161,9 +159,9 @@ export async function startServer(context: ServeContext, catalog: Catalog): Prom
       case '/v1/models':
         return { status: 200, body: describeModels(context, catalog) };
     }
-    if (draining) throw new HttpError(503, 'the server is shutting down', { 'Retry-After': '1' });
+    if (draining) throw shuttingDown();
     requireJson(request);
-    const body = await readBody(request, options.maxBodyBytes);
+    const body = await bodies.read(request, options.maxBodyBytes);
     if (path === '/v1/classify') return classify(body);
     const target = await addAdapter(
       context,
@@ -191,31 +189,53 @@ export async function startServer(context: ServeContext, catalog: Catalog): Prom
     response.end(text);
   }
 
-  const server: Server = createServer((request, response) => {
+  function answer(request: IncomingMessage, response: ServerResponse): void {
     open += 1;
+    response.on('close', () => {
+      open -= 1;
+      if (open === 0) settled?.();
+    });
     const started = performance.now();
-    const url = new URL(request.url ?? '/', 'http://localhost');
-    handle(request, url)
-      .catch((error: unknown): Reply => {
+    let route = 'other';
+    void (async () => {
+      const path = pathOf(request.url);
+      route = routeLabel(path);
+      return handle(request, path);
+    })()
+      .catch((error: unknown): Reply | undefined => {
+        if (error instanceof ClientGone) return undefined;
         if (error instanceof HttpError)
           return { status: error.status, body: { error: error.message }, headers: error.headers };
         const message = error instanceof Error ? error.message : String(error);
-        context.io.stderr(`adapt serve: error: ${request.method} ${url.pathname}: ${message}\n`);
+        context.io.stderr(`adapt serve: error: ${request.method} ${route}: ${message}\n`);
         return { status: 500, body: { error: `internal error: ${message}` } };
       })
       .then((reply) => {
+        const seconds = (performance.now() - started) / 1000;
+        if (!reply) {
+          // Nobody to answer; counted as nginx counts it, 499.
+          metrics.request(route, 499, seconds);
+          response.destroy();
+          return;
+        }
         send(response, reply);
-        metrics.request(
-          url.pathname.startsWith('/v1/adapters/') ? '/v1/adapters/NAME' : url.pathname,
-          reply.status,
-          (performance.now() - started) / 1000,
-        );
-      })
-      .finally(() => {
-        open -= 1;
-        if (open === 0) settled?.();
+        metrics.request(route, reply.status, seconds);
       });
+  }
+
+  const server: Server = createServer(answer);
+  // A client that says it will send a body too large, or not JSON, is answered before it sends it.
+  server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => {
+    const declared = Number(request.headers['content-length']);
+    if (draining || (Number.isFinite(declared) && declared > options.maxBodyBytes)) {
+      answer(request, response);
+      return;
+    }
+    response.writeContinue();
+    answer(request, response);
   });
+  server.requestTimeout = 60_000;
+  server.headersTimeout = 20_000;
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -236,6 +256,8 @@ export async function startServer(context: ServeContext, catalog: Catalog): Prom
       draining = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
+      // Bodies still arriving are not waited for: they get 503 now, as new requests do.
+      bodies.cancelAll(shuttingDown());
       await batcher.drain();
       if (open > 0) await new Promise<void>((resolve) => (settled = resolve));
       server.closeAllConnections();
