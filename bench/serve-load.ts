@@ -33,7 +33,7 @@ import {
   TARGET_HEADERS,
   targetRows,
 } from './serve/report.js';
-import { updateSection } from './serve/readme.js';
+import { updateSection } from './readme-section.js';
 import { BERT_BASE_TWO_LAYERS, bottleneck } from './serve/shape.js';
 import { checkTargets, type ConfigurationResult } from './serve/summary.js';
 import { describeSection, latestRun } from './serve/section.js';

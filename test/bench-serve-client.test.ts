@@ -11,7 +11,7 @@ import { growth, histogramMean, parseMetrics } from '../bench/serve/metrics.js';
 import { readOptions } from '../bench/serve/options.js';
 import { processTreeCpuMs } from '../bench/serve/process-cpu.js';
 import { startServer } from '../bench/serve/server.js';
-import { updateSection } from '../bench/serve/readme.js';
+import { updateSection } from '../bench/readme-section.js';
 import { quantile } from '../bench/serve/summary.js';
 import { sentences } from '../bench/text/sentences.js';
 

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { updateSection } from '../readme-section.js';
 import { fixed } from '../kernels/report.js';
 import type { ConfigurationSummary, TargetResult } from './summary.js';
 
@@ -59,23 +59,7 @@ export function markdownTable(headers: readonly string[], rows: readonly (readon
 
 export const SECTION_HEADING = '## Text classification: tokenize vs forward';
 
-/**
- * bench/README.md with `section` in place of its text-classification section (from its heading
- * to the next `## ` heading), or at the end where it has none; formatted as the repository's
- * Prettier formats Markdown.
- */
-export async function updateReadme(file: string, section: string): Promise<void> {
-  const lines = readFileSync(file, 'utf8').split('\n');
-  const start = lines.indexOf(SECTION_HEADING);
-  let text: string;
-  if (start < 0) {
-    text = `${lines.join('\n').trimEnd()}\n\n${section}`;
-  } else {
-    const next = lines.findIndex((l, i) => i > start && l.startsWith('## '));
-    const after = next < 0 ? [] : lines.slice(next);
-    text = [...lines.slice(0, start), ...section.trimEnd().split('\n'), '', ...after].join('\n');
-  }
-  const prettier = await import('prettier');
-  const config = (await prettier.resolveConfig(file)) ?? {};
-  writeFileSync(file, await prettier.format(text, { ...config, parser: 'markdown' }));
+/** bench/README.md with `section` in place of its text-classification section. */
+export function updateReadme(file: string, section: string): Promise<void> {
+  return updateSection(file, SECTION_HEADING, section);
 }

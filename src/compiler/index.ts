@@ -191,16 +191,22 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
     return { program: undefined, diagnostics, model, ir: undefined, optimized: undefined };
   }
   const ir = lowerModel(model, graphName);
+  const { optimized, gpu } = optimizeAndPlan(ir, options);
+  // The manifest lists every weight of the model as lowered, also those a pass made
+  // unnecessary (the key bias of a fusion cancels), so weight files bind the same either way.
+  const program = emitProgram(model, graphName, optimized, { gpu, weights: ir.weights });
+  return { program, diagnostics, model, ir, optimized };
+}
+
+/** The graph after the passes (unless `fuse` is false), and its WebGPU plan unless `gpu` is false. */
+function optimizeAndPlan(ir: IrGraph, options: CompileOptions) {
   const fuse = options.fuse ?? true;
   const optimized = fuse ? optimize(ir) : ir;
   const gpu =
     options.gpu === false
       ? undefined
       : planGpu(optimized, options.target ?? 'software', fuse, options.maxBindingBytes);
-  // The manifest lists every weight of the model as lowered, also those a pass made
-  // unnecessary (the key bias of a fusion cancels), so weight files bind the same either way.
-  const program = emitProgram(model, graphName, optimized, { gpu, weights: ir.weights });
-  return { program, diagnostics, model, ir, optimized };
+  return { optimized, gpu };
 }
 
 /** The adapter-slots program of `slots.adapter`, or E0411 where it cannot take a slot. */
@@ -223,12 +229,7 @@ function compileSlots(
     return { program: undefined, diagnostics, model, ir: undefined, optimized: undefined };
   }
   const { graph: ir, weights } = lowerSlots(model, slots);
-  const fuse = options.fuse ?? true;
-  const optimized = fuse ? optimize(ir) : ir;
-  const gpu =
-    options.gpu === false
-      ? undefined
-      : planGpu(optimized, options.target ?? 'software', fuse, options.maxBindingBytes);
+  const { optimized, gpu } = optimizeAndPlan(ir, options);
   const program = emitProgram(model, slots.adapter, optimized, {
     gpu,
     weights: ir.weights,
