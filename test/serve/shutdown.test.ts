@@ -40,7 +40,7 @@ describe('adapt serve and SIGTERM', () => {
       });
       void exited.then((code) => reject(new Error(`adapt serve exited ${code}: ${stderr}`)));
     });
-    expect(stdout).toMatch(/2 adapters, 1 graphs, 1 program, cpu/);
+    expect(stdout).toMatch(/2 adapters, 1 graph, 1 program, cpu/);
     // Queued behind a 300 ms wait for more, when the signal comes.
     const pending = SENTENCES.map((s, i) => classify(url, i % 2 ? 'a1' : 'a0', [s]));
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -93,13 +93,15 @@ export async function startServing(
   }
 }
 
+const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+
 /** `adapt serve`: serves until SIGINT or SIGTERM, then drains what is queued and exits 0. */
 export async function runServe(io: CliIO, file: string, options: ServeOptions): Promise<number> {
   const serving = await startServing(io, file, options);
   const { catalog, url } = serving.server;
   const programs = catalog.engines.length;
   io.stdout(
-    `adapt serve: listening on ${url} (${catalog.adapters.size} adapters, ${catalog.graphs.size} graphs, ${programs} program${programs === 1 ? '' : 's'}, ${serving.runtime.backend})\n`,
+    `adapt serve: listening on ${url} (${count(catalog.adapters.size, 'adapter')}, ${count(catalog.graphs.size, 'graph')}, ${count(programs, 'program')}, ${serving.runtime.backend})\n`,
   );
   await untilStopped(undefined);
   io.stderr('adapt serve: stopping: answering what is queued\n');

@@ -35,9 +35,13 @@ const ROUTES: Readonly<Record<string, readonly string[]>> = {
 function requireJson(request: IncomingMessage): void {
   const type = request.headers['content-type'];
   if (type !== undefined && !/^application\/json\s*(;|$)/i.test(type))
-    throw new HttpError(415, `the body must be application/json, got '${type}'`, {
-      Connection: 'close',
-    });
+    throw new HttpError(
+      415,
+      `the body must be application/json, got '${type}'${/x-www-form-urlencoded/i.test(type) ? " (curl's default for -d: add -H 'Content-Type: application/json')" : ''}`,
+      {
+        Connection: 'close',
+      },
+    );
 }
 
 /** The route a path is counted under in /metrics: a known one, or `other`. */
