@@ -36,6 +36,7 @@ describe("the onnx backend's model for ONNX Runtime", () => {
         options,
       )(bound, {
         externalData: true,
+        weightInputs: new Set(),
       }) as OnnxModelFiles;
       const model = decodeModel(files.model);
       const graph = model.graph!;

@@ -378,7 +378,7 @@ function buildProgram(io: CliIO, exit: { code: number }): Command {
 
 const RUN_BACKENDS = ['auto', 'webgpu', 'cpu', 'onnx'];
 const BENCH_BACKENDS = ['auto', 'webgpu', 'cpu', 'onnx'];
-const SERVE_BACKENDS = ['auto', 'webgpu', 'cpu'];
+const SERVE_BACKENDS = ['auto', 'webgpu', 'cpu', 'onnx'];
 
 function backendOption(choices: readonly string[]): Option {
   const onnx = choices.includes('onnx')

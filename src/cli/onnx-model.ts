@@ -6,6 +6,7 @@ import {
   type OnnxExportOptions,
   type OnnxModelFiles,
 } from '../compiler/onnx/index.js';
+import type { OnnxModelForm } from '../runtime/onnx/session.js';
 import { CliError } from './io.js';
 import { packageVersion } from './version.js';
 
@@ -37,8 +38,9 @@ export function onnxModel(
 }
 
 /**
- * The model the onnx backend of `adapt run` and `adapt bench` runs: ONNX Runtime's own
- * FusedMatMul for x · Wᵀ, and the weights as external data where the runtime takes them.
+ * The model the onnx backend of `adapt run`, `adapt bench` and `adapt serve` runs: ONNX
+ * Runtime's own FusedMatMul for x · Wᵀ, the weights as external data where the runtime takes
+ * them, and those it asks for (a slot program's) as inputs.
  */
 export function onnxModelForRuntime(
   file: string,
@@ -46,11 +48,10 @@ export function onnxModelForRuntime(
   options: ExportOptions,
 ): (
   weights: ReadonlyMap<string, Float32Array>,
-  form: { readonly externalData: boolean },
+  form: OnnxModelForm,
 ) => Uint8Array | OnnxModelFiles {
-  const forOrt = { ...options, ortContribOps: true };
   return (weights, form) =>
-    exporting(file, forOrt, (full) =>
+    exporting(file, { ...options, ortContribOps: true, weightInputs: form.weightInputs }, (full) =>
       form.externalData ? exportOnnxFiles(ir, weights, full) : exportOnnx(ir, weights, full),
     );
 }

@@ -216,10 +216,18 @@ class OnnxModel extends BaseModel implements LoadedModel {
     return (await this.session.run(prepared)) as unknown as RunOutputs | TextOutputs;
   }
 
-  writeWeights(name: string): Promise<void> {
+  /** Slot weights only: the session feeds them as inputs, so a write is seen by the next run. */
+  writeWeights(name: string, offset: number, data: Float32Array): Promise<void> {
+    try {
+      checkWeightWrite(this.program, name, offset, data);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    const written = this.session.writeFed(name, offset, data.slice());
+    if (written) return written;
     return Promise.reject(
       new AdaptRuntimeError(
-        `writeWeights: the onnx backend cannot change weights after load (weight '${String(name)}'); use the cpu or webgpu backend`,
+        `writeWeights: the onnx backend holds weight '${name}' in its session; it changes only a slot program's slot weights`,
       ),
     );
   }

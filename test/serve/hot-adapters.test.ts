@@ -84,7 +84,7 @@ async function hotAddAndRemove(serving: Serving): Promise<void> {
   expect(noHead.status, noHead.text).toBe(422);
 }
 
-async function onBackend(backend: 'cpu' | 'webgpu'): Promise<void> {
+async function onBackend(backend: 'cpu' | 'webgpu' | 'onnx'): Promise<void> {
   const serving = await serve(spec, { backend, maxWaitMs: 10, slots: 3 });
   try {
     await hotAddAndRemove(serving);
@@ -96,6 +96,8 @@ async function onBackend(backend: 'cpu' | 'webgpu'): Promise<void> {
 describe('adapters added and removed while serving', () => {
   it('on the CPU reference', () => onBackend('cpu'), 120_000);
   gpuIt('on WebGPU', () => onBackend('webgpu'));
+  // ONNX Runtime feeds the slot weights as inputs at every run, so a write needs no new session.
+  it('on ONNX Runtime', () => onBackend('onnx'), 120_000);
 });
 
 describe('a full queue', () => {

@@ -37,9 +37,28 @@ describe('adapter slots exported to ONNX', () => {
     const model = await ort.load(program, weights, { onnx });
     const got = await model.run(run);
     expect(maxDifference(got.hidden_states.data, reference.hidden_states.data)).toBeLessThan(1e-5);
+    // This export made the slot weights initializers: the session cannot change them.
     await expect(model.writeWeights(program.slots!.scale, 0, Float32Array.of(1))).rejects.toThrow(
-      /onnx backend cannot change weights after load/,
+      /the onnx backend holds weight 'slots.scale' in its session/,
     );
+    // One that makes them inputs, as the runtime asks: a write is seen by the next run.
+    const fed = await ort.load(program, weights, {
+      onnx: (bound, form) =>
+        exportOnnx(result.ir!, bound, {
+          fileName: 'slots.adapt',
+          graph: program.graph,
+          weightInputs: form.weightInputs,
+        }),
+    });
+    const reference2 = await cpu.load(program, weights);
+    for (const m of [fed, reference2])
+      await m.writeWeights(program.slots!.scale, 2, Float32Array.of(0.25));
+    const written = (await fed.run(run)) as RunOutputs;
+    const expected = (await reference2.run(run)) as RunOutputs;
+    expect(maxDifference(written.hidden_states.data, expected.hidden_states.data)).toBeLessThan(
+      1e-5,
+    );
+    expect(maxDifference(written.hidden_states.data, got.hidden_states.data)).toBeGreaterThan(1e-3);
     cpu.dispose();
     ort.dispose();
   });

@@ -1,4 +1,5 @@
 import { totalmem } from 'node:os';
+import { onnxInsteadOf } from '../../runtime/onnx/auto.js';
 import { Runtime } from '../../runtime/runtime.js';
 import { readCheckpoint } from '../checkpoint-files.js';
 import { CliError, EXIT, type CliIO } from '../io.js';
@@ -47,14 +48,23 @@ export async function startServing(
     if (/device was lost/.test(notice)) server?.metrics.deviceLost();
     io.stderr(`note: ${notice}\n`);
   };
-  const runtime = await userErrors(() =>
-    Runtime.create({
-      backend: options.backend,
-      onNotice,
-      memoryLimitBytes: totalmem(),
-      ...(options.timeout !== undefined ? { runTimeoutMs: options.timeout * 1000 } : {}),
-    }),
-  );
+  const create = (backend: ServeOptions['backend']) =>
+    userErrors(() =>
+      Runtime.create({
+        backend,
+        onNotice,
+        memoryLimitBytes: totalmem(),
+        ...(options.timeout !== undefined ? { runTimeoutMs: options.timeout * 1000 } : {}),
+      }),
+    );
+  let runtime = await create(options.backend);
+  // As `adapt run`: on a software rasterizer, ONNX Runtime's CPU kernels are the faster device.
+  const instead = options.backend === 'auto' ? await onnxInsteadOf(runtime.adapter) : undefined;
+  if (instead) {
+    runtime.dispose();
+    runtime = await create('onnx');
+    io.stderr(`note: ${instead}\n`);
+  }
   try {
     const context: ServeContext = {
       io,

@@ -6,7 +6,9 @@ import {
   graphHead,
 } from '../../compiler/index.js';
 import type { Program } from '../../runtime/program.js';
+import type { LoadOptions } from '../../runtime/runtime.js';
 import type { TensorMap } from '../../runtime/safetensors.js';
+import { onnxModelForRuntime } from '../onnx-model.js';
 import { CliError } from '../io.js';
 import { userErrors } from '../runtime-errors.js';
 import { readSavedWeights } from '../saved-weights.js';
@@ -20,13 +22,16 @@ export function compileFor(
   context: ServeContext,
   source: string,
   options: Pick<CompileOptions, 'graph' | 'slots'>,
-): { program: Program; model: Model } {
+): { program: Program; model: Model; load: LoadOptions } {
   const { runtime } = context;
   const gpu = runtime.backend === 'webgpu';
+  // ONNX Runtime runs the graph as lowered, exported after the graph-level rewrites (as run does).
+  const onnx = runtime.backend === 'onnx';
   const result = compile(source, {
     fileName: context.file,
     readFile: context.readFile,
     gpu,
+    ...(onnx ? { fuse: false } : {}),
     ...(gpu
       ? {
           target: context.options.target ?? runtime.adapter?.profile ?? 'software',
@@ -40,7 +45,15 @@ export function compileFor(
     throw new CliError(
       `${error?.file ?? context.file}: error: ${error?.message ?? 'cannot be compiled'}`,
     );
-  return { program: result.program, model: result.model };
+  const load = onnx
+    ? {
+        onnx: onnxModelForRuntime(context.file, result.ir!, {
+          graph: result.program.graph,
+          optimize: true,
+        }),
+      }
+    : {};
+  return { program: result.program, model: result.model, load };
 }
 
 /** How a target's logits read: the program's head, with the labels of the adapter's own head. */
@@ -64,7 +77,7 @@ export function servedHead(
 /** Loads a slot program with `members` in slots 0, 1, …; the rest stay free. */
 export async function loadSlotEngine(
   context: ServeContext,
-  program: Program,
+  { program, load }: { program: Program; load: LoadOptions },
   members: readonly SlotMember[],
 ): Promise<Engine> {
   const layout = program.slots!;
@@ -73,7 +86,7 @@ export async function loadSlotEngine(
     members.map((member, slot) => ({ member, slot })),
   );
   const model = await userErrors(
-    () => context.runtime.load(program, [context.checkpointTensors, stacks]),
+    () => context.runtime.load(program, [context.checkpointTensors, stacks], load),
     { weights: context.checkpointFiles, spec: context.file },
   );
   const free = Array.from({ length: layout.count - members.length }, (_, i) => members.length + i);
@@ -87,7 +100,7 @@ export async function loadGraphEngine(
   graph: string,
   name: string,
 ): Promise<Engine> {
-  const { program, model } = compileFor(context, source, { graph });
+  const { program, model, load } = compileFor(context, source, { graph });
   const saved = readSavedWeights(context.io.cwd, context.file, model, graph);
   const weights: TensorMap[] = [
     context.checkpointTensors,
@@ -95,7 +108,7 @@ export async function loadGraphEngine(
     ...context.given.map((g) => g.tensors),
   ];
   const files = [...context.checkpointFiles, ...saved.files, ...context.given.map((g) => g.file)];
-  const loaded = await userErrors(() => context.runtime.load(program, weights), {
+  const loaded = await userErrors(() => context.runtime.load(program, weights, load), {
     weights: files,
     spec: context.file,
   });

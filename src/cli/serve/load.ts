@@ -50,11 +50,12 @@ export async function loadCatalog(context: ServeContext): Promise<Catalog> {
       throw new CliError(
         `adapt: error: --slots ${count} is fewer than the ${names.length} adapters of one shape (${names.join(', ')})`,
       );
-    const { program } = compileFor(context, context.source, {
+    const compiled = compileFor(context, context.source, {
       slots: { adapter: names[0]!, count },
     });
+    const { program } = compiled;
     const members = names.map((name) => specMember(context, model, name));
-    const engine = await loadSlotEngine(context, program, members);
+    const engine = await loadSlotEngine(context, compiled, members);
     catalog.engines.push(engine);
     names.forEach((name, slot) => {
       const head = servedHead(program, model, name);

@@ -12,7 +12,8 @@ export interface ServeOptions {
   /** Slots per adapter shape; by default the spec's adapters of that shape and SPARE_SLOTS more. */
   readonly slots?: number;
   readonly batching: Batching;
-  readonly backend: 'auto' | 'webgpu' | 'cpu';
+  /** auto: WebGPU, or ONNX Runtime where the adapter is a software rasterizer, else the CPU. */
+  readonly backend: 'auto' | 'webgpu' | 'cpu' | 'onnx';
   readonly target?: KernelTarget;
   readonly weights: readonly string[];
   /** Seconds a forward pass may take. */

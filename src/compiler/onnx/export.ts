@@ -43,6 +43,12 @@ export interface OnnxExportOptions {
    * the transposes of BERT-base's 86 M weight values is a large part of its session creation.
    */
   readonly ortContribOps?: boolean;
+  /**
+   * Weights that are graph inputs instead of initializers: the caller feeds them at every run,
+   * so they can change between runs without a new session (the slot weights the onnx backend
+   * writes with writeWeights).
+   */
+  readonly weightInputs?: ReadonlySet<string>;
 }
 
 /** An IR graph that cannot be exported (a fused op, a missing weight): one clear message. */
@@ -111,7 +117,8 @@ export function buildOnnxModel(
           `weight '${name}' has ${data.length} values, but its shape [${shape.join(', ')}] needs ${elementCount(shape)}`,
         );
       }
-      b.initializer(tensorProto(name, 'f32', shape, data));
+      if (options.weightInputs?.has(name)) inputs.push(valueInfo(name, 'f32', shape));
+      else b.initializer(tensorProto(name, 'f32', shape, data));
       values.set(node.id, name);
     } else {
       values.set(node.id, translateNode(b, ir, node, values, masks, { transposed, options }));

@@ -5,6 +5,12 @@ import type { Program } from '../program.js';
 import { resolveShape } from '../tensor.js';
 import { loadOrt, ORT_MISSING, type OrtRuntime, type OrtSession, type OrtTensor } from './ort.js';
 
+/** The weights of a slot program (docs/language.md §4.3.1), which writeWeights may change. */
+function slotWeightNames(program: Program): string[] {
+  const slots = program.slots;
+  return slots ? [...slots.weights.map((w) => w.name), slots.scale] : [];
+}
+
 /** A model's protobuf and, by the location its initializers name, their bytes. */
 export interface OnnxModelWithData {
   readonly model: Uint8Array;
@@ -22,8 +28,18 @@ export type OnnxModelSource =
   | Uint8Array
   | ((
       weights: ReadonlyMap<string, Float32Array>,
-      form: { readonly externalData: boolean },
+      form: OnnxModelForm,
     ) => Uint8Array | OnnxModelWithData);
+
+/**
+ * What the runtime asks of an exported model: external data where ORT takes it, and which
+ * weights must be graph inputs rather than initializers (a slot program's, which writeWeights
+ * changes; the session feeds them at every run).
+ */
+export interface OnnxModelForm {
+  readonly externalData: boolean;
+  readonly weightInputs: ReadonlySet<string>;
+}
 
 export interface OnnxOutput {
   readonly data: Float32Array;
@@ -50,6 +66,8 @@ export class OnnxSession {
     private readonly program: Program,
     private readonly runtime: OrtRuntime,
     session: OrtSession,
+    /** The weights fed as inputs at every run, by name: the host copy writeWeights changes. */
+    private readonly weightFeeds: ReadonlyMap<string, Float32Array>,
   ) {
     this.session = session;
   }
@@ -65,9 +83,10 @@ export class OnnxSession {
       );
     const runtime = await loadOrt();
     if (!runtime) throw new AdaptRuntimeError(ORT_MISSING);
+    const weightInputs = new Set(slotWeightNames(program));
     const exported =
       typeof source === 'function'
-        ? source(weights, { externalData: runtime.externalData })
+        ? source(weights, { externalData: runtime.externalData, weightInputs })
         : source;
     const { model, externalData } =
       exported instanceof Uint8Array ? { model: exported, externalData: [] } : exported;
@@ -87,7 +106,10 @@ export class OnnxSession {
         `the ONNX model has ${session.outputNames.length} outputs, but graph '${program.graph}' has ${program.outputs.length}`,
       );
     }
-    return new OnnxSession(program, runtime, session);
+    const feeds = new Map<string, Float32Array>();
+    for (const name of session.inputNames)
+      if (weightInputs.has(name)) feeds.set(name, weights.get(name)!.slice());
+    return new OnnxSession(program, runtime, session, feeds);
   }
 
   get provider(): string {
@@ -124,7 +146,22 @@ export class OnnxSession {
     return outputs;
   }
 
+  /** Writes elements of a weight the session feeds as an input; undefined for any other weight. */
+  writeFed(name: string, offset: number, data: Float32Array): Promise<void> | undefined {
+    const fed = this.weightFeeds.get(name);
+    if (!fed) return undefined;
+    // In turn with runs, so that a run sees the weights as they were when it was called.
+    const written = this.queue.then(() => fed.set(data, offset));
+    this.queue = written;
+    return written;
+  }
+
   private feed(name: string, prepared: PreparedInputs): OrtTensor {
+    const fed = this.weightFeeds.get(name);
+    if (fed) {
+      const spec = this.program.weights.find((w) => w.name === name)!;
+      return new this.runtime.ort.Tensor('float32', fed, spec.shape);
+    }
     const spec = this.program.inputs.find((input) => input.name === name);
     const value = prepared.values.get(name);
     if (!spec || !value)
