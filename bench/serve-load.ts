@@ -90,8 +90,15 @@ async function main(options: ServeLoadOptions): Promise<boolean> {
       ...TEXT_WORDS,
     });
     tokens = tokenCounts(fixture, texts);
-    for (const configuration of CONFIGURATIONS) {
-      log(`${configuration.name}: starting adapt serve…`);
+    const runs = options.backends.flatMap((backend) =>
+      CONFIGURATIONS.map((configuration) => ({ configuration, backend })),
+    );
+    for (const { configuration, backend } of runs) {
+      const named =
+        options.backends.length > 1
+          ? `${configuration.name}, --backend ${backend}`
+          : configuration.name;
+      log(`${named}: starting adapt serve…`);
       const plan = requestPlan(
         texts,
         fixture.adapters.slice(0, configuration.adapters),
@@ -107,27 +114,30 @@ async function main(options: ServeLoadOptions): Promise<boolean> {
       const result = await measureConfiguration(
         configuration,
         { adaptBin, cwd: root, spec },
-        options,
+        { ...options, backend },
         workload,
       );
       const anywhere = (text: string) => text.replaceAll(fixture.dir, '$FIXTURE');
       results.push({
         ...result,
+        backend_option: backend,
         command: anywhere(result.command),
         error: result.error === null ? null : anywhere(result.error),
       });
       const rate = result.load
         ? `${fixed(result.load.sequences_per_s, 1)} sequences/s`
         : 'no figures';
-      log(
-        `${configuration.name}: ${rate}${result.error ? `; ${result.error.split('\n')[0]}` : ''}`,
-      );
+      log(`${named}: ${rate}${result.error ? `; ${result.error.split('\n')[0]}` : ''}`);
     }
   } finally {
     fixture.remove();
   }
 
-  const targets = checkTargets(results);
+  const targets = options.backends.flatMap((backend) => {
+    const own = results.filter((r) => r.backend_option === backend);
+    const suffix = options.backends.length > 1 ? `, --backend ${backend}` : '';
+    return checkTargets(own).map((t) => ({ ...t, target: `${t.target}${suffix}` }));
+  });
   const date = new Date().toISOString();
   const loadAtEnd = loadAverage();
   const report = {

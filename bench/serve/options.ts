@@ -3,7 +3,8 @@ import { count, UsageError } from '../usage.js';
 
 export { UsageError } from '../usage.js';
 
-export type Backend = 'auto' | 'webgpu' | 'cpu';
+export type Backend = 'auto' | 'webgpu' | 'onnx' | 'cpu';
+const BACKENDS: readonly Backend[] = ['auto', 'webgpu', 'onnx', 'cpu'];
 
 export interface ServeLoadOptions {
   /** Measured requests per configuration, after `warmup` unmeasured ones. */
@@ -13,7 +14,10 @@ export interface ServeLoadOptions {
   readonly concurrency: number;
   readonly maxBatch: number;
   readonly maxWaitMs: number;
+  /** The backend of the configurations being run. */
   readonly backend: Backend;
+  /** Every backend of the run (`--backend a,b`): each runs every configuration. */
+  readonly backends: readonly Backend[];
   readonly seed: number;
   /** How long a server may take to load before the run gives up on it. */
   readonly startTimeoutS: number;
@@ -44,16 +48,20 @@ export function readOptions(args: readonly string[]): ServeLoadOptions {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const backend = values.backend;
-  if (backend !== 'auto' && backend !== 'cpu' && backend !== 'webgpu')
-    throw new UsageError(`--backend must be auto, cpu or webgpu, got '${backend}'`);
+  const backends = values.backend.split(',') as Backend[];
+  const unknown = backends.find((b) => !BACKENDS.includes(b));
+  if (unknown !== undefined || new Set(backends).size !== backends.length)
+    throw new UsageError(
+      `--backend must be a list of different ones of ${BACKENDS.join(', ')}, got '${values.backend}'`,
+    );
   return {
     requests: count('requests', values.requests, 1),
     warmup: count('warmup', values.warmup, 0),
     concurrency: count('concurrency', values.concurrency, 1),
     maxBatch: count('max-batch', values['max-batch'], 1),
     maxWaitMs: count('max-wait-ms', values['max-wait-ms'], 0),
-    backend,
+    backend: backends[0]!,
+    backends,
     seed: count('seed', values.seed, 0),
     startTimeoutS: count('start-timeout-s', values['start-timeout-s'], 1),
     adapt: values.adapt,

@@ -20,7 +20,8 @@ export function describeSection(
   tokens: number[],
 ) {
   const words = texts.map(wordCount);
-  const served = `adapt serve SPEC --port 0 --max-batch ${options.maxBatch} --max-wait-ms ${options.maxWaitMs} --backend ${options.backend}`;
+  const served = `adapt serve SPEC --port 0 --max-batch ${options.maxBatch} --max-wait-ms ${options.maxWaitMs} --backend B`;
+  const backends = options.backends.map((b) => `\`${b}\``).join(', ');
   const configurations = CONFIGURATIONS.map(
     (c) => `  - **${c.name}**: \`--batching ${c.batching}\`, the spec of ${c.adapters}`,
   );
@@ -37,7 +38,7 @@ batch, and many adapters batched per adapter.
   layer's output; weights and biases N(0, 0.01)), each with a classification head of 2 layers
   and ${SHAPE.labels.length} labels; specs of 1, 4 and 16 adapters, \`adapter aK from "DIR"\` and
   \`head aK from "DIR"\`, checked with \`adapt check\` first.
-- Configurations, each on a freshly started \`${served}\`,
+- Configurations, each on a freshly started \`${served}\` for B = ${backends} in turn (\`auto\` takes ONNX Runtime over a software rasterizer, as \`adapt run\` does),
   stopped with SIGTERM (its exit code must be 0):
 ${configurations.join('\n')}
 - Client (\`bench/serve/\`): keep-alive HTTP, ${options.concurrency} requests in flight, each a
@@ -58,7 +59,7 @@ ${configurations.join('\n')}
 Target: ${TARGET_MIXED} serve at least ${100 * MIXED_SHARE_GOAL}% of the sequences/s of ${TARGET_BASE}.
 
 \`--requests N\`, \`--warmup N\`, \`--concurrency C\`, \`--max-batch B\`, \`--max-wait-ms W\`,
-\`--backend auto|webgpu|cpu\` and \`--seed S\` change the run; \`--adapt FILE\` serves with
+\`--backend auto|webgpu|onnx|cpu\` (a comma list runs each) and \`--seed S\` change the run; \`--adapt FILE\` serves with
 another build of the CLI; \`--out FILE\` writes the JSON there and leaves this section alone.
 Raw figures: \`bench/results/serve.json\`.
 `;

@@ -70,6 +70,8 @@ export function summarizeLoad(
 /** What one configuration's server and load came to. */
 export interface ConfigurationResult extends ServeConfiguration {
   readonly command: string;
+  /** The `--backend` the server was started with. */
+  readonly backend_option?: string;
   /** /v1/models' `backend`, where it says. */
   readonly backend: string | null;
   /** From spawning the server to its listening line. */
