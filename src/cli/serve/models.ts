@@ -1,3 +1,5 @@
+import { ortProvider } from '../../runtime/onnx/ort.js';
+import type { Runtime } from '../../runtime/runtime.js';
 import type { Catalog, Target } from './catalog.js';
 import type { ServeContext } from './context.js';
 
@@ -20,10 +22,18 @@ function describeTarget(target: Target): AdapterDescription {
   };
 }
 
-/** `GET /v1/models`: the base, what requests may name, and the slots left. */
-export function describeModels(context: ServeContext, catalog: Catalog) {
-  const { model, runtime } = context;
+/** How the runtime runs, for people: `webgpu on ADAPTER`, `onnx on PROVIDER` or `cpu`. */
+export async function describeBackend(runtime: Runtime): Promise<string> {
   const adapter = runtime.adapter;
+  if (runtime.backend === 'webgpu' && adapter)
+    return `webgpu on ${adapter.description || adapter.architecture || adapter.vendor}`;
+  if (runtime.backend === 'onnx') return `onnx on ${(await ortProvider()) ?? 'ONNX Runtime'}`;
+  return runtime.backend;
+}
+
+/** `GET /v1/models`: the base, what requests may name, and the slots left. */
+export function describeModels(context: ServeContext, catalog: Catalog, backend: string) {
+  const { model } = context;
   return {
     base: {
       name: model.base.name,
@@ -32,9 +42,7 @@ export function describeModels(context: ServeContext, catalog: Catalog) {
       layers: model.base.layers,
       checkpoint: model.base.checkpoint?.dir,
     },
-    backend: adapter
-      ? `${runtime.backend} on ${adapter.description || adapter.architecture || adapter.vendor}`
-      : runtime.backend,
+    backend,
     batching: context.options.batching,
     adapters: [...catalog.adapters.values()].map(describeTarget),
     heads: [...model.heads.keys()],

@@ -8,7 +8,7 @@ import type { Catalog, Target } from './catalog.js';
 import type { ServeContext } from './context.js';
 import { HttpError, notFound } from './http-error.js';
 import { Metrics } from './metrics.js';
-import { describeModels } from './models.js';
+import { describeBackend, describeModels } from './models.js';
 import { parseJsonBody, readAddAdapterRequest, readClassifyRequest } from './requests.js';
 import type { TextResult } from './results.js';
 import { settleBatch, type SequenceItem } from './run-batch.js';
@@ -77,6 +77,7 @@ export async function startServer(context: ServeContext, catalog: Catalog): Prom
   const adding = new Set<string>();
   const bodies = new BodyReaders();
   const text = catalog.engines[0]!.program.model.text!;
+  const backend = await describeBackend(context.runtime);
   let draining = false;
   /** Requests whose response has not closed yet. */
   let open = 0;
@@ -161,7 +162,7 @@ export async function startServer(context: ServeContext, catalog: Catalog): Prom
       case '/metrics':
         return { status: 200, body: metrics.text() };
       case '/v1/models':
-        return { status: 200, body: describeModels(context, catalog) };
+        return { status: 200, body: describeModels(context, catalog, backend) };
     }
     if (draining) throw shuttingDown();
     requireJson(request);
@@ -176,7 +177,9 @@ export async function startServer(context: ServeContext, catalog: Catalog): Prom
     return {
       status: 201,
       body: {
-        adapter: describeModels(context, catalog).adapters.find((a) => a.name === target.name),
+        adapter: describeModels(context, catalog, backend).adapters.find(
+          (a) => a.name === target.name,
+        ),
       },
     };
   }
