@@ -7,8 +7,7 @@ import type { EncodedBatch, TextTokenizer } from '../../runtime/text/tokenizer.j
 import { GPU_TOLERANCE, relativeError } from '../../runtime/compare.js';
 import { estimateMemory } from '../../runtime/memory.js';
 import type { Program, Target } from '../../runtime/program.js';
-import { Runtime, type BackendName, type RuntimeOptions } from '../../runtime/runtime.js';
-import { onnxInsteadOf } from '../../runtime/onnx/auto.js';
+import { Runtime, type BackendName } from '../../runtime/runtime.js';
 import { ortProvider } from '../../runtime/onnx/ort.js';
 import {
   saveSafetensors,
@@ -17,6 +16,7 @@ import {
 } from '../../runtime/safetensors.js';
 import type { HostTensor } from '../../runtime/tensor.js';
 import { seededWeights } from '../seeded/weights.js';
+import { createRuntime } from '../create-runtime.js';
 import { CliError, EXIT, type CliIO } from '../io.js';
 import { loadProgram } from '../load-model.js';
 import { addEstimates, requireMemory } from '../memory-check.js';
@@ -383,31 +383,6 @@ export async function runRun(io: CliIO, file: string, options: RunOptions): Prom
   } finally {
     runtime.dispose();
   }
-}
-
-/**
- * The runtime for --backend; auto runs on ONNX Runtime instead of a software rasterizer, and
- * `choice` says why, for the summary (stderr stays for problems).
- */
-async function createRuntime(
-  options: RunOptions,
-  onNotice: (notice: string) => void,
-): Promise<{ runtime: Runtime; choice?: string }> {
-  const create = (backend: RuntimeOptions['backend']) =>
-    userErrors(() =>
-      Runtime.create({
-        backend,
-        onNotice,
-        memoryLimitBytes: totalmem(),
-        ...(options.timeout !== undefined ? { runTimeoutMs: options.timeout * 1000 } : {}),
-      }),
-    );
-  const runtime = await create(options.backend);
-  if (options.backend !== 'auto') return { runtime };
-  const choice = await onnxInsteadOf(runtime.adapter);
-  if (!choice) return { runtime };
-  runtime.dispose();
-  return { runtime: await create('onnx'), choice };
 }
 
 /**

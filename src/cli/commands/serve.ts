@@ -1,11 +1,9 @@
-import { totalmem } from 'node:os';
-import { onnxInsteadOf } from '../../runtime/onnx/auto.js';
-import { Runtime } from '../../runtime/runtime.js';
+import type { Runtime } from '../../runtime/runtime.js';
+import { createRuntime } from '../create-runtime.js';
 import { readCheckpoint } from '../checkpoint-files.js';
 import { CliError, EXIT, type CliIO } from '../io.js';
 import { listenError } from '../listen-error.js';
 import { loadChecked } from '../load-model.js';
-import { userErrors } from '../runtime-errors.js';
 import type { ServeContext } from '../serve/context.js';
 import { loadCatalog } from '../serve/load.js';
 import type { ServeOptions } from '../serve/options.js';
@@ -48,23 +46,8 @@ export async function startServing(
     if (/device was lost/.test(notice)) server?.metrics.deviceLost();
     io.stderr(`note: ${notice}\n`);
   };
-  const create = (backend: ServeOptions['backend']) =>
-    userErrors(() =>
-      Runtime.create({
-        backend,
-        onNotice,
-        memoryLimitBytes: totalmem(),
-        ...(options.timeout !== undefined ? { runTimeoutMs: options.timeout * 1000 } : {}),
-      }),
-    );
-  let runtime = await create(options.backend);
-  // As `adapt run`: on a software rasterizer, ONNX Runtime's CPU kernels are the faster device.
-  const instead = options.backend === 'auto' ? await onnxInsteadOf(runtime.adapter) : undefined;
-  if (instead) {
-    runtime.dispose();
-    runtime = await create('onnx');
-    io.stderr(`note: ${instead}\n`);
-  }
+  const { runtime, choice } = await createRuntime(options, onNotice);
+  if (choice) io.stderr(`note: ${choice}\n`);
   try {
     const context: ServeContext = {
       io,
