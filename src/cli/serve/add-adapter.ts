@@ -1,13 +1,13 @@
 import { isAbsolute, resolve } from 'node:path';
-import { checkSource, slotSignature, graphHead } from '../../compiler/index.js';
+import { checkSource, slotSignature } from '../../compiler/index.js';
 import { CliError } from '../io.js';
-import { readSavedDirectory } from '../saved-weights.js';
 import type { Catalog, Target } from './catalog.js';
 import type { ServeContext } from './context.js';
 import { newTarget, servedHead } from './engines.js';
 import { HttpError } from './http-error.js';
 import type { AddAdapterRequest } from './requests.js';
-import { slotData, tensorLookup, writeSlot } from './slot-weights.js';
+import { slotMember } from './slot-member.js';
+import { slotData, writeSlot } from './slot-weights.js';
 
 /** A path as the spec's grammar can quote it: absolute, without quotes, backslashes or control characters. */
 function quotable(cwd: string, path: string, key: string): string {
@@ -88,30 +88,7 @@ export async function addAdapter(
   adding.add(name);
   const slot = free.shift()!;
   try {
-    const files = [
-      readSavedDirectory(context.io.cwd, context.file, {
-        kind: 'adapter',
-        ...added.adapters.get(name)!.source!,
-        name,
-      }),
-    ];
-    const headSpec = graphHead(added, { kind: 'adapter', name });
-    if (headSpec?.source)
-      files.push(
-        readSavedDirectory(context.io.cwd, context.file, {
-          kind: 'head',
-          ...headSpec.source,
-          name: headSpec.name,
-        }),
-      );
-    const member = { name, scale: added.adapters.get(name)!.scale, find: tensorLookup(files) };
-    const data = (() => {
-      try {
-        return slotData(engine.slots!.layout, member);
-      } catch (error) {
-        return asBadRequest(error);
-      }
-    })();
+    const data = slotData(engine.slots!.layout, slotMember(context, added, name));
     await writeSlot(engine.model, data, slot);
     const target = newTarget({
       name,

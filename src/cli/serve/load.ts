@@ -1,26 +1,10 @@
-import { slotSignature, type Model, graphHead } from '../../compiler/index.js';
+import { slotSignature, type Model } from '../../compiler/index.js';
 import { CliError } from '../io.js';
-import { readSavedDirectory } from '../saved-weights.js';
 import { Catalog } from './catalog.js';
 import type { ServeContext } from './context.js';
 import { compileFor, loadGraphEngine, loadSlotEngine, newTarget, servedHead } from './engines.js';
 import { SPARE_SLOTS } from './options.js';
-import { tensorLookup, type SlotMember } from './slot-weights.js';
-
-/** A declared adapter as a slot member: its directory's weights (and its head's), then --weights. */
-function specMember(context: ServeContext, model: Model, name: string): SlotMember {
-  const adapter = model.adapters.get(name)!;
-  const { cwd } = context.io;
-  const files = [];
-  if (adapter.source)
-    files.push(readSavedDirectory(cwd, context.file, { kind: 'adapter', ...adapter.source, name }));
-  const head = graphHead(model, { kind: 'adapter', name });
-  if (head?.source)
-    files.push(
-      readSavedDirectory(cwd, context.file, { kind: 'head', ...head.source, name: head.name }),
-    );
-  return { name, scale: adapter.scale, find: tensorLookup([...files, ...context.given]) };
-}
+import { slotMember } from './slot-member.js';
 
 /** A graph name the spec does not use, for an adapter that runs in a program of its own. */
 function ownGraphName(model: Model, adapter: string): string {
@@ -54,7 +38,7 @@ export async function loadCatalog(context: ServeContext): Promise<Catalog> {
       slots: { adapter: names[0]!, count },
     });
     const { program } = compiled;
-    const members = names.map((name) => specMember(context, model, name));
+    const members = names.map((name) => slotMember(context, model, name));
     const engine = await loadSlotEngine(context, compiled, members);
     catalog.engines.push(engine);
     names.forEach((name, slot) => {

@@ -12,7 +12,7 @@ export interface AdapterDescription {
   readonly source: string;
 }
 
-function describeTarget(target: Target): AdapterDescription {
+export function describeTarget(target: Target): AdapterDescription {
   return {
     name: target.name,
     program: target.engine.name,

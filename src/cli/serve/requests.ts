@@ -1,4 +1,5 @@
 import { parseJson } from '../../compiler/index.js';
+import { describeValue } from '../../runtime/guards.js';
 import { badRequest } from './http-error.js';
 
 /** The bodies the API takes, read strictly: every problem is a 400 naming the key. */
@@ -24,12 +25,12 @@ export interface AddAdapterRequest {
   readonly head?: string;
 }
 
+/** A value as the messages name it: numbers and booleans with their type, a JSON object as one. */
 const describe = (value: unknown): string => {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
   if (value instanceof Map) return 'an object';
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.slice(0, 40))}`;
-  return typeof value === 'object' ? 'an object' : `the ${typeof value} ${String(value)}`;
+  if (typeof value === 'number' || typeof value === 'boolean')
+    return `the ${typeof value} ${String(value)}`;
+  return describeValue(value);
 };
 
 /** The body as strict JSON (a key given twice is an error): an object, or a 400 saying where not. */

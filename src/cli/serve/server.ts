@@ -8,7 +8,7 @@ import type { Catalog, Target } from './catalog.js';
 import type { ServeContext } from './context.js';
 import { HttpError, notFound } from './http-error.js';
 import { Metrics } from './metrics.js';
-import { describeBackend, describeModels } from './models.js';
+import { describeBackend, describeModels, describeTarget } from './models.js';
 import { parseJsonBody, readAddAdapterRequest, readClassifyRequest } from './requests.js';
 import type { TextResult } from './results.js';
 import { settleBatch, type SequenceItem } from './run-batch.js';
@@ -174,14 +174,7 @@ export async function startServer(context: ServeContext, catalog: Catalog): Prom
       adding,
       readAddAdapterRequest(parseJsonBody(body)),
     );
-    return {
-      status: 201,
-      body: {
-        adapter: describeModels(context, catalog, backend).adapters.find(
-          (a) => a.name === target.name,
-        ),
-      },
-    };
+    return { status: 201, body: { adapter: describeTarget(target) } };
   }
 
   function send(response: ServerResponse, reply: Reply): void {

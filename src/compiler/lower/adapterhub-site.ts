@@ -267,10 +267,8 @@ class HubSite {
       down: plainLinear(`${prefix}.adapter_down.0`),
       up: plainLinear(`${prefix}.adapter_up`),
     };
-    const inits = { down: ADAPTER_INIT, up: adapter.init === 'zero_up' ? ZEROS : ADAPTER_INIT };
-    const sizes = { r: bottleneckAt(adapter, this.c.layer), d: this.c.d };
     const base = this.parallel(adapter) ? this.c.y : residual;
-    const output = slots.bottleneck(base, input, linears, sizes, adapter.activation, inits);
+    const output = slots.bottleneck(base, input, linears, adapter, this.c.layer, this.c.d);
     return { output, up: output };
   }
 

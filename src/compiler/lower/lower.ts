@@ -349,10 +349,8 @@ class Lowering {
       down: adapterDown(module, ADAPTER_PLACEHOLDER),
       up: adapterUp(module, ADAPTER_PLACEHOLDER),
     };
-    const inits = { down: ADAPTER_INIT, up: adapter.init === 'zero_up' ? ZEROS : ADAPTER_INIT };
-    const sizes = { r: bottleneckAt(adapter, layer), d: this.d };
     const z = parallel ? values.u : values.y;
-    return slots.bottleneck(values.y, z, linears, sizes, adapter.activation, inits);
+    return slots.bottleneck(values.y, z, linears, adapter, layer, this.d);
   }
 
   /** y + Σ w_i s_i Δ_i, over the members present here (an absent member contributes nothing). */

@@ -2,7 +2,8 @@ import type { GraphBuilder, Value } from '../ir/builder.js';
 import type { WeightInit } from '../ir/types.js';
 import type { LinearActivation } from '../../runtime/ops/registry.js';
 import type { SlotWeight } from '../../runtime/program.js';
-import { BASE_INIT, ONES, ZEROS } from './inits.js';
+import { bottleneckAt, type AdapterSpec } from '../model.js';
+import { ADAPTER_INIT, BASE_INIT, ONES, ZEROS } from './inits.js';
 import type { LinearSource } from './weight-names/index.js';
 
 /** What a per-adapter tensor name holds in place of the adapter's name. */
@@ -39,26 +40,27 @@ export class SlotStacks {
   }
 
   /**
-   * residual + scale_s · (W_up_s act(W_down_s z + b_down_s) + b_up_s) for the PyTorch Linears
-   * `down` [r, d] and `up` [d, r] (named with the placeholder).
+   * residual + scale_s · (W_up_s act(W_down_s z + b_down_s) + b_up_s) for `adapter` at `layer`,
+   * its PyTorch Linears `down` [r, d] and `up` [d, r] named with the placeholder.
    */
   bottleneck(
     residual: Value,
     z: Value,
     linears: { readonly down: LinearSource; readonly up: LinearSource },
-    sizes: { readonly r: number; readonly d: number },
-    activation: LinearActivation,
-    inits: { readonly down: WeightInit; readonly up: WeightInit },
+    adapter: AdapterSpec,
+    layer: number,
+    d: number,
   ): Value {
-    const { r, d } = sizes;
+    const r = bottleneckAt(adapter, layer);
     const { down, up } = linears;
-    const wd = this.weight(down.weight.name, [r, d], inits.down);
+    const upInit = adapter.init === 'zero_up' ? ZEROS : ADAPTER_INIT;
+    const wd = this.weight(down.weight.name, [r, d], ADAPTER_INIT);
     const bd = this.weight(down.bias.name, [r], ZEROS);
-    const wu = this.weight(up.weight.name, [d, r], inits.up);
+    const wu = this.weight(up.weight.name, [d, r], upInit);
     const bu = this.weight(up.bias.name, [d], ZEROS);
     const scale = this.b.weight(SLOT_SCALE, [this.count], ONES);
     return this.b.op('slot_bottleneck', [residual, z, this.index, wd, bd, wu, bu, scale], {
-      activation,
+      activation: adapter.activation,
     });
   }
 

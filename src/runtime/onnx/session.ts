@@ -3,6 +3,7 @@ import { describeValue } from '../guards.js';
 import type { PreparedInputs } from '../inputs.js';
 import type { Program } from '../program.js';
 import { resolveShape } from '../tensor.js';
+import { WritableWeights } from '../validate/weight-write.js';
 import { loadOrt, ORT_MISSING, type OrtRuntime, type OrtSession, type OrtTensor } from './ort.js';
 
 /** The weights of a slot program (docs/language.md §4.3.1), which writeWeights may change. */
@@ -67,7 +68,9 @@ export class OnnxSession {
     private readonly runtime: OrtRuntime,
     session: OrtSession,
     /** The weights fed as inputs at every run, by name: the host copy writeWeights changes. */
-    private readonly weightFeeds: ReadonlyMap<string, Float32Array>,
+    private readonly fed: WritableWeights,
+    /** Their shapes, by name. */
+    private readonly fedShapes: ReadonlyMap<string, readonly number[]>,
   ) {
     this.session = session;
   }
@@ -106,10 +109,12 @@ export class OnnxSession {
         `the ONNX model has ${session.outputNames.length} outputs, but graph '${program.graph}' has ${program.outputs.length}`,
       );
     }
-    const feeds = new Map<string, Float32Array>();
-    for (const name of session.inputNames)
-      if (weightInputs.has(name)) feeds.set(name, weights.get(name)!.slice());
-    return new OnnxSession(program, runtime, session, feeds);
+    const shapes = new Map<string, readonly number[]>();
+    for (const spec of program.weights)
+      if (weightInputs.has(spec.name) && session.inputNames.includes(spec.name))
+        shapes.set(spec.name, spec.shape);
+    const fed = new WritableWeights(new Map([...shapes.keys()].map((n) => [n, weights.get(n)!])));
+    return new OnnxSession(program, runtime, session, fed, shapes);
   }
 
   get provider(): string {
@@ -148,20 +153,16 @@ export class OnnxSession {
 
   /** Writes elements of a weight the session feeds as an input; undefined for any other weight. */
   writeFed(name: string, offset: number, data: Float32Array): Promise<void> | undefined {
-    const fed = this.weightFeeds.get(name);
-    if (!fed) return undefined;
+    if (!this.fedShapes.has(name)) return undefined;
     // In turn with runs, so that a run sees the weights as they were when it was called.
-    const written = this.queue.then(() => fed.set(data, offset));
+    const written = this.queue.then(() => this.fed.write(name, offset, data));
     this.queue = written;
     return written;
   }
 
   private feed(name: string, prepared: PreparedInputs): OrtTensor {
-    const fed = this.weightFeeds.get(name);
-    if (fed) {
-      const spec = this.program.weights.find((w) => w.name === name)!;
-      return new this.runtime.ort.Tensor('float32', fed, spec.shape);
-    }
+    const fedShape = this.fedShapes.get(name);
+    if (fedShape) return new this.runtime.ort.Tensor('float32', this.fed.map.get(name)!, fedShape);
     const spec = this.program.inputs.find((input) => input.name === name);
     const value = prepared.values.get(name);
     if (!spec || !value)
