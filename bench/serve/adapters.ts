@@ -71,6 +71,19 @@ export function headTensors(name: string, shape: FixtureShape): TensorPlan {
   ];
 }
 
+/** A saved directory as the library writes one: its config JSON and its seeded tensors. */
+function writeSaved(
+  dir: string,
+  files: { config: string; tensors: string },
+  config: unknown,
+  plan: TensorPlan,
+  seed: number,
+) {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, files.config), json(config));
+  writeSeededTensors(join(dir, files.tensors), plan, seed);
+}
+
 /** `save_adapter`'s directory: adapter_config.json and adapter.safetensors. */
 export function writeAdapter(
   root: string,
@@ -79,9 +92,8 @@ export function writeAdapter(
   shape: FixtureShape,
   seed: number,
 ) {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'adapter_config.json'), json(adapterConfig(root, name, shape)));
-  writeSeededTensors(join(dir, 'adapter.safetensors'), adapterTensors(name, shape), seed);
+  const files = { config: 'adapter_config.json', tensors: 'adapter.safetensors' };
+  writeSaved(dir, files, adapterConfig(root, name, shape), adapterTensors(name, shape), seed);
 }
 
 /** `save_head`'s directory: head_config.json and model_head.safetensors. */
@@ -92,7 +104,6 @@ export function writeHead(
   shape: FixtureShape,
   seed: number,
 ) {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'head_config.json'), json(headConfig(root, name, shape)));
-  writeSeededTensors(join(dir, 'model_head.safetensors'), headTensors(name, shape), seed);
+  const files = { config: 'head_config.json', tensors: 'model_head.safetensors' };
+  writeSaved(dir, files, headConfig(root, name, shape), headTensors(name, shape), seed);
 }
