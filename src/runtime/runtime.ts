@@ -115,7 +115,8 @@ export interface LoadedModel {
   /**
    * Writes elements [offset, offset + data.length) of weight `name` in place (flat, row-major);
    * the next run sees them. The caller's arrays given at load are never changed. This is how an
-   * adapter-slots program's slots are filled (`program.slots`). The onnx backend refuses.
+   * adapter-slots program's slots are filled (`program.slots`). The onnx backend writes only a
+   * slot program's slot weights, which its session feeds as inputs.
    */
   writeWeights(name: string, offset: number, data: Float32Array): Promise<void>;
   dispose(): void;
